@@ -7,7 +7,9 @@ import { fileURLToPath } from "node:url";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const entry = join(root, "dist", "sensor-ami", "src", "cli", "main.js");
 if (!existsSync(entry)) {
-  process.stderr.write(`spanless: ${entry} is missing — run \`npm install\` (or \`npm run build\`) in ${root} first.\n`);
+  process.stderr.write(
+    `spanless: ${entry} is missing — run \`npm install\` (or \`npm run build\`) in ${root} first.\n`,
+  );
   process.exit(2);
 }
 const { main } = await import(entry);
