@@ -1,0 +1,269 @@
+// The per-connection QUIC analyzer: walks the packets of each datagram, decrypts client and server
+// Initial packets with the version's public keys, reassembles their CRYPTO streams and writes one
+// quic.log record per QUIC session, following Zeek's QUIC analyzer and base/protocols/quic scripts.
+import type { AnalyzerContext, DatagramAnalyzer } from "../types.js";
+import { CryptoStreamAssembler } from "./crypto-stream.js";
+import { QuicDecryptError } from "./errors.js";
+import { type FrameHandler, walkInitialFrames } from "./frames.js";
+import { type ClientHelloInspector, HANDSHAKE_CLIENT_HELLO, HANDSHAKE_SERVER_HELLO } from "./hello.js";
+import { deriveInitialKeys } from "./initial-keys.js";
+import { FIXED_BIT, HEADER_FORM_LONG, newLongHeader, parseLongHeader } from "./long-header.js";
+import { InitialOpener } from "./packet-protection.js";
+import { QuicSession } from "./session.js";
+import { LongPacketType, quicVersionInfo, quicVersionName } from "./versions.js";
+
+/** Zeek's QUIC::max_discarded_packet_events: X letters stop after this many discarded packets. */
+export const MAX_DISCARDED_PACKET_EVENTS = 100;
+/** Short-header packets are noted in history at counts 1, 2, 4, 8, … per direction (Zeek). */
+const SHORT_HEADER_THRESHOLD_BASE = 2;
+
+const toHex = (bytes: Uint8Array, offset: number, length: number): string =>
+  Buffer.from(bytes.buffer, bytes.byteOffset + offset, length).toString("hex");
+
+function isKnownVersionAt(bytes: Uint8Array, pos: number): boolean {
+  if (pos + 5 > bytes.length) return false;
+  const version =
+    ((bytes[pos + 1] << 24) | (bytes[pos + 2] << 16) | (bytes[pos + 3] << 8) | bytes[pos + 4]) >>> 0;
+  return quicVersionInfo(version) !== undefined;
+}
+
+/** Decryption state of one direction's Initial packets. */
+interface DirectionCrypto {
+  opener: InitialOpener | undefined;
+  stream: CryptoStreamAssembler;
+}
+
+export class QuicAnalyzer implements DatagramAnalyzer {
+  private session: QuicSession | undefined;
+  private readonly header = newLongHeader();
+  /** The client's first Initial DCID: the input of both directions' Initial keys. */
+  private initialDcid: Buffer | undefined;
+  private client: DirectionCrypto = { opener: undefined, stream: new CryptoStreamAssembler() };
+  private server: DirectionCrypto = { opener: undefined, stream: new CryptoStreamAssembler() };
+  private totalDecrypted = 0;
+  private totalDiscarded = 0;
+  private readonly shortTotal = [0, 0];
+  private readonly shortNextThreshold = [1, 1];
+  private confirmed = false;
+  private unsupportedVersionReported = false;
+
+  constructor(
+    private readonly ctx: AnalyzerContext,
+    private readonly inspectClientHello: ClientHelloInspector,
+  ) {}
+
+  packet(isOrig: boolean, bytes: Uint8Array, ts: number): void {
+    try {
+      this.walkDatagram(isOrig, bytes, ts);
+    } catch (error) {
+      // Defensive: a bug here must cost one datagram, never the sensor.
+      this.ctx.weird("QUIC_analyzer_error", error instanceof Error ? error.message : String(error));
+    }
+  }
+
+  end(_ts: number): void {
+    this.flush();
+  }
+
+  private walkDatagram(isOrig: boolean, bytes: Uint8Array, ts: number): void {
+    let pos = 0;
+    while (pos < bytes.length) {
+      const first = bytes[pos];
+      const long = (first & HEADER_FORM_LONG) !== 0;
+      // RFC 9287 lets endpoints grease the fixed bit; a long header naming a version we know is
+      // still QUIC. Zeek discards such packets; we parse them (documented deviation).
+      if ((first & FIXED_BIT) === 0 && !(long && isKnownVersionAt(bytes, pos))) {
+        this.discarded(isOrig);
+        return; // Zeek consumes the rest of the datagram (usually zero padding after the packets).
+      }
+      if (!long) {
+        this.shortHeader(isOrig);
+        return; // a short-header packet always runs to the end of the datagram
+      }
+      const header = this.header;
+      const problem = parseLongHeader(bytes, pos, header);
+      if (problem !== undefined && problem !== "QUIC_packet_too_short_for_sample") {
+        this.malformed(problem);
+        return;
+      }
+      if (header.info === undefined) {
+        this.unhandledVersion(isOrig, bytes, ts);
+        return;
+      }
+      switch (header.type) {
+        case LongPacketType.Retry:
+          this.retry(isOrig, bytes, ts);
+          return;
+        case LongPacketType.Initial:
+          this.setSession(isOrig, bytes, ts);
+          this.addHistory(isOrig, "I");
+          if (problem !== undefined) this.ctx.weird(problem);
+          else this.decryptInitial(isOrig, bytes);
+          break;
+        case LongPacketType.Handshake:
+          this.setSession(isOrig, bytes, ts);
+          this.addHistory(isOrig, "H");
+          break;
+        case LongPacketType.ZeroRtt:
+          this.setSession(isOrig, bytes, ts);
+          this.addHistory(isOrig, "Z");
+          break;
+      }
+      pos = header.end;
+    }
+  }
+
+  private setSession(isOrig: boolean, bytes: Uint8Array, ts: number): QuicSession {
+    const h = this.header;
+    if (this.session === undefined) this.session = new QuicSession(ts, quicVersionName(h.version));
+    const s = this.session;
+    if (isOrig) {
+      if (h.dcidLength > 0 && s.clientInitialDcid === undefined) {
+        s.clientInitialDcid = toHex(bytes, h.dcidOffset, h.dcidLength);
+      }
+      s.clientScid = toHex(bytes, h.scidOffset, h.scidLength);
+    } else {
+      s.serverScid = toHex(bytes, h.scidOffset, h.scidLength);
+    }
+    return s;
+  }
+
+  private addHistory(isOrig: boolean, letter: string): void {
+    if (this.session?.addHistory(isOrig, letter) === "reached") {
+      this.ctx.weird("QUIC_max_history_length_reached");
+    }
+  }
+
+  private discarded(isOrig: boolean): void {
+    this.totalDiscarded++;
+    if (this.totalDecrypted === 0 || this.totalDiscarded > MAX_DISCARDED_PACKET_EVENTS) return;
+    if (this.session === undefined) this.ctx.weird("QUIC_spurious_discarded_packet");
+    else this.addHistory(isOrig, "X");
+  }
+
+  private shortHeader(isOrig: boolean): void {
+    const d = isOrig ? 0 : 1;
+    this.shortTotal[d]++;
+    if (this.shortTotal[d] !== this.shortNextThreshold[d]) return;
+    this.shortNextThreshold[d] *= SHORT_HEADER_THRESHOLD_BASE;
+    if (this.session === undefined) {
+      this.ctx.weird("QUIC_spurious_short_packet_threshold_crossed", String(this.shortTotal[d]));
+    } else {
+      this.addHistory(isOrig, "O");
+    }
+  }
+
+  private malformed(problem: string): void {
+    this.ctx.weird(problem);
+    // Before anything decrypted, a malformed first packet means this is not QUIC at all.
+    if (!this.confirmed) this.ctx.violation(`QUIC: ${problem}`);
+  }
+
+  /** Zeek logs a session with an unknown version as one record with a `U` and starts afresh. */
+  private unhandledVersion(isOrig: boolean, bytes: Uint8Array, ts: number): void {
+    if (this.session === undefined) this.setSession(isOrig, bytes, ts);
+    this.addHistory(isOrig, "U");
+    this.flush();
+    this.session = undefined;
+  }
+
+  /** A Retry ends the record and restarts key derivation from the client's next DCID. */
+  private retry(isOrig: boolean, bytes: Uint8Array, ts: number): void {
+    if (this.session === undefined) this.setSession(isOrig, bytes, ts);
+    this.addHistory(isOrig, "R");
+    this.flush();
+    this.session = undefined;
+    this.initialDcid = undefined;
+    this.client = { opener: undefined, stream: new CryptoStreamAssembler() };
+    this.server = { opener: undefined, stream: new CryptoStreamAssembler() };
+  }
+
+  private flush(): void {
+    if (this.session === undefined) return;
+    this.ctx.log("quic", this.session.toRecord());
+    this.session = undefined;
+  }
+
+  private decryptInitial(isOrig: boolean, bytes: Uint8Array): void {
+    const h = this.header;
+    const direction = isOrig ? this.client : this.server;
+    // Once the direction's hello is complete (or given up on) there is nothing left to learn.
+    if (direction.stream.result !== "pending") return;
+    if (isOrig && this.initialDcid === undefined) {
+      this.initialDcid = Buffer.from(bytes.subarray(h.dcidOffset, h.dcidOffset + h.dcidLength));
+    }
+    if (this.initialDcid === undefined || h.info === undefined) return; // server first: no keys
+    if (direction.opener === undefined) {
+      const keys = deriveInitialKeys(h.info, this.initialDcid, isOrig);
+      if (keys === undefined) {
+        if (!this.unsupportedVersionReported) {
+          this.ctx.weird("QUIC_initial_keys_unknown_for_version", quicVersionName(h.version));
+          this.unsupportedVersionReported = true;
+        }
+        return;
+      }
+      direction.opener = new InitialOpener(keys);
+    }
+    let payload: Uint8Array;
+    try {
+      payload = direction.opener.open(bytes, h).payload;
+    } catch (error) {
+      const detail = error instanceof QuicDecryptError ? error.message : String(error);
+      this.ctx.weird("QUIC_decryption_failed", `${isOrig ? "client" : "server"} Initial: ${detail}`);
+      return;
+    }
+    this.totalDecrypted++;
+    if (!this.confirmed) {
+      this.confirmed = true;
+      this.ctx.confirm("quic");
+    }
+    const problem = walkInitialFrames(payload, this.frameHandler(isOrig, direction));
+    if (problem !== undefined) this.ctx.weird(problem);
+  }
+
+  private frameHandler(isOrig: boolean, direction: DirectionCrypto): FrameHandler {
+    return {
+      crypto: (offset, data) => {
+        const before = direction.stream.result;
+        const after = direction.stream.add(offset, data);
+        if (before !== "pending") return;
+        if (after === "complete") this.helloComplete(isOrig, direction.stream.message());
+        else if (after !== "pending") this.ctx.weird(`QUIC_crypto_stream_${after}`);
+      },
+      connectionClose: () => {
+        // Zeek only reacts to the transport-level CONNECTION_CLOSE in Initial packets.
+        if (this.session === undefined) return;
+        this.addHistory(isOrig, "C");
+        this.flush();
+      },
+    };
+  }
+
+  private helloComplete(isOrig: boolean, message: Uint8Array | undefined): void {
+    if (message === undefined) return;
+    const expected = isOrig ? HANDSHAKE_CLIENT_HELLO : HANDSHAKE_SERVER_HELLO;
+    if (message[0] !== expected) {
+      this.ctx.weird("QUIC_unexpected_handshake_message", `type ${message[0]}`);
+      return;
+    }
+    if (!isOrig) {
+      this.addHistory(false, "S");
+      return;
+    }
+    const facts = this.inspectClientHello(message);
+    if (typeof facts === "string") {
+      this.ctx.weird("QUIC_client_hello_unparsed", facts);
+      return;
+    }
+    this.addHistory(true, "S");
+    this.ctx.confirm("ssl");
+    const s = this.session;
+    if (s === undefined) return;
+    if (facts.serverName !== undefined) s.serverName = facts.serverName;
+    if (facts.alpn.length > 0) {
+      s.clientProtocol = facts.alpn[0];
+      if (facts.alpn.length > 1) this.ctx.weird("QUIC_many_protocols", facts.alpn.join(","));
+    }
+    if (facts.ja4 !== undefined) s.ja4 = facts.ja4;
+  }
+}

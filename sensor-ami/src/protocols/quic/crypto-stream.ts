@@ -1,0 +1,137 @@
+// Reassembly of one direction's Initial CRYPTO stream (RFC 9000 §19.6) into the first TLS handshake
+// message. CRYPTO frames carry (offset, bytes) and may arrive split over several packets and
+// datagrams, out of order or duplicated; memory is bounded like Zeek's QUIC analyzer.
+
+/** RFC 8446 §5.1: a handshake message we accept is at most 2^14 + 256 bytes (Zeek's bound too). */
+export const MAX_HANDSHAKE_MESSAGE_LENGTH = 2 ** 14 + 256;
+/** Data we buffer before the 4-byte handshake header tells us the message length (Zeek: 2000). */
+export const MAX_BUFFER_BEFORE_LENGTH_KNOWN = 2000;
+const HANDSHAKE_HEADER_LENGTH = 4;
+/** Distinct byte ranges kept before we give up: reordering beyond this is an attack, not loss. */
+export const MAX_RANGES = 64;
+
+export type CryptoStreamResult =
+  | "pending"
+  | "complete"
+  | "overflow"
+  | "too_many_fragments"
+  | "conflicting_data";
+
+export class CryptoStreamAssembler {
+  private buffer: Uint8Array | undefined;
+  /** Sorted, non-overlapping [start, end) ranges received so far. */
+  private readonly ranges: number[] = [];
+  private messageLength = 0;
+  private state: CryptoStreamResult = "pending";
+
+  get result(): CryptoStreamResult {
+    return this.state;
+  }
+
+  /** Number of contiguous bytes from offset 0. */
+  get contiguousLength(): number {
+    return this.ranges.length > 0 && this.ranges[0] === 0 ? this.ranges[1] : 0;
+  }
+
+  /** The complete handshake message (type, 24-bit length, body) once `result` is "complete". */
+  message(): Uint8Array | undefined {
+    return this.state === "complete" ? this.buffer?.subarray(0, this.messageLength) : undefined;
+  }
+
+  /** Add one CRYPTO frame's data. Returns the stream's state afterwards. */
+  add(offset: number, data: Uint8Array): CryptoStreamResult {
+    if (this.state !== "pending" || data.length === 0) return this.state;
+    const limit = this.messageLength > 0 ? this.messageLength : MAX_BUFFER_BEFORE_LENGTH_KNOWN;
+    let end = offset + data.length;
+    if (offset >= limit) return this.fail(this.messageLength > 0 ? "pending" : "overflow");
+    // Bytes past a known message end belong to a later handshake message: drop them.
+    if (end > limit) {
+      if (this.messageLength === 0) return this.fail("overflow");
+      end = limit;
+    }
+    const slice = data.subarray(0, end - offset);
+    const buffer = this.ensureCapacity(end);
+    if (this.overlapsDifferently(buffer, offset, slice)) return this.fail("conflicting_data");
+    buffer.set(slice, offset);
+    if (!this.insertRange(offset, end)) return this.fail("too_many_fragments");
+    return this.checkComplete();
+  }
+
+  private fail(result: CryptoStreamResult): CryptoStreamResult {
+    if (result !== "pending") {
+      this.state = result;
+      this.buffer = undefined;
+    }
+    return this.state;
+  }
+
+  private ensureCapacity(end: number): Uint8Array {
+    const capacity = this.messageLength > 0 ? this.messageLength : MAX_BUFFER_BEFORE_LENGTH_KNOWN;
+    if (this.buffer === undefined || this.buffer.length < Math.min(end, capacity)) {
+      const grown = new Uint8Array(capacity);
+      if (this.buffer !== undefined)
+        grown.set(this.buffer.subarray(0, Math.min(this.buffer.length, capacity)));
+      this.buffer = grown;
+    }
+    return this.buffer;
+  }
+
+  /** Retransmitted CRYPTO data must repeat what we have; different bytes mean forgery or a bug. */
+  private overlapsDifferently(buffer: Uint8Array, offset: number, slice: Uint8Array): boolean {
+    const end = offset + slice.length;
+    for (let r = 0; r < this.ranges.length; r += 2) {
+      const from = Math.max(offset, this.ranges[r]);
+      const to = Math.min(end, this.ranges[r + 1]);
+      for (let i = from; i < to; i++) if (buffer[i] !== slice[i - offset]) return true;
+    }
+    return false;
+  }
+
+  private insertRange(start: number, end: number): boolean {
+    const merged: number[] = [];
+    let s = start;
+    let e = end;
+    let placed = false;
+    for (let r = 0; r < this.ranges.length; r += 2) {
+      const rs = this.ranges[r];
+      const re = this.ranges[r + 1];
+      if (re < s) merged.push(rs, re);
+      else if (rs > e) {
+        if (!placed) {
+          merged.push(s, e);
+          placed = true;
+        }
+        merged.push(rs, re);
+      } else {
+        s = Math.min(s, rs);
+        e = Math.max(e, re);
+      }
+    }
+    if (!placed) merged.push(s, e);
+    if (merged.length / 2 > MAX_RANGES) return false;
+    this.ranges.length = 0;
+    this.ranges.push(...merged);
+    return true;
+  }
+
+  private checkComplete(): CryptoStreamResult {
+    const contiguous = this.contiguousLength;
+    if (this.messageLength === 0 && contiguous >= HANDSHAKE_HEADER_LENGTH && this.buffer) {
+      const b = this.buffer;
+      const length = HANDSHAKE_HEADER_LENGTH + ((b[1] << 16) | (b[2] << 8) | b[3]);
+      if (length > MAX_HANDSHAKE_MESSAGE_LENGTH) return this.fail("overflow");
+      this.messageLength = length;
+      // Anything already buffered beyond the message is not ours to keep.
+      for (let r = 0; r < this.ranges.length; r += 2) {
+        if (this.ranges[r] >= length) {
+          this.ranges.length = r;
+          break;
+        }
+        if (this.ranges[r + 1] > length) this.ranges[r + 1] = length;
+      }
+      this.ensureCapacity(length);
+    }
+    if (this.messageLength > 0 && contiguous >= this.messageLength) this.state = "complete";
+    return this.state;
+  }
+}

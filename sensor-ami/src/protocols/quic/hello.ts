@@ -1,0 +1,20 @@
+// What the QUIC analyzer needs from a reassembled TLS ClientHello. The parsing itself belongs to
+// the TLS analyzer; this seam keeps the QUIC state machine independent of its module layout.
+
+export interface ClientHelloFacts {
+  /** First host_name of the SNI extension. */
+  readonly serverName?: string;
+  /** ALPN protocol names in wire order. */
+  readonly alpn: readonly string[];
+  /** JA4 with the QUIC `q` prefix. */
+  readonly ja4?: string;
+}
+
+/**
+ * Inspect a complete ClientHello handshake message (type 1, 24-bit length, body). Returns the
+ * facts, or a human-readable reason when the message does not parse.
+ */
+export type ClientHelloInspector = (message: Uint8Array) => ClientHelloFacts | string;
+
+export const HANDSHAKE_CLIENT_HELLO = 1;
+export const HANDSHAKE_SERVER_HELLO = 2;
