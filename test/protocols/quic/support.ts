@@ -66,3 +66,29 @@ export function flowsOf(
   }
   return [...flows.values()];
 }
+
+/** Parse a Zeek ASCII log (or a zeek-cut `.cut` file) into rows keyed by field name. */
+export function readZeekLog(name: string): Record<string, string>[] {
+  const text = readFileSync(new URL(`./fixtures/expected/${name}`, import.meta.url), "utf8");
+  const lines = text.split("\n").filter((l) => l !== "" && !l.startsWith("### "));
+  const fieldsLine = lines.find((l) => l.startsWith("#fields\t"));
+  const fields = fieldsLine ? fieldsLine.split("\t").slice(1) : lines[0].split("\t");
+  const data = lines.filter((l) => !l.startsWith("#")).slice(fieldsLine ? 0 : 1);
+  return data.map((l) => Object.fromEntries(l.split("\t").map((v, i) => [fields[i], v])));
+}
+
+export interface TsharkClientHello {
+  "frame.number": string;
+  "quic.version": string;
+  "tls.handshake.extensions_server_name": string;
+  "tls.handshake.extensions_alpn_str": string;
+  "tls.handshake.extensions.supported_version": string;
+  "tls.handshake.ciphersuite": string;
+  "tls.handshake.extension.type": string;
+  "tls.handshake.sig_hash_alg": string;
+}
+
+export function tsharkClientHellos(): Record<string, TsharkClientHello[]> {
+  const url = new URL("./fixtures/tshark-client-hellos.json", import.meta.url);
+  return JSON.parse(readFileSync(url, "utf8")) as Record<string, TsharkClientHello[]>;
+}

@@ -5,7 +5,7 @@ import type { AnalyzerContext, DatagramAnalyzer } from "../types.js";
 import { CryptoStreamAssembler } from "./crypto-stream.js";
 import { QuicDecryptError } from "./errors.js";
 import { type FrameHandler, walkInitialFrames } from "./frames.js";
-import { type ClientHelloInspector, HANDSHAKE_CLIENT_HELLO, HANDSHAKE_SERVER_HELLO } from "./hello.js";
+import { HANDSHAKE_CLIENT_HELLO, HANDSHAKE_SERVER_HELLO, type HelloInspectors } from "./hello.js";
 import { deriveInitialKeys } from "./initial-keys.js";
 import { FIXED_BIT, HEADER_FORM_LONG, newLongHeader, parseLongHeader } from "./long-header.js";
 import { InitialOpener } from "./packet-protection.js";
@@ -25,6 +25,11 @@ function isKnownVersionAt(bytes: Uint8Array, pos: number): boolean {
   const version =
     ((bytes[pos + 1] << 24) | (bytes[pos + 2] << 16) | (bytes[pos + 3] << 8) | bytes[pos + 4]) >>> 0;
   return quicVersionInfo(version) !== undefined;
+}
+
+export interface QuicAnalyzerOptions {
+  /** Zeek's QUIC::max_history_length (default 100). */
+  readonly maxHistoryLength?: number;
 }
 
 /** Decryption state of one direction's Initial packets. */
@@ -49,7 +54,8 @@ export class QuicAnalyzer implements DatagramAnalyzer {
 
   constructor(
     private readonly ctx: AnalyzerContext,
-    private readonly inspectClientHello: ClientHelloInspector,
+    private readonly inspect: HelloInspectors,
+    private readonly options: QuicAnalyzerOptions = {},
   ) {}
 
   packet(isOrig: boolean, bytes: Uint8Array, ts: number): void {
@@ -115,7 +121,8 @@ export class QuicAnalyzer implements DatagramAnalyzer {
 
   private setSession(isOrig: boolean, bytes: Uint8Array, ts: number): QuicSession {
     const h = this.header;
-    if (this.session === undefined) this.session = new QuicSession(ts, quicVersionName(h.version));
+    if (this.session === undefined)
+      this.session = new QuicSession(ts, quicVersionName(h.version), this.options.maxHistoryLength);
     const s = this.session;
     if (isOrig) {
       if (h.dcidLength > 0 && s.clientInitialDcid === undefined) {
@@ -247,10 +254,12 @@ export class QuicAnalyzer implements DatagramAnalyzer {
       return;
     }
     if (!isOrig) {
-      this.addHistory(false, "S");
+      const problem = this.inspect.server(message);
+      if (problem === undefined) this.addHistory(false, "S");
+      else this.ctx.weird("QUIC_server_hello_unparsed", problem);
       return;
     }
-    const facts = this.inspectClientHello(message);
+    const facts = this.inspect.client(message);
     if (typeof facts === "string") {
       this.ctx.weird("QUIC_client_hello_unparsed", facts);
       return;

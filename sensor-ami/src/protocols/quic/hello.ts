@@ -16,5 +16,13 @@ export interface ClientHelloFacts {
  */
 export type ClientHelloInspector = (message: Uint8Array) => ClientHelloFacts | string;
 
+/** Check a complete ServerHello message: undefined when it parses, else the reason it does not. */
+export type ServerHelloInspector = (message: Uint8Array) => string | undefined;
+
+export interface HelloInspectors {
+  readonly client: ClientHelloInspector;
+  readonly server: ServerHelloInspector;
+}
+
 export const HANDSHAKE_CLIENT_HELLO = 1;
 export const HANDSHAKE_SERVER_HELLO = 2;

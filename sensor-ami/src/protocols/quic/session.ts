@@ -16,13 +16,14 @@ export class QuicSession {
   constructor(
     readonly ts: number,
     readonly version: string,
+    private readonly maxHistoryLength = MAX_HISTORY_LENGTH,
   ) {}
 
-  /** Append a history letter (upper case: client). Returns false once the cap has been reached. */
+  /** Append a history letter (upper case: client); "reached" when this letter hit the cap. */
   addHistory(isOrig: boolean, letter: string): "added" | "full" | "reached" {
-    if (this.history.length >= MAX_HISTORY_LENGTH) return "full";
+    if (this.history.length >= this.maxHistoryLength) return "full";
     this.history += isOrig ? letter.toUpperCase() : letter.toLowerCase();
-    return this.history.length === MAX_HISTORY_LENGTH ? "reached" : "added";
+    return this.history.length === this.maxHistoryLength ? "reached" : "added";
   }
 
   toRecord(): LogRecord {
