@@ -1,0 +1,126 @@
+// Stable metric names and the one-line-per-decision log format. The stack's CloudWatch alarms are
+// built on these names (namespace from POWERTOOLS_METRICS_NAMESPACE, default "Spanless", plus the
+// `service` dimension Powertools adds); renaming one breaks an alarm, so they live here, documented
+// in README.md.
+import type { Logger } from "@aws-lambda-powertools/logger";
+import { type Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+import type { ActionOutcome } from "./execute.js";
+import type { Action, Skip } from "./types.js";
+
+export const DEFAULT_METRICS_NAMESPACE = "Spanless";
+export const DEFAULT_SERVICE_NAME = "mirror-on-launch";
+
+export const METRIC = {
+  sessionsCreated: "SessionsCreated",
+  sessionsModified: "SessionsModified",
+  sessionsDeleted: "SessionsDeleted",
+  /** Dimension `Reason` (a SkipReason). */
+  sessionsSkipped: "SessionsSkipped",
+  /** Dimension `ErrorCode` (the EC2 error code). */
+  actionFailures: "ActionFailures",
+  actionsDeferred: "ActionsDeferred",
+  eligibleEnis: "EligibleEnis",
+  mirroredEnis: "MirroredEnis",
+  coverage: "MirrorCoveragePercent",
+  quotaHeadroom: "SessionQuotaHeadroom",
+  vniCollisions: "VniCollisions",
+  instanceNotFound: "InstanceNotFound",
+  invalidEvents: "InvalidEvents",
+  /** Dimension `ErrorCode` (AWS code or error class name); the invocation did nothing useful. */
+  invocationErrors: "InvocationErrors",
+  vniMapPublished: "VniMapPublished",
+} as const;
+
+export interface Telemetry {
+  logger: Logger;
+  metrics: Metrics;
+}
+
+const DONE_METRIC: Record<Action["kind"], string> = {
+  create: METRIC.sessionsCreated,
+  modify: METRIC.sessionsModified,
+  delete: METRIC.sessionsDeleted,
+};
+
+/** Emit `name` once per distinct `value` of `dimension`, each as its own EMF document. */
+function countByDimension(t: Telemetry, name: string, dimension: string, values: readonly string[]): void {
+  const counts = new Map<string, number>();
+  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
+  for (const [value, count] of [...counts.entries()].sort()) {
+    const single = t.metrics.singleMetric();
+    single.addDimension(dimension, value);
+    single.addMetric(name, MetricUnit.Count, count);
+  }
+}
+
+export function logSkips(t: Telemetry, skips: readonly Skip[]): void {
+  for (const s of skips) {
+    t.logger.info("mirror decision", {
+      decision: "skip",
+      instanceId: s.instanceId,
+      eniId: s.eniId,
+      reason: s.reason,
+      detail: s.detail,
+    });
+  }
+  countByDimension(
+    t,
+    METRIC.sessionsSkipped,
+    "Reason",
+    skips.map((s) => s.reason),
+  );
+}
+
+function actionFields(a: Action): Record<string, unknown> {
+  const base = { decision: a.kind, instanceId: a.instanceId, eniId: a.eniId };
+  if (a.kind === "create") {
+    return {
+      ...base,
+      targetId: a.targetId,
+      filterId: a.filterId,
+      sessionNumber: a.sessionNumber,
+      vni: a.vni,
+    };
+  }
+  if (a.kind === "modify") return { ...base, sessionId: a.sessionId, changes: a.changes };
+  return { ...base, sessionId: a.sessionId, reason: a.reason };
+}
+
+export function logPlanned(t: Telemetry, actions: readonly Action[]): void {
+  for (const a of actions)
+    t.logger.info("mirror decision", { ...actionFields(a), status: "planned (dry run)" });
+}
+
+export function logOutcomes(t: Telemetry, outcomes: readonly ActionOutcome[]): void {
+  for (const o of outcomes) {
+    const fields = { ...actionFields(o.action), status: o.status, sessionId: o.sessionId };
+    if (o.status === "failed" && o.error) {
+      t.logger.warn("mirror decision", {
+        ...fields,
+        errorCode: o.error.code,
+        failureClass: o.error.failureClass,
+        error: o.error.message,
+      });
+    } else if (o.status === "deferred") {
+      t.logger.warn("mirror decision", { ...fields, detail: "out of time; the next reconcile picks it up" });
+    } else {
+      t.logger.info("mirror decision", fields);
+    }
+  }
+  for (const kind of ["create", "modify", "delete"] as const) {
+    const done = outcomes.filter((o) => o.status === "done" && o.action.kind === kind).length;
+    if (done > 0) t.metrics.addMetric(DONE_METRIC[kind], MetricUnit.Count, done);
+  }
+  const deferred = outcomes.filter((o) => o.status === "deferred").length;
+  if (deferred > 0) t.metrics.addMetric(METRIC.actionsDeferred, MetricUnit.Count, deferred);
+  countByDimension(
+    t,
+    METRIC.actionFailures,
+    "ErrorCode",
+    outcomes.flatMap((o) => (o.status === "failed" && o.error ? [o.error.code] : [])),
+  );
+}
+
+export function countInvocationError(t: Telemetry, code: string): void {
+  countByDimension(t, METRIC.invocationErrors, "ErrorCode", [code]);
+}

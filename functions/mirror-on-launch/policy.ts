@@ -1,0 +1,168 @@
+// Policy from Lambda environment variables, validated with zod. Each variable is documented in
+// README.md; a bad value yields a PolicyConfigError listing every problem, never a half-parsed policy.
+import { z } from "zod";
+import { PolicyConfigError } from "./errors.js";
+import {
+  ACCOUNT_SESSION_QUOTA,
+  MAX_PACKET_LENGTH,
+  MAX_SESSION_NUMBER,
+  MAX_VNI,
+  MIN_PACKET_LENGTH,
+  MIN_SESSION_NUMBER,
+  MIN_VNI,
+} from "./limits.js";
+import type { Policy, TagMatcher } from "./types.js";
+
+const DEFAULT_OPT_OUT_TAG = "spanless:mirror=off";
+const DEFAULT_SENSOR_TAG = "spanless:role=sensor";
+const DEFAULT_OWNER = "spanless";
+
+const idList = (prefix: string) =>
+  z
+    .string()
+    .optional()
+    .transform((v) =>
+      (v ?? "")
+        .split(",")
+        .map((s) => s.trim())
+        .filter((s) => s.length > 0),
+    )
+    .pipe(z.array(z.string().startsWith(prefix, { message: `every ID must start with "${prefix}"` })));
+
+/** `key` (present with any value) or `key=v1|v2` (one of the values). */
+function parseTagMatcher(text: string): TagMatcher {
+  const eq = text.indexOf("=");
+  if (eq < 0) return { key: text.trim(), values: [] };
+  return {
+    key: text.slice(0, eq).trim(),
+    values: text
+      .slice(eq + 1)
+      .split("|")
+      .map((v) => v.trim()),
+  };
+}
+
+const tagMatcher = z
+  .string()
+  .trim()
+  .min(1)
+  .transform(parseTagMatcher)
+  .refine((m) => m.key.length > 0, { message: "tag key must not be empty" });
+
+const tagMatcherList = z
+  .string()
+  .optional()
+  .transform((v) =>
+    (v ?? "")
+      .split(",")
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0),
+  )
+  .pipe(z.array(tagMatcher));
+
+const jsonRecord = <T extends z.ZodType>(value: T) =>
+  z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: "custom", message: "must be a JSON object" });
+        return z.NEVER;
+      }
+    })
+    .pipe(z.record(z.string(), value));
+
+const boolean = (fallback: boolean) =>
+  z
+    .enum(["true", "false", "1", "0"], { message: 'must be "true" or "false"' })
+    .optional()
+    .transform((v) => (v === undefined ? fallback : v === "true" || v === "1"));
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const envSchema = z
+  .object({
+    MIRROR_TARGET_ID: z.string().startsWith("tmt-").optional(),
+    MIRROR_TARGETS_BY_AZ: jsonRecord(z.string().startsWith("tmt-")).optional(),
+    MIRROR_FILTER_ID: z.string({ message: "is required" }).startsWith("tmf-"),
+    INCLUDE_VPC_IDS: idList("vpc-"),
+    EXCLUDE_VPC_IDS: idList("vpc-"),
+    INCLUDE_SUBNET_IDS: idList("subnet-"),
+    EXCLUDE_SUBNET_IDS: idList("subnet-"),
+    SELECT_TAGS: tagMatcherList,
+    SELECT_TAGS_MODE: z.enum(["all", "any"]).default("all"),
+    OPT_OUT_TAG: tagMatcher.default(parseTagMatcher(DEFAULT_OPT_OUT_TAG)),
+    ENI_SCOPE: z.enum(["primary", "all"]).default("all"),
+    SENSOR_ASG_NAMES: z
+      .string()
+      .optional()
+      .transform((v) =>
+        (v ?? "")
+          .split(",")
+          .map((s) => s.trim())
+          .filter((s) => s.length > 0),
+      ),
+    SENSOR_TAG: tagMatcher.default(parseTagMatcher(DEFAULT_SENSOR_TAG)),
+    PACKET_LENGTH: int(MIN_PACKET_LENGTH, MAX_PACKET_LENGTH).optional(),
+    VNI_OVERRIDES: jsonRecord(int(MIN_VNI, MAX_VNI)).optional(),
+    PREFERRED_SESSION_NUMBER: int(MIN_SESSION_NUMBER, MAX_SESSION_NUMBER).default(1),
+    OWNER_TAG_VALUE: z.string().trim().min(1).max(256).default(DEFAULT_OWNER),
+    REMOVE_ON_STOP: boolean(true),
+    ACCOUNT_SESSION_QUOTA: int(0, ACCOUNT_SESSION_QUOTA).default(ACCOUNT_SESSION_QUOTA),
+  })
+  .superRefine((env, ctx) => {
+    if ((env.MIRROR_TARGET_ID === undefined) === (env.MIRROR_TARGETS_BY_AZ === undefined)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["MIRROR_TARGET_ID"],
+        message: "set exactly one of MIRROR_TARGET_ID or MIRROR_TARGETS_BY_AZ",
+      });
+    }
+    const byAz = env.MIRROR_TARGETS_BY_AZ;
+    if (byAz !== undefined && Object.keys(byAz).length === 0) {
+      ctx.addIssue({ code: "custom", path: ["MIRROR_TARGETS_BY_AZ"], message: "must name at least one AZ" });
+    }
+  });
+
+/** Only the variables this module reads, so unrelated environment never fails validation. */
+const POLICY_VARIABLES = Object.keys(envSchema.shape);
+
+export function parsePolicy(env: Readonly<Record<string, string | undefined>>): Policy {
+  const picked: Record<string, string> = {};
+  for (const name of POLICY_VARIABLES) {
+    const value = env[name];
+    if (value !== undefined && value.trim() !== "") picked[name] = value;
+  }
+  const result = envSchema.safeParse(picked);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${i.path.join(".") || "environment"}: ${i.message}`);
+    throw new PolicyConfigError(`invalid mirror policy configuration: ${problems.join("; ")}`, problems, {
+      cause: result.error,
+    });
+  }
+  const e = result.data;
+  return {
+    includeVpcIds: e.INCLUDE_VPC_IDS,
+    excludeVpcIds: e.EXCLUDE_VPC_IDS,
+    includeSubnetIds: e.INCLUDE_SUBNET_IDS,
+    excludeSubnetIds: e.EXCLUDE_SUBNET_IDS,
+    selectTags: e.SELECT_TAGS,
+    selectMode: e.SELECT_TAGS_MODE,
+    optOutTag: e.OPT_OUT_TAG,
+    eniScope: e.ENI_SCOPE,
+    sensorAsgNames: e.SENSOR_ASG_NAMES,
+    sensorTag: e.SENSOR_TAG,
+    target:
+      e.MIRROR_TARGETS_BY_AZ !== undefined
+        ? { mode: "per-az", targetsByAz: e.MIRROR_TARGETS_BY_AZ }
+        : { mode: "single", targetId: e.MIRROR_TARGET_ID as string },
+    filterId: e.MIRROR_FILTER_ID,
+    packetLength: e.PACKET_LENGTH,
+    vniOverrides: e.VNI_OVERRIDES ?? {},
+    preferredSessionNumber: e.PREFERRED_SESSION_NUMBER,
+    ownerTagValue: e.OWNER_TAG_VALUE,
+    removeOnStop: e.REMOVE_ON_STOP,
+    accountSessionQuota: e.ACCOUNT_SESSION_QUOTA,
+  };
+}

@@ -1,0 +1,136 @@
+// One mirroring pass: gather inventory -> plan -> execute -> report. Used by the event handler
+// (one instance) and by the reconciler/backfill (the whole region); only the inventory differs.
+
+import { MetricUnit } from "@aws-lambda-powertools/metrics";
+import type { EC2Client } from "@aws-sdk/client-ec2";
+import type { S3Client } from "@aws-sdk/client-s3";
+import type { RuntimeConfig } from "./config.js";
+import { type ActionOutcome, executeActions } from "./execute.js";
+import { gatherFullInventory, gatherInstanceInventory } from "./inventory.js";
+import { logOutcomes, logPlanned, logSkips, METRIC, type Telemetry } from "./observability.js";
+import { plan } from "./plan.js";
+import type { Inventory, Policy } from "./types.js";
+import { buildVniMap, publishVniMap, sessionsAfter } from "./vni-map.js";
+
+export interface MirrorDeps extends Telemetry {
+  ec2: EC2Client;
+  s3?: S3Client;
+  policy: Policy;
+  runtime: RuntimeConfig;
+  now?: () => Date;
+  remainingTimeMs?: () => number;
+}
+
+export type Scope = { kind: "instance"; instanceId: string } | { kind: "all" };
+
+export interface RunSummary {
+  scope: Scope;
+  dryRun: boolean;
+  instanceFound: boolean;
+  planned: { create: number; modify: number; delete: number };
+  done: number;
+  failed: number;
+  deferred: number;
+  skipped: number;
+  eligibleEnis: number;
+  /** Eligible ENIs with a correct owned session after this pass. */
+  mirroredEnis: number;
+  quotaHeadroom?: number;
+  vniMapPublished?: boolean;
+  failureCodes: string[];
+}
+
+function coveredAfter(planMirrored: number, outcomes: readonly ActionOutcome[]): number {
+  const fixed = new Set(
+    outcomes
+      .filter((o) => o.status === "done" && (o.action.kind === "create" || o.action.kind === "modify"))
+      .map((o) => o.action.eniId),
+  );
+  return planMirrored + fixed.size;
+}
+
+export async function runMirror(deps: MirrorDeps, scope: Scope): Promise<RunSummary> {
+  const { policy, runtime, logger, metrics } = deps;
+  const inventory: Inventory =
+    scope.kind === "all"
+      ? await gatherFullInventory(deps.ec2, policy.filterId)
+      : await gatherInstanceInventory(deps.ec2, scope.instanceId, policy.filterId);
+
+  const instanceFound = scope.kind === "all" || inventory.instances.length > 0;
+  if (!instanceFound) {
+    logger.warn("instance not found; nothing to mirror", {
+      decision: "skip",
+      instanceId: scope.kind === "instance" ? scope.instanceId : undefined,
+      reason: "instance-not-found",
+    });
+    metrics.addMetric(METRIC.instanceNotFound, MetricUnit.Count, 1);
+  }
+
+  const result = plan(inventory, policy);
+  logSkips(deps, result.skips);
+  for (const c of result.vniCollisions) {
+    logger.warn("VNI collision between VPCs; pin one with VNI_OVERRIDES", { vni: c.vni, vpcIds: c.vpcIds });
+  }
+
+  let outcomes: ActionOutcome[] = [];
+  if (runtime.dryRun) logPlanned(deps, result.actions);
+  else {
+    outcomes = await executeActions(deps.ec2, result.actions, {
+      ownerTagValue: policy.ownerTagValue,
+      concurrency: runtime.concurrency,
+      instanceTypes: new Map(inventory.instances.map((i) => [i.instanceId, i.instanceType])),
+      remainingTimeMs: deps.remainingTimeMs,
+    });
+    logOutcomes(deps, outcomes);
+  }
+
+  const mirroredEnis = coveredAfter(result.mirroredEnis, outcomes);
+  const failed = outcomes.filter((o) => o.status === "failed");
+  const summary: RunSummary = {
+    scope,
+    dryRun: runtime.dryRun,
+    instanceFound,
+    planned: {
+      create: result.actions.filter((a) => a.kind === "create").length,
+      modify: result.actions.filter((a) => a.kind === "modify").length,
+      delete: result.actions.filter((a) => a.kind === "delete").length,
+    },
+    done: outcomes.filter((o) => o.status === "done").length,
+    failed: failed.length,
+    deferred: outcomes.filter((o) => o.status === "deferred").length,
+    skipped: result.skips.length,
+    eligibleEnis: result.eligibleEnis,
+    mirroredEnis,
+    failureCodes: [...new Set(failed.map((o) => o.error?.code ?? "Unknown"))].sort(),
+  };
+
+  if (scope.kind === "all") {
+    // Coverage and quota only mean something over the whole inventory.
+    const createdNow = outcomes.filter((o) => o.status === "done" && o.action.kind === "create").length;
+    const failedCreates = result.actions.filter((a) => a.kind === "create").length - createdNow;
+    summary.quotaHeadroom =
+      result.quotaHeadroom === undefined ? undefined : result.quotaHeadroom + failedCreates;
+    metrics.addMetric(METRIC.eligibleEnis, MetricUnit.Count, result.eligibleEnis);
+    metrics.addMetric(METRIC.mirroredEnis, MetricUnit.Count, mirroredEnis);
+    const coverage = result.eligibleEnis === 0 ? 100 : (100 * mirroredEnis) / result.eligibleEnis;
+    metrics.addMetric(METRIC.coverage, MetricUnit.Percent, Math.round(coverage * 100) / 100);
+    if (summary.quotaHeadroom !== undefined) {
+      metrics.addMetric(METRIC.quotaHeadroom, MetricUnit.Count, summary.quotaHeadroom);
+    }
+    metrics.addMetric(METRIC.vniCollisions, MetricUnit.Count, result.vniCollisions.length);
+    if (deps.s3 && runtime.vniMapBucket && !runtime.dryRun) {
+      const now = deps.now?.() ?? new Date();
+      const map = buildVniMap(
+        inventory,
+        sessionsAfter(inventory, outcomes, policy),
+        policy.ownerTagValue,
+        now,
+      );
+      await publishVniMap(deps.s3, runtime.vniMapBucket, runtime.vniMapKey, map);
+      metrics.addMetric(METRIC.vniMapPublished, MetricUnit.Count, 1);
+      summary.vniMapPublished = true;
+    }
+    logger.info("reconcile finished", { ...summary, coveragePercent: coverage });
+  }
+  return summary;
+}
