@@ -1,0 +1,183 @@
+// The scheduled fleet summary: healthy sensors per AZ (NLB target health), launch failures in the
+// period, mirror coverage (the mirror automation's metric) and the configuration version in service.
+// `collectFleet` does the reads; `summarizeFleet` is the pure decision over what they returned.
+import { type AutoScalingClient, DescribeAutoScalingGroupsCommand } from "@aws-sdk/client-auto-scaling";
+import { type CloudWatchClient, GetMetricStatisticsCommand } from "@aws-sdk/client-cloudwatch";
+import {
+  DescribeTargetHealthCommand,
+  type ElasticLoadBalancingV2Client,
+} from "@aws-sdk/client-elastic-load-balancing-v2";
+import { failedLaunchesSince } from "./asg.js";
+import type { HealthConfig } from "./config.js";
+import { describeError, FleetReadError } from "./errors.js";
+
+/** Target health state that counts as a working sensor. */
+const HEALTHY = "healthy";
+const UNKNOWN_AZ = "unknown";
+
+export interface GroupInstance {
+  instanceId: string;
+  availabilityZone?: string;
+  lifecycleState?: string;
+  launchTemplateVersion?: string;
+}
+
+export interface FleetReads {
+  groupAvailabilityZones: string[];
+  instances: GroupInstance[];
+  /** The group's launch template and version ("$Latest"/"$Default" or a number). */
+  launchTemplate?: { name: string; version: string };
+  targets: Array<{ targetGroupArn: string; instanceId: string; state: string; availabilityZone?: string }>;
+  launchFailures: number;
+  /** Latest average of the mirror coverage metric in the period; undefined when it has no data. */
+  mirrorCoverage?: number;
+}
+
+export interface FleetSummary {
+  healthyByAz: Record<string, number>;
+  /** Group AZs with no healthy sensor: with cross-zone off, their mirrored traffic is not delivered. */
+  azsWithoutHealthySensor: string[];
+  healthyTotal: number;
+  launchFailures: number;
+  mirrorCoverage?: number;
+  configVersionInService?: string;
+  /** Instances per launch template version among InService instances (more than one key = mixed). */
+  instancesByConfigVersion: Record<string, number>;
+}
+
+export function summarizeFleet(reads: FleetReads): FleetSummary {
+  const azOf = new Map(reads.instances.map((i) => [i.instanceId, i.availabilityZone]));
+  const healthyByAz: Record<string, number> = Object.fromEntries(
+    reads.groupAvailabilityZones.map((az) => [az, 0]),
+  );
+  // A sensor registered in two target groups (e.g. UDP 4789 and a GENEVE group) is still one sensor;
+  // it counts as healthy only if it is healthy in every group it is registered in.
+  const health = new Map<string, { az: string; healthy: boolean }>();
+  for (const t of reads.targets) {
+    const az = azOf.get(t.instanceId) ?? t.availabilityZone ?? UNKNOWN_AZ;
+    const seen = health.get(t.instanceId);
+    health.set(t.instanceId, { az, healthy: (seen?.healthy ?? true) && t.state === HEALTHY });
+  }
+  for (const { az, healthy } of health.values()) {
+    if (healthy) healthyByAz[az] = (healthyByAz[az] ?? 0) + 1;
+  }
+  const instancesByConfigVersion: Record<string, number> = {};
+  for (const i of reads.instances) {
+    if (i.lifecycleState !== "InService") continue;
+    const version = i.launchTemplateVersion ?? UNKNOWN_AZ;
+    instancesByConfigVersion[version] = (instancesByConfigVersion[version] ?? 0) + 1;
+  }
+  return {
+    healthyByAz,
+    azsWithoutHealthySensor: reads.groupAvailabilityZones.filter((az) => (healthyByAz[az] ?? 0) === 0),
+    healthyTotal: Object.values(healthyByAz).reduce((a, b) => a + b, 0),
+    launchFailures: reads.launchFailures,
+    ...(reads.mirrorCoverage !== undefined ? { mirrorCoverage: reads.mirrorCoverage } : {}),
+    ...(reads.launchTemplate ? { configVersionInService: reads.launchTemplate.version } : {}),
+    instancesByConfigVersion,
+  };
+}
+
+export interface FleetClients {
+  autoscaling: AutoScalingClient;
+  elbv2: ElasticLoadBalancingV2Client;
+  cloudwatch: CloudWatchClient;
+}
+
+async function readGroup(autoscaling: AutoScalingClient, asgName: string) {
+  const out = await autoscaling.send(
+    new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [asgName] }),
+  );
+  const group = out.AutoScalingGroups?.[0];
+  if (!group)
+    throw new FleetReadError(`Auto Scaling group ${asgName} does not exist (check SENSOR_ASG_NAME)`);
+  const lt = group.LaunchTemplate ?? group.MixedInstancesPolicy?.LaunchTemplate?.LaunchTemplateSpecification;
+  return {
+    groupAvailabilityZones: group.AvailabilityZones ?? [],
+    instances: (group.Instances ?? []).map(
+      (i): GroupInstance => ({
+        instanceId: i.InstanceId ?? "",
+        ...(i.AvailabilityZone ? { availabilityZone: i.AvailabilityZone } : {}),
+        ...(i.LifecycleState ? { lifecycleState: i.LifecycleState } : {}),
+        ...(i.LaunchTemplate?.Version ? { launchTemplateVersion: i.LaunchTemplate.Version } : {}),
+      }),
+    ),
+    ...(lt
+      ? {
+          launchTemplate: {
+            name: lt.LaunchTemplateName ?? lt.LaunchTemplateId ?? "?",
+            version: lt.Version ?? "$Default",
+          },
+        }
+      : {}),
+  };
+}
+
+async function readTargets(elbv2: ElasticLoadBalancingV2Client, targetGroupArns: readonly string[]) {
+  const targets: FleetReads["targets"] = [];
+  for (const arn of targetGroupArns) {
+    const out = await elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn }));
+    for (const d of out.TargetHealthDescriptions ?? []) {
+      if (!d.Target?.Id) continue;
+      targets.push({
+        targetGroupArn: arn,
+        instanceId: d.Target.Id,
+        state: d.TargetHealth?.State ?? "unknown",
+        ...(d.Target.AvailabilityZone ? { availabilityZone: d.Target.AvailabilityZone } : {}),
+      });
+    }
+  }
+  return targets;
+}
+
+async function readMirrorCoverage(
+  cloudwatch: CloudWatchClient,
+  config: HealthConfig,
+  now: Date,
+): Promise<number | undefined> {
+  const periodSeconds = config.summaryPeriodMinutes * 60;
+  const out = await cloudwatch.send(
+    new GetMetricStatisticsCommand({
+      Namespace: config.mirrorCoverage.namespace,
+      MetricName: config.mirrorCoverage.metricName,
+      Dimensions: config.mirrorCoverage.dimensions,
+      StartTime: new Date(now.getTime() - periodSeconds * 1000),
+      EndTime: now,
+      Period: periodSeconds,
+      Statistics: ["Average"],
+    }),
+  );
+  const latest = [...(out.Datapoints ?? [])]
+    .filter((d) => d.Timestamp && d.Average !== undefined)
+    .sort((a, b) => b.Timestamp!.getTime() - a.Timestamp!.getTime())[0];
+  return latest?.Average;
+}
+
+export async function collectFleet(
+  clients: FleetClients,
+  config: HealthConfig,
+  now: Date,
+): Promise<FleetReads> {
+  const since = new Date(now.getTime() - config.summaryPeriodMinutes * 60_000);
+  const step = async <T>(what: string, read: () => Promise<T>): Promise<T> => {
+    try {
+      return await read();
+    } catch (error) {
+      if (error instanceof FleetReadError) throw error;
+      throw new FleetReadError(`could not read ${what}: ${describeError(error)}`, { cause: error });
+    }
+  };
+  const group = await step("the sensor Auto Scaling group", () =>
+    readGroup(clients.autoscaling, config.autoScalingGroupName),
+  );
+  const targets = await step("NLB target health", () => readTargets(clients.elbv2, config.targetGroupArns));
+  const launchFailures = await step(
+    "scaling activities",
+    async () => (await failedLaunchesSince(clients.autoscaling, config.autoScalingGroupName, since)).length,
+  );
+  const mirrorCoverage = await step(
+    `metric ${config.mirrorCoverage.namespace}/${config.mirrorCoverage.metricName}`,
+    () => readMirrorCoverage(clients.cloudwatch, config, now),
+  );
+  return { ...group, targets, launchFailures, ...(mirrorCoverage !== undefined ? { mirrorCoverage } : {}) };
+}

@@ -1,0 +1,117 @@
+// Shapes shared by the health Lambda's decision functions, AWS adapters and handler.
+
+/** Causes the health Lambda recognises in a sensor's boot log, each with a fix hint. */
+export const KNOWN_CAUSES = [
+  "invalid-token",
+  "collector-unreachable",
+  "proxy-refused",
+  "parameter-missing",
+  "kms-access-denied",
+] as const;
+
+export type KnownCause = (typeof KNOWN_CAUSES)[number];
+
+/** Causes seen only in Auto Scaling's own status message (there is no boot log to read). */
+export type LaunchStatusCause =
+  | "lifecycle-heartbeat-timeout"
+  | "lifecycle-abandoned"
+  | "ec2-capacity"
+  | "ec2-launch-rejected"
+  | "unknown";
+
+/** Something that went wrong with one sensor instance (or with a launch that never got an instance). */
+export interface FailedLaunch {
+  kind: "failed-launch";
+  /** Which Auto Scaling signal this came from, for the message's "what happened" line. */
+  source: "launch-unsuccessful" | "lifecycle-stuck" | "instance-refresh";
+  autoScalingGroupName: string;
+  /** Empty when EC2 never created an instance (capacity, bad launch template). */
+  instanceId?: string;
+  availabilityZone?: string;
+  subnetId?: string;
+  /** Auto Scaling's own explanation (StatusMessage / activity description). */
+  statusMessage?: string;
+  /** Auto Scaling's "Cause" text (why it launched). */
+  activityCause?: string;
+  eventTime: string;
+  region: string;
+  account: string;
+}
+
+export type RefreshOutcome = "Failed" | "RollbackStarted" | "RollbackSucceeded" | "RollbackFailed";
+
+export interface RefreshProblem {
+  kind: "refresh-problem";
+  outcome: RefreshOutcome;
+  autoScalingGroupName: string;
+  instanceRefreshId: string;
+  eventTime: string;
+  region: string;
+  account: string;
+}
+
+export interface ScheduledSummary {
+  kind: "scheduled-summary";
+  eventTime: string;
+  region: string;
+  account: string;
+}
+
+/** A launch lifecycle hook put an instance into Pending:Wait: not a failure (yet). */
+export interface LifecycleWaitStarted {
+  kind: "lifecycle-wait-started";
+  autoScalingGroupName: string;
+  instanceId: string;
+  lifecycleHookName: string;
+}
+
+export interface IgnoredEvent {
+  kind: "ignored";
+  /** Why the event needs no action, for the log. */
+  reason: string;
+}
+
+export interface RejectedEvent {
+  kind: "rejected";
+  /** What is wrong with the event, precise enough to fix the EventBridge rule that sent it. */
+  problem: string;
+}
+
+export type HealthTrigger =
+  | FailedLaunch
+  | RefreshProblem
+  | ScheduledSummary
+  | LifecycleWaitStarted
+  | IgnoredEvent
+  | RejectedEvent;
+
+/** What reading `<instance-id>-userdata` produced. */
+export type UserDataLog =
+  | { status: "found"; logGroup: string; logStream: string; lines: string[] }
+  | { status: "missing-stream"; logGroup: string; logStream: string }
+  | { status: "missing-group"; logGroup: string; logStream: string }
+  | { status: "no-instance"; logGroup: string }
+  | { status: "unreadable"; logGroup: string; logStream: string; problem: string };
+
+export interface Diagnosis {
+  /** A known cause, a cause from Auto Scaling's status message, or unknown. */
+  cause: KnownCause | LaunchStatusCause;
+  /** One-line, human title of the cause. */
+  title: string;
+  /** The boot step that failed (or hung), when the log has markers. */
+  failingStep?: string;
+  /** The failing marker's reason, or the log line that gave the cause away. */
+  evidence?: string;
+  /** What the on-call engineer should do. */
+  fixHint: string;
+  /** Boot step summary line, e.g. `fetch-config ok · validate-config ok · kms-decrypt FAIL`. */
+  stepSummary?: string;
+  /** Problems with the markers themselves (malformed lines), for the message's footnote. */
+  markerProblems: string[];
+}
+
+export interface OnCallMessage {
+  /** SNS subject: ASCII, at most 100 characters. */
+  subject: string;
+  body: string;
+}
