@@ -1,0 +1,529 @@
+// The TLS stream analyzer: record layer per direction → handshake messages → one ssl.log record
+// (Zeek's base/protocols/ssl/main.zeek semantics) plus one x509.log record per certificate.
+//
+// Like Zeek (SSL::disable_analyzer_after_detection), parsing stops once the session is established
+// (both sides have switched to encrypted records and one more record went by): the record is
+// logged then, or at connection end for sessions that never got there.
+
+import type { AnalyzerContext, LogRecord, StreamAnalyzer } from "../types.js";
+import { ja3, ja3s, ja4 } from "./fingerprints.js";
+import { HandshakeAssembler, type HandshakeMessage } from "./handshake-assembler.js";
+import {
+  type ClientHello,
+  EXT_PRE_SHARED_KEY,
+  EXT_SESSION_TICKET,
+  HANDSHAKE_CLIENT_HELLO,
+  HANDSHAKE_SERVER_HELLO,
+  negotiatedVersion,
+  parseClientHello,
+  parseServerHello,
+  parseSslV2ClientHello,
+  type ServerHello,
+} from "./hello.js";
+import {
+  CONTENT_ALERT,
+  CONTENT_APPLICATION_DATA,
+  CONTENT_CHANGE_CIPHER_SPEC,
+  CONTENT_HANDSHAKE,
+  CONTENT_HEARTBEAT,
+  type FramingProblem,
+  RecordFramer,
+  type TlsRecord,
+} from "./record-layer.js";
+import { SSLV2_CIPHER_NAMES } from "./sslv2.js";
+import { alertName, cipherName, groupName, HANDSHAKE_HISTORY_LETTERS, versionName } from "./tables.js";
+import { hostMatchesCertificate, parseCertificate, type X509Info } from "./x509.js";
+
+/** Zeek's SSL::max_ssl_history_length. */
+export const MAX_SSL_HISTORY_LENGTH = 100;
+/** Certificates logged per direction; longer chains are cut (a weird says so). */
+export const MAX_CERTIFICATES_PER_CHAIN = 16;
+/** An SSLv2 record header carries a 15-bit length. */
+const MAX_SSLV2_RECORD_BYTES = 0x7fff;
+
+const HANDSHAKE_CERTIFICATE = 11;
+const HANDSHAKE_SERVER_KEY_EXCHANGE = 12;
+const HANDSHAKE_CLIENT_KEY_EXCHANGE = 16;
+const TLS13 = 0x0304;
+const SSLV2 = 0x0002;
+/** ServerKeyExchange ECParameters.curve_type value for a named curve (RFC 8422 §5.4). */
+const EC_CURVE_TYPE_NAMED = 3;
+const SSLV2_CLIENT_HELLO = 1;
+const SSLV2_SERVER_HELLO = 4;
+
+interface Direction {
+  readonly isOrig: boolean;
+  readonly framer: RecordFramer;
+  readonly handshake: HandshakeAssembler;
+  /** This side has sent ChangeCipherSpec (or TLS 1.3 keys are in use): its records are ciphertext. */
+  encrypted: boolean;
+  /** Bytes seen before the first record, to recognise an SSLv2 record header. */
+  sawFirstBytes: boolean;
+  sslv2Buffer: Uint8Array | undefined;
+}
+
+export class TlsAnalyzer implements StreamAnalyzer {
+  private readonly orig: Direction;
+  private readonly resp: Direction;
+  /** Set at the first TLS event (Zeek's set_session). */
+  private ts: number | undefined;
+  private currentTs = 0;
+  private history = "";
+  private version: string | undefined;
+  private versionNumber: number | undefined;
+  private cipher: string | undefined;
+  private curve: string | undefined;
+  private serverName: string | undefined;
+  private nextProtocol: string | undefined;
+  private lastAlert: string | undefined;
+  private resumed = false;
+  private established = false;
+  private ja3: string | undefined;
+  private ja3s: string | undefined;
+  private ja4: string | undefined;
+  private clientSessionId: string | undefined;
+  private clientTicketWithEmptySession = false;
+  private clientKeyExchangeSeen = false;
+  private clientPskSeen = false;
+  private serverChain: X509Info[] = [];
+  private clientChain: X509Info[] = [];
+  private confirmed = false;
+  private logged = false;
+  /** Nothing more to parse (established, violation, or gave up): data() becomes a no-op. */
+  private done = false;
+
+  constructor(private readonly ctx: AnalyzerContext) {
+    this.orig = this.direction(true);
+    this.resp = this.direction(false);
+  }
+
+  private direction(isOrig: boolean): Direction {
+    return {
+      isOrig,
+      framer: new RecordFramer({
+        record: (record) => this.onRecord(isOrig, record),
+        problem: (problem) => this.onFramingProblem(problem),
+      }),
+      handshake: new HandshakeAssembler(),
+      encrypted: false,
+      sawFirstBytes: false,
+      sslv2Buffer: undefined,
+    };
+  }
+
+  data(isOrig: boolean, bytes: Uint8Array, ts: number): void {
+    if (this.done || bytes.length === 0) return;
+    this.currentTs = ts;
+    const dir = isOrig ? this.orig : this.resp;
+    try {
+      if (!dir.sawFirstBytes || dir.sslv2Buffer !== undefined) {
+        const rest = this.maybeSslV2(dir, bytes);
+        if (rest === undefined || this.done) return;
+        bytes = rest;
+      }
+      dir.framer.push(bytes);
+    } catch (error) {
+      // Defence in depth: parsers return errors as values, so this is a bug, but never the engine's problem.
+      this.ctx.weird("SSL_analyzer_internal_error", error instanceof Error ? error.message : String(error));
+      this.giveUp();
+    }
+  }
+
+  gap(isOrig: boolean, _length: number, _ts: number): void {
+    if (this.done) return;
+    // Record boundaries are lost after a gap: stop parsing (what is known so far is still logged).
+    this.ctx.weird("SSL_content_gap", isOrig ? "originator" : "responder");
+    this.giveUp();
+  }
+
+  end(_ts: number): void {
+    this.writeLog();
+    this.done = true;
+  }
+
+  private giveUp(): void {
+    this.done = true;
+    this.orig.framer.stop();
+    this.resp.framer.stop();
+    this.orig.handshake.reset();
+    this.resp.handshake.reset();
+  }
+
+  private startSession(): void {
+    if (this.ts === undefined) this.ts = this.currentTs;
+  }
+
+  private addHistory(isClient: boolean, letter: string): void {
+    if (this.history.length >= MAX_SSL_HISTORY_LENGTH) return;
+    this.history += isClient ? letter.toUpperCase() : letter.toLowerCase();
+    if (this.history.length === MAX_SSL_HISTORY_LENGTH) this.ctx.weird("SSL_max_ssl_history_length_reached");
+  }
+
+  /**
+   * SSLv2-compatible hellos (RFC 5246 Appendix E.2) have a 2-byte header with the top bit set.
+   * Returns the bytes left for the TLS record layer, or undefined when they were all consumed.
+   */
+  private maybeSslV2(dir: Direction, bytes: Uint8Array): Uint8Array | undefined {
+    let input = bytes;
+    if (dir.sslv2Buffer !== undefined) {
+      const joined = new Uint8Array(dir.sslv2Buffer.length + bytes.length);
+      joined.set(dir.sslv2Buffer);
+      joined.set(bytes, dir.sslv2Buffer.length);
+      input = joined;
+      dir.sslv2Buffer = undefined;
+    } else {
+      dir.sawFirstBytes = true;
+      if (!(input[0] & 0x80)) return input;
+      if (input.length < 3) {
+        dir.sslv2Buffer = input.slice();
+        dir.sawFirstBytes = false;
+        return undefined;
+      }
+    }
+    const expected = dir.isOrig ? SSLV2_CLIENT_HELLO : SSLV2_SERVER_HELLO;
+    if (!(input[0] & 0x80) || input.length < 3 || input[2] !== expected) return input;
+    const length = ((input[0] & 0x7f) << 8) | input[1];
+    if (length > MAX_SSLV2_RECORD_BYTES) return input;
+    if (input.length < 2 + length) {
+      dir.sslv2Buffer = input.slice();
+      return undefined;
+    }
+    const body = input.subarray(2, 2 + length);
+    if (dir.isOrig) this.onSslV2ClientHello(body);
+    else this.onSslV2ServerHello(body);
+    return input.subarray(2 + length);
+  }
+
+  private onSslV2ClientHello(body: Uint8Array): void {
+    const hello = parseSslV2ClientHello(body);
+    if (hello instanceof Error) {
+      this.violation(`SSLv2 ClientHello: ${hello.message}`);
+      return;
+    }
+    this.startSession();
+    this.confirm();
+    this.addHistory(true, "c");
+    this.noteClientHello(hello);
+  }
+
+  private onSslV2ServerHello(body: Uint8Array): void {
+    // SSLv2 SERVER-HELLO: type, session_id_hit, certificate_type, version(2), certificate_length(2),
+    // cipher_specs_length(2), connection_id_length(2), certificate, cipher_specs, connection_id.
+    if (body.length < 11) {
+      this.ctx.weird("SSL_truncated_sslv2_server_hello");
+      this.giveUp();
+      return;
+    }
+    this.startSession();
+    this.addHistory(false, "s");
+    const version = (body[3] << 8) | body[4];
+    const certificateLength = (body[5] << 8) | body[6];
+    const cipherSpecsLength = (body[7] << 8) | body[8];
+    this.versionNumber = version;
+    this.version = versionName(version);
+    const specOffset = 11 + certificateLength;
+    if (cipherSpecsLength >= 3 && specOffset + 3 <= body.length) {
+      const spec = (body[specOffset] << 16) | (body[specOffset + 1] << 8) | body[specOffset + 2];
+      this.cipher = SSLV2_CIPHER_NAMES.get(spec) ?? `unknown-${spec}`;
+    }
+    if (version === SSLV2) {
+      // Everything after an SSLv2 SERVER-HELLO is SSLv2 framing we do not follow.
+      this.done = true;
+    }
+  }
+
+  private onFramingProblem(problem: FramingProblem): void {
+    if (problem.kind === "record-too-long") {
+      this.ctx.weird("SSL_excessive_record_length", String(problem.length));
+      this.giveUp();
+      return;
+    }
+    const detail = `content type ${problem.contentType}, version 0x${problem.version.toString(16).padStart(4, "0")}`;
+    if (!this.confirmed) this.violation(`not a TLS record header (${detail})`);
+    else {
+      this.addHistory(true, "q");
+      this.ctx.weird("SSL_unknown_content_type", detail);
+      this.giveUp();
+    }
+  }
+
+  private violation(reason: string): void {
+    this.ctx.violation(reason);
+    this.giveUp();
+  }
+
+  private confirm(): void {
+    if (this.confirmed) return;
+    this.confirmed = true;
+    this.ctx.confirm("ssl");
+  }
+
+  /** One complete record; returns false to stop framing this direction. */
+  private onRecord(isOrig: boolean, record: TlsRecord): boolean {
+    if (this.done) return false;
+    const dir = isOrig ? this.orig : this.resp;
+    const peer = isOrig ? this.resp : this.orig;
+    if (dir.encrypted) {
+      if (peer.encrypted && !this.established) {
+        this.established = true;
+        this.writeLog();
+        this.giveUp();
+        return false;
+      }
+      if (record.contentType === CONTENT_CHANGE_CIPHER_SPEC) this.addHistory(isOrig, "i");
+      return true;
+    }
+    this.startSession();
+    switch (record.contentType) {
+      case CONTENT_HANDSHAKE: {
+        dir.handshake.push(record.fragment, {
+          message: (message) => this.onHandshake(isOrig, message),
+          oversized: (type, length) => {
+            this.ctx.weird("SSL_handshake_message_too_large", `type ${type}, ${length} bytes`);
+            this.addHistory(isOrig, this.historyLetter(type));
+          },
+        });
+        break;
+      }
+      case CONTENT_CHANGE_CIPHER_SPEC:
+        this.addHistory(isOrig, "i");
+        // In TLS 1.3 the CCS is a middlebox-compatibility no-op (RFC 8446 Appendix D.4): a second,
+        // plaintext ClientHello may follow it after a HelloRetryRequest. Protection starts with the
+        // server's ServerHello and the client's first application_data record instead.
+        if (this.versionNumber !== TLS13) dir.encrypted = true;
+        if (isOrig && this.clientTicketWithEmptySession && !this.clientKeyExchangeSeen) this.resumed = true;
+        break;
+      case CONTENT_ALERT:
+        for (let i = 0; i + 1 < record.fragment.length; i += 2) {
+          this.addHistory(isOrig, "l");
+          this.lastAlert = alertName(record.fragment[i + 1]);
+        }
+        break;
+      case CONTENT_HEARTBEAT:
+        this.addHistory(isOrig, "b");
+        break;
+      case CONTENT_APPLICATION_DATA:
+        // TLS 1.3: the client's first protected record.
+        if (this.versionNumber === TLS13) {
+          dir.encrypted = true;
+          if (peer.encrypted && !this.established) {
+            this.established = true;
+            this.writeLog();
+            this.giveUp();
+            return false;
+          }
+        }
+        break;
+    }
+    return !this.done;
+  }
+
+  private onHandshake(isOrig: boolean, message: HandshakeMessage): void {
+    if (this.done) return;
+    switch (message.type) {
+      case HANDSHAKE_CLIENT_HELLO:
+        this.addHistory(isOrig, "c");
+        this.onClientHello(message.message);
+        return;
+      case HANDSHAKE_SERVER_HELLO:
+        this.onServerHello(isOrig, message.message);
+        return;
+      case HANDSHAKE_CERTIFICATE:
+        this.addHistory(isOrig, "x");
+        this.onCertificate(isOrig, message.body);
+        return;
+      case HANDSHAKE_SERVER_KEY_EXCHANGE:
+        this.addHistory(isOrig, "k");
+        this.onServerKeyExchange(message.body);
+        return;
+      case HANDSHAKE_CLIENT_KEY_EXCHANGE:
+        this.addHistory(isOrig, "g");
+        if (isOrig) this.clientKeyExchangeSeen = true;
+        return;
+      default:
+        this.addHistory(isOrig, this.historyLetter(message.type));
+    }
+  }
+
+  private historyLetter(type: number): string {
+    return HANDSHAKE_HISTORY_LETTERS.get(type) ?? "z";
+  }
+
+  private onClientHello(bytes: Uint8Array): void {
+    const hello = parseClientHello(bytes);
+    if (hello instanceof Error) {
+      if (!this.confirmed) this.violation(hello.message);
+      else this.ctx.weird("SSL_malformed_client_hello", hello.message);
+      return;
+    }
+    this.confirm();
+    this.noteClientHello(hello);
+  }
+
+  private noteClientHello(hello: ClientHello): void {
+    if (hello.malformedExtensions.length > 0) {
+      this.ctx.weird(
+        "SSL_malformed_extension",
+        hello.malformedExtensions.map((t) => `0x${t.toString(16)}`).join(","),
+      );
+    }
+    const sessionId = Buffer.from(hello.sessionId).toString("hex");
+    if (hello.sessionId.length > 0 && !/^0+$/.test(sessionId)) {
+      this.clientSessionId = sessionId;
+      this.clientTicketWithEmptySession = false;
+    } else {
+      const ticket = hello.extensions.find((ext) => ext.type === EXT_SESSION_TICKET);
+      if (ticket && ticket.data.length > 0) this.clientTicketWithEmptySession = true;
+    }
+    if (hello.extensions.some((ext) => ext.type === EXT_PRE_SHARED_KEY)) this.clientPskSeen = true;
+    if (hello.serverNames.length > 0) {
+      this.serverName ??= hello.serverNames[0];
+      if (hello.serverNames.length > 1) this.ctx.weird("SSL_many_server_names", hello.serverNames.join(","));
+    }
+    // The first ClientHello of the connection defines the fingerprints (a second one follows a HelloRetryRequest).
+    this.ja3 ??= ja3(hello);
+    this.ja4 ??= ja4(hello, "t");
+  }
+
+  private onServerHello(isOrig: boolean, bytes: Uint8Array): void {
+    const hello = parseServerHello(bytes);
+    if (hello instanceof Error) {
+      this.addHistory(isOrig, "s");
+      if (!this.confirmed) this.violation(hello.message);
+      else this.ctx.weird("SSL_malformed_server_hello", hello.message);
+      return;
+    }
+    this.confirm();
+    this.addHistory(isOrig, hello.helloRetryRequest ? "j" : "s");
+    this.noteServerHello(hello);
+  }
+
+  private noteServerHello(hello: ServerHello): void {
+    const version = negotiatedVersion(hello);
+    this.versionNumber = version;
+    this.version = versionName(version);
+    this.cipher = cipherName(hello.cipherSuite);
+    if (hello.keyShareGroup !== undefined) this.curve = groupName(hello.keyShareGroup);
+    if (hello.alpn !== undefined) this.nextProtocol = hello.alpn;
+    if (!hello.helloRetryRequest || this.ja3s === undefined) this.ja3s = ja3s(hello);
+    const sessionId = Buffer.from(hello.sessionId).toString("hex");
+    const isDtls = version >> 8 === 0xfe;
+    if (
+      this.clientSessionId !== undefined &&
+      this.clientSessionId === sessionId &&
+      !isDtls &&
+      version !== TLS13
+    ) {
+      this.resumed = true;
+    }
+    if (this.clientPskSeen && hello.extensions.some((ext) => ext.type === EXT_PRE_SHARED_KEY))
+      this.resumed = true;
+    // From a TLS 1.3 ServerHello on, the server's records are protected.
+    if (version === TLS13 && !hello.helloRetryRequest) this.resp.encrypted = true;
+  }
+
+  private onServerKeyExchange(body: Uint8Array): void {
+    // Only (EC)DHE suites carry ECParameters; the cipher name tells which layout this message has.
+    if (this.cipher === undefined || !this.cipher.includes("ECDH")) return;
+    if (body.length >= 3 && body[0] === EC_CURVE_TYPE_NAMED) this.curve = groupName((body[1] << 8) | body[2]);
+  }
+
+  private onCertificate(isOrig: boolean, body: Uint8Array): void {
+    // TLS ≤ 1.2 Certificate: certificate_list<0..2^24-1> of ASN.1Cert<1..2^24-1>.
+    const chain = isOrig ? this.clientChain : this.serverChain;
+    if (body.length < 3) {
+      this.ctx.weird("SSL_truncated_certificate_message");
+      return;
+    }
+    const listLength = (body[0] << 16) | (body[1] << 8) | body[2];
+    const end = Math.min(3 + listLength, body.length);
+    let offset = 3;
+    while (offset + 3 <= end) {
+      const length = (body[offset] << 16) | (body[offset + 1] << 8) | body[offset + 2];
+      offset += 3;
+      if (offset + length > end) {
+        this.ctx.weird("SSL_truncated_certificate_message");
+        return;
+      }
+      if (chain.length >= MAX_CERTIFICATES_PER_CHAIN) {
+        this.ctx.weird("SSL_certificate_chain_too_long");
+        return;
+      }
+      const certificate = parseCertificate(body.subarray(offset, offset + length));
+      if (certificate instanceof Error) this.ctx.weird("x509_certificate_parse_error", certificate.message);
+      else {
+        chain.push(certificate);
+        this.logCertificate(certificate, chain.length === 1, isOrig);
+      }
+      offset += length;
+    }
+  }
+
+  private logCertificate(cert: X509Info, isHostCertificate: boolean, isClient: boolean): void {
+    const record: LogRecord = {
+      ts: this.currentTs,
+      fingerprint: cert.fingerprint,
+      "certificate.version": cert.version,
+      "certificate.serial": cert.serial,
+      "certificate.subject": cert.subject,
+      "certificate.issuer": cert.issuer,
+      "certificate.not_valid_before": cert.notValidBefore,
+      "certificate.not_valid_after": cert.notValidAfter,
+      "certificate.key_alg": cert.keyAlg,
+      "certificate.sig_alg": cert.sigAlg,
+    };
+    if (cert.keyType !== undefined) record["certificate.key_type"] = cert.keyType;
+    if (cert.keyLength !== undefined) record["certificate.key_length"] = cert.keyLength;
+    if (cert.exponent !== undefined) record["certificate.exponent"] = cert.exponent;
+    if (cert.curve !== undefined) record["certificate.curve"] = cert.curve;
+    if (cert.sanDns.length > 0) record["san.dns"] = cert.sanDns;
+    if (cert.sanUri.length > 0) record["san.uri"] = cert.sanUri;
+    if (cert.sanEmail.length > 0) record["san.email"] = cert.sanEmail;
+    if (cert.sanIp.length > 0) record["san.ip"] = cert.sanIp;
+    if (cert.basicConstraintsCa !== undefined) record["basic_constraints.ca"] = cert.basicConstraintsCa;
+    if (cert.basicConstraintsPathLen !== undefined)
+      record["basic_constraints.path_len"] = cert.basicConstraintsPathLen;
+    record.host_cert = isHostCertificate;
+    record.client_cert = isClient;
+    this.ctx.log("x509", record);
+  }
+
+  /** Build the ssl.log record: Zeek's fields, unset ones omitted (as Zeek's JSON writer does). */
+  sslRecord(): LogRecord | undefined {
+    if (this.ts === undefined) return undefined;
+    const record: LogRecord = { ts: this.ts };
+    if (this.version !== undefined) record.version = this.version;
+    if (this.cipher !== undefined) record.cipher = this.cipher;
+    if (this.curve !== undefined) record.curve = this.curve;
+    if (this.serverName !== undefined) record.server_name = this.serverName;
+    record.resumed = this.resumed;
+    if (this.lastAlert !== undefined) record.last_alert = this.lastAlert;
+    if (this.nextProtocol !== undefined) record.next_protocol = this.nextProtocol;
+    record.established = this.established;
+    record.ssl_history = this.history;
+    if (this.serverChain.length > 0) {
+      record.cert_chain_fps = this.serverChain.map((c) => c.fingerprint);
+      record.subject = this.serverChain[0].subject;
+      record.issuer = this.serverChain[0].issuer;
+      if (this.serverName !== undefined)
+        record.sni_matches_cert = hostMatchesCertificate(this.serverName, this.serverChain[0]);
+    }
+    if (this.clientChain.length > 0) {
+      record.client_cert_chain_fps = this.clientChain.map((c) => c.fingerprint);
+      record.client_subject = this.clientChain[0].subject;
+      record.client_issuer = this.clientChain[0].issuer;
+    }
+    if (this.ja3 !== undefined) record.ja3 = this.ja3;
+    if (this.ja3s !== undefined) record.ja3s = this.ja3s;
+    if (this.ja4 !== undefined) record.ja4 = this.ja4;
+    return record;
+  }
+
+  private writeLog(): void {
+    if (this.logged) return;
+    const record = this.sslRecord();
+    if (record === undefined) return;
+    this.logged = true;
+    this.ctx.log("ssl", record);
+  }
+}

@@ -1,0 +1,163 @@
+// TLS client/server fingerprints: JA3, JA3S (salesforce/ja3, BSD-3-Clause) and client JA4
+// (FoxIO technical_details/JA4.md, BSD-3-Clause). JA4S and the other JA4+ methods are under the
+// FoxIO License 1.1 (not permissive for monetisation) and are deliberately NOT implemented here.
+
+import { createHash } from "node:crypto";
+import type { ClientHello, ServerHello } from "./hello.js";
+import { EXT_ALPN, EXT_SERVER_NAME, EXT_SUPPORTED_VERSIONS } from "./hello.js";
+import { isGrease } from "./tables.js";
+
+/** JA4's first character: TLS over TCP, QUIC, or DTLS. */
+export type Ja4Transport = "t" | "q" | "d";
+
+/** JA4 counts are two decimal digits. */
+const JA4_MAX_COUNT = 99;
+/** JA4 hashes are truncated to this many hex characters. */
+const JA4_HASH_CHARS = 12;
+const JA4_EMPTY_HASH = "0".repeat(JA4_HASH_CHARS);
+
+const JA4_VERSION_CODES: ReadonlyMap<number, string> = new Map([
+  [0x0304, "13"],
+  [0x0303, "12"],
+  [0x0302, "11"],
+  [0x0301, "10"],
+  [0x0300, "s3"],
+  [0x0002, "s2"],
+  [0xfeff, "d1"],
+  [0xfefd, "d2"],
+  [0xfefc, "d3"],
+]);
+
+function md5Hex(text: string): string {
+  return createHash("md5").update(text, "latin1").digest("hex");
+}
+
+function sha256Prefix(text: string): string {
+  return createHash("sha256").update(text, "latin1").digest("hex").slice(0, JA4_HASH_CHARS);
+}
+
+function withoutGrease(values: readonly number[]): number[] {
+  return values.filter((value) => !isGrease(value));
+}
+
+/**
+ * The JA3 string: `SSLVersion,Ciphers,Extensions,EllipticCurves,EcPointFormats`, decimal values in
+ * wire order joined by "-", GREASE values dropped from every list (the ja3 reference behaviour).
+ * Returns undefined for SSLv2-compatible hellos, which JA3 does not define.
+ */
+export function ja3String(hello: ClientHello): string | undefined {
+  if (hello.sslv2) return undefined;
+  return [
+    String(hello.version),
+    withoutGrease(hello.cipherSuites).join("-"),
+    withoutGrease(hello.extensions.map((ext) => ext.type)).join("-"),
+    withoutGrease(hello.supportedGroups).join("-"),
+    hello.ecPointFormats.join("-"),
+  ].join(",");
+}
+
+/** JA3: MD5 of ja3String as 32 lower-case hex characters (undefined for SSLv2 hellos). */
+export function ja3(hello: ClientHello): string | undefined {
+  const text = ja3String(hello);
+  return text === undefined ? undefined : md5Hex(text);
+}
+
+/** The JA3S string: `SSLVersion,Cipher,Extensions` from the ServerHello (legacy version field). */
+export function ja3sString(hello: ServerHello): string {
+  return [
+    String(hello.version),
+    String(hello.cipherSuite),
+    withoutGrease(hello.extensions.map((ext) => ext.type)).join("-"),
+  ].join(",");
+}
+
+/** JA3S: MD5 of ja3sString. */
+export function ja3s(hello: ServerHello): string {
+  return md5Hex(ja3sString(hello));
+}
+
+function hex4(value: number): string {
+  return value.toString(16).padStart(4, "0");
+}
+
+function twoDigits(count: number): string {
+  return String(Math.min(count, JA4_MAX_COUNT)).padStart(2, "0");
+}
+
+function isAlphanumeric(code: number): boolean {
+  return (code >= 0x30 && code <= 0x39) || (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a);
+}
+
+/** First and last character of the first ALPN value; its hex form when either byte is not alphanumeric. */
+function ja4AlpnCode(alpn: readonly string[]): string {
+  const first = alpn[0];
+  if (first === undefined || first.length === 0) return "00";
+  const head = first.charCodeAt(0);
+  const tail = first.charCodeAt(first.length - 1);
+  if (isAlphanumeric(head) && isAlphanumeric(tail)) return first[0] + first[first.length - 1];
+  const hex = Buffer.from(first, "latin1").toString("hex");
+  return hex[0] + hex[hex.length - 1];
+}
+
+function ja4Version(hello: ClientHello): string {
+  const supported = withoutGrease(hello.supportedVersions);
+  const hasSupportedVersions = hello.extensions.some((ext) => ext.type === EXT_SUPPORTED_VERSIONS);
+  const version = hasSupportedVersions && supported.length > 0 ? Math.max(...supported) : hello.version;
+  return JA4_VERSION_CODES.get(version) ?? "00";
+}
+
+/** All JA4 forms of one ClientHello (field names as in FoxIO's reference output). */
+export interface Ja4Forms {
+  /** `a_b_c`, hashed, sorted: the fingerprint. */
+  readonly ja4: string;
+  /** JA4_r: sorted, unhashed. */
+  readonly ja4_r: string;
+  /** JA4_o: original (wire) order, hashed, SNI/ALPN kept in the extension list. */
+  readonly ja4_o: string;
+  /** JA4_ro: original order, unhashed. */
+  readonly ja4_ro: string;
+}
+
+/**
+ * Every JA4 form of a ClientHello. `transport` is "t" for TLS over TCP, "q" for QUIC, "d" for DTLS.
+ * Returns undefined for SSLv2-compatible hellos (24-bit cipher specs have no JA4 encoding).
+ */
+export function ja4Forms(hello: ClientHello, transport: Ja4Transport): Ja4Forms | undefined {
+  if (hello.sslv2) return undefined;
+  const ciphers = withoutGrease(hello.cipherSuites).map(hex4);
+  const extensionTypes = withoutGrease(hello.extensions.map((ext) => ext.type));
+  const sni = extensionTypes.includes(EXT_SERVER_NAME) ? "d" : "i";
+  const prefix = `${transport}${ja4Version(hello)}${sni}${twoDigits(ciphers.length)}${twoDigits(extensionTypes.length)}${ja4AlpnCode(hello.alpn)}`;
+  const signatureAlgorithms = withoutGrease(hello.signatureAlgorithms).map(hex4).join(",");
+
+  const sortedCiphers = [...ciphers].sort().join(",");
+  const sortedExtensions = extensionTypes
+    .filter((type) => type !== EXT_SERVER_NAME && type !== EXT_ALPN)
+    .map(hex4)
+    .sort()
+    .join(",");
+  const originalCiphers = ciphers.join(",");
+  const originalExtensions = extensionTypes.map(hex4).join(",");
+
+  const extensionPart = (list: string): string =>
+    signatureAlgorithms ? `${list}_${signatureAlgorithms}` : list;
+  const hashOrZero = (list: string, raw: string): string =>
+    list === "" ? JA4_EMPTY_HASH : sha256Prefix(raw);
+
+  return {
+    ja4: `${prefix}_${hashOrZero(sortedCiphers, sortedCiphers)}_${hashOrZero(sortedExtensions, extensionPart(sortedExtensions))}`,
+    ja4_r: `${prefix}_${sortedCiphers}_${extensionPart(sortedExtensions)}`,
+    ja4_o: `${prefix}_${hashOrZero(originalCiphers, originalCiphers)}_${hashOrZero(originalExtensions, extensionPart(originalExtensions))}`,
+    ja4_ro: `${prefix}_${originalCiphers}_${extensionPart(originalExtensions)}`,
+  };
+}
+
+/** The JA4 client fingerprint (`t13d1516h2_8daaf6152771_e5627efa2ab1`), or undefined for SSLv2 hellos. */
+export function ja4(hello: ClientHello, transport: Ja4Transport): string | undefined {
+  return ja4Forms(hello, transport)?.ja4;
+}
+
+/** JA4's `b` part for a cipher list given as the spec's comma-joined hex string (test-vector helper). */
+export function ja4HashOfList(list: string): string {
+  return list === "" ? JA4_EMPTY_HASH : sha256Prefix(list);
+}

@@ -1,0 +1,100 @@
+// Handshake message reassembly across records (RFC 5246 §6.2.1: "multiple client messages of the
+// same ContentType MAY be coalesced into a single TLSPlaintext record, or a single message MAY be
+// fragmented across several records"). One instance per direction.
+
+/** Handshake header: msg_type (1) + 24-bit length. */
+export const HANDSHAKE_HEADER_BYTES = 4;
+/**
+ * Largest handshake message we reassemble. A certificate chain is the biggest message in practice
+ * (tens of KiB). A larger message is not buffered: its type is reported, its bytes are skipped as
+ * they arrive, and parsing resumes with the next message (memory stays bounded).
+ */
+export const MAX_HANDSHAKE_MESSAGE_BYTES = 128 * 1024;
+
+export interface HandshakeMessage {
+  readonly type: number;
+  /** The message body, a view valid only during the callback. */
+  readonly body: Uint8Array;
+  /** The whole message including its 4-byte header (what parseClientHello accepts). */
+  readonly message: Uint8Array;
+}
+
+export interface HandshakeSink {
+  message(message: HandshakeMessage): void;
+  /** A message over MAX_HANDSHAKE_MESSAGE_BYTES starts; its body will be skipped. */
+  oversized(type: number, length: number): void;
+}
+
+export class HandshakeAssembler {
+  private pending: Uint8Array | undefined;
+  private pendingLength = 0;
+  /** Body bytes of an oversized message still to be discarded. */
+  private skipRemaining = 0;
+
+  get bufferedBytes(): number {
+    return this.pendingLength;
+  }
+
+  /** Add one handshake record's fragment and hand every complete message to the sink. */
+  push(fragment: Uint8Array, sink: HandshakeSink): void {
+    if (this.skipRemaining > 0) {
+      const skipped = Math.min(this.skipRemaining, fragment.length);
+      this.skipRemaining -= skipped;
+      fragment = fragment.subarray(skipped);
+      if (fragment.length === 0) return;
+    }
+    let input = fragment;
+    if (this.pendingLength > 0) {
+      // Append into a doubling buffer, so a message sent in many tiny records costs linear time.
+      this.reserve(this.pendingLength + fragment.length);
+      this.pending!.set(fragment, this.pendingLength);
+      this.pendingLength += fragment.length;
+      input = this.pending!.subarray(0, this.pendingLength);
+    }
+    let offset = 0;
+    while (input.length - offset >= HANDSHAKE_HEADER_BYTES) {
+      const length = (input[offset + 1] << 16) | (input[offset + 2] << 8) | input[offset + 3];
+      if (length > MAX_HANDSHAKE_MESSAGE_BYTES) {
+        sink.oversized(input[offset], length);
+        const available = input.length - offset - HANDSHAKE_HEADER_BYTES;
+        if (available < length) {
+          this.skipRemaining = length - available;
+          offset = input.length;
+          break;
+        }
+        offset += HANDSHAKE_HEADER_BYTES + length;
+        continue;
+      }
+      const end = offset + HANDSHAKE_HEADER_BYTES + length;
+      if (end > input.length) break;
+      const message = input.subarray(offset, end);
+      sink.message({ type: input[offset], body: message.subarray(HANDSHAKE_HEADER_BYTES), message });
+      offset = end;
+    }
+    const leftover = input.length - offset;
+    if (leftover === 0) {
+      this.pendingLength = 0;
+    } else if (input === fragment) {
+      // Copy: `fragment` may be a view of the engine's reused buffer.
+      this.pending = fragment.slice(offset);
+      this.pendingLength = leftover;
+    } else {
+      this.pending!.copyWithin(0, offset, offset + leftover);
+      this.pendingLength = leftover;
+    }
+  }
+
+  private reserve(capacity: number): void {
+    const current = this.pending!;
+    if (current.length >= capacity) return;
+    const grown = new Uint8Array(Math.max(capacity, current.length * 2));
+    grown.set(current.subarray(0, this.pendingLength));
+    this.pending = grown;
+  }
+
+  reset(): void {
+    this.pending = undefined;
+    this.pendingLength = 0;
+    this.skipRemaining = 0;
+  }
+}

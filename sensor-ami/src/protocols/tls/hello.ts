@@ -1,0 +1,350 @@
+// ClientHello / ServerHello parsers (RFC 5246 §7.4.1, RFC 8446 §4.1, RFC 6347 §4.2 for DTLS).
+//
+// Shared with the QUIC analyzer (its CRYPTO frames carry the same ClientHello). Both parsers take
+// either the handshake *message* (msg_type + 24-bit length + body) or the bare *body*, return the
+// parsed hello or a TlsParseError (never throw), and keep GREASE values: fingerprint functions drop
+// them where their specs say so. Byte fields are views into the input: copy them to keep them.
+
+import { ByteReader } from "./byte-reader.js";
+import { TlsParseError } from "./errors.js";
+
+export const HANDSHAKE_CLIENT_HELLO = 1;
+export const HANDSHAKE_SERVER_HELLO = 2;
+
+export const EXT_SERVER_NAME = 0x0000;
+export const EXT_SUPPORTED_GROUPS = 0x000a;
+export const EXT_EC_POINT_FORMATS = 0x000b;
+export const EXT_SIGNATURE_ALGORITHMS = 0x000d;
+export const EXT_ALPN = 0x0010;
+export const EXT_SESSION_TICKET = 0x0023;
+export const EXT_PRE_SHARED_KEY = 0x0029;
+export const EXT_SUPPORTED_VERSIONS = 0x002b;
+export const EXT_KEY_SHARE = 0x0033;
+
+/** SHA-256("HelloRetryRequest"): the ServerHello.random that marks a HelloRetryRequest (RFC 8446 §4.1.3). */
+const HELLO_RETRY_REQUEST_RANDOM = Uint8Array.from(
+  Buffer.from("cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c", "hex"),
+);
+
+export interface TlsExtension {
+  readonly type: number;
+  readonly data: Uint8Array;
+}
+
+export interface ClientHello {
+  /** legacy_version of the hello body (0x0303 for TLS 1.2 and 1.3 clients; 0x0002 for SSLv2 hellos). */
+  readonly version: number;
+  readonly random: Uint8Array;
+  readonly sessionId: Uint8Array;
+  /** Cipher suites in wire order, GREASE included. 24-bit values for SSLv2-compatible hellos. */
+  readonly cipherSuites: readonly number[];
+  readonly compressionMethods: readonly number[];
+  /** Extensions in wire order, GREASE included; empty when the hello has no extensions block. */
+  readonly extensions: readonly TlsExtension[];
+  /** host_name entries of the server_name extension. */
+  readonly serverNames: readonly string[];
+  /** ALPN protocol names, one character per byte (latin1), in wire order. */
+  readonly alpn: readonly string[];
+  readonly supportedVersions: readonly number[];
+  readonly supportedGroups: readonly number[];
+  readonly ecPointFormats: readonly number[];
+  readonly signatureAlgorithms: readonly number[];
+  /** Groups of the key_share entries the client sent (TLS 1.3). */
+  readonly keyShareGroups: readonly number[];
+  /** The hello came in an SSLv2-compatible record (RFC 5246 Appendix E.2). */
+  readonly sslv2: boolean;
+  /** DTLS hello (legacy_version 0xfeXX): it carries a cookie. */
+  readonly dtls: boolean;
+  /** Extensions whose inner structure did not parse (the hello itself did): a weird, not a failure. */
+  readonly malformedExtensions: readonly number[];
+}
+
+export interface ServerHello {
+  readonly version: number;
+  readonly random: Uint8Array;
+  readonly sessionId: Uint8Array;
+  readonly cipherSuite: number;
+  readonly compressionMethod: number;
+  readonly extensions: readonly TlsExtension[];
+  /** supported_versions extension value (TLS 1.3 servers put 0x0304 here and 0x0303 in `version`). */
+  readonly selectedVersion: number | undefined;
+  /** key_share group (TLS 1.3; a HelloRetryRequest names only the group). */
+  readonly keyShareGroup: number | undefined;
+  /** The ALPN protocol the server selected. */
+  readonly alpn: string | undefined;
+  /** ServerHello.random is the HelloRetryRequest marker (RFC 8446 §4.1.3). */
+  readonly helloRetryRequest: boolean;
+  readonly malformedExtensions: readonly number[];
+}
+
+/** The negotiated version: supported_versions when present (TLS 1.3), else the legacy field. */
+export function negotiatedVersion(hello: ServerHello): number {
+  return hello.selectedVersion ?? hello.version;
+}
+
+function latin1(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1");
+}
+
+function u16List(reader: ByteReader, field: string): number[] {
+  const values: number[] = [];
+  while (reader.remaining > 0) values.push(reader.u16(field));
+  return values;
+}
+
+/** Strip an optional handshake header of `expectedType`, returning a reader over the body. */
+function bodyReader(bytes: Uint8Array, expectedType: number, what: string): ByteReader {
+  const looksLikeBody = bytes.length > 0 && (bytes[0] === 0x03 || bytes[0] === 0xfe || bytes[0] === 0x7f);
+  if (looksLikeBody) return new ByteReader(bytes, what);
+  if (bytes.length === 0) throw new TlsParseError(`${what} is empty`);
+  if (bytes[0] !== expectedType) {
+    throw new TlsParseError(
+      `${what}: expected handshake type ${expectedType} or a body starting with a version byte, got 0x${bytes[0].toString(16)}`,
+    );
+  }
+  const outer = new ByteReader(bytes, what);
+  outer.u8("msg_type");
+  return outer.vector(3, `${what} body`);
+}
+
+function parseExtensionBlock(reader: ByteReader, what: string): TlsExtension[] {
+  const extensions: TlsExtension[] = [];
+  // The extensions block is optional (absent in SSLv3/early TLS hellos).
+  if (reader.remaining === 0) return extensions;
+  const block = reader.vector(2, "extensions");
+  while (block.remaining > 0) {
+    const type = block.u16(`${what} extension type`);
+    const data = block.bytesView(
+      block.u16(`extension 0x${type.toString(16)} length`),
+      `extension 0x${type.toString(16)} data`,
+    );
+    extensions.push({ type, data });
+  }
+  return extensions;
+}
+
+interface ClientExtensionFields {
+  serverNames: string[];
+  alpn: string[];
+  supportedVersions: number[];
+  supportedGroups: number[];
+  ecPointFormats: number[];
+  signatureAlgorithms: number[];
+  keyShareGroups: number[];
+  malformedExtensions: number[];
+}
+
+function decodeClientExtension(ext: TlsExtension, out: ClientExtensionFields): void {
+  const r = new ByteReader(ext.data, `extension 0x${ext.type.toString(16)}`);
+  switch (ext.type) {
+    case EXT_SERVER_NAME: {
+      const list = r.vector(2, "server_name_list");
+      while (list.remaining > 0) {
+        const nameType = list.u8("name_type");
+        const name = list.vector(2, "host_name").rest();
+        if (nameType === 0) out.serverNames.push(latin1(name));
+      }
+      break;
+    }
+    case EXT_ALPN: {
+      const list = r.vector(2, "protocol_name_list");
+      while (list.remaining > 0) out.alpn.push(latin1(list.vector(1, "protocol_name").rest()));
+      break;
+    }
+    case EXT_SUPPORTED_VERSIONS:
+      out.supportedVersions.push(...u16List(r.vector(1, "versions"), "version"));
+      break;
+    case EXT_SUPPORTED_GROUPS:
+      out.supportedGroups.push(...u16List(r.vector(2, "named_group_list"), "named_group"));
+      break;
+    case EXT_EC_POINT_FORMATS: {
+      const list = r.vector(1, "ec_point_format_list");
+      while (list.remaining > 0) out.ecPointFormats.push(list.u8("ec_point_format"));
+      break;
+    }
+    case EXT_SIGNATURE_ALGORITHMS:
+      out.signatureAlgorithms.push(
+        ...u16List(r.vector(2, "supported_signature_algorithms"), "signature_scheme"),
+      );
+      break;
+    case EXT_KEY_SHARE: {
+      const list = r.vector(2, "client_shares");
+      while (list.remaining > 0) {
+        out.keyShareGroups.push(list.u16("group"));
+        list.vector(2, "key_exchange");
+      }
+      break;
+    }
+    default:
+      return;
+  }
+}
+
+function decodeClientExtensions(extensions: TlsExtension[]): ClientExtensionFields {
+  const out: ClientExtensionFields = {
+    serverNames: [],
+    alpn: [],
+    supportedVersions: [],
+    supportedGroups: [],
+    ecPointFormats: [],
+    signatureAlgorithms: [],
+    keyShareGroups: [],
+    malformedExtensions: [],
+  };
+  for (const ext of extensions) {
+    try {
+      decodeClientExtension(ext, out);
+    } catch (error) {
+      if (!(error instanceof TlsParseError)) throw error;
+      out.malformedExtensions.push(ext.type);
+    }
+  }
+  return out;
+}
+
+/**
+ * Parse a TLS or DTLS ClientHello.
+ *
+ * @param bytes either the handshake message (0x01, 24-bit length, body — as found in TLS handshake
+ *   records after reassembly and in QUIC CRYPTO frames) or the bare body (starting with the 2-byte
+ *   legacy_version; DTLS callers pass the body after the 12-byte DTLS handshake header). The two are
+ *   told apart by the first byte (0x01 vs a version major of 0x03/0xfe). Bytes after the message's
+ *   declared length are ignored.
+ * @returns the ClientHello, or a TlsParseError saying which field was truncated or malformed.
+ */
+export function parseClientHello(bytes: Uint8Array): ClientHello | TlsParseError {
+  try {
+    const r = bodyReader(bytes, HANDSHAKE_CLIENT_HELLO, "ClientHello");
+    const version = r.u16("legacy_version");
+    const dtls = version >> 8 === 0xfe;
+    const random = r.bytesView(32, "random");
+    const sessionId = r.vector(1, "legacy_session_id").rest();
+    if (sessionId.length > 32)
+      throw new TlsParseError(`ClientHello session_id is ${sessionId.length} bytes (max 32)`);
+    if (dtls) r.vector(1, "cookie");
+    const suites = r.vector(2, "cipher_suites");
+    if (suites.remaining % 2 !== 0) throw new TlsParseError("ClientHello cipher_suites length is odd");
+    const cipherSuites = u16List(suites, "cipher_suite");
+    const compression = r.vector(1, "legacy_compression_methods");
+    const compressionMethods: number[] = [];
+    while (compression.remaining > 0) compressionMethods.push(compression.u8("compression_method"));
+    const extensions = parseExtensionBlock(r, "ClientHello");
+    return {
+      version,
+      random,
+      sessionId,
+      cipherSuites,
+      compressionMethods,
+      extensions,
+      ...decodeClientExtensions(extensions),
+      sslv2: false,
+      dtls,
+    };
+  } catch (error) {
+    return asParseError(error, "ClientHello");
+  }
+}
+
+/**
+ * Parse an SSLv2-compatible ClientHello (RFC 5246 Appendix E.2): the record body after the 2-byte
+ * SSLv2 record header, starting with msg_type 1. Cipher specs are 24-bit values.
+ */
+export function parseSslV2ClientHello(body: Uint8Array): ClientHello | TlsParseError {
+  try {
+    const r = new ByteReader(body, "SSLv2 ClientHello");
+    const msgType = r.u8("msg_type");
+    if (msgType !== HANDSHAKE_CLIENT_HELLO)
+      throw new TlsParseError(`SSLv2 record msg_type ${msgType} is not client_hello`);
+    const version = r.u16("version");
+    const cipherSpecLength = r.u16("cipher_spec_length");
+    const sessionIdLength = r.u16("session_id_length");
+    const challengeLength = r.u16("challenge_length");
+    if (cipherSpecLength % 3 !== 0)
+      throw new TlsParseError("SSLv2 ClientHello cipher_spec_length is not a multiple of 3");
+    const specs = new ByteReader(r.bytesView(cipherSpecLength, "cipher_specs"), "SSLv2 cipher_specs");
+    const cipherSuites: number[] = [];
+    while (specs.remaining > 0) cipherSuites.push(specs.u24("cipher_spec"));
+    const sessionId = r.bytesView(sessionIdLength, "session_id");
+    const random = r.bytesView(challengeLength, "challenge");
+    return {
+      version,
+      random,
+      sessionId,
+      cipherSuites,
+      compressionMethods: [],
+      extensions: [],
+      serverNames: [],
+      alpn: [],
+      supportedVersions: [],
+      supportedGroups: [],
+      ecPointFormats: [],
+      signatureAlgorithms: [],
+      keyShareGroups: [],
+      sslv2: true,
+      dtls: false,
+      malformedExtensions: [],
+    };
+  } catch (error) {
+    return asParseError(error, "SSLv2 ClientHello");
+  }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * Parse a TLS or DTLS ServerHello (including a TLS 1.3 HelloRetryRequest, which shares its type).
+ * Accepts the handshake message or the bare body, like parseClientHello.
+ */
+export function parseServerHello(bytes: Uint8Array): ServerHello | TlsParseError {
+  try {
+    const r = bodyReader(bytes, HANDSHAKE_SERVER_HELLO, "ServerHello");
+    const version = r.u16("legacy_version");
+    const random = r.bytesView(32, "random");
+    const sessionId = r.vector(1, "legacy_session_id").rest();
+    const cipherSuite = r.u16("cipher_suite");
+    const compressionMethod = r.u8("legacy_compression_method");
+    const extensions = parseExtensionBlock(r, "ServerHello");
+    let selectedVersion: number | undefined;
+    let keyShareGroup: number | undefined;
+    let alpn: string | undefined;
+    const malformedExtensions: number[] = [];
+    for (const ext of extensions) {
+      try {
+        const er = new ByteReader(ext.data, `ServerHello extension 0x${ext.type.toString(16)}`);
+        if (ext.type === EXT_SUPPORTED_VERSIONS) selectedVersion = er.u16("selected_version");
+        else if (ext.type === EXT_KEY_SHARE) keyShareGroup = er.u16("group");
+        else if (ext.type === EXT_ALPN) {
+          const list = er.vector(2, "protocol_name_list");
+          if (list.remaining > 0) alpn = latin1(list.vector(1, "protocol_name").rest());
+        }
+      } catch (error) {
+        if (!(error instanceof TlsParseError)) throw error;
+        malformedExtensions.push(ext.type);
+      }
+    }
+    return {
+      version,
+      random,
+      sessionId,
+      cipherSuite,
+      compressionMethod,
+      extensions,
+      selectedVersion,
+      keyShareGroup,
+      alpn,
+      helloRetryRequest: sameBytes(random, HELLO_RETRY_REQUEST_RANDOM),
+      malformedExtensions,
+    };
+  } catch (error) {
+    return asParseError(error, "ServerHello");
+  }
+}
+
+function asParseError(error: unknown, what: string): TlsParseError {
+  if (error instanceof TlsParseError) return error;
+  return new TlsParseError(`${what}: unexpected parser failure`, { cause: error });
+}

@@ -1,0 +1,139 @@
+// TLS record framing for one direction of a TCP stream (RFC 5246 §6.2, RFC 8446 §5.1).
+//
+// Records may straddle TCP segments in any way (a 5-byte header split 2+3, a 16 KiB record over a
+// dozen segments): a partial record is copied into a per-direction buffer that never holds more
+// than one record (MAX_TLS_RECORD_BYTES + header), so memory is bounded whatever the peer sends.
+// Complete records that lie inside one chunk are handed out as views without copying.
+
+export const RECORD_HEADER_BYTES = 5;
+/** Largest TLSCiphertext fragment a peer may send: 2^14 plus 2048 bytes of expansion (RFC 5246 §6.2.3). */
+export const MAX_TLS_RECORD_BYTES = 16384 + 2048;
+
+export const CONTENT_CHANGE_CIPHER_SPEC = 20;
+export const CONTENT_ALERT = 21;
+export const CONTENT_HANDSHAKE = 22;
+export const CONTENT_APPLICATION_DATA = 23;
+export const CONTENT_HEARTBEAT = 24;
+
+export interface TlsRecord {
+  readonly contentType: number;
+  readonly version: number;
+  /** View valid only during the callback. */
+  readonly fragment: Uint8Array;
+}
+
+/** Why framing stopped: the analyzer turns these into weirds/violations. */
+export type FramingProblem =
+  | { kind: "bad-header"; contentType: number; version: number }
+  | { kind: "record-too-long"; length: number };
+
+export interface RecordSink {
+  /** Return false to stop framing (the analyzer is done with this direction). */
+  record(record: TlsRecord): boolean;
+  problem(problem: FramingProblem): void;
+}
+
+function plausibleHeader(contentType: number, major: number): boolean {
+  return contentType >= CONTENT_CHANGE_CIPHER_SPEC && contentType <= CONTENT_HEARTBEAT && major === 3;
+}
+
+export class RecordFramer {
+  /** Holds at most one partial record (header + fragment). */
+  private partial: Uint8Array | undefined;
+  private partialLength = 0;
+  private stopped = false;
+
+  constructor(private readonly sink: RecordSink) {}
+
+  get isStopped(): boolean {
+    return this.stopped;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.partial = undefined;
+    this.partialLength = 0;
+  }
+
+  /** Bytes buffered waiting for the rest of a record (for tests of the memory bound). */
+  get bufferedBytes(): number {
+    return this.partialLength;
+  }
+
+  push(bytes: Uint8Array): void {
+    let offset = 0;
+    if (this.partialLength > 0) offset = this.completePartial(bytes);
+    while (!this.stopped && offset < bytes.length) {
+      const available = bytes.length - offset;
+      if (available < RECORD_HEADER_BYTES) {
+        this.keepPartial(bytes.subarray(offset));
+        return;
+      }
+      const length = this.checkHeader(bytes, offset);
+      if (length < 0) return;
+      if (available < RECORD_HEADER_BYTES + length) {
+        this.keepPartial(bytes.subarray(offset));
+        return;
+      }
+      this.emit(bytes.subarray(offset, offset + RECORD_HEADER_BYTES + length));
+      offset += RECORD_HEADER_BYTES + length;
+    }
+  }
+
+  /** Validate the header at `offset`; returns the fragment length, or -1 after stopping. */
+  private checkHeader(bytes: Uint8Array, offset: number): number {
+    const contentType = bytes[offset];
+    const version = (bytes[offset + 1] << 8) | bytes[offset + 2];
+    const length = (bytes[offset + 3] << 8) | bytes[offset + 4];
+    if (!plausibleHeader(contentType, bytes[offset + 1])) {
+      this.sink.problem({ kind: "bad-header", contentType, version });
+      this.stop();
+      return -1;
+    }
+    if (length > MAX_TLS_RECORD_BYTES) {
+      this.sink.problem({ kind: "record-too-long", length });
+      this.stop();
+      return -1;
+    }
+    return length;
+  }
+
+  private keepPartial(bytes: Uint8Array): void {
+    if (this.partial === undefined) this.partial = new Uint8Array(RECORD_HEADER_BYTES + MAX_TLS_RECORD_BYTES);
+    this.partial.set(bytes, this.partialLength);
+    this.partialLength += bytes.length;
+  }
+
+  /** Fill the partial record from `bytes`; returns how many bytes of `bytes` were consumed. */
+  private completePartial(bytes: Uint8Array): number {
+    const partial = this.partial!;
+    let consumed = 0;
+    if (this.partialLength < RECORD_HEADER_BYTES) {
+      consumed = Math.min(RECORD_HEADER_BYTES - this.partialLength, bytes.length);
+      partial.set(bytes.subarray(0, consumed), this.partialLength);
+      this.partialLength += consumed;
+      if (this.partialLength < RECORD_HEADER_BYTES) return consumed;
+    }
+    const length = this.checkHeader(partial, 0);
+    if (length < 0) return bytes.length;
+    const wanted = RECORD_HEADER_BYTES + length - this.partialLength;
+    const take = Math.min(wanted, bytes.length - consumed);
+    partial.set(bytes.subarray(consumed, consumed + take), this.partialLength);
+    this.partialLength += take;
+    consumed += take;
+    if (this.partialLength === RECORD_HEADER_BYTES + length) {
+      this.partialLength = 0;
+      this.emit(partial.subarray(0, RECORD_HEADER_BYTES + length));
+    }
+    return consumed;
+  }
+
+  private emit(record: Uint8Array): void {
+    const keepGoing = this.sink.record({
+      contentType: record[0],
+      version: (record[1] << 8) | record[2],
+      fragment: record.subarray(RECORD_HEADER_BYTES),
+    });
+    if (!keepGoing) this.stop();
+  }
+}

@@ -1,0 +1,347 @@
+// X.509 certificate fields for x509.log and ssl.log (RFC 5280 §4.1), read with the minimal DER
+// reader. Names are rendered like OpenSSL's RFC 2253 printing, which is what Zeek logs
+// (e.g. "CN=*.taleo.net,OU=Web,O=Taleo Inc.,C=US": most specific RDN first).
+
+import { createHash } from "node:crypto";
+import {
+  DerReader,
+  decodeString,
+  decodeTime,
+  oidToString,
+  TAG_BIT_STRING,
+  TAG_BOOLEAN,
+  TAG_INTEGER,
+  TAG_OCTET_STRING,
+  TAG_OID,
+  TAG_SEQUENCE,
+  TAG_SET,
+} from "./der.js";
+import { DerParseError } from "./errors.js";
+
+/** Context-specific constructed tags inside TBSCertificate. */
+const TAG_EXPLICIT_VERSION = 0xa0;
+const TAG_EXPLICIT_EXTENSIONS = 0xa3;
+/** GeneralName choices (implicit, primitive) in subjectAltName. */
+const SAN_EMAIL = 0x81;
+const SAN_DNS = 0x82;
+const SAN_URI = 0x86;
+const SAN_IP = 0x87;
+
+const OID_SUBJECT_ALT_NAME = "2.5.29.17";
+const OID_BASIC_CONSTRAINTS = "2.5.29.19";
+
+/** Attribute short names as OpenSSL prints them. */
+const NAME_ATTRIBUTES: ReadonlyMap<string, string> = new Map([
+  ["2.5.4.3", "CN"],
+  ["2.5.4.4", "SN"],
+  ["2.5.4.5", "serialNumber"],
+  ["2.5.4.6", "C"],
+  ["2.5.4.7", "L"],
+  ["2.5.4.8", "ST"],
+  ["2.5.4.9", "street"],
+  ["2.5.4.10", "O"],
+  ["2.5.4.11", "OU"],
+  ["2.5.4.12", "title"],
+  ["2.5.4.15", "businessCategory"],
+  ["2.5.4.17", "postalCode"],
+  ["2.5.4.42", "GN"],
+  ["2.5.4.43", "initials"],
+  ["2.5.4.44", "generationQualifier"],
+  ["2.5.4.46", "dnQualifier"],
+  ["2.5.4.65", "pseudonym"],
+  ["2.5.4.97", "organizationIdentifier"],
+  ["1.2.840.113549.1.9.1", "emailAddress"],
+  ["0.9.2342.19200300.100.1.1", "UID"],
+  ["0.9.2342.19200300.100.1.25", "DC"],
+  ["1.3.6.1.4.1.311.60.2.1.1", "jurisdictionL"],
+  ["1.3.6.1.4.1.311.60.2.1.2", "jurisdictionST"],
+  ["1.3.6.1.4.1.311.60.2.1.3", "jurisdictionC"],
+]);
+
+/** Algorithm names as OpenSSL's long/short names (what Zeek logs in key_alg / sig_alg). */
+const ALGORITHM_NAMES: ReadonlyMap<string, string> = new Map([
+  ["1.2.840.113549.1.1.1", "rsaEncryption"],
+  ["1.2.840.113549.1.1.2", "md2WithRSAEncryption"],
+  ["1.2.840.113549.1.1.4", "md5WithRSAEncryption"],
+  ["1.2.840.113549.1.1.5", "sha1WithRSAEncryption"],
+  ["1.2.840.113549.1.1.10", "rsassaPss"],
+  ["1.2.840.113549.1.1.11", "sha256WithRSAEncryption"],
+  ["1.2.840.113549.1.1.12", "sha384WithRSAEncryption"],
+  ["1.2.840.113549.1.1.13", "sha512WithRSAEncryption"],
+  ["1.2.840.113549.1.1.14", "sha224WithRSAEncryption"],
+  ["1.2.840.10040.4.1", "dsaEncryption"],
+  ["1.2.840.10040.4.3", "dsaWithSHA1"],
+  ["2.16.840.1.101.3.4.3.2", "dsa_with_SHA256"],
+  ["1.2.840.10045.2.1", "id-ecPublicKey"],
+  ["1.2.840.10045.4.1", "ecdsa-with-SHA1"],
+  ["1.2.840.10045.4.3.2", "ecdsa-with-SHA256"],
+  ["1.2.840.10045.4.3.3", "ecdsa-with-SHA384"],
+  ["1.2.840.10045.4.3.4", "ecdsa-with-SHA512"],
+  ["1.3.101.110", "X25519"],
+  ["1.3.101.111", "X448"],
+  ["1.3.101.112", "ED25519"],
+  ["1.3.101.113", "ED448"],
+]);
+
+/** Named curves of EC public keys: OpenSSL short name and field size in bits. */
+const EC_CURVES: ReadonlyMap<string, { name: string; bits: number }> = new Map([
+  ["1.2.840.10045.3.1.7", { name: "prime256v1", bits: 256 }],
+  ["1.2.840.10045.3.1.1", { name: "prime192v1", bits: 192 }],
+  ["1.3.132.0.33", { name: "secp224r1", bits: 224 }],
+  ["1.3.132.0.34", { name: "secp384r1", bits: 384 }],
+  ["1.3.132.0.35", { name: "secp521r1", bits: 521 }],
+  ["1.3.36.3.3.2.8.1.1.7", { name: "brainpoolP256r1", bits: 256 }],
+  ["1.3.36.3.3.2.8.1.1.11", { name: "brainpoolP384r1", bits: 384 }],
+  ["1.3.36.3.3.2.8.1.1.13", { name: "brainpoolP512r1", bits: 512 }],
+]);
+
+export interface X509Info {
+  /** SHA-256 of the DER certificate, lower-case hex (Zeek's x509 `fingerprint` and ssl `cert_chain_fps`). */
+  readonly fingerprint: string;
+  readonly version: number;
+  /** Serial number, upper-case hex without leading zero bytes (OpenSSL BN_bn2hex style). */
+  readonly serial: string;
+  readonly subject: string;
+  readonly issuer: string;
+  readonly notValidBefore: number;
+  readonly notValidAfter: number;
+  readonly keyAlg: string;
+  readonly sigAlg: string;
+  readonly keyType: "rsa" | "dsa" | "ecdsa" | undefined;
+  readonly keyLength: number | undefined;
+  readonly exponent: string | undefined;
+  readonly curve: string | undefined;
+  readonly sanDns: readonly string[];
+  readonly sanUri: readonly string[];
+  readonly sanEmail: readonly string[];
+  readonly sanIp: readonly string[];
+  /** Present only when the certificate has a basicConstraints extension. */
+  readonly basicConstraintsCa: boolean | undefined;
+  readonly basicConstraintsPathLen: number | undefined;
+}
+
+function hexUpper(bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString("hex").toUpperCase();
+}
+
+function integerBits(value: Uint8Array): number {
+  let start = 0;
+  while (start < value.length - 1 && value[start] === 0) start++;
+  if (start >= value.length) return 0;
+  return (value.length - start - 1) * 8 + (32 - Math.clz32(value[start]));
+}
+
+function integerDecimal(value: Uint8Array): string {
+  let n = 0n;
+  for (const byte of value) n = (n << 8n) | BigInt(byte);
+  return n.toString();
+}
+
+function algorithmName(oid: string): string {
+  return ALGORITHM_NAMES.get(oid) ?? oid;
+}
+
+/** RFC 2253 §2.4 escaping of an attribute value. */
+function escapeRfc2253(value: string): string {
+  let out = value.replace(/[,+"\\<>;]/g, (c) => `\\${c}`);
+  if (out.startsWith("#") || out.startsWith(" ")) out = `\\${out}`;
+  if (out.endsWith(" ") && out.length > 1) out = `${out.slice(0, -1)}\\ `;
+  return out;
+}
+
+/** Render a Name (SEQUENCE OF RDN) in RFC 2253 order: last RDN first, multi-valued RDNs joined by "+". */
+function formatName(name: DerReader): string {
+  const rdns: string[] = [];
+  while (!name.done) {
+    const set = name.enter(TAG_SET, "RelativeDistinguishedName");
+    const parts: string[] = [];
+    while (!set.done) {
+      const attribute = set.enter(TAG_SEQUENCE, "AttributeTypeAndValue");
+      const oid = oidToString(attribute.next(TAG_OID).value);
+      const value = attribute.next();
+      const label = NAME_ATTRIBUTES.get(oid);
+      parts.push(
+        label
+          ? `${label}=${escapeRfc2253(decodeString(value))}`
+          : `${oid}=#${Buffer.from(value.value).toString("hex")}`,
+      );
+    }
+    rdns.push(parts.join("+"));
+  }
+  return rdns.reverse().join(",");
+}
+
+function formatIp(bytes: Uint8Array): string {
+  if (bytes.length === 4) return Array.from(bytes).join(".");
+  if (bytes.length !== 16) return Buffer.from(bytes).toString("hex");
+  const groups: number[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push((bytes[i] << 8) | bytes[i + 1]);
+  // RFC 5952: compress the longest run (≥ 2) of zero groups.
+  let bestStart = -1;
+  let bestLength = 1;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLength) {
+      bestStart = i;
+      bestLength = j - i;
+    }
+    i = j;
+  }
+  const hex = groups.map((g) => g.toString(16));
+  if (bestStart < 0) return hex.join(":");
+  return `${hex.slice(0, bestStart).join(":")}::${hex.slice(bestStart + bestLength).join(":")}`;
+}
+
+interface PublicKeyFields {
+  keyAlg: string;
+  keyType: X509Info["keyType"];
+  keyLength: number | undefined;
+  exponent: string | undefined;
+  curve: string | undefined;
+}
+
+function parsePublicKey(spki: DerReader): PublicKeyFields {
+  const algorithm = spki.enter(TAG_SEQUENCE, "SubjectPublicKeyInfo.algorithm");
+  const algorithmOid = oidToString(algorithm.next(TAG_OID).value);
+  const parameters = algorithm.done ? undefined : algorithm.next();
+  const keyBits = spki.next(TAG_BIT_STRING).value.subarray(1); // skip the unused-bits octet
+  const fields: PublicKeyFields = {
+    keyAlg: algorithmName(algorithmOid),
+    keyType: undefined,
+    keyLength: undefined,
+    exponent: undefined,
+    curve: undefined,
+  };
+  if (algorithmOid === "1.2.840.113549.1.1.1") {
+    const rsa = new DerReader(keyBits, "RSAPublicKey").enter(TAG_SEQUENCE, "RSAPublicKey");
+    fields.keyType = "rsa";
+    fields.keyLength = integerBits(rsa.next(TAG_INTEGER).value);
+    fields.exponent = integerDecimal(rsa.next(TAG_INTEGER).value);
+  } else if (algorithmOid === "1.2.840.10045.2.1") {
+    fields.keyType = "ecdsa";
+    if (parameters?.tag === TAG_OID) {
+      const curve = EC_CURVES.get(oidToString(parameters.value));
+      fields.curve = curve?.name;
+      fields.keyLength = curve?.bits;
+    }
+  } else if (algorithmOid === "1.2.840.10040.4.1") {
+    fields.keyType = "dsa";
+    if (parameters?.tag === TAG_SEQUENCE) {
+      fields.keyLength = integerBits(new DerReader(parameters.value, "Dss-Parms").next(TAG_INTEGER).value);
+    }
+  }
+  return fields;
+}
+
+interface ExtensionFields {
+  sanDns: string[];
+  sanUri: string[];
+  sanEmail: string[];
+  sanIp: string[];
+  basicConstraintsCa: boolean | undefined;
+  basicConstraintsPathLen: number | undefined;
+}
+
+function parseExtensions(list: DerReader, out: ExtensionFields): void {
+  while (!list.done) {
+    const extension = list.enter(TAG_SEQUENCE, "Extension");
+    const oid = oidToString(extension.next(TAG_OID).value);
+    if (extension.peekTag() === TAG_BOOLEAN) extension.next(TAG_BOOLEAN);
+    const value = extension.next(TAG_OCTET_STRING).value;
+    if (oid === OID_SUBJECT_ALT_NAME) {
+      const names = new DerReader(value, "subjectAltName").enter(TAG_SEQUENCE, "GeneralNames");
+      while (!names.done) {
+        const name = names.next();
+        const text = Buffer.from(name.value).toString("latin1");
+        if (name.tag === SAN_DNS) out.sanDns.push(text);
+        else if (name.tag === SAN_URI) out.sanUri.push(text);
+        else if (name.tag === SAN_EMAIL) out.sanEmail.push(text);
+        else if (name.tag === SAN_IP) out.sanIp.push(formatIp(name.value));
+      }
+    } else if (oid === OID_BASIC_CONSTRAINTS) {
+      const constraints = new DerReader(value, "basicConstraints").enter(TAG_SEQUENCE, "BasicConstraints");
+      out.basicConstraintsCa = false;
+      if (constraints.peekTag() === TAG_BOOLEAN)
+        out.basicConstraintsCa = constraints.next(TAG_BOOLEAN).value[0] !== 0;
+      if (constraints.peekTag() === TAG_INTEGER) {
+        out.basicConstraintsPathLen = Number(integerDecimal(constraints.next(TAG_INTEGER).value));
+      }
+    }
+  }
+}
+
+/** Parse a DER certificate; a DerParseError names the structure that was malformed. */
+export function parseCertificate(der: Uint8Array): X509Info | DerParseError {
+  try {
+    const certificate = new DerReader(der, "Certificate").enter(TAG_SEQUENCE, "Certificate");
+    const tbs = certificate.enter(TAG_SEQUENCE, "TBSCertificate");
+    let version = 1;
+    if (tbs.peekTag() === TAG_EXPLICIT_VERSION) {
+      version =
+        Number(integerDecimal(new DerReader(tbs.next().value, "version").next(TAG_INTEGER).value)) + 1;
+    }
+    const serialBytes = tbs.next(TAG_INTEGER).value;
+    let serialStart = 0;
+    while (serialStart < serialBytes.length - 1 && serialBytes[serialStart] === 0) serialStart++;
+    tbs.next(TAG_SEQUENCE); // signature AlgorithmIdentifier (repeated after the TBS)
+    const issuer = formatName(tbs.enter(TAG_SEQUENCE, "issuer"));
+    const validity = tbs.enter(TAG_SEQUENCE, "validity");
+    const notValidBefore = decodeTime(validity.next());
+    const notValidAfter = decodeTime(validity.next());
+    const subject = formatName(tbs.enter(TAG_SEQUENCE, "subject"));
+    const publicKey = parsePublicKey(tbs.enter(TAG_SEQUENCE, "SubjectPublicKeyInfo"));
+    const extensions: ExtensionFields = {
+      sanDns: [],
+      sanUri: [],
+      sanEmail: [],
+      sanIp: [],
+      basicConstraintsCa: undefined,
+      basicConstraintsPathLen: undefined,
+    };
+    while (!tbs.done) {
+      const element = tbs.next();
+      if (element.tag === TAG_EXPLICIT_EXTENSIONS) {
+        parseExtensions(
+          new DerReader(element.value, "extensions").enter(TAG_SEQUENCE, "Extensions"),
+          extensions,
+        );
+      }
+    }
+    const signatureAlgorithm = certificate.enter(TAG_SEQUENCE, "signatureAlgorithm");
+    const sigAlg = algorithmName(oidToString(signatureAlgorithm.next(TAG_OID).value));
+    return {
+      fingerprint: createHash("sha256").update(der).digest("hex"),
+      version,
+      serial: hexUpper(serialBytes.subarray(serialStart)),
+      subject,
+      issuer,
+      notValidBefore,
+      notValidAfter,
+      sigAlg,
+      ...publicKey,
+      ...extensions,
+    };
+  } catch (error) {
+    if (error instanceof DerParseError) return error;
+    return new DerParseError("certificate: unexpected parser failure", { cause: error });
+  }
+}
+
+/** Zeek's `sni_matches_cert`: the SNI equals a SAN DNS name (or the CN without SANs), one-label wildcards allowed. */
+export function hostMatchesCertificate(host: string, certificate: X509Info): boolean {
+  const wanted = host.toLowerCase();
+  const cn = /(?:^|,)CN=([^,]*)/.exec(certificate.subject)?.[1];
+  const names = certificate.sanDns.length > 0 ? certificate.sanDns : cn ? [cn] : [];
+  return names.some((pattern) => {
+    const name = pattern.toLowerCase();
+    if (name === wanted) return true;
+    if (!name.startsWith("*.")) return false;
+    const dot = wanted.indexOf(".");
+    return dot > 0 && wanted.slice(dot) === name.slice(1);
+  });
+}
