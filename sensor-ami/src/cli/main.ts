@@ -1,4 +1,163 @@
+// Command-line entry: `spanless analyze <capture> --out <dir> [options]`.
+
+import { parseArgs } from "node:util";
+import { CaptureFormatError, CaptureReadError } from "../capture/errors.js";
+import { type Cidr, CidrParseError, parseCidr } from "../engine/addr.js";
+import type { EngineOptions } from "../engine/options.js";
+import { LogWriteError } from "../logs/writer.js";
+import { analyzeCapture, formatSummary } from "./analyze.js";
+
+export const EXIT_OK = 0;
+export const EXIT_USAGE = 64;
+export const EXIT_BAD_INPUT = 65;
+export const EXIT_IO = 74;
+/** The capture ended mid-record: everything before it was processed and logged. */
+export const EXIT_TRUNCATED = 3;
+
+const USAGE = `usage: spanless analyze <capture.pcap|capture.pcapng> --out <dir> [options]
+
+Writes Zeek-style logs (conn.log, weird.log, and protocol logs) into <dir>.
+
+options:
+  --out, -o <dir>            output directory (created if missing)             [required]
+  --format json|tsv          Zeek JSON lines (default) or Zeek TSV with #fields header
+  --local-nets <cidrs>       comma-separated networks for local_orig/local_resp (e.g. 10.0.0.0/8,fd00::/8)
+  --vxlan-ports <ports>      UDP ports decoded as VXLAN (default 4789)
+  --geneve-ports <ports>     UDP ports decoded as GENEVE (default 6081)
+  --tunnel-depth <n>         maximum nested encapsulations (default 4; 0 disables decapsulation)
+  --max-connections <n>      live connection limit; least recently active are evicted beyond it (default 1000000)
+  --no-checksums             do not verify IP/TCP/UDP/ICMP checksums (Zeek's -C; for offloaded captures)
+  --no-community-id          omit community_id from conn.log
+  --seed <n>                 seed uids so two runs give identical logs (default: random)
+  --tcp-inactivity <s>       TCP inactivity timeout (default 300, Zeek's)
+  --udp-inactivity <s>       UDP inactivity timeout (default 60, Zeek's)
+  --quiet, -q                no summary on stdout
+`;
+
+class UsageError extends Error {
+  override name = "UsageError";
+}
+
+function parsePorts(text: string, flag: string): number[] {
+  return text.split(",").map((s) => {
+    const n = Number(s.trim());
+    if (!Number.isInteger(n) || n < 1 || n > 65535)
+      throw new UsageError(`${flag}: "${s}" is not a port number (1-65535)`);
+    return n;
+  });
+}
+
+function parseCount(text: string | undefined, flag: string, min: number): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min)
+    throw new UsageError(`${flag}: "${text}" must be an integer >= ${min}`);
+  return n;
+}
+
 export async function main(argv: string[]): Promise<number> {
-  process.stdout.write(`spanless ${argv.join(" ")}\n`);
-  return 0;
+  const [command, ...rest] = argv;
+  if (command === undefined || command === "--help" || command === "-h" || command === "help") {
+    process.stdout.write(USAGE);
+    return command === undefined ? EXIT_USAGE : EXIT_OK;
+  }
+  if (command !== "analyze") {
+    process.stderr.write(`spanless: unknown command "${command}"\n\n${USAGE}`);
+    return EXIT_USAGE;
+  }
+  try {
+    const { values, positionals } = parseArgs({
+      args: rest,
+      allowPositionals: true,
+      options: {
+        out: { type: "string", short: "o" },
+        format: { type: "string", default: "json" },
+        "local-nets": { type: "string" },
+        "vxlan-ports": { type: "string" },
+        "geneve-ports": { type: "string" },
+        "tunnel-depth": { type: "string" },
+        "max-connections": { type: "string" },
+        "no-checksums": { type: "boolean", default: false },
+        "no-community-id": { type: "boolean", default: false },
+        seed: { type: "string" },
+        "tcp-inactivity": { type: "string" },
+        "udp-inactivity": { type: "string" },
+        quiet: { type: "boolean", short: "q", default: false },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    });
+    if (values.help) {
+      process.stdout.write(USAGE);
+      return EXIT_OK;
+    }
+    if (positionals.length !== 1)
+      throw new UsageError(
+        positionals.length === 0 ? "missing <capture>" : "exactly one capture file, please",
+      );
+    if (!values.out) throw new UsageError("missing --out <dir>");
+    if (values.format !== "json" && values.format !== "tsv")
+      throw new UsageError(`--format must be json or tsv, not "${values.format}"`);
+    const engine: Partial<EngineOptions> = {};
+    if (values["local-nets"]) {
+      const nets: Cidr[] = values["local-nets"].split(",").filter(Boolean).map(parseCidr);
+      engine.localNets = nets;
+    }
+    if (values["vxlan-ports"]) engine.vxlanPorts = parsePorts(values["vxlan-ports"], "--vxlan-ports");
+    if (values["geneve-ports"]) engine.genevePorts = parsePorts(values["geneve-ports"], "--geneve-ports");
+    const depth = parseCount(values["tunnel-depth"], "--tunnel-depth", 0);
+    if (depth !== undefined) engine.maxTunnelDepth = depth;
+    const maxConns = parseCount(values["max-connections"], "--max-connections", 1);
+    if (maxConns !== undefined) engine.maxConnections = maxConns;
+    const seed = parseCount(values.seed, "--seed", 0);
+    if (seed !== undefined) engine.seed = seed;
+    if (values["no-checksums"]) engine.verifyChecksums = false;
+    if (values["no-community-id"]) engine.communityId = false;
+    const tcpIdle = parseCount(values["tcp-inactivity"], "--tcp-inactivity", 1);
+    const udpIdle = parseCount(values["udp-inactivity"], "--udp-inactivity", 1);
+    if (tcpIdle !== undefined || udpIdle !== undefined) {
+      const { ZEEK_DEFAULT_TIMEOUTS } = await import("../engine/options.js");
+      engine.timeouts = {
+        ...ZEEK_DEFAULT_TIMEOUTS,
+        ...(tcpIdle !== undefined ? { tcpInactivity: tcpIdle } : {}),
+        ...(udpIdle !== undefined ? { udpInactivity: udpIdle } : {}),
+      };
+    }
+    const capture = positionals[0];
+    const result = analyzeCapture({
+      capture,
+      outDir: values.out,
+      format: values.format,
+      engine,
+    });
+    if (!values.quiet) process.stdout.write(formatSummary(capture, values.out, result));
+    if (result.truncation) {
+      process.stderr.write(`spanless: ${result.truncation.message}\n`);
+      return EXIT_TRUNCATED;
+    }
+    if (result.stats.packets > 0 && result.unsupportedLinkPackets === result.stats.packets) {
+      process.stderr.write(
+        `spanless: ${capture}: every packet uses an unsupported link type; nothing was analysed\n`,
+      );
+      return EXIT_BAD_INPUT;
+    }
+    return EXIT_OK;
+  } catch (err) {
+    if (
+      err instanceof UsageError ||
+      err instanceof CidrParseError ||
+      (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")
+    ) {
+      process.stderr.write(`spanless: ${(err as Error).message}\n\n${USAGE}`);
+      return EXIT_USAGE;
+    }
+    if (err instanceof CaptureFormatError) {
+      process.stderr.write(`spanless: ${err.message}\n`);
+      return EXIT_BAD_INPUT;
+    }
+    if (err instanceof CaptureReadError || err instanceof LogWriteError) {
+      process.stderr.write(`spanless: ${err.message}\n`);
+      return EXIT_IO;
+    }
+    throw err;
+  }
 }

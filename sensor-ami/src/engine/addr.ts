@@ -1,0 +1,147 @@
+// Addresses are carried as four 32-bit words (IPv4 as ::ffff:a.b.c.d). These helpers turn them
+// into Zeek's text form and match them against configured local networks.
+
+export function isV4Mapped(w0: number, w1: number, w2: number): boolean {
+  return w0 === 0 && w1 === 0 && w2 === 0xffff;
+}
+
+export function formatAddr(w0: number, w1: number, w2: number, w3: number): string {
+  if (isV4Mapped(w0, w1, w2)) return `${w3 >>> 24}.${(w3 >>> 16) & 255}.${(w3 >>> 8) & 255}.${w3 & 255}`;
+  const g = [w0 >>> 16, w0 & 0xffff, w1 >>> 16, w1 & 0xffff, w2 >>> 16, w2 & 0xffff, w3 >>> 16, w3 & 0xffff];
+  // RFC 5952: compress the longest run (>= 2) of zero groups, the first one on ties.
+  let bestStart = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    if (g[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && g[j] === 0) j++;
+    if (j - i > bestLen) {
+      bestStart = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  if (bestStart < 0) return g.map((x) => x.toString(16)).join(":");
+  const head = g
+    .slice(0, bestStart)
+    .map((x) => x.toString(16))
+    .join(":");
+  const tail = g
+    .slice(bestStart + bestLen)
+    .map((x) => x.toString(16))
+    .join(":");
+  return `${head}::${tail}`;
+}
+
+export function addrBytes(w0: number, w1: number, w2: number, w3: number): Uint8Array {
+  if (isV4Mapped(w0, w1, w2)) return Uint8Array.of(w3 >>> 24, (w3 >>> 16) & 255, (w3 >>> 8) & 255, w3 & 255);
+  const out = new Uint8Array(16);
+  const words = [w0, w1, w2, w3];
+  for (let i = 0; i < 4; i++) {
+    out[i * 4] = words[i] >>> 24;
+    out[i * 4 + 1] = (words[i] >>> 16) & 255;
+    out[i * 4 + 2] = (words[i] >>> 8) & 255;
+    out[i * 4 + 3] = words[i] & 255;
+  }
+  return out;
+}
+
+export class CidrParseError extends Error {
+  override name = "CidrParseError";
+}
+
+export interface Cidr {
+  words: [number, number, number, number];
+  /** Prefix length in the 128-bit space (IPv4 /n becomes /96+n). */
+  bits: number;
+  text: string;
+}
+
+function parseV4(s: string): number | null {
+  const parts = s.split(".");
+  if (parts.length !== 4) return null;
+  let v = 0;
+  for (const p of parts) {
+    if (!/^\d{1,3}$/.test(p)) return null;
+    const n = Number(p);
+    if (n > 255) return null;
+    v = v * 256 + n;
+  }
+  return v >>> 0;
+}
+
+function parseV6(s: string): [number, number, number, number] | null {
+  let groups: number[];
+  const dbl = s.split("::");
+  if (dbl.length > 2) return null;
+  const parse = (part: string): number[] | null => {
+    if (part === "") return [];
+    const out: number[] = [];
+    const segs = part.split(":");
+    for (let i = 0; i < segs.length; i++) {
+      const seg = segs[i];
+      if (i === segs.length - 1 && seg.includes(".")) {
+        const v4 = parseV4(seg);
+        if (v4 === null) return null;
+        out.push(v4 >>> 16, v4 & 0xffff);
+      } else {
+        if (!/^[0-9a-fA-F]{1,4}$/.test(seg)) return null;
+        out.push(Number.parseInt(seg, 16));
+      }
+    }
+    return out;
+  };
+  if (dbl.length === 2) {
+    const a = parse(dbl[0]);
+    const b = parse(dbl[1]);
+    if (!a || !b || a.length + b.length > 7) return null;
+    groups = [...a, ...new Array(8 - a.length - b.length).fill(0), ...b];
+  } else {
+    const a = parse(s);
+    if (a?.length !== 8) return null;
+    groups = a;
+  }
+  return [
+    ((groups[0] << 16) | groups[1]) >>> 0,
+    ((groups[2] << 16) | groups[3]) >>> 0,
+    ((groups[4] << 16) | groups[5]) >>> 0,
+    ((groups[6] << 16) | groups[7]) >>> 0,
+  ];
+}
+
+export function parseCidr(text: string): Cidr {
+  const [addr, len, extra] = text.trim().split("/");
+  if (extra !== undefined || !addr)
+    throw new CidrParseError(`"${text}" is not a network: expected e.g. 10.0.0.0/8 or fd00::/8`);
+  const v4 = parseV4(addr);
+  if (v4 !== null) {
+    const n = len === undefined ? 32 : Number(len);
+    if (!Number.isInteger(n) || n < 0 || n > 32)
+      throw new CidrParseError(`"${text}": IPv4 prefix length must be 0-32`);
+    return { words: [0, 0, 0xffff, v4], bits: 96 + n, text };
+  }
+  const v6 = parseV6(addr);
+  if (v6 === null)
+    throw new CidrParseError(
+      `"${text}" is not an IPv4 or IPv6 network: expected e.g. 10.0.0.0/8 or fd00::/8`,
+    );
+  const n = len === undefined ? 128 : Number(len);
+  if (!Number.isInteger(n) || n < 0 || n > 128)
+    throw new CidrParseError(`"${text}": IPv6 prefix length must be 0-128`);
+  return { words: v6, bits: n, text };
+}
+
+export function cidrContains(c: Cidr, w0: number, w1: number, w2: number, w3: number): boolean {
+  const ws = [w0, w1, w2, w3];
+  let bits = c.bits;
+  for (let i = 0; i < 4 && bits > 0; i++) {
+    const take = Math.min(bits, 32);
+    const mask = take === 32 ? 0xffffffff : (0xffffffff << (32 - take)) >>> 0;
+    if ((ws[i] & mask) >>> 0 !== (c.words[i] & mask) >>> 0) return false;
+    bits -= take;
+  }
+  return true;
+}

@@ -1,0 +1,722 @@
+// The sensor engine: captured frames in, connection and weird records out. It drives the
+// layer decoders, follows tunnels (recording each inner connection's parents and VNI), tracks
+// connections with Zeek's rules and hands payload to protocol inspection when one is attached.
+// Nothing on the per-packet path allocates except when a connection is created or finished.
+
+import type { CapturedPacket } from "../capture/reader.js";
+import { FragmentReassembler } from "../decode/fragments.js";
+import { decodeIPv4, decodeIPv6, FragmentInfo } from "../decode/ip.js";
+import { decodeEthernet, decodeLink } from "../decode/link.js";
+import { DecodedPacket, Layer, TCP_ACK, TCP_SYN } from "../decode/packet.js";
+import { decodeIcmp, decodeTcp, decodeUdp } from "../decode/transport.js";
+import { decodeGeneve, decodeGre, decodeVxlan, TunnelResult } from "../decode/tunnels.js";
+import { W, WEIRD_NAMES } from "../decode/weirds.js";
+import type { LogRecordObject, LogSink } from "../logs/writer.js";
+import { addrBytes, cidrContains, formatAddr } from "./addr.js";
+import { communityId } from "./community-id.js";
+import { connState } from "./conn-state.js";
+import { ConnTable } from "./conn-table.js";
+import { Connection, EpState, Proto, TcpEndpoint } from "./connection.js";
+import { addHistory, checkHistory, HIST_UDP, isLogStep } from "./history.js";
+import { defaultEngineOptions, type EngineOptions } from "./options.js";
+import { type TcpEvents, tcpSegment } from "./tcp.js";
+import { UidGenerator } from "./uid.js";
+
+/** Seconds of packet time between sweeps for expired connections. */
+export const SWEEP_INTERVAL_SECONDS = 10;
+/** When the table is full, this fraction of the least recently active connections is evicted at once. */
+export const EVICTION_FRACTION = 1 / 64;
+
+const ICMP4_COUNTERPART = new Int16Array(256).fill(-1);
+const ICMP6_COUNTERPART = new Int16Array(256).fill(-1);
+for (const [a, b] of [
+  [8, 0],
+  [13, 14],
+  [15, 16],
+  [10, 9],
+  [17, 18],
+]) {
+  ICMP4_COUNTERPART[a] = b;
+  ICMP4_COUNTERPART[b] = a;
+}
+for (const [a, b] of [
+  [128, 129],
+  [130, 131],
+  [133, 134],
+  [135, 136],
+  [139, 140],
+  [144, 145],
+]) {
+  ICMP6_COUNTERPART[a] = b;
+  ICMP6_COUNTERPART[b] = a;
+}
+/** ICMP types whose sender is the responder of the exchange (replies/adverts). */
+const ICMP4_REPLY = new Set([0, 14, 16, 9, 18]);
+const ICMP6_REPLY = new Set([129, 131, 134, 136, 140, 145]);
+
+/** Protocol inspection attaches here (issue: protocol inspection); the engine works without it. */
+export interface Inspector {
+  /** One TCP segment's captured payload, in packet order, with its relative sequence number. */
+  tcpPayload(
+    c: Connection,
+    isOrig: boolean,
+    buf: Uint8Array,
+    off: number,
+    len: number,
+    relSeq: number,
+    ts: number,
+  ): void;
+  udpPayload(c: Connection, isOrig: boolean, buf: Uint8Array, off: number, len: number, ts: number): void;
+  /** The connection is about to be logged: flush analyzers. */
+  connectionEnd(c: Connection, ts: number): void;
+}
+
+export interface EngineStats {
+  packets: number;
+  bytes: number;
+  /** Frames without IP (ARP, STP, LLC…). */
+  nonIp: number;
+  /** Packets that belonged to a tracked connection. */
+  tracked: number;
+  connections: number;
+  evictions: number;
+  weirds: Map<string, number>;
+  firstTs: number;
+  lastTs: number;
+  fragmentsReassembled: number;
+}
+
+export class Engine implements TcpEvents {
+  readonly opts: EngineOptions;
+  readonly stats: EngineStats = {
+    packets: 0,
+    bytes: 0,
+    nonIp: 0,
+    tracked: 0,
+    connections: 0,
+    evictions: 0,
+    weirds: new Map(),
+    firstTs: 0,
+    lastTs: 0,
+    fragmentsReassembled: 0,
+  };
+  inspector: Inspector | null = null;
+
+  private readonly table: ConnTable;
+  private readonly p = new DecodedPacket();
+  private readonly frag = new FragmentInfo();
+  private readonly tunnel = new TunnelResult();
+  private readonly frags: FragmentReassembler;
+  private readonly uids: UidGenerator;
+  private readonly weirdCounts = new Int32Array(WEIRD_NAMES.length);
+  private readonly namedWeirdCounts = new Map<string, number>();
+  private readonly vxlanPorts: Uint8Array = new Uint8Array(65536);
+  private readonly genevePorts: Uint8Array = new Uint8Array(65536);
+  private readonly likelyServer: Uint8Array = new Uint8Array(65536);
+  /** uids of the tunnels enclosing the packet being decoded (outermost first). */
+  private readonly tunnelUids: string[] = [];
+  private ts = 0;
+  private pktIndex = 0;
+  private nextSweep = 0;
+
+  constructor(
+    private readonly sink: LogSink,
+    opts: Partial<EngineOptions> = {},
+  ) {
+    this.opts = defaultEngineOptions(opts);
+    this.table = new ConnTable(this.opts.maxConnections);
+    this.frags = new FragmentReassembler(this.opts.fragments);
+    this.uids = new UidGenerator(this.opts.seed);
+    for (const port of this.opts.vxlanPorts) this.vxlanPorts[port] = 1;
+    for (const port of this.opts.genevePorts) this.genevePorts[port] = 1;
+    for (const port of this.opts.likelyServerPorts) this.likelyServer[port] = 1;
+  }
+
+  get liveConnections(): number {
+    return this.table.size;
+  }
+
+  /** Processes one captured frame. Never throws for bad packet content. */
+  process(pkt: CapturedPacket): void {
+    const ts = pkt.ts;
+    const st = this.stats;
+    if (st.packets === 0) st.firstTs = ts;
+    st.packets++;
+    st.bytes += pkt.origlen;
+    st.lastTs = ts;
+    this.ts = ts;
+    this.pktIndex = pkt.index;
+    if (ts >= this.nextSweep) {
+      if (this.nextSweep !== 0) this.sweep(ts);
+      this.nextSweep = ts + SWEEP_INTERVAL_SECONDS;
+    }
+    const p = this.p;
+    p.buf = pkt.data;
+    p.capEnd = pkt.offset + pkt.caplen;
+    p.vni = -1;
+    p.tunnelDepth = 0;
+    p.resetForTunnel();
+    this.tunnelUids.length = 0;
+    if (pkt.linkType < 0) {
+      this.weird(W.unknownLinkType);
+      return;
+    }
+    this.fromLayer(decodeLink(p, pkt.offset, pkt.linkType));
+  }
+
+  /** Follows the decoder chain from a link-layer result until the packet is consumed. */
+  private fromLayer(layer: number): void {
+    const p = this.p;
+    const verify = this.opts.verifyChecksums;
+    for (let guard = 0; guard < 32; guard++) {
+      if (layer < 0) {
+        this.weird(-layer);
+        return;
+      }
+      switch (layer) {
+        case Layer.NonIp:
+          this.stats.nonIp++;
+          return;
+        case Layer.IPv4:
+        case Layer.IPv6: {
+          layer = layer === Layer.IPv4 ? decodeIPv4(p, this.frag, verify) : decodeIPv6(p, this.frag);
+          if (layer === Layer.FragmentHeld) {
+            layer = this.frags.add(p, this.frag, this.ts, p.vni + 1);
+            if (this.frags.sideWeird) this.weird(this.frags.sideWeird);
+            if (layer === Layer.FragmentHeld) return;
+            if (layer > 0) this.stats.fragmentsReassembled++;
+          }
+          if (layer === Layer.IPv4 || layer === Layer.IPv6) {
+            // IP in IP (4/41): the payload is another IP header.
+            if (!this.enterTunnel()) return;
+            p.ipOff = p.l4Off;
+            p.capEnd = p.ipEnd;
+          }
+          continue;
+        }
+        case Layer.Tcp:
+          this.handleTcp();
+          return;
+        case Layer.Udp:
+          this.handleUdp();
+          return;
+        case Layer.Icmp:
+        case Layer.Icmp6:
+          this.handleIcmp(layer === Layer.Icmp6);
+          return;
+        case Layer.Gre: {
+          const next = decodeGre(p, this.tunnel);
+          if (next < 0) {
+            this.handleOther();
+            this.weird(-next);
+            return;
+          }
+          if (!this.enterTunnel()) return;
+          p.capEnd = p.ipEnd;
+          layer = this.innerLayer(next, this.tunnel.innerOff);
+          continue;
+        }
+        case Layer.OtherIp:
+          this.handleOther();
+          return;
+        default:
+          return;
+      }
+    }
+  }
+
+  private innerLayer(next: number, innerOff: number): number {
+    const p = this.p;
+    p.resetForTunnel();
+    if (next === Layer.Ethernet) return decodeEthernet(p, innerOff);
+    p.ipOff = innerOff;
+    return next;
+  }
+
+  private enterTunnel(): boolean {
+    const p = this.p;
+    if (p.tunnelDepth >= this.opts.maxTunnelDepth) {
+      this.weird(W.tunnelMaxDepth);
+      return false;
+    }
+    p.tunnelDepth++;
+    return true;
+  }
+
+  // --- connection lookup --------------------------------------------------------------------
+
+  private lookup(_proto: Proto, ipProto: number, sport: number, dport: number): Connection | null {
+    const p = this.p;
+    const t = this.table;
+    t.setKey(p.s0, p.s1, p.s2, p.s3, sport, p.d0, p.d1, p.d2, p.d3, dport, ipProto, p.vni + 1);
+    const c = t.find();
+    if (c !== null && this.ts >= c.expiresAt) {
+      this.finishConnection(c);
+      t.setKey(p.s0, p.s1, p.s2, p.s3, sport, p.d0, p.d1, p.d2, p.d3, dport, ipProto, p.vni + 1);
+      return null;
+    }
+    return c;
+  }
+
+  private create(
+    proto: Proto,
+    ipProto: number,
+    sport: number,
+    dport: number,
+    flip: boolean,
+  ): Connection | null {
+    const t = this.table;
+    if (t.size >= this.opts.maxConnections) {
+      const p = this.p;
+      this.evict();
+      t.setKey(p.s0, p.s1, p.s2, p.s3, sport, p.d0, p.d1, p.d2, p.d3, dport, ipProto, p.vni + 1);
+      if (t.size >= this.opts.maxConnections) return null;
+    }
+    const p = this.p;
+    const c = new Connection();
+    c.proto = proto;
+    c.ipProto = ipProto;
+    c.isV6 = !(p.s0 === 0 && p.s1 === 0 && p.s2 === 0xffff);
+    c.o0 = p.s0;
+    c.o1 = p.s1;
+    c.o2 = p.s2;
+    c.o3 = p.s3;
+    c.r0 = p.d0;
+    c.r1 = p.d1;
+    c.r2 = p.d2;
+    c.r3 = p.d3;
+    c.oPort = sport;
+    c.rPort = dport;
+    c.origIsB = t.swapped;
+    c.vni = p.vni;
+    c.vlan = p.vlan;
+    c.startTs = this.ts;
+    c.lastTs = this.ts;
+    c.uid = this.uids.next62("C");
+    if (proto === Proto.Tcp) {
+      c.orig = new TcpEndpoint();
+      c.resp = new TcpEndpoint();
+    }
+    if (flip) c.flip();
+    t.insert(c);
+    this.stats.connections++;
+    const tu = this.tunnelUids;
+    for (let i = 0; i < tu.length; i++) c.addTunnelParent(tu[i]);
+    return c;
+  }
+
+  // --- transports -----------------------------------------------------------------------------
+
+  private handleTcp(): void {
+    const p = this.p;
+    const r = decodeTcp(p, this.opts.verifyChecksums);
+    if (r < 0) {
+      this.weird(-r);
+      return;
+    }
+    let c = this.lookup(Proto.Tcp, 6, p.sport, p.dport);
+    if (c !== null && this.isTcpReuse(c)) {
+      this.finishConnection(c);
+      c = null;
+      this.table.setKey(p.s0, p.s1, p.s2, p.s3, p.sport, p.d0, p.d1, p.d2, p.d3, p.dport, 6, p.vni + 1);
+    }
+    if (c === null) {
+      const flags = p.tcpFlags;
+      let flip = false;
+      if (!(flags & TCP_SYN) || flags & TCP_ACK) {
+        // Partial connection or SYN-ACK first: guess the responder from the ports (Zeek's rule).
+        const ls = this.likelyServer;
+        if (ls[p.sport]) flip = ls[p.dport] ? !(flags & TCP_SYN) && p.sport < p.dport : true;
+      }
+      c = this.create(Proto.Tcp, 6, p.sport, p.dport, flip);
+      if (c === null) return;
+    } else {
+      this.addTunnelParents(c);
+    }
+    const isOrig = this.table.swapped === c.origIsB;
+    this.stats.tracked++;
+    if (tcpSegment(c, isOrig, p, this.ts, this)) {
+      if (isOrig) {
+        c.origPkts++;
+        c.origIpBytes += p.ipTotalLen;
+      } else {
+        c.respPkts++;
+        c.respIpBytes += p.ipTotalLen;
+      }
+    }
+    this.tcpExpiry(c);
+  }
+
+  /** Zeek's IsReuse: a new initial SYN with a different ISN starts a new connection. */
+  private isTcpReuse(c: Connection): boolean {
+    const p = this.p;
+    const flags = p.tcpFlags;
+    if (!(flags & TCP_SYN)) return false;
+    const isOrig = this.table.swapped === c.origIsB;
+    let connOrig = c.orig!;
+    if (flags & TCP_ACK) {
+      if (c.orig!.state !== EpState.Inactive) return false;
+      if (isOrig) return false;
+      connOrig = c.resp!;
+    } else if (!isOrig) {
+      return false;
+    }
+    const closed = c.orig!.didClose && c.resp!.didClose;
+    if (!closed) {
+      if (p.seq === connOrig.startSeq) return false;
+      if (connOrig.state === EpState.SynSent) this.connWeird(c, "SYN_seq_jump");
+      else this.connWeird(c, "active_connection_reuse");
+    }
+    return true;
+  }
+
+  private tcpExpiry(c: Connection): void {
+    const t = this.opts.timeouts;
+    const o = c.orig!;
+    const r = c.resp!;
+    if (c.closeComplete) {
+      c.expiresAt = c.lastTs + t.tcpClose;
+    } else if (
+      (o.state === EpState.SynSent || o.state === EpState.SynAckSent) &&
+      r.state === EpState.Inactive
+    ) {
+      c.expiresAt = (c.attemptTs >= 0 ? c.attemptTs : c.startTs) + t.tcpAttempt;
+    } else if (
+      (o.didClose || r.didClose) &&
+      (o.state === EpState.Reset ||
+        r.state === EpState.Reset ||
+        o.state === EpState.Inactive ||
+        r.state === EpState.Inactive)
+    ) {
+      c.expiresAt = c.lastTs + t.tcpLinger;
+    } else {
+      c.expiresAt = c.lastTs + t.tcpInactivity;
+    }
+  }
+
+  private handleUdp(): void {
+    const p = this.p;
+    const r = decodeUdp(p, this.opts.verifyChecksums);
+    if (r < 0) {
+      this.weird(-r);
+      return;
+    }
+    if (p.payloadCap < p.payloadLen && p.tunnelDepth === 0) {
+      // Snap-length truncation is normal for captures; only a cut inside headers is a weird.
+    }
+    let c = this.lookup(Proto.Udp, 17, p.sport, p.dport);
+    if (c === null) {
+      const ls = this.likelyServer;
+      const flip = ls[p.sport] === 1 && ls[p.dport] === 0;
+      c = this.create(Proto.Udp, 17, p.sport, p.dport, flip);
+      if (c === null) return;
+    } else {
+      this.addTunnelParents(c);
+    }
+    const isOrig = this.table.swapped === c.origIsB;
+    this.stats.tracked++;
+    c.lastTs = this.ts;
+    c.expiresAt = this.ts + this.opts.timeouts.udpInactivity;
+    if (p.badChecksum) {
+      this.connWeird(c, "bad_UDP_checksum");
+      const n = isOrig ? ++c.origChk : ++c.respChk;
+      if (isLogStep(n)) addHistory(c, isOrig, "C");
+      return;
+    }
+    if (isOrig) {
+      c.origPkts++;
+      c.origIpBytes += p.ipTotalLen;
+      c.origBytes += p.payloadLen;
+      c.origActive = true;
+    } else {
+      c.respPkts++;
+      c.respIpBytes += p.ipTotalLen;
+      c.respBytes += p.payloadLen;
+      c.respActive = true;
+    }
+    checkHistory(c, isOrig, HIST_UDP, "D");
+
+    // Tunnels: VXLAN/GENEVE on their ports (either direction, as Zeek's dispatch does).
+    const isVxlan = this.vxlanPorts[p.dport] === 1 || this.vxlanPorts[p.sport] === 1;
+    const isGeneve = !isVxlan && (this.genevePorts[p.dport] === 1 || this.genevePorts[p.sport] === 1);
+    if (isVxlan || isGeneve) {
+      const next = isVxlan ? decodeVxlan(p, this.tunnel) : decodeGeneve(p, this.tunnel);
+      if (next < 0) {
+        this.weird(-next);
+        return;
+      }
+      if (!this.enterTunnel()) return;
+      c.addService(this.tunnel.kind);
+      this.tunnelUids.push(c.uid);
+      p.capEnd = p.ipEnd;
+      this.fromLayer(this.innerLayer(next, this.tunnel.innerOff));
+      return;
+    }
+    if (this.inspector !== null && p.payloadCap > 0) {
+      this.inspector.udpPayload(c, isOrig, p.buf, p.payloadOff, p.payloadCap, this.ts);
+    }
+  }
+
+  private handleIcmp(v6: boolean): void {
+    const p = this.p;
+    const r = decodeIcmp(p, v6, this.opts.verifyChecksums);
+    if (r < 0) {
+      this.weird(-r);
+      return;
+    }
+    const type = p.icmpType;
+    const counterpart = (v6 ? ICMP6_COUNTERPART : ICMP4_COUNTERPART)[type];
+    // Zeek's ICMP "ports": the type, and the counterpart type (or the code for one-way messages).
+    const sport = type;
+    const dport = counterpart >= 0 ? counterpart : p.icmpCode;
+    const ipProto = v6 ? 58 : 1;
+    let c = this.lookup(Proto.Icmp, ipProto, sport, dport);
+    if (c === null) {
+      const flip = counterpart >= 0 && (v6 ? ICMP6_REPLY : ICMP4_REPLY).has(type);
+      c = this.create(Proto.Icmp, ipProto, sport, dport, flip);
+      if (c === null) return;
+    } else {
+      this.addTunnelParents(c);
+    }
+    const isOrig = this.table.swapped === c.origIsB;
+    this.stats.tracked++;
+    c.lastTs = this.ts;
+    c.expiresAt = this.ts + this.opts.timeouts.icmpInactivity;
+    if (p.badChecksum) {
+      this.connWeird(c, "bad_ICMP_checksum");
+      return;
+    }
+    if (isOrig) {
+      c.origPkts++;
+      c.origIpBytes += p.ipTotalLen;
+      c.origBytes += p.payloadLen;
+      c.origActive = true;
+    } else {
+      c.respPkts++;
+      c.respIpBytes += p.ipTotalLen;
+      c.respBytes += p.payloadLen;
+      c.respActive = true;
+    }
+  }
+
+  private handleOther(): void {
+    const p = this.p;
+    let c = this.lookup(Proto.Other, p.proto, 0, 0);
+    if (c === null) {
+      c = this.create(Proto.Other, p.proto, 0, 0, false);
+      if (c === null) return;
+    } else {
+      this.addTunnelParents(c);
+    }
+    const isOrig = this.table.swapped === c.origIsB;
+    this.stats.tracked++;
+    c.lastTs = this.ts;
+    c.expiresAt = this.ts + this.opts.timeouts.otherInactivity;
+    if (isOrig) {
+      c.origPkts++;
+      c.origIpBytes += p.ipTotalLen;
+      c.origBytes += p.l4Len;
+      c.origActive = true;
+    } else {
+      c.respPkts++;
+      c.respIpBytes += p.ipTotalLen;
+      c.respBytes += p.l4Len;
+      c.respActive = true;
+    }
+  }
+
+  private addTunnelParents(c: Connection): void {
+    const tu = this.tunnelUids;
+    for (let i = 0; i < tu.length; i++) c.addTunnelParent(tu[i]);
+  }
+
+  /** TcpEvents: payload in packet order for inspection. */
+  tcpData(c: Connection, isOrig: boolean, p: DecodedPacket, relSeq: number): void {
+    if (this.inspector !== null && p.payloadCap > 0) {
+      this.inspector.tcpPayload(c, isOrig, p.buf, p.payloadOff, p.payloadCap, relSeq, this.ts);
+    }
+  }
+
+  // --- weirds ---------------------------------------------------------------------------------
+
+  private weird(code: number): void {
+    const n = ++this.weirdCounts[code];
+    const o = this.opts;
+    if (n <= o.weirdSamplingThreshold || n % o.weirdSamplingRate === 0) {
+      const rec: LogRecordObject = {
+        ts: this.ts,
+        name: WEIRD_NAMES[code],
+        notice: false,
+        peer: "spanless",
+        source: "decoder",
+        packet: this.pktIndex,
+      };
+      if (this.p.vni >= 0) rec.vni = this.p.vni;
+      this.sink.write("weird", rec);
+    }
+  }
+
+  /** A weird about one connection: logged once per (connection, name), always counted. */
+  connWeird(c: Connection, name: string): void {
+    this.namedWeirdCounts.set(name, (this.namedWeirdCounts.get(name) ?? 0) + 1);
+    let seen = c.weirds;
+    if (seen === null) {
+      seen = [];
+      c.weirds = seen;
+    }
+    if (seen.includes(name)) return;
+    seen.push(name);
+    const rec: LogRecordObject = {
+      ts: this.ts,
+      uid: c.uid,
+      "id.orig_h": formatAddr(c.o0, c.o1, c.o2, c.o3),
+      "id.orig_p": c.oPort,
+      "id.resp_h": formatAddr(c.r0, c.r1, c.r2, c.r3),
+      "id.resp_p": c.rPort,
+      name,
+      notice: false,
+      peer: "spanless",
+      source: c.proto === Proto.Tcp ? "TCP" : c.proto === Proto.Udp ? "UDP" : "IP",
+      packet: this.pktIndex,
+    };
+    if (c.vni >= 0) rec.vni = c.vni;
+    this.sink.write("weird", rec);
+  }
+
+  /** Weird raised by a protocol analyzer for a connection. */
+  analyzerWeird(c: Connection, name: string, addl: string | undefined, source: string): void {
+    this.namedWeirdCounts.set(name, (this.namedWeirdCounts.get(name) ?? 0) + 1);
+    const rec: LogRecordObject = {
+      ts: this.ts,
+      uid: c.uid,
+      "id.orig_h": formatAddr(c.o0, c.o1, c.o2, c.o3),
+      "id.orig_p": c.oPort,
+      "id.resp_h": formatAddr(c.r0, c.r1, c.r2, c.r3),
+      "id.resp_p": c.rPort,
+      name,
+    };
+    if (addl !== undefined) rec.addl = addl;
+    rec.notice = false;
+    rec.peer = "spanless";
+    rec.source = source;
+    rec.packet = this.pktIndex;
+    if (c.vni >= 0) rec.vni = c.vni;
+    this.sink.write("weird", rec);
+  }
+
+  weirdsByName(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (let i = 1; i < this.weirdCounts.length; i++)
+      if (this.weirdCounts[i] > 0) out.set(WEIRD_NAMES[i], this.weirdCounts[i]);
+    for (const [k, v] of this.namedWeirdCounts) out.set(k, (out.get(k) ?? 0) + v);
+    return out;
+  }
+
+  /** Counts a weird raised outside the decoder (e.g. by the capture reader). */
+  externalWeird(name: string, packet: number): void {
+    this.namedWeirdCounts.set(name, (this.namedWeirdCounts.get(name) ?? 0) + 1);
+    this.sink.write("weird", {
+      ts: this.ts,
+      name,
+      notice: false,
+      peer: "spanless",
+      source: "capture",
+      packet,
+    });
+  }
+
+  // --- expiry and output ----------------------------------------------------------------------
+
+  private sweep(now: number): void {
+    const conns = this.table.conns;
+    for (let i = 0; i < conns.length; i++) {
+      const c = conns[i];
+      if (c !== null && now >= c.expiresAt) this.finishConnection(c);
+    }
+    this.frags.expire(now);
+  }
+
+  /** Table full: finish the least recently active connections (counted as evictions). */
+  private evict(): void {
+    const live: Connection[] = [];
+    for (const c of this.table.conns) if (c !== null) live.push(c);
+    live.sort((a, b) => a.lastTs - b.lastTs);
+    const n = Math.max(1, Math.floor(live.length * EVICTION_FRACTION));
+    for (let i = 0; i < n; i++) {
+      this.stats.evictions++;
+      this.finishConnection(live[i]);
+    }
+    this.weird(W.connTableFull);
+  }
+
+  /** Logs and removes a connection. */
+  finishConnection(c: Connection): void {
+    if (this.inspector !== null) this.inspector.connectionEnd(c, this.ts);
+    this.table.remove(c);
+    this.sink.write("conn", this.connRecord(c));
+  }
+
+  /** Finishes every live connection (end of input). */
+  finish(): void {
+    for (const c of this.table.conns) if (c !== null) this.finishConnection(c);
+  }
+
+  connRecord(c: Connection): LogRecordObject {
+    const rec: LogRecordObject = {
+      ts: c.startTs,
+      uid: c.uid,
+      "id.orig_h": formatAddr(c.o0, c.o1, c.o2, c.o3),
+      "id.orig_p": c.oPort,
+      "id.resp_h": formatAddr(c.r0, c.r1, c.r2, c.r3),
+      "id.resp_p": c.rPort,
+      proto:
+        c.proto === Proto.Tcp
+          ? "tcp"
+          : c.proto === Proto.Udp
+            ? "udp"
+            : c.proto === Proto.Icmp
+              ? "icmp"
+              : "unknown_transport",
+    };
+    if (c.service !== "") rec.service = c.service;
+    const duration = Math.round((c.lastTs - c.startTs) * 1e6) / 1e6;
+    if (duration > 0) {
+      rec.duration = duration;
+      if (c.proto === Proto.Tcp) {
+        rec.orig_bytes = c.orig!.size(c.resp!);
+        rec.resp_bytes = c.resp!.size(c.orig!);
+      } else {
+        rec.orig_bytes = c.origBytes;
+        rec.resp_bytes = c.respBytes;
+      }
+    }
+    rec.conn_state = connState(c);
+    const nets = this.opts.localNets;
+    if (nets !== null) {
+      rec.local_orig = nets.some((n) => cidrContains(n, c.o0, c.o1, c.o2, c.o3));
+      rec.local_resp = nets.some((n) => cidrContains(n, c.r0, c.r1, c.r2, c.r3));
+    }
+    rec.missed_bytes = c.missedBytes;
+    if (c.history !== "") rec.history = c.history;
+    rec.orig_pkts = c.origPkts;
+    rec.orig_ip_bytes = c.origIpBytes;
+    rec.resp_pkts = c.respPkts;
+    rec.resp_ip_bytes = c.respIpBytes;
+    if (c.tunnelParents !== null) rec.tunnel_parents = c.tunnelParents;
+    rec.ip_proto = c.ipProto;
+    if (this.opts.communityId) {
+      rec.community_id = communityId(
+        {
+          src: addrBytes(c.o0, c.o1, c.o2, c.o3),
+          dst: addrBytes(c.r0, c.r1, c.r2, c.r3),
+          proto: c.ipProto,
+          sport: c.oPort,
+          dport: c.rPort,
+        },
+        this.opts.communityIdSeed,
+      );
+    }
+    if (c.vni >= 0) rec.vni = c.vni;
+    return rec;
+  }
+}
