@@ -1,0 +1,160 @@
+// Glue between the engine's analyzer contract and the DNS parser/session tracker.
+
+import type { AnalyzerContext } from "../types.js";
+import { MAX_QUESTIONS, MAX_TCP_MESSAGE } from "./constants.js";
+import { parseDnsMessage } from "./parser.js";
+import { DnsSessions } from "./session.js";
+
+/** Parses one complete DNS message and feeds the session tracker; shared by UDP and TCP. */
+export class DnsMessageHandler {
+  private readonly sessions: DnsSessions;
+  private confirmed = false;
+  /** NBNS is sticky per connection: answers carry no question to recognise it by. */
+  private netbios = false;
+  private failures = 0;
+
+  constructor(
+    private readonly ctx: AnalyzerContext,
+    proto: "udp" | "tcp",
+  ) {
+    this.sessions = new DnsSessions(proto, (record) => ctx.log("dns", record));
+  }
+
+  handle(bytes: Uint8Array, ts: number): void {
+    const parsed = parseDnsMessage(bytes, { netbios: this.netbios });
+    const weirds = parsed.ok ? parsed.message.weirds : parsed.weirds;
+    for (const weird of weirds) this.ctx.weird(weird.name, weird.addl);
+    if (!parsed.ok) {
+      this.fail(parsed.error);
+      return;
+    }
+    const { message } = parsed;
+    if (message.netbios) this.netbios = true;
+    if (message.qdcount > MAX_QUESTIONS) {
+      this.ctx.violation(`DNS_Conn_count_too_large: ${message.qdcount} questions`);
+      return;
+    }
+    // Zeek confirms once questions and answers parsed; weirds in later sections do not matter.
+    const answersParsed = message.complete || message.records.length >= message.ancount;
+    if (answersParsed && message.questions.length === message.qdcount && !this.confirmed) {
+      this.confirmed = true;
+      this.ctx.confirm("dns");
+    }
+    this.sessions.message(message, ts);
+  }
+
+  end(): void {
+    this.sessions.flush();
+  }
+
+  private fail(reason: string): void {
+    // Before confirmation one unparseable message is enough to say "not DNS"; after it, only weirds.
+    if (!this.confirmed && ++this.failures >= 1) this.ctx.violation(reason);
+  }
+}
+
+export class DnsDatagramAnalyzer {
+  private readonly handler: DnsMessageHandler;
+
+  constructor(ctx: AnalyzerContext) {
+    this.handler = new DnsMessageHandler(ctx, "udp");
+  }
+
+  packet(_isOrig: boolean, bytes: Uint8Array, ts: number): void {
+    this.handler.handle(bytes, ts);
+  }
+
+  end(_ts: number): void {
+    this.handler.end();
+  }
+}
+
+/** Reassembles one direction's 2-byte length-prefixed messages across arbitrary chunk boundaries. */
+export class DnsTcpFramer {
+  private prefix = 0;
+  private prefixBytes = 0;
+  /** Length of the message being collected, or -1 while reading a length prefix. */
+  private expected = -1;
+  private filled = 0;
+  private buffer: Uint8Array | undefined;
+  /** After a content gap the framing is unknowable: the direction is abandoned. */
+  private lost = false;
+
+  constructor(private readonly deliver: (message: Uint8Array) => void) {}
+
+  feed(bytes: Uint8Array): void {
+    if (this.lost) return;
+    let offset = 0;
+    while (offset < bytes.length) {
+      if (this.expected < 0) {
+        if (this.prefixBytes === 0 && bytes.length - offset >= 2) {
+          const length = (bytes[offset] << 8) | bytes[offset + 1];
+          offset += 2;
+          if (bytes.length - offset >= length) {
+            // Whole message inside this chunk: parse in place, no copy.
+            this.deliver(bytes.subarray(offset, offset + length));
+            offset += length;
+            continue;
+          }
+          this.begin(length);
+          continue;
+        }
+        this.prefix = (this.prefix << 8) | bytes[offset++];
+        if (++this.prefixBytes === 2) {
+          const length = this.prefix & MAX_TCP_MESSAGE;
+          this.prefix = 0;
+          this.prefixBytes = 0;
+          if (length === 0) this.deliver(bytes.subarray(0, 0));
+          else this.begin(length);
+        }
+        continue;
+      }
+      const buffer = this.buffer!;
+      const take = Math.min(this.expected - this.filled, bytes.length - offset);
+      buffer.set(bytes.subarray(offset, offset + take), this.filled);
+      this.filled += take;
+      offset += take;
+      if (this.filled === this.expected) {
+        this.expected = -1;
+        this.deliver(buffer.subarray(0, this.filled));
+      }
+    }
+  }
+
+  gap(): void {
+    this.lost = true;
+    this.expected = -1;
+    this.buffer = undefined;
+  }
+
+  private begin(length: number): void {
+    this.expected = length;
+    this.filled = 0;
+    if (!this.buffer || this.buffer.length < length) this.buffer = new Uint8Array(length);
+  }
+}
+
+export class DnsStreamAnalyzer {
+  private readonly handler: DnsMessageHandler;
+  private readonly framers: [DnsTcpFramer, DnsTcpFramer];
+  private ts = 0;
+
+  constructor(ctx: AnalyzerContext) {
+    this.handler = new DnsMessageHandler(ctx, "tcp");
+    const deliver = (message: Uint8Array) => this.handler.handle(message, this.ts);
+    this.framers = [new DnsTcpFramer(deliver), new DnsTcpFramer(deliver)];
+  }
+
+  data(isOrig: boolean, bytes: Uint8Array, ts: number): void {
+    this.ts = ts;
+    this.framers[isOrig ? 0 : 1].feed(bytes);
+  }
+
+  gap(isOrig: boolean, _length: number, _ts: number): void {
+    this.framers[isOrig ? 0 : 1].gap();
+  }
+
+  end(_ts: number): void {
+    this.handler.end();
+  }
+}

@@ -1,0 +1,141 @@
+// DNS message parser (RFC 1035 wire format), reading in place from the datagram/stream bytes.
+//
+// It never throws: anything malformed becomes a Zeek-named weird and parsing stops where Zeek's
+// analyzer would stop, keeping what was read so far (header and questions still make a log line).
+
+import { DNS_HEADER_LENGTH, MAX_QUESTIONS, RR_TYPE } from "./constants.js";
+import { type NameCursor, NameStatus, readName } from "./name.js";
+import { checkEdnsOptions, MALFORMED, renderRdata } from "./rdata.js";
+import type { DnsMessage, DnsParseOptions, DnsSection, DnsWeird } from "./types.js";
+
+export type DnsParseResult =
+  | { ok: true; message: DnsMessage }
+  | { ok: false; error: string; weirds: DnsWeird[] };
+
+const QUESTION_FIXED = 4;
+const RECORD_FIXED = 10;
+const NETBIOS_ENCODED_NAME = /^[a-p]{32}(\.|$)/;
+
+/** Reused between calls: the parser is synchronous and not re-entrant. */
+const cursor: NameCursor = { end: 0, status: NameStatus.Ok, name: "" };
+
+function u16(bytes: Uint8Array, offset: number): number {
+  return (bytes[offset] << 8) | bytes[offset + 1];
+}
+
+function sectionOf(index: number, ancount: number, nscount: number): DnsSection {
+  if (index < ancount) return "answer";
+  return index < ancount + nscount ? "authority" : "additional";
+}
+
+export function parseDnsMessage(bytes: Uint8Array, options: DnsParseOptions = {}): DnsParseResult {
+  try {
+    return parse(bytes, options);
+  } catch (cause) {
+    // A parser bug must not take the sensor down; the fuzz tests assert this branch is never hit.
+    return {
+      ok: false,
+      error: `internal DNS parser error: ${cause instanceof Error ? cause.message : String(cause)}`,
+      weirds: [{ name: "DNS_parser_internal_error" }],
+    };
+  }
+}
+
+function parse(bytes: Uint8Array, options: DnsParseOptions): DnsParseResult {
+  if (bytes.length < DNS_HEADER_LENGTH) {
+    return {
+      ok: false,
+      error: `DNS message of ${bytes.length} bytes is shorter than the ${DNS_HEADER_LENGTH}-byte header`,
+      weirds: [{ name: "DNS_truncated_len_lt_hdr_len" }],
+    };
+  }
+  const flags = u16(bytes, 2);
+  const message: DnsMessage = {
+    id: u16(bytes, 0),
+    qr: (flags & 0x8000) !== 0,
+    opcode: (flags >> 11) & 0x0f,
+    aa: (flags & 0x0400) !== 0,
+    tc: (flags & 0x0200) !== 0,
+    rd: (flags & 0x0100) !== 0,
+    ra: (flags & 0x0080) !== 0,
+    z: (flags >> 4) & 0x07,
+    rcode: flags & 0x0f,
+    qdcount: u16(bytes, 4),
+    ancount: u16(bytes, 6),
+    nscount: u16(bytes, 8),
+    arcount: u16(bytes, 10),
+    questions: [],
+    records: [],
+    netbios: options.netbios === true,
+    complete: false,
+    weirds: [],
+  };
+  const { weirds } = message;
+  if (message.qdcount > MAX_QUESTIONS) {
+    weirds.push({ name: "DNS_Conn_count_too_large" });
+    return { ok: true, message };
+  }
+
+  let offset = DNS_HEADER_LENGTH;
+  for (let index = 0; index < message.qdcount; index++) {
+    readName(bytes, offset, bytes.length, message.netbios, true, weirds, cursor);
+    if (cursor.status === NameStatus.Malformed) return { ok: true, message };
+    if (cursor.status === NameStatus.Truncated || bytes.length - cursor.end < QUESTION_FIXED) {
+      weirds.push({ name: "DNS_truncated_quest_too_short" });
+      return { ok: true, message };
+    }
+    offset = cursor.end;
+    message.questions.push({ name: cursor.name, qtype: u16(bytes, offset), qclass: u16(bytes, offset + 2) });
+    offset += QUESTION_FIXED;
+    if (index === 0 && !message.netbios && NETBIOS_ENCODED_NAME.test(cursor.name)) message.netbios = true;
+  }
+
+  const total = message.ancount + message.nscount + message.arcount;
+  for (let index = 0; index < total; index++) {
+    const section = sectionOf(index, message.ancount, message.nscount);
+    const render = section === "answer" || options.allSections === true;
+    readName(bytes, offset, bytes.length, message.netbios, render, weirds, cursor);
+    if (cursor.status === NameStatus.Malformed) return { ok: true, message };
+    if (cursor.status === NameStatus.Truncated || bytes.length - cursor.end < RECORD_FIXED) {
+      weirds.push({ name: "DNS_truncated_ans_too_short" });
+      return { ok: true, message };
+    }
+    const owner = cursor.name;
+    offset = cursor.end;
+    const type = u16(bytes, offset);
+    const rrClass = u16(bytes, offset + 2);
+    const ttl =
+      ((bytes[offset + 4] << 24) |
+        (bytes[offset + 5] << 16) |
+        (bytes[offset + 6] << 8) |
+        bytes[offset + 7]) >>>
+      0;
+    const rdlength = u16(bytes, offset + 8);
+    offset += RECORD_FIXED;
+    if (rdlength > bytes.length - offset) {
+      weirds.push({ name: "DNS_truncated_RR_rdlength_lt_len" });
+      return { ok: true, message };
+    }
+    const end = offset + rdlength;
+    if (render) {
+      const reply = renderRdata({
+        message: bytes,
+        start: offset,
+        end,
+        type,
+        owner,
+        netbios: message.netbios,
+        weirds,
+        cursor,
+      });
+      if (reply === MALFORMED) return { ok: true, message };
+      message.records.push({ section, name: owner, type, class: rrClass, ttl, reply });
+    } else if (type === RR_TYPE.OPT) {
+      checkEdnsOptions(bytes, offset, end, weirds);
+    }
+    // Realign on RDLENGTH whatever the record's own fields claimed (Zeek keeps its read position).
+    offset = end;
+  }
+  message.complete = true;
+  return { ok: true, message };
+}

@@ -1,0 +1,208 @@
+// Query/response pairing for one connection, following Zeek's base/protocols/dns/main.zeek:
+// a FIFO of pending queries and of pending replies per transaction ID, a record logged once both
+// sides were seen, and everything unmatched logged when the connection ends.
+
+import {
+  className,
+  MAX_PENDING_IDS,
+  MAX_PENDING_PER_ID,
+  opcodeName,
+  queryTypeName,
+  RR_TYPE,
+  rcodeName,
+  TRACKED_OPCODES,
+} from "./constants.js";
+import { decodeNetbiosName } from "./netbios.js";
+import type { DnsLogRecord, DnsMessage } from "./types.js";
+
+type Session = DnsLogRecord & {
+  sawQuery: boolean;
+  sawReply: boolean;
+};
+
+type Pending = Map<number, Session[]>;
+
+export class DnsSessions {
+  /** Zeek's fast path: the single oldest unanswered query. */
+  private pendingQuery: Session | undefined;
+  private readonly pendingQueries: Pending = new Map();
+  private readonly pendingReplies: Pending = new Map();
+
+  constructor(
+    private readonly proto: "udp" | "tcp",
+    private readonly emit: (record: DnsLogRecord) => void,
+  ) {}
+
+  message(message: DnsMessage, ts: number): void {
+    if (!TRACKED_OPCODES.has(message.opcode)) return;
+    const isQuery = !message.qr;
+    const session = isQuery ? this.sessionForQuery(message.id, ts) : this.sessionForReply(message.id, ts);
+
+    if (!isQuery) {
+      session.rcode = message.rcode;
+      session.rcode_name = rcodeName(message.rcode);
+      if (message.rcode !== 0 && message.qdcount === 0) session.rejected = true;
+    }
+    session.opcode = message.opcode;
+    session.opcode_name = opcodeName(message.opcode, message.netbios);
+
+    for (const question of message.questions) {
+      if (isQuery) this.applyQuestion(session, message, question.name, question.qtype, question.qclass);
+      else if (message.ancount === 0 && message.nscount === 0 && message.arcount === 0)
+        session.rejected = true;
+    }
+    if (!isQuery) this.applyAnswers(session, message, ts);
+
+    if (isQuery) session.sawQuery = true;
+    else session.sawReply = true;
+    if (session.sawQuery && session.sawReply) this.emit(toRecord(session));
+  }
+
+  /** Connection over: log every unmatched query and reply, as Zeek's finalize_dns does. */
+  flush(): void {
+    if (this.pendingQuery) this.emit(toRecord(this.pendingQuery));
+    this.pendingQuery = undefined;
+    this.flushAll(this.pendingQueries);
+    this.flushAll(this.pendingReplies);
+  }
+
+  private applyQuestion(
+    session: Session,
+    message: DnsMessage,
+    name: string,
+    qtype: number,
+    qclass: number,
+  ): void {
+    session.RD = message.rd;
+    session.TC = message.tc;
+    session.qclass = qclass;
+    session.qclass_name = className(qclass);
+    session.qtype = qtype;
+    session.qtype_name = queryTypeName(qtype);
+    session.Z = message.z;
+    let query = name;
+    if (message.netbios) {
+      const decoded = decodeNetbiosName(name);
+      if (decoded.length > 0) query = decoded;
+      if (qtype === RR_TYPE.SRV) session.qtype_name = "NBSTAT";
+    }
+    session.query = query;
+  }
+
+  private applyAnswers(session: Session, message: DnsMessage, ts: number): void {
+    for (const record of message.records) {
+      if (record.section !== "answer" || record.reply === null) continue;
+      if (session.query === undefined) session.query = record.name;
+      session.AA = message.aa;
+      session.RA = message.ra;
+      if (session.rtt === undefined) {
+        const rtt = ts - session.ts;
+        // Zero means only the reply was seen (Zeek's reasoning): leave rtt unset.
+        if (rtt !== 0) session.rtt = rtt;
+      }
+      if (record.reply !== "") {
+        session.answers ??= [];
+        session.TTLs ??= [];
+        session.answers.push(record.reply);
+        session.TTLs.push(record.ttl);
+      }
+    }
+  }
+
+  private newSession(transId: number, ts: number): Session {
+    return {
+      ts,
+      proto: this.proto,
+      trans_id: transId,
+      AA: false,
+      TC: false,
+      RD: false,
+      RA: false,
+      Z: 0,
+      rejected: false,
+      sawQuery: false,
+      sawReply: false,
+    };
+  }
+
+  private sessionForQuery(id: number, ts: number): Session {
+    const waitingReply = popMessage(this.pendingReplies, id);
+    if (waitingReply) return waitingReply;
+    const session = this.newSession(id, ts);
+    if (!this.pendingQuery) this.pendingQuery = session;
+    else this.enqueue(this.pendingQueries, id, session);
+    return session;
+  }
+
+  private sessionForReply(id: number, ts: number): Session {
+    const fastPath = this.pendingQuery;
+    if (fastPath && fastPath.trans_id === id) {
+      // Refill the fast path from the queues so queries sharing an ID keep their order.
+      this.pendingQuery = popMessage(this.pendingQueries, id) ?? popFirst(this.pendingQueries);
+      return fastPath;
+    }
+    const waitingQuery = popMessage(this.pendingQueries, id);
+    if (waitingQuery) return waitingQuery;
+    const session = this.newSession(id, ts);
+    this.enqueue(this.pendingReplies, id, session);
+    return session;
+  }
+
+  /** Zeek's enqueue_new_msg: beyond the limits the unmatched messages are logged and dropped. */
+  private enqueue(pending: Pending, id: number, session: Session): void {
+    let queue = pending.get(id);
+    if (!queue) {
+      if (pending.size > MAX_PENDING_IDS) this.flushAll(pending);
+      queue = [];
+      pending.set(id, queue);
+    } else if (queue.length > MAX_PENDING_PER_ID) {
+      for (const stale of queue) this.emit(toRecord(stale));
+      queue = [];
+      pending.set(id, queue);
+    }
+    queue.push(session);
+  }
+
+  private flushAll(pending: Pending): void {
+    for (const queue of pending.values()) for (const session of queue) this.emit(toRecord(session));
+    pending.clear();
+  }
+}
+
+function popMessage(pending: Pending, id: number): Session | undefined {
+  const queue = pending.get(id);
+  if (!queue || queue.length === 0) return undefined;
+  const session = queue.shift();
+  if (queue.length === 0) pending.delete(id);
+  return session;
+}
+
+function popFirst(pending: Pending): Session | undefined {
+  for (const id of pending.keys()) {
+    const session = popMessage(pending, id);
+    if (session) return session;
+  }
+  return undefined;
+}
+
+/** The log line: only fields that are set, in Zeek's column order. */
+function toRecord(session: Session): DnsLogRecord {
+  return {
+    ts: session.ts,
+    proto: session.proto,
+    trans_id: session.trans_id,
+    ...(session.rtt !== undefined && { rtt: session.rtt }),
+    ...(session.query !== undefined && { query: session.query }),
+    ...(session.qclass !== undefined && { qclass: session.qclass, qclass_name: session.qclass_name }),
+    ...(session.qtype !== undefined && { qtype: session.qtype, qtype_name: session.qtype_name }),
+    ...(session.rcode !== undefined && { rcode: session.rcode, rcode_name: session.rcode_name }),
+    AA: session.AA,
+    TC: session.TC,
+    RD: session.RD,
+    RA: session.RA,
+    Z: session.Z,
+    ...(session.answers !== undefined && { answers: session.answers, TTLs: session.TTLs }),
+    rejected: session.rejected,
+    ...(session.opcode !== undefined && { opcode: session.opcode, opcode_name: session.opcode_name }),
+  };
+}
