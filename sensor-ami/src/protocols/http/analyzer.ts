@@ -1,0 +1,261 @@
+// HTTP/1.x analyzer for one connection: pairs requests with responses (pipelining and
+// keep-alive give trans_depth 1, 2, …) and writes one http.log record per exchange.
+
+import type { AnalyzerContext, StreamAnalyzer } from "../types.js";
+import { type ContentCoding, contentCoding } from "./body.js";
+import { MAX_PENDING_TRANSACTIONS } from "./limits.js";
+import {
+  type BodyFraming,
+  HttpMessageParser,
+  type MessageEvents,
+  type StartLineVerdict,
+} from "./message-parser.js";
+import { HttpTransaction } from "./transaction.js";
+
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const REQUEST_VERSION = /^HTTP\/(\d+\.\d+)$/i;
+const STATUS_LINE = /^HTTP\/(\d+\.\d+)[ \t]+(\d{3})(?:[ \t]+(.*))?$/i;
+/** What Zeek puts in status_msg when the reply has no reason phrase (or no status line at all). */
+const EMPTY_REASON = "<empty>";
+
+/** Framing headers of the message currently being parsed in one direction. */
+class FramingHeaders {
+  contentLength?: number;
+  chunked = false;
+  coding?: ContentCoding;
+
+  reset(): void {
+    this.contentLength = undefined;
+    this.chunked = false;
+    this.coding = undefined;
+  }
+
+  /** Returns a weird name when the header is malformed. */
+  observe(name: string, value: string): string | undefined {
+    const lower = name.toLowerCase();
+    if (lower === "content-length") {
+      if (!/^\d{1,15}$/.test(value)) return "http_bad_content_length";
+      const length = Number(value);
+      if (this.contentLength !== undefined && this.contentLength !== length)
+        return "http_conflicting_content_length";
+      this.contentLength = length;
+    } else if (lower === "transfer-encoding") {
+      if (/(^|,)\s*chunked\s*$/i.test(value)) this.chunked = true;
+    } else if (lower === "content-encoding") {
+      this.coding = contentCoding(value);
+    }
+    return undefined;
+  }
+}
+
+export class HttpAnalyzer implements StreamAnalyzer {
+  private readonly requests: HttpMessageParser;
+  private readonly replies: HttpMessageParser;
+  /** Transactions in request order whose final response has not completed. */
+  private readonly pending: HttpTransaction[] = [];
+  private currentRequest?: HttpTransaction;
+  private currentReply?: HttpTransaction;
+  private currentReplyIsInterim = false;
+  private readonly requestFraming = new FramingHeaders();
+  private readonly replyFraming = new FramingHeaders();
+  private depth = 0;
+  private confirmed = false;
+
+  constructor(private readonly ctx: AnalyzerContext) {
+    this.requests = new HttpMessageParser(this.requestEvents());
+    this.replies = new HttpMessageParser(this.replyEvents());
+  }
+
+  data(isOrig: boolean, bytes: Uint8Array, ts: number): void {
+    (isOrig ? this.requests : this.replies).data(bytes, ts);
+  }
+
+  gap(isOrig: boolean, length: number, ts: number): void {
+    (isOrig ? this.requests : this.replies).gap(length, ts);
+  }
+
+  end(ts: number): void {
+    this.requests.end(ts);
+    this.replies.end(ts);
+    // Requests that never got (all of) a response are still worth a record.
+    while (this.pending.length > 0) this.log(this.pending.shift()!);
+  }
+
+  private confirm(): void {
+    if (this.confirmed) return;
+    this.confirmed = true;
+    this.ctx.confirm("http");
+  }
+
+  private reject(side: "request" | "reply", line: string): StartLineVerdict {
+    const shown = line.slice(0, 80);
+    if (this.confirmed) {
+      this.ctx.weird(side === "request" ? "bad_HTTP_request" : "bad_HTTP_reply", shown);
+    } else {
+      this.ctx.violation(`not an HTTP ${side} line: ${JSON.stringify(shown)}`);
+    }
+    return "reject";
+  }
+
+  private log(tx: HttpTransaction): void {
+    const index = this.pending.indexOf(tx);
+    if (index >= 0) this.pending.splice(index, 1);
+    this.ctx.log("http", tx.toRecord());
+  }
+
+  private requestEvents(): MessageEvents {
+    return {
+      headerless: () => false,
+      startLine: (line, ts) => this.onRequestLine(line, ts),
+      header: (name, value) => {
+        const problem = this.requestFraming.observe(name, value);
+        if (problem) this.ctx.weird(problem, value.slice(0, 80));
+        this.currentRequest?.requestHeader(name, value);
+      },
+      headersDone: () => this.requestBodyFraming(),
+      body: (bytes) => this.currentRequest?.requestBodyBytes(bytes, this.requestFraming.coding),
+      messageDone: () => {
+        const problem = this.currentRequest?.requestFinished();
+        if (problem) this.ctx.weird("http_body_not_decoded", problem);
+        this.currentRequest = undefined;
+      },
+      weird: (name, addl) => this.ctx.weird(name, addl),
+    };
+  }
+
+  private onRequestLine(line: string, ts: number): StartLineVerdict {
+    const parts = line.trim().split(/[ \t]+/);
+    const method = parts[0];
+    if (!TOKEN.test(method) || parts.length < 2) return this.reject("request", line);
+    let version: string | undefined;
+    let uriParts = parts.slice(1);
+    const versionMatch = parts.length >= 3 ? REQUEST_VERSION.exec(parts[parts.length - 1]) : null;
+    if (versionMatch) {
+      version = versionMatch[1];
+      uriParts = parts.slice(1, -1);
+    } else if (parts.length > 2) {
+      return this.reject("request", line);
+    }
+    this.confirm();
+    const tx = new HttpTransaction(ts, ++this.depth);
+    tx.method = method;
+    tx.uri = uriParts.join(" ");
+    tx.requestVersion = version ?? "0.9";
+    this.pending.push(tx);
+    if (this.pending.length > MAX_PENDING_TRANSACTIONS) {
+      this.ctx.weird("http_too_many_pending_requests", `${this.pending.length}`);
+      this.log(this.pending[0]);
+    }
+    this.currentRequest = tx;
+    this.requestFraming.reset();
+    // HTTP/0.9 (RFC 1945 "simple request"): the request line is the whole request.
+    return version === undefined ? "no-headers" : "headers";
+  }
+
+  private requestBodyFraming(): BodyFraming {
+    const tx = this.currentRequest;
+    if (tx?.method === "CONNECT") {
+      // Bytes after a CONNECT belong to the tunnel if the proxy accepts it; wait for the reply.
+      return { kind: "pause" };
+    }
+    if (this.requestFraming.chunked) return { kind: "chunked" };
+    if (this.requestFraming.contentLength !== undefined) {
+      return { kind: "length", length: this.requestFraming.contentLength };
+    }
+    // Requests without framing headers have no body (RFC 9112 §6.3 rule 7).
+    return { kind: "none" };
+  }
+
+  /** The oldest request still waiting for its final response. */
+  private awaitingReply(): HttpTransaction | undefined {
+    return this.pending.find((tx) => !tx.replyStarted);
+  }
+
+  private replyEvents(): MessageEvents {
+    return {
+      headerless: () => this.onReplyWithoutHeaders(),
+      startLine: (line, ts) => this.onStatusLine(line, ts),
+      header: (name, value) => {
+        const problem = this.replyFraming.observe(name, value);
+        if (problem) this.ctx.weird(problem, value.slice(0, 80));
+      },
+      headersDone: () => this.replyBodyFraming(),
+      body: (bytes) => this.currentReply?.replyBodyBytes(bytes, this.replyFraming.coding),
+      messageDone: () => this.onReplyDone(),
+      weird: (name, addl) => this.ctx.weird(name, addl),
+    };
+  }
+
+  /** An HTTP/0.9 request is answered by the bare document, up to the end of the connection. */
+  private onReplyWithoutHeaders(): boolean {
+    const tx = this.awaitingReply();
+    if (tx?.requestVersion !== "0.9") return false;
+    tx.replyStarted = true;
+    tx.replyVersion = "0.9";
+    tx.statusCode = 0;
+    tx.statusMsg = EMPTY_REASON;
+    this.currentReply = tx;
+    this.currentReplyIsInterim = false;
+    return true;
+  }
+
+  private onStatusLine(line: string, ts: number): StartLineVerdict {
+    const match = STATUS_LINE.exec(line.trim());
+    if (!match) return this.reject("reply", line);
+    this.confirm();
+    const code = Number(match[2]);
+    const reason = match[3]?.trim() || EMPTY_REASON;
+    let tx = this.awaitingReply();
+    if (!tx) {
+      this.ctx.weird("unmatched_HTTP_reply", line.slice(0, 80));
+      tx = new HttpTransaction(ts, ++this.depth);
+      this.pending.push(tx);
+    }
+    this.currentReply = tx;
+    this.replyFraming.reset();
+    tx.replyVersion = match[1];
+    // 1xx replies are interim (100 Continue, 102, 103) — except 101, which ends HTTP on the wire.
+    this.currentReplyIsInterim = code >= 100 && code < 200 && code !== 101;
+    if (this.currentReplyIsInterim) {
+      tx.infoCode = code;
+      tx.infoMsg = reason;
+    } else {
+      tx.replyStarted = true;
+      tx.statusCode = code;
+      tx.statusMsg = reason;
+    }
+    return "headers";
+  }
+
+  private replyBodyFraming(): BodyFraming {
+    const tx = this.currentReply;
+    if (!tx || this.currentReplyIsInterim) return { kind: "none" };
+    const code = tx.statusCode ?? 0;
+    if (code === 101) return this.tunnel();
+    if (tx.method === "CONNECT") {
+      if (code >= 200 && code < 300) return this.tunnel();
+      this.requests.resume();
+    }
+    if (tx.method === "HEAD" || code === 204 || code === 304) return { kind: "none" };
+    if (this.replyFraming.chunked) return { kind: "chunked" };
+    if (this.replyFraming.contentLength !== undefined) {
+      return { kind: "length", length: this.replyFraming.contentLength };
+    }
+    return { kind: "until-close" };
+  }
+
+  /** After an accepted CONNECT or a protocol switch, neither direction carries HTTP any more. */
+  private tunnel(): BodyFraming {
+    this.requests.stop();
+    return { kind: "stop" };
+  }
+
+  private onReplyDone(): void {
+    const tx = this.currentReply;
+    this.currentReply = undefined;
+    if (!tx || this.currentReplyIsInterim) return;
+    const problem = tx.replyFinished();
+    if (problem) this.ctx.weird("http_body_not_decoded", problem);
+    this.log(tx);
+  }
+}

@@ -1,0 +1,354 @@
+// Incremental HTTP/1.x message framing for one direction of a connection: start line, header
+// block, then a body delimited by Content-Length, chunked transfer coding (with trailers) or the
+// end of the connection. Bytes may arrive split at any position; only an unfinished line is
+// copied, body bytes are handed on as views.
+
+import { MAX_CHUNK_SIZE_LINE_BYTES, MAX_HEADER_BLOCK_BYTES } from "./limits.js";
+
+/** How the body after a header block is delimited, as decided by the message's owner. */
+export type BodyFraming =
+  | { readonly kind: "none" }
+  | { readonly kind: "length"; readonly length: number }
+  | { readonly kind: "chunked" }
+  | { readonly kind: "until-close" }
+  /** Bytes after the header block are held back until resume() (CONNECT awaiting its reply). */
+  | { readonly kind: "pause" }
+  /** Nothing after the header block is HTTP (a tunnel or protocol upgrade). */
+  | { readonly kind: "stop" };
+
+/** What the start line turned out to be. */
+export type StartLineVerdict = "headers" | "no-headers" | "reject";
+
+/** Callbacks from the parser to the transaction logic that owns it. */
+export interface MessageEvents {
+  /** Called before a new message: true when it has no start line or headers (HTTP/0.9 reply). */
+  headerless(ts: number): boolean;
+  startLine(line: string, ts: number): StartLineVerdict;
+  header(name: string, value: string): void;
+  headersDone(ts: number): BodyFraming;
+  body(bytes: Uint8Array): void;
+  /** `interrupted` when a gap, a limit or the end of the connection cut the message short. */
+  messageDone(ts: number, interrupted: boolean): void;
+  weird(name: string, addl?: string): void;
+}
+
+type State =
+  | "start"
+  | "headers"
+  | "body-length"
+  | "chunk-size"
+  | "chunk-data"
+  | "chunk-data-end"
+  | "trailers"
+  | "body-close"
+  | "paused"
+  | "stopped";
+
+const LF = 0x0a;
+
+/** Decodes header bytes one-to-one (obs-text stays visible instead of turning into U+FFFD). */
+function latin1(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1");
+}
+
+function parseChunkSize(line: string): number | undefined {
+  const semicolon = line.indexOf(";");
+  const digits = (semicolon >= 0 ? line.slice(0, semicolon) : line).trim();
+  // 13 hex digits stay below 2^53, so the arithmetic is exact.
+  if (!/^[0-9a-fA-F]{1,13}$/.test(digits)) return undefined;
+  return Number.parseInt(digits, 16);
+}
+
+export class HttpMessageParser {
+  private state: State = "start";
+  private inMessage = false;
+  private lineParts: Uint8Array[] = [];
+  private lineLength = 0;
+  /** Bytes of the current start line + header block (or trailer block) seen so far. */
+  private blockBytes = 0;
+  private remaining = 0;
+  private pendingHeader: { name: string; value: string } | undefined;
+  private stateAfterPause: State = "start";
+
+  constructor(private readonly events: MessageEvents) {}
+
+  get stopped(): boolean {
+    return this.state === "stopped";
+  }
+
+  /** Nothing more in this direction is HTTP. */
+  stop(): void {
+    this.state = "stopped";
+    this.resetLine();
+  }
+
+  /** Leaves the "pause" framing: the next bytes start a new message. */
+  resume(): void {
+    if (this.state === "paused") this.state = this.stateAfterPause;
+  }
+
+  data(bytes: Uint8Array, ts: number): void {
+    let pos = 0;
+    while (pos < bytes.length) {
+      switch (this.state) {
+        case "stopped":
+        case "paused":
+          return;
+        case "start":
+          pos = this.onStart(bytes, pos, ts);
+          break;
+        case "headers":
+          pos = this.onHeaderLine(bytes, pos, ts);
+          break;
+        case "body-length":
+        case "chunk-data":
+          pos = this.onCountedBody(bytes, pos, ts);
+          break;
+        case "chunk-size":
+          pos = this.onChunkSize(bytes, pos, ts);
+          break;
+        case "chunk-data-end":
+          pos = this.onChunkDataEnd(bytes, pos, ts);
+          break;
+        case "trailers":
+          pos = this.onTrailerLine(bytes, pos, ts);
+          break;
+        case "body-close":
+          this.events.body(bytes.subarray(pos));
+          pos = bytes.length;
+          break;
+      }
+    }
+  }
+
+  /**
+   * `length` bytes never arrived. A hole inside a body of known size keeps the framing (the body
+   * just misses bytes); anywhere else the message boundaries are lost, so the message is ended
+   * and the direction is no longer parsed.
+   */
+  gap(length: number, ts: number): void {
+    if ((this.state === "body-length" || this.state === "chunk-data") && length < this.remaining) {
+      this.remaining -= length;
+      return;
+    }
+    if (this.state === "body-close" || this.state === "stopped" || this.state === "paused") return;
+    this.events.weird("http_content_gap", `${length} bytes missing while in ${this.state}`);
+    this.finishInterrupted(ts);
+    this.stop();
+  }
+
+  /** The connection ended: a close-delimited body is complete, anything else was cut short. */
+  end(ts: number): void {
+    if (this.state === "body-close") {
+      this.finishMessage(ts, false);
+    } else if (this.inMessage) {
+      this.finishInterrupted(ts);
+    }
+    this.stop();
+  }
+
+  private onStart(bytes: Uint8Array, pos: number, ts: number): number {
+    if (!this.inMessage && this.lineLength === 0 && this.events.headerless(ts)) {
+      this.inMessage = true;
+      this.state = "body-close";
+      return pos;
+    }
+    const next = this.readLine(bytes, pos, MAX_HEADER_BLOCK_BYTES, ts, "http_header_too_large");
+    if (next.line === undefined) return next.pos;
+    // Stray CRLFs between messages are allowed before a start line (RFC 9112 §2.2).
+    if (next.line === "") {
+      this.blockBytes = 0;
+      return next.pos;
+    }
+    this.inMessage = true;
+    const verdict = this.events.startLine(next.line, ts);
+    if (verdict === "reject") {
+      this.inMessage = false;
+      this.stop();
+    } else if (verdict === "no-headers") {
+      this.finishMessage(ts, false);
+    } else {
+      this.state = "headers";
+    }
+    return next.pos;
+  }
+
+  private onHeaderLine(bytes: Uint8Array, pos: number, ts: number): number {
+    const next = this.readLine(bytes, pos, MAX_HEADER_BLOCK_BYTES, ts, "http_header_too_large");
+    if (next.line === undefined) return next.pos;
+    const line = next.line;
+    if (line === "") {
+      this.flushHeader();
+      this.blockBytes = 0;
+      this.applyFraming(this.events.headersDone(ts), ts);
+      return next.pos;
+    }
+    const first = line.charCodeAt(0);
+    if ((first === 0x20 || first === 0x09) && this.pendingHeader) {
+      // obs-fold: a continuation line belongs to the previous header's value.
+      this.pendingHeader.value = `${this.pendingHeader.value} ${line.trim()}`;
+      return next.pos;
+    }
+    this.flushHeader();
+    const colon = line.indexOf(":");
+    if (colon <= 0) {
+      this.events.weird("http_bad_header_line", line.slice(0, 80));
+      return next.pos;
+    }
+    this.pendingHeader = { name: line.slice(0, colon).trim(), value: line.slice(colon + 1).trim() };
+    return next.pos;
+  }
+
+  private flushHeader(): void {
+    if (!this.pendingHeader) return;
+    const { name, value } = this.pendingHeader;
+    this.pendingHeader = undefined;
+    this.events.header(name, value);
+  }
+
+  private applyFraming(framing: BodyFraming, ts: number): void {
+    switch (framing.kind) {
+      case "none":
+        this.finishMessage(ts, false);
+        return;
+      case "length":
+        if (framing.length === 0) {
+          this.finishMessage(ts, false);
+        } else {
+          this.remaining = framing.length;
+          this.state = "body-length";
+        }
+        return;
+      case "chunked":
+        this.state = "chunk-size";
+        return;
+      case "until-close":
+        this.state = "body-close";
+        return;
+      case "pause":
+        this.finishMessage(ts, false);
+        this.stateAfterPause = "start";
+        this.state = "paused";
+        return;
+      case "stop":
+        this.finishMessage(ts, false);
+        this.stop();
+        return;
+    }
+  }
+
+  private onCountedBody(bytes: Uint8Array, pos: number, ts: number): number {
+    const take = Math.min(this.remaining, bytes.length - pos);
+    this.events.body(bytes.subarray(pos, pos + take));
+    this.remaining -= take;
+    if (this.remaining === 0) {
+      if (this.state === "chunk-data") {
+        this.state = "chunk-data-end";
+      } else {
+        this.finishMessage(ts, false);
+      }
+    }
+    return pos + take;
+  }
+
+  private onChunkSize(bytes: Uint8Array, pos: number, ts: number): number {
+    const next = this.readLine(bytes, pos, MAX_CHUNK_SIZE_LINE_BYTES, ts, "http_chunk_size_line_too_long");
+    if (next.line === undefined) return next.pos;
+    this.blockBytes = 0;
+    const size = parseChunkSize(next.line);
+    if (size === undefined) {
+      this.events.weird("http_bad_chunk_size", next.line.slice(0, 80));
+      this.finishInterrupted(ts);
+      this.stop();
+      return next.pos;
+    }
+    if (size === 0) {
+      this.state = "trailers";
+    } else {
+      this.remaining = size;
+      this.state = "chunk-data";
+    }
+    return next.pos;
+  }
+
+  private onChunkDataEnd(bytes: Uint8Array, pos: number, ts: number): number {
+    const next = this.readLine(bytes, pos, MAX_CHUNK_SIZE_LINE_BYTES, ts, "http_chunk_size_line_too_long");
+    if (next.line === undefined) return next.pos;
+    this.blockBytes = 0;
+    if (next.line !== "") {
+      this.events.weird("http_chunk_missing_crlf", next.line.slice(0, 80));
+      this.finishInterrupted(ts);
+      this.stop();
+      return next.pos;
+    }
+    this.state = "chunk-size";
+    return next.pos;
+  }
+
+  private onTrailerLine(bytes: Uint8Array, pos: number, ts: number): number {
+    const next = this.readLine(bytes, pos, MAX_HEADER_BLOCK_BYTES, ts, "http_header_too_large");
+    if (next.line === undefined) return next.pos;
+    // Trailer fields are framing metadata after the body; http.log takes nothing from them.
+    if (next.line === "") {
+      this.blockBytes = 0;
+      this.finishMessage(ts, false);
+    }
+    return next.pos;
+  }
+
+  private finishMessage(ts: number, interrupted: boolean): void {
+    this.inMessage = false;
+    this.remaining = 0;
+    this.pendingHeader = undefined;
+    this.state = "start";
+    this.events.messageDone(ts, interrupted);
+  }
+
+  private finishInterrupted(ts: number): void {
+    if (this.inMessage) {
+      this.flushHeader();
+      this.finishMessage(ts, true);
+    }
+  }
+
+  /**
+   * Reads up to the next LF. Returns the line (without CR LF) once complete; otherwise keeps a
+   * copy of the partial line — the caller's buffer is reused after data() returns.
+   */
+  private readLine(
+    bytes: Uint8Array,
+    pos: number,
+    limit: number,
+    ts: number,
+    weirdName: string,
+  ): { line?: string; pos: number } {
+    const lf = bytes.indexOf(LF, pos);
+    const end = lf < 0 ? bytes.length : lf;
+    this.blockBytes += end - pos + (lf < 0 ? 0 : 1);
+    if (this.blockBytes > limit) {
+      this.events.weird(weirdName, `more than ${limit} bytes without the end of the block`);
+      this.finishInterrupted(ts);
+      this.stop();
+      return { pos: bytes.length };
+    }
+    if (lf < 0) {
+      this.lineParts.push(bytes.slice(pos));
+      this.lineLength += bytes.length - pos;
+      return { pos: bytes.length };
+    }
+    let lineBytes = bytes.subarray(pos, lf);
+    if (this.lineParts.length > 0) {
+      this.lineParts.push(lineBytes);
+      lineBytes = Buffer.concat(this.lineParts, this.lineLength + lineBytes.length);
+      this.resetLine();
+    }
+    let lineEnd = lineBytes.length;
+    if (lineEnd > 0 && lineBytes[lineEnd - 1] === 0x0d) lineEnd--;
+    return { line: latin1(lineBytes.subarray(0, lineEnd)), pos: lf + 1 };
+  }
+
+  private resetLine(): void {
+    this.lineParts = [];
+    this.lineLength = 0;
+  }
+}

@@ -1,0 +1,130 @@
+// MIME type of a message body guessed from its first bytes ("magic"), the way Zeek's file
+// analysis fills http.log's *_mime_types — but with a small fixed table instead of libmagic.
+//
+// | First bytes (after optional leading whitespace for markup)   | MIME type                     |
+// |--------------------------------------------------------------|-------------------------------|
+// | 89 50 4E 47 0D 0A 1A 0A                                      | image/png                     |
+// | "GIF87a" / "GIF89a"                                          | image/gif                     |
+// | FF D8 FF                                                     | image/jpeg                    |
+// | "RIFF" .... "WEBP"                                           | image/webp                    |
+// | 00 00 01 00 (Windows icon)                                   | image/x-icon                  |
+// | "MZ"                                                         | application/x-dosexec         |
+// | 7F "ELF"                                                     | application/x-executable      |
+// | "PK" 03 04                                                   | application/zip               |
+// | 1F 8B                                                        | application/x-gzip            |
+// | "BZh"                                                        | application/x-bzip2           |
+// | "7z" BC AF 27 1C                                             | application/x-7z-compressed   |
+// | "Rar!" 1A 07                                                 | application/x-rar             |
+// | "%PDF-"                                                      | application/pdf               |
+// | "%!PS"                                                       | application/postscript        |
+// | CA FE BA BE                                                  | application/x-java-applet     |
+// | "wOFF" / "wOF2"                                              | application/font-woff         |
+// | "OggS"                                                       | application/ogg               |
+// | "ID3"                                                        | audio/mpeg                    |
+// | "<!DOCTYPE html", "<html", "<head", "<body", "<title" (any case) | text/html                 |
+// | "<?xml"                                                      | application/xml               |
+// | "{" or "[" then `"`, "{", "[" or whitespace                  | application/json              |
+// | otherwise, if every sniffed byte is printable text / UTF-8   | text/plain                    |
+//
+// Differences from Zeek (libmagic-style signatures): Zeek decompresses gzip/deflate
+// Content-Encoding before sniffing, we sniff the bytes as sent; Zeek reports SVG that starts with
+// "<svg" and CSS/JavaScript as text/plain, and so do we.
+
+const MARKUP_HTML_PREFIXES = ["<!doctype html", "<html", "<head", "<body", "<title"];
+
+interface MagicRule {
+  readonly offset: number;
+  readonly bytes: readonly number[];
+  readonly mime: string;
+  /** A second pattern that must also match (RIFF containers name their format at offset 8). */
+  readonly also?: { readonly offset: number; readonly bytes: readonly number[] };
+}
+
+const ascii = (s: string): number[] => [...s].map((c) => c.charCodeAt(0));
+
+const MAGIC_RULES: readonly MagicRule[] = [
+  { offset: 0, bytes: [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], mime: "image/png" },
+  { offset: 0, bytes: ascii("GIF87a"), mime: "image/gif" },
+  { offset: 0, bytes: ascii("GIF89a"), mime: "image/gif" },
+  { offset: 0, bytes: [0xff, 0xd8, 0xff], mime: "image/jpeg" },
+  { offset: 8, bytes: ascii("WEBP"), mime: "image/webp", also: { offset: 0, bytes: ascii("RIFF") } },
+  { offset: 0, bytes: [0x00, 0x00, 0x01, 0x00], mime: "image/x-icon" },
+  { offset: 0, bytes: ascii("MZ"), mime: "application/x-dosexec" },
+  { offset: 0, bytes: [0x7f, ...ascii("ELF")], mime: "application/x-executable" },
+  { offset: 0, bytes: [0x50, 0x4b, 0x03, 0x04], mime: "application/zip" },
+  { offset: 0, bytes: [0x1f, 0x8b], mime: "application/x-gzip" },
+  { offset: 0, bytes: ascii("BZh"), mime: "application/x-bzip2" },
+  { offset: 0, bytes: [0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c], mime: "application/x-7z-compressed" },
+  { offset: 0, bytes: [...ascii("Rar!"), 0x1a, 0x07], mime: "application/x-rar" },
+  { offset: 0, bytes: ascii("%PDF-"), mime: "application/pdf" },
+  { offset: 0, bytes: ascii("%!PS"), mime: "application/postscript" },
+  { offset: 0, bytes: [0xca, 0xfe, 0xba, 0xbe], mime: "application/x-java-applet" },
+  { offset: 0, bytes: ascii("wOFF"), mime: "application/font-woff" },
+  { offset: 0, bytes: ascii("wOF2"), mime: "application/font-woff" },
+  { offset: 0, bytes: ascii("OggS"), mime: "application/ogg" },
+  { offset: 0, bytes: ascii("ID3"), mime: "audio/mpeg" },
+];
+
+function matchesAt(data: Uint8Array, offset: number, bytes: readonly number[]): boolean {
+  if (data.length < offset + bytes.length) return false;
+  for (let i = 0; i < bytes.length; i++) {
+    if (data[offset + i] !== bytes[i]) return false;
+  }
+  return true;
+}
+
+function ruleMatches(data: Uint8Array, rule: MagicRule): boolean {
+  if (rule.also && !matchesAt(data, rule.also.offset, rule.also.bytes)) return false;
+  return matchesAt(data, rule.offset, rule.bytes);
+}
+
+const isSpace = (b: number): boolean => b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d || b === 0x0c;
+
+/** True when the bytes look like text: printable ASCII, whitespace, or well-formed UTF-8 sequences. */
+function looksLikeText(data: Uint8Array): boolean {
+  let i = 0;
+  while (i < data.length) {
+    const b = data[i];
+    if (b < 0x80) {
+      if (b < 0x20 && !isSpace(b) && b !== 0x1b) return false;
+      if (b === 0x7f) return false;
+      i++;
+      continue;
+    }
+    const extra = b >= 0xf0 && b < 0xf5 ? 3 : b >= 0xe0 ? 2 : b >= 0xc2 && b < 0xe0 ? 1 : -1;
+    if (extra < 0 || b >= 0xf5) return false;
+    for (let k = 1; k <= extra; k++) {
+      // A sequence cut by the end of the sniff window still counts as text.
+      if (i + k >= data.length) return true;
+      if ((data[i + k] & 0xc0) !== 0x80) return false;
+    }
+    i += extra + 1;
+  }
+  return true;
+}
+
+/** `{` must open an object ("key" or empty), `[` an array of JSON values. */
+function looksLikeJsonStart(head: string): boolean {
+  const first = head.charAt(0);
+  if (first !== "{" && first !== "[") return false;
+  const next = head.slice(1).trimStart().charAt(0);
+  if (next === "") return false;
+  return first === "{" ? next === '"' || next === "}" : '"{[]-0123456789tfn'.includes(next);
+}
+
+/** The MIME type of a body from its first bytes, or undefined when nothing in the table fits. */
+export function sniffMimeType(data: Uint8Array): string | undefined {
+  if (data.length === 0) return undefined;
+  for (const rule of MAGIC_RULES) {
+    if (ruleMatches(data, rule)) return rule.mime;
+  }
+  let start = 0;
+  while (start < data.length && isSpace(data[start])) start++;
+  const head = Buffer.from(data.buffer, data.byteOffset + start, Math.min(data.length - start, 16))
+    .toString("latin1")
+    .toLowerCase();
+  if (MARKUP_HTML_PREFIXES.some((p) => head.startsWith(p))) return "text/html";
+  if (head.startsWith("<?xml")) return "application/xml";
+  if (looksLikeJsonStart(head)) return "application/json";
+  return looksLikeText(data) ? "text/plain" : undefined;
+}

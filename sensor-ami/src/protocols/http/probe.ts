@@ -1,0 +1,33 @@
+// Content probes: is the first payload of a direction an HTTP/1.x request or status line?
+
+import { ProbeResult } from "../types.js";
+
+/** Bytes of the first line a probe looks at; request lines with longer URIs only get Maybe. */
+const PROBE_WINDOW_BYTES = 2048;
+
+const REQUEST_LINE = /^[A-Z][A-Z0-9_-]{1,23} [\x21-\x7e]+ HTTP\/1\.[0-9]\r?$/;
+const SIMPLE_REQUEST_LINE = /^GET \/[\x21-\x7e]*\r?$/;
+const REQUEST_PREFIX = /^[A-Z][A-Z0-9_-]{1,23} [\x21-\x7e]*$/;
+const STATUS_LINE_START = /^HTTP\/1\.[0-9] [0-9]{3}( |\r|\n|$)/;
+
+function firstLine(bytes: Uint8Array): { line: string; complete: boolean } {
+  const window = bytes.subarray(0, PROBE_WINDOW_BYTES);
+  const lf = window.indexOf(0x0a);
+  const end = lf < 0 ? window.length : lf;
+  const line = Buffer.from(window.buffer, window.byteOffset, end).toString("latin1");
+  return { line, complete: lf >= 0 };
+}
+
+export function probeHttp(bytes: Uint8Array, isOrig: boolean): ProbeResult {
+  if (bytes.length < 4) return ProbeResult.No;
+  const { line, complete } = firstLine(bytes);
+  if (!isOrig) {
+    if (STATUS_LINE_START.test(line)) return ProbeResult.Yes;
+    return "HTTP/1.".startsWith(line) || line.startsWith("HTTP/1.") ? ProbeResult.Maybe : ProbeResult.No;
+  }
+  if (REQUEST_LINE.test(line)) return ProbeResult.Yes;
+  // HTTP/0.9 simple requests carry no version: plausible, not proof.
+  if (complete && SIMPLE_REQUEST_LINE.test(line)) return ProbeResult.Maybe;
+  if (!complete && REQUEST_PREFIX.test(line)) return ProbeResult.Maybe;
+  return ProbeResult.No;
+}
