@@ -112,18 +112,20 @@ const envSchema = z
     ACCOUNT_SESSION_QUOTA: int(0, ACCOUNT_SESSION_QUOTA).default(ACCOUNT_SESSION_QUOTA),
   })
   .superRefine((env, ctx) => {
-    if ((env.MIRROR_TARGET_ID === undefined) === (env.MIRROR_TARGETS_BY_AZ === undefined)) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["MIRROR_TARGET_ID"],
-        message: "set exactly one of MIRROR_TARGET_ID or MIRROR_TARGETS_BY_AZ",
-      });
-    }
     const byAz = env.MIRROR_TARGETS_BY_AZ;
     if (byAz !== undefined && Object.keys(byAz).length === 0) {
       ctx.addIssue({ code: "custom", path: ["MIRROR_TARGETS_BY_AZ"], message: "must name at least one AZ" });
     }
   });
+
+/** Checked on the raw variables so it is reported together with every other problem. */
+function targetChoiceProblems(picked: Readonly<Record<string, string>>): string[] {
+  const single = picked.MIRROR_TARGET_ID !== undefined;
+  const perAz = picked.MIRROR_TARGETS_BY_AZ !== undefined;
+  return single === perAz
+    ? ["MIRROR_TARGET_ID: set exactly one of MIRROR_TARGET_ID or MIRROR_TARGETS_BY_AZ"]
+    : [];
+}
 
 /** Only the variables this module reads, so unrelated environment never fails validation. */
 const POLICY_VARIABLES = Object.keys(envSchema.shape);
@@ -135,10 +137,12 @@ export function parsePolicy(env: Readonly<Record<string, string | undefined>>): 
     if (value !== undefined && value.trim() !== "") picked[name] = value;
   }
   const result = envSchema.safeParse(picked);
-  if (!result.success) {
-    const problems = result.error.issues.map((i) => `${i.path.join(".") || "environment"}: ${i.message}`);
+  const choice = targetChoiceProblems(picked);
+  if (!result.success || choice.length > 0) {
+    const issues = result.success ? [] : result.error.issues;
+    const problems = [...choice, ...issues.map((i) => `${i.path.join(".") || "environment"}: ${i.message}`)];
     throw new PolicyConfigError(`invalid mirror policy configuration: ${problems.join("; ")}`, problems, {
-      cause: result.error,
+      cause: result.success ? undefined : result.error,
     });
   }
   const e = result.data;
