@@ -1,0 +1,105 @@
+// A short property-based fuzz run (fast-check) seeded with real corpus datagrams and RFC packets:
+// whatever the mutation, the analyzer returns normally, never hits its internal-error guard, and
+// finishes. (The long run belongs to `npm run fuzz`.)
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { QuicAnalyzer } from "../../../sensor-ami/src/protocols/quic/analyzer.js";
+import { probeQuic } from "../../../sensor-ami/src/protocols/quic/probe.js";
+import { tlsHelloInspectors } from "../../../sensor-ami/src/protocols/quic/tls-hello.js";
+import { padded, protectInitial } from "./protect.js";
+import { CLIENT_CRYPTO_FRAME, RFC_DCID, V1 } from "./rfc-vectors.js";
+import { bytesOf, loadFixture, RecordingContext } from "./support.js";
+
+const RUNS = 300;
+
+/** Real datagrams with long headers (whole), in capture order with their direction. */
+function seeds(): { isOrig: boolean; bytes: Uint8Array }[] {
+  const out: { isOrig: boolean; bytes: Uint8Array }[] = [];
+  for (const name of [
+    "quic__chromium-115.0.5790.110-api-cirrus-com.pcap",
+    "quic-v2.pcapng",
+    "quic_frags_ch_in_multiple_packets.pcapng",
+  ]) {
+    const { datagrams } = loadFixture(name);
+    for (const d of datagrams.slice(0, 4)) {
+      if (d.hex.length / 2 === d.length)
+        out.push({ isOrig: d.src === datagrams[0].src, bytes: bytesOf(d.hex) });
+    }
+  }
+  return out;
+}
+
+const mutation = fc.oneof(
+  fc.record({ kind: fc.constant("flip" as const), at: fc.nat(), bit: fc.integer({ min: 0, max: 7 }) }),
+  fc.record({ kind: fc.constant("cut" as const), at: fc.nat() }),
+  fc.record({ kind: fc.constant("set" as const), at: fc.nat(), value: fc.integer({ min: 0, max: 255 }) }),
+);
+type Mutation = typeof mutation extends fc.Arbitrary<infer T> ? T : never;
+
+function mutate(bytes: Uint8Array, m: Mutation): Uint8Array {
+  if (bytes.length === 0) return bytes;
+  const at = m.at % bytes.length;
+  if (m.kind === "cut") return bytes.subarray(0, at);
+  const copy = Uint8Array.from(bytes);
+  copy[at] = m.kind === "flip" ? copy[at] ^ (1 << m.bit) : m.value;
+  return copy;
+}
+
+function analyze(datagrams: { isOrig: boolean; bytes: Uint8Array }[]): RecordingContext {
+  const ctx = new RecordingContext();
+  const analyzer = new QuicAnalyzer(ctx, tlsHelloInspectors);
+  for (const [i, d] of datagrams.entries()) {
+    probeQuic(d.bytes, d.isOrig);
+    analyzer.packet(d.isOrig, d.bytes, i);
+  }
+  analyzer.end(datagrams.length);
+  return ctx;
+}
+
+const internalErrors = (ctx: RecordingContext) => ctx.weirds.filter((w) => w.name === "QUIC_analyzer_error");
+
+describe("fuzz: mutated QUIC input", () => {
+  const corpus = seeds();
+
+  it("has seeds to mutate", () => {
+    expect(corpus.length).toBeGreaterThanOrEqual(8);
+  });
+
+  it("mutated corpus datagrams (header fields, CIDs, lengths, ciphertext)", () => {
+    fc.assert(
+      fc.property(fc.array(mutation, { minLength: 1, maxLength: 4 }), fc.nat(), (mutations, pick) => {
+        const datagrams = corpus.map((d) => ({ ...d }));
+        for (const m of mutations) {
+          const i = (pick + m.at) % datagrams.length;
+          datagrams[i] = { ...datagrams[i], bytes: mutate(datagrams[i].bytes, m) };
+        }
+        expect(internalErrors(analyze(datagrams))).toEqual([]);
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it("mutated plaintext inside correctly encrypted Initials (frames and ClientHello parser)", () => {
+    const frames = Buffer.from(CLIENT_CRYPTO_FRAME, "hex");
+    const prefix = Buffer.from(`c30000000108${RFC_DCID}0000`, "hex");
+    fc.assert(
+      fc.property(fc.array(mutation, { minLength: 1, maxLength: 6 }), (mutations) => {
+        let plain: Uint8Array = frames;
+        for (const m of mutations) plain = mutate(plain, m);
+        const packet = protectInitial(V1.client, prefix, padded(Buffer.from(plain), 1162), 2);
+        expect(internalErrors(analyze([{ isOrig: true, bytes: packet }]))).toEqual([]);
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it("arbitrary bytes behind a plausible long header", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 1300 }), fc.boolean(), (tail, isOrig) => {
+        const bytes = Buffer.concat([Buffer.from(`c30000000108${RFC_DCID}`, "hex"), tail]);
+        expect(internalErrors(analyze([{ isOrig, bytes }]))).toEqual([]);
+      }),
+      { numRuns: RUNS },
+    );
+  });
+});
