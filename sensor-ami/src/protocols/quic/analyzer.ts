@@ -20,6 +20,19 @@ const SHORT_HEADER_THRESHOLD_BASE = 2;
 const toHex = (bytes: Uint8Array, offset: number, length: number): string =>
   Buffer.from(bytes.buffer, bytes.byteOffset + offset, length).toString("hex");
 
+const HEX_DIGITS = "0123456789abcdef";
+
+/** Whether `hex` already spells these bytes: Zeek re-sets the SCIDs on every long-header packet,
+ * and comparing in place avoids a new string per Handshake packet. */
+function sameHex(hex: string | undefined, bytes: Uint8Array, offset: number, length: number): boolean {
+  if (hex === undefined || hex.length !== length * 2) return false;
+  for (let i = 0; i < length; i++) {
+    const b = bytes[offset + i];
+    if (hex[2 * i] !== HEX_DIGITS[b >> 4] || hex[2 * i + 1] !== HEX_DIGITS[b & 0x0f]) return false;
+  }
+  return true;
+}
+
 function isKnownVersionAt(bytes: Uint8Array, pos: number): boolean {
   if (pos + 5 > bytes.length) return false;
   const version =
@@ -128,8 +141,10 @@ export class QuicAnalyzer implements DatagramAnalyzer {
       if (h.dcidLength > 0 && s.clientInitialDcid === undefined) {
         s.clientInitialDcid = toHex(bytes, h.dcidOffset, h.dcidLength);
       }
-      s.clientScid = toHex(bytes, h.scidOffset, h.scidLength);
-    } else {
+      if (!sameHex(s.clientScid, bytes, h.scidOffset, h.scidLength)) {
+        s.clientScid = toHex(bytes, h.scidOffset, h.scidLength);
+      }
+    } else if (!sameHex(s.serverScid, bytes, h.scidOffset, h.scidLength)) {
       s.serverScid = toHex(bytes, h.scidOffset, h.scidLength);
     }
     return s;
