@@ -132,7 +132,8 @@ const STATUS_RULES: ReadonlyArray<{
     cause: "lifecycle-abandoned",
     pattern: /ABANDON/i,
     title: "The launch was abandoned by the boot script",
-    fixHint: "The boot script abandoned the launch after a failed step; the failing step below says which.",
+    fixHint:
+      "The boot script abandoned the launch after a failed step; its boot log (named below) says which step and why.",
   },
   {
     cause: "ec2-capacity",
