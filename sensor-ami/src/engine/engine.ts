@@ -17,7 +17,7 @@ import { communityId } from "./community-id.js";
 import { connState } from "./conn-state.js";
 import { ConnTable } from "./conn-table.js";
 import { Connection, EpState, Proto, TcpEndpoint } from "./connection.js";
-import { addHistory, checkHistory, HIST_UDP, isLogStep } from "./history.js";
+import { addHistory, checkHistory, HIST_PARTIAL, HIST_UDP, isLogStep } from "./history.js";
 import { defaultEngineOptions, type EngineOptions } from "./options.js";
 import { type TcpEvents, tcpSegment } from "./tcp.js";
 import { UidGenerator } from "./uid.js";
@@ -301,7 +301,7 @@ export class Engine implements TcpEvents {
     t.insert(c);
     this.stats.connections++;
     const tu = this.tunnelUids;
-    for (let i = 0; i < tu.length; i++) c.addTunnelParent(tu[i]);
+    if (tu.length > 0) c.addTunnelParent(tu[tu.length - 1]);
     return c;
   }
 
@@ -328,7 +328,7 @@ export class Engine implements TcpEvents {
         const ls = this.likelyServer;
         if (ls[p.sport]) flip = ls[p.dport] ? !(flags & TCP_SYN) && p.sport < p.dport : true;
       }
-      c = this.create(Proto.Tcp, 6, p.sport, p.dport, flip);
+      c = this.create(Proto.Tcp, 6, p.sport, p.dport, flip && !this.dstIsGroup());
       if (c === null) return;
     } else {
       this.addTunnelParents(c);
@@ -407,7 +407,8 @@ export class Engine implements TcpEvents {
     let c = this.lookup(Proto.Udp, 17, p.sport, p.dport);
     if (c === null) {
       const ls = this.likelyServer;
-      const flip = ls[p.sport] === 1 && ls[p.dport] === 0;
+      // Like Zeek, never make a broadcast or multicast address the originator.
+      const flip = ls[p.sport] === 1 && ls[p.dport] === 0 && !this.dstIsGroup();
       c = this.create(Proto.Udp, 17, p.sport, p.dport, flip);
       if (c === null) return;
     } else {
@@ -445,7 +446,11 @@ export class Engine implements TcpEvents {
         this.weird(-next);
         return;
       }
-      if (!this.enterTunnel()) return;
+      if (!this.enterTunnel()) {
+        // Zeek marks a connection whose analysis stopped short with 'X'.
+        checkHistory(c, isOrig, HIST_PARTIAL, "X");
+        return;
+      }
       c.addService(this.tunnel.kind);
       this.tunnelUids.push(c.uid);
       p.capEnd = p.ipEnd;
@@ -525,9 +530,17 @@ export class Engine implements TcpEvents {
     }
   }
 
+  /** Zeek's tunnel_parents: the uid of the immediately enclosing tunnel of each packet. */
+  /** Destination is broadcast or multicast (IPv4 255.255.255.255 / 224.0.0.0/4, IPv6 ff00::/8). */
+  private dstIsGroup(): boolean {
+    const p = this.p;
+    if (p.d0 === 0 && p.d1 === 0 && p.d2 === 0xffff) return p.d3 === 0xffffffff || p.d3 >>> 28 === 0xe;
+    return p.d0 >>> 24 === 0xff;
+  }
+
   private addTunnelParents(c: Connection): void {
     const tu = this.tunnelUids;
-    for (let i = 0; i < tu.length; i++) c.addTunnelParent(tu[i]);
+    if (tu.length > 0) c.addTunnelParent(tu[tu.length - 1]);
   }
 
   /** TcpEvents: payload in packet order for inspection. */

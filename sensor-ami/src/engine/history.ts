@@ -10,6 +10,8 @@ export const HIST_FIN_RST = 0x8;
 export const HIST_DATA = 0x10;
 export const HIST_ACK = 0x20;
 export const HIST_MULTI_FLAG = 0x40;
+/** Analysis stopped short (e.g. tunnel depth exceeded): letter X. */
+export const HIST_PARTIAL = 0x80;
 /** UDP "packet seen" letters share the data bit. */
 export const HIST_UDP = HIST_DATA;
 
