@@ -5,11 +5,12 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
-import { TlsAnalyzer } from "../../../sensor-ami/src/protocols/tls/analyzer.js";
+import { type HelloObserver, TlsAnalyzer } from "../../../sensor-ami/src/protocols/tls/analyzer.js";
 import {
   HandshakeAssembler,
   type HandshakeMessage,
 } from "../../../sensor-ami/src/protocols/tls/handshake-assembler.js";
+import type { ClientHello, ServerHello } from "../../../sensor-ami/src/protocols/tls/hello.js";
 import { CONTENT_HANDSHAKE, RecordFramer } from "../../../sensor-ami/src/protocols/tls/record-layer.js";
 import type { AnalyzerContext, LogRecord } from "../../../sensor-ami/src/protocols/types.js";
 
@@ -85,12 +86,13 @@ export function chunksOf(stream: StreamFixture, maxChunk?: number): [boolean, Ui
  * Replay a stream through a fresh analyzer. Each chunk is copied into one reused scratch buffer
  * first, as the engine does, so an analyzer that keeps views instead of copies fails these tests.
  */
-export function replay(stream: StreamFixture, maxChunk?: number): Recorded {
+export function replay(stream: StreamFixture, maxChunk?: number, observer?: HelloObserver): Recorded {
   const { ctx, recorded } = recordingContext();
-  const analyzer = new TlsAnalyzer(ctx);
-  const scratch = new Uint8Array(65536);
+  const analyzer = new TlsAnalyzer(ctx, observer);
+  const chunks = chunksOf(stream, maxChunk);
+  const scratch = new Uint8Array(Math.max(1, ...chunks.map(([, bytes]) => bytes.length)));
   let ts = 1_700_000_000;
-  for (const [isOrig, bytes] of chunksOf(stream, maxChunk)) {
+  for (const [isOrig, bytes] of chunks) {
     scratch.set(bytes);
     analyzer.data(isOrig, scratch.subarray(0, bytes.length), ts);
     scratch.fill(0xee, 0, bytes.length);
@@ -98,6 +100,21 @@ export function replay(stream: StreamFixture, maxChunk?: number): Recorded {
   }
   analyzer.end(ts);
   return recorded;
+}
+
+/** Every ClientHello/ServerHello the analyzer parsed in a stream, in order. */
+export function hellosOf(stream: StreamFixture): {
+  clients: ClientHello[];
+  servers: ServerHello[];
+  recorded: Recorded;
+} {
+  const clients: ClientHello[] = [];
+  const servers: ServerHello[] = [];
+  const recorded = replay(stream, undefined, {
+    clientHello: (hello) => clients.push(hello),
+    serverHello: (hello) => servers.push(hello),
+  });
+  return { clients, servers, recorded };
 }
 
 export function sslLogs(recorded: Recorded): LogRecord[] {

@@ -51,6 +51,12 @@ const EC_CURVE_TYPE_NAMED = 3;
 const SSLV2_CLIENT_HELLO = 1;
 const SSLV2_SERVER_HELLO = 4;
 
+/** Optional taps on every parsed hello (the log keeps only the first ClientHello's fingerprints). */
+export interface HelloObserver {
+  clientHello?(hello: ClientHello): void;
+  serverHello?(hello: ServerHello): void;
+}
+
 interface Direction {
   readonly isOrig: boolean;
   readonly framer: RecordFramer;
@@ -92,7 +98,10 @@ export class TlsAnalyzer implements StreamAnalyzer {
   /** Nothing more to parse (established, violation, or gave up): data() becomes a no-op. */
   private done = false;
 
-  constructor(private readonly ctx: AnalyzerContext) {
+  constructor(
+    private readonly ctx: AnalyzerContext,
+    private readonly observer: HelloObserver = {},
+  ) {
     this.orig = this.direction(true);
     this.resp = this.direction(false);
   }
@@ -361,6 +370,7 @@ export class TlsAnalyzer implements StreamAnalyzer {
   }
 
   private noteClientHello(hello: ClientHello): void {
+    this.observer.clientHello?.(hello);
     if (hello.malformedExtensions.length > 0) {
       this.ctx.weird(
         "SSL_malformed_extension",
@@ -399,6 +409,7 @@ export class TlsAnalyzer implements StreamAnalyzer {
   }
 
   private noteServerHello(hello: ServerHello): void {
+    this.observer.serverHello?.(hello);
     const version = negotiatedVersion(hello);
     this.versionNumber = version;
     this.version = versionName(version);

@@ -53,7 +53,12 @@ def main():
     text = tshark(*args)
     blocks = text.split("===================================================================\nFollow: tcp,raw\n")[1:]
     streams = []
-    for s, block in zip(hello_streams, blocks):
+    by_stream = {}
+    for block in blocks:
+        # tshark does not print the follow blocks in -z order: read each block's own filter line.
+        by_stream[int(block.split("Filter: tcp.stream eq ", 1)[1].split("\n", 1)[0])] = block
+    for s in hello_streams:
+        block = by_stream[s]
         chunks, sent, app_data_seen = [], [0, 0], [False, False]
         for line in block.splitlines():
             if line.startswith(("Filter:", "Node ", "=====")) or not line.strip():
