@@ -113,7 +113,8 @@ describe.skipIf(!corpusAvailable())("conn.log against Zeek btest baselines", () 
       const checksumsOff = readFileSync(join(b.file, "..", "COMMAND.txt"), "utf8").includes(" -C ");
       const engine = {
         ...(TEST_ENGINE_OVERRIDES[b.test] ?? {}),
-        ...(checksumsOff ? { verifyChecksums: false } : {}),
+        // Zeek verifies checksums unless run with -C; mirror exactly that (no auto mode here).
+        verifyChecksums: !checksumsOff,
       };
       // Act
       const run = runCapture(b.capture, { engine });

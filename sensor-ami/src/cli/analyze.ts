@@ -25,6 +25,7 @@ export interface AnalyzeResult {
   unsupportedLinkPackets: number;
   notes: string[];
   format: string;
+  checksumOffloadDetected: boolean;
 }
 
 /** Runs the whole pipeline. Throws CaptureReadError/CaptureFormatError/LogWriteError for bad input. */
@@ -64,6 +65,7 @@ export function analyzeCapture(o: AnalyzeOptions): AnalyzeResult {
     unsupportedLinkPackets: unsupported,
     notes: reader.notes,
     format: reader.format,
+    checksumOffloadDetected: engine.checksumOffloadDetected,
   };
 }
 
@@ -96,6 +98,11 @@ export function formatSummary(capture: string, outDir: string, r: AnalyzeResult)
   if (r.unsupportedLinkPackets > 0) {
     lines.push(
       `  skipped      ${fmtInt(r.unsupportedLinkPackets)} packets on interfaces with an unsupported link type`,
+    );
+  }
+  if (r.checksumOffloadDetected) {
+    lines.push(
+      "  note         most checksums were wrong (offloading on the capture host): stopped verifying them, as --checksums off would",
     );
   }
   for (const n of r.notes) lines.push(`  note         ${n}`);

@@ -26,7 +26,9 @@ options:
   --geneve-ports <ports>     UDP ports decoded as GENEVE (default 6081)
   --tunnel-depth <n>         maximum nested encapsulations (default 4; 0 disables decapsulation)
   --max-connections <n>      live connection limit; least recently active are evicted beyond it (default 1000000)
-  --no-checksums             do not verify IP/TCP/UDP/ICMP checksums (Zeek's -C; for offloaded captures)
+  --checksums auto|on|off    verify IP/TCP/UDP/ICMP checksums and drop bad packets: on (Zeek's default),
+                             off (Zeek's -C), auto (default: verify unless the first packets show offloading)
+  --no-checksums             same as --checksums off
   --no-community-id          omit community_id from conn.log
   --seed <n>                 seed uids so two runs give identical logs (default: random)
   --tcp-inactivity <s>       TCP inactivity timeout (default 300, Zeek's)
@@ -78,6 +80,7 @@ export async function main(argv: string[]): Promise<number> {
         "tunnel-depth": { type: "string" },
         "max-connections": { type: "string" },
         "no-checksums": { type: "boolean", default: false },
+        checksums: { type: "string", default: "auto" },
         "no-community-id": { type: "boolean", default: false },
         seed: { type: "string" },
         "tcp-inactivity": { type: "string" },
@@ -110,7 +113,10 @@ export async function main(argv: string[]): Promise<number> {
     if (maxConns !== undefined) engine.maxConnections = maxConns;
     const seed = parseCount(values.seed, "--seed", 0);
     if (seed !== undefined) engine.seed = seed;
-    if (values["no-checksums"]) engine.verifyChecksums = false;
+    const cs = values["no-checksums"] ? "off" : values.checksums;
+    if (cs !== "auto" && cs !== "on" && cs !== "off")
+      throw new UsageError(`--checksums must be auto, on or off, not "${cs}"`);
+    engine.verifyChecksums = cs === "auto" ? "auto" : cs === "on";
     if (values["no-community-id"]) engine.communityId = false;
     const tcpIdle = parseCount(values["tcp-inactivity"], "--tcp-inactivity", 1);
     const udpIdle = parseCount(values["udp-inactivity"], "--udp-inactivity", 1);

@@ -18,7 +18,12 @@ import { connState } from "./conn-state.js";
 import { ConnTable } from "./conn-table.js";
 import { Connection, EpState, Proto, TcpEndpoint } from "./connection.js";
 import { addHistory, checkHistory, HIST_PARTIAL, HIST_UDP, isLogStep } from "./history.js";
-import { defaultEngineOptions, type EngineOptions } from "./options.js";
+import {
+  CHECKSUM_AUTO_BAD_SHARE,
+  CHECKSUM_AUTO_SAMPLE,
+  defaultEngineOptions,
+  type EngineOptions,
+} from "./options.js";
 import { type TcpEvents, tcpSegment } from "./tcp.js";
 import { UidGenerator } from "./uid.js";
 
@@ -117,6 +122,13 @@ export class Engine implements TcpEvents {
   private readonly tunnelUids: string[] = [];
   private ts = 0;
   private pktIndex = 0;
+  /** Current checksum policy (auto mode may turn it off once). */
+  private verify: boolean;
+  private checksumAuto: boolean;
+  private checksummed = 0;
+  private checksumBad = 0;
+  /** Set when auto mode detected offloaded checksums (reported in the summary). */
+  checksumOffloadDetected = false;
   private nextSweep = 0;
 
   constructor(
@@ -127,6 +139,8 @@ export class Engine implements TcpEvents {
     this.table = new ConnTable(this.opts.maxConnections);
     this.frags = new FragmentReassembler(this.opts.fragments);
     this.uids = new UidGenerator(this.opts.seed);
+    this.checksumAuto = this.opts.verifyChecksums === "auto";
+    this.verify = this.opts.verifyChecksums !== false;
     for (const port of this.opts.vxlanPorts) this.vxlanPorts[port] = 1;
     for (const port of this.opts.genevePorts) this.genevePorts[port] = 1;
     for (const port of this.opts.likelyServerPorts) this.likelyServer[port] = 1;
@@ -167,7 +181,6 @@ export class Engine implements TcpEvents {
   /** Follows the decoder chain from a link-layer result until the packet is consumed. */
   private fromLayer(layer: number): void {
     const p = this.p;
-    const verify = this.opts.verifyChecksums;
     for (let guard = 0; guard < 32; guard++) {
       if (layer < 0) {
         this.weird(-layer);
@@ -179,7 +192,12 @@ export class Engine implements TcpEvents {
           return;
         case Layer.IPv4:
         case Layer.IPv6: {
-          layer = layer === Layer.IPv4 ? decodeIPv4(p, this.frag, verify) : decodeIPv6(p, this.frag);
+          const wasV4 = layer === Layer.IPv4;
+          layer = wasV4 ? decodeIPv4(p, this.frag, this.verify) : decodeIPv6(p, this.frag);
+          if (layer === -W.badIpChecksum && !this.checksumDrops(true)) {
+            this.weird(W.badIpChecksum);
+            layer = decodeIPv4(p, this.frag, false);
+          }
           if (layer === Layer.FragmentHeld) {
             layer = this.frags.add(p, this.frag, this.ts, p.vni + 1);
             if (this.frags.sideWeird) this.weird(this.frags.sideWeird);
@@ -231,6 +249,24 @@ export class Engine implements TcpEvents {
     if (next === Layer.Ethernet) return decodeEthernet(p, innerOff);
     p.ipOff = innerOff;
     return next;
+  }
+
+  /**
+   * Records one verified checksum result and says whether a bad packet is to be dropped. In auto
+   * mode nothing is dropped until the sample decides between "verify" and "offloaded".
+   */
+  private checksumDrops(bad: boolean): boolean {
+    if (!this.checksumAuto) return bad && this.verify;
+    this.checksummed++;
+    if (bad) this.checksumBad++;
+    if (this.checksummed >= CHECKSUM_AUTO_SAMPLE) {
+      this.checksumAuto = false;
+      if (this.checksumBad > this.checksummed * CHECKSUM_AUTO_BAD_SHARE) {
+        this.verify = false;
+        this.checksumOffloadDetected = true;
+      }
+    }
+    return false;
   }
 
   private enterTunnel(): boolean {
@@ -309,10 +345,16 @@ export class Engine implements TcpEvents {
 
   private handleTcp(): void {
     const p = this.p;
-    const r = decodeTcp(p, this.opts.verifyChecksums);
+    const r = decodeTcp(p, this.verify);
     if (r < 0) {
       this.weird(-r);
       return;
+    }
+    if (p.badChecksum && !this.checksumDrops(true)) {
+      this.weird(p.proto === 6 ? W.badTcpChecksum : W.badUdpChecksum);
+      p.badChecksum = false;
+    } else if (!p.badChecksum && this.checksumAuto) {
+      this.checksumDrops(false);
     }
     let c = this.lookup(Proto.Tcp, 6, p.sport, p.dport);
     if (c !== null && this.isTcpReuse(c)) {
@@ -396,10 +438,16 @@ export class Engine implements TcpEvents {
 
   private handleUdp(): void {
     const p = this.p;
-    const r = decodeUdp(p, this.opts.verifyChecksums);
+    const r = decodeUdp(p, this.verify);
     if (r < 0) {
       this.weird(-r);
       return;
+    }
+    if (p.badChecksum && !this.checksumDrops(true)) {
+      this.weird(p.proto === 6 ? W.badTcpChecksum : W.badUdpChecksum);
+      p.badChecksum = false;
+    } else if (!p.badChecksum && this.checksumAuto) {
+      this.checksumDrops(false);
     }
     if (p.payloadCap < p.payloadLen && p.tunnelDepth === 0) {
       // Snap-length truncation is normal for captures; only a cut inside headers is a weird.
@@ -464,7 +512,7 @@ export class Engine implements TcpEvents {
 
   private handleIcmp(v6: boolean): void {
     const p = this.p;
-    const r = decodeIcmp(p, v6, this.opts.verifyChecksums);
+    const r = decodeIcmp(p, v6, this.verify);
     if (r < 0) {
       this.weird(-r);
       return;

@@ -50,8 +50,13 @@ export interface EngineOptions {
   maxTunnelDepth: number;
   /** Live connections kept at most; beyond it the least recently active are evicted (and counted). */
   maxConnections: number;
-  /** Verify IPv4 header and TCP/UDP/ICMP checksums (Zeek's default; `-C` in Zeek turns it off). */
-  verifyChecksums: boolean;
+  /**
+   * Verify IPv4 header and TCP/UDP/ICMP checksums and drop packets that fail (Zeek's behaviour).
+   * "auto" (default) verifies, but stops verifying when the start of the input shows checksum
+   * offloading (Suricata's auto mode): captures taken on the sending host carry unfinished
+   * checksums, and dropping them would silently lose most of the traffic.
+   */
+  verifyChecksums: boolean | "auto";
   timeouts: Timeouts;
   /** Site::local_nets; local_orig/local_resp are logged only when set. */
   localNets: Cidr[] | null;
@@ -68,6 +73,13 @@ export interface EngineOptions {
 }
 
 export const DEFAULT_MAX_CONNECTIONS = 1_000_000;
+/**
+ * Auto checksum mode decides after this many verified packets (until then a bad checksum is
+ * counted but the packet is kept)…
+ */
+export const CHECKSUM_AUTO_SAMPLE = 32;
+/** …and stops dropping when more than this share of them failed (offloading, not corruption). */
+export const CHECKSUM_AUTO_BAD_SHARE = 0.25;
 
 export function defaultEngineOptions(overrides: Partial<EngineOptions> = {}): EngineOptions {
   return {
@@ -75,7 +87,7 @@ export function defaultEngineOptions(overrides: Partial<EngineOptions> = {}): En
     genevePorts: [GENEVE_PORT],
     maxTunnelDepth: 4,
     maxConnections: DEFAULT_MAX_CONNECTIONS,
-    verifyChecksums: true,
+    verifyChecksums: "auto",
     timeouts: { ...ZEEK_DEFAULT_TIMEOUTS },
     localNets: null,
     communityId: true,
