@@ -27,13 +27,16 @@ export interface FleetReads {
   instances: GroupInstance[];
   /** The group's launch template and version ("$Latest"/"$Default" or a number). */
   launchTemplate?: { name: string; version: string };
-  targets: Array<{ targetGroupArn: string; instanceId: string; state: string; availabilityZone?: string }>;
+  /** Undefined when no target group is configured: then healthy counts are unknown, not zero. */
+  targets?: Array<{ targetGroupArn: string; instanceId: string; state: string; availabilityZone?: string }>;
   launchFailures: number;
   /** Latest average of the mirror coverage metric in the period; undefined when it has no data. */
   mirrorCoverage?: number;
 }
 
 export interface FleetSummary {
+  /** False when no target group is configured; the healthy counts below are then empty. */
+  targetHealthKnown: boolean;
   healthyByAz: Record<string, number>;
   /** Group AZs with no healthy sensor: with cross-zone off, their mirrored traffic is not delivered. */
   azsWithoutHealthySensor: string[];
@@ -47,13 +50,14 @@ export interface FleetSummary {
 
 export function summarizeFleet(reads: FleetReads): FleetSummary {
   const azOf = new Map(reads.instances.map((i) => [i.instanceId, i.availabilityZone]));
-  const healthyByAz: Record<string, number> = Object.fromEntries(
-    reads.groupAvailabilityZones.map((az) => [az, 0]),
-  );
+  const targetHealthKnown = reads.targets !== undefined;
+  const healthyByAz: Record<string, number> = targetHealthKnown
+    ? Object.fromEntries(reads.groupAvailabilityZones.map((az) => [az, 0]))
+    : {};
   // A sensor registered in two target groups (e.g. UDP 4789 and a GENEVE group) is still one sensor;
   // it counts as healthy only if it is healthy in every group it is registered in.
   const health = new Map<string, { az: string; healthy: boolean }>();
-  for (const t of reads.targets) {
+  for (const t of reads.targets ?? []) {
     const az = azOf.get(t.instanceId) ?? t.availabilityZone ?? UNKNOWN_AZ;
     const seen = health.get(t.instanceId);
     health.set(t.instanceId, { az, healthy: (seen?.healthy ?? true) && t.state === HEALTHY });
@@ -68,8 +72,11 @@ export function summarizeFleet(reads: FleetReads): FleetSummary {
     instancesByConfigVersion[version] = (instancesByConfigVersion[version] ?? 0) + 1;
   }
   return {
+    targetHealthKnown,
     healthyByAz,
-    azsWithoutHealthySensor: reads.groupAvailabilityZones.filter((az) => (healthyByAz[az] ?? 0) === 0),
+    azsWithoutHealthySensor: targetHealthKnown
+      ? reads.groupAvailabilityZones.filter((az) => (healthyByAz[az] ?? 0) === 0)
+      : [],
     healthyTotal: Object.values(healthyByAz).reduce((a, b) => a + b, 0),
     launchFailures: reads.launchFailures,
     ...(reads.mirrorCoverage !== undefined ? { mirrorCoverage: reads.mirrorCoverage } : {}),
@@ -170,7 +177,9 @@ export async function collectFleet(
   const group = await step("the sensor Auto Scaling group", () =>
     readGroup(clients.autoscaling, config.autoScalingGroupName),
   );
-  const targets = await step("NLB target health", () => readTargets(clients.elbv2, config.targetGroupArns));
+  const targets = config.targetGroupArns.length
+    ? await step("NLB target health", () => readTargets(clients.elbv2, config.targetGroupArns))
+    : undefined;
   const launchFailures = await step(
     "scaling activities",
     async () => (await failedLaunchesSince(clients.autoscaling, config.autoScalingGroupName, since)).length,
@@ -179,5 +188,10 @@ export async function collectFleet(
     `metric ${config.mirrorCoverage.namespace}/${config.mirrorCoverage.metricName}`,
     () => readMirrorCoverage(clients.cloudwatch, config, now),
   );
-  return { ...group, targets, launchFailures, ...(mirrorCoverage !== undefined ? { mirrorCoverage } : {}) };
+  return {
+    ...group,
+    ...(targets ? { targets } : {}),
+    launchFailures,
+    ...(mirrorCoverage !== undefined ? { mirrorCoverage } : {}),
+  };
 }

@@ -180,17 +180,23 @@ async function abandonFailedBoots(deps: HealthDeps): Promise<string[]> {
 }
 
 function publishSummaryMetrics(deps: HealthDeps, summary: FleetSummary): void {
-  for (const [az, healthy] of Object.entries(summary.healthyByAz)) {
-    // One EMF record per AZ: a dimension set is per record.
-    const perAz = deps.metrics.singleMetric();
-    perAz.addDimension("AvailabilityZone", az);
-    perAz.addMetric(METRIC.healthySensors, MetricUnit.Count, healthy);
+  // Without a configured target group the counts are unknown; publishing zeros would fire the
+  // "AZ without a healthy sensor" alarm for a configuration gap.
+  if (summary.targetHealthKnown) {
+    for (const [az, healthy] of Object.entries(summary.healthyByAz)) {
+      // One EMF record per AZ: a dimension set is per record.
+      const perAz = deps.metrics.singleMetric();
+      perAz.addDimension("AvailabilityZone", az);
+      perAz.addMetric(METRIC.healthySensors, MetricUnit.Count, healthy);
+    }
+    deps.metrics.addMetric(
+      METRIC.azsWithoutHealthySensor,
+      MetricUnit.Count,
+      summary.azsWithoutHealthySensor.length,
+    );
+  } else {
+    deps.logger.warn("SENSOR_TARGET_GROUP_ARNS is not set: healthy sensors per AZ are not published");
   }
-  deps.metrics.addMetric(
-    METRIC.azsWithoutHealthySensor,
-    MetricUnit.Count,
-    summary.azsWithoutHealthySensor.length,
-  );
   deps.metrics.addMetric(METRIC.launchFailuresInPeriod, MetricUnit.Count, summary.launchFailures);
   deps.metrics.addMetric(
     METRIC.configVersionsRunning,

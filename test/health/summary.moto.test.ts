@@ -311,7 +311,11 @@ describe("health: scheduled fleet summary", () => {
     expect(await publishedMessages(moto, deps.config.alertTopicArn)).toEqual([]);
     expect(metricValues(emf, "FailedBootsAbandoned")[0].value).toBe(1);
     expect(result.summary.instancesByConfigVersion).toEqual({ "7": 1 });
-    expect(result.summary.azsWithoutHealthySensor).toEqual(["us-east-1a", "us-east-1b"]);
+    // No target group configured: healthy counts are unknown, not zero, and not published.
+    expect(result.summary.targetHealthKnown).toBe(false);
+    expect(result.summary.azsWithoutHealthySensor).toEqual([]);
+    expect(metricValues(emf, "HealthySensors")).toEqual([]);
+    expect(metricValues(emf, "AvailabilityZonesWithoutHealthySensor")).toEqual([]);
     expect(result.summary.launchFailures).toBe(2);
     expect(metricValues(emf, "LaunchFailuresInPeriod")[0].value).toBe(2);
     autoscaling.restore();
