@@ -1,0 +1,27 @@
+// SSH protocol analyzer: ssh.log records with Zeek's field names plus HASSH.
+
+import { ProbeResult, type StreamAnalyzerFactory } from "../types.js";
+import { SshAnalyzer } from "./analyzer.js";
+
+export { hassh, hostKeyFingerprint, negotiate, parseKexInit } from "./kexinit.js";
+
+const IDENTIFICATION = /^SSH-\d+\.\d+-/;
+const PREFIX = "SSH-";
+
+/** Either side opens with its identification string "SSH-protoversion-softwareversion". */
+export function probeSsh(bytes: Uint8Array, _isOrig: boolean): ProbeResult {
+  const head = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.length, 32)).toString("latin1");
+  if (IDENTIFICATION.test(head)) return ProbeResult.Yes;
+  if (head.length < 8 && head.length > 0 && (PREFIX.startsWith(head) || head.startsWith(PREFIX))) {
+    return ProbeResult.Maybe;
+  }
+  return ProbeResult.No;
+}
+
+export const ssh: StreamAnalyzerFactory = {
+  service: "ssh",
+  transport: "tcp",
+  ports: [22, 2222],
+  probe: probeSsh,
+  create: (ctx) => new SshAnalyzer(ctx),
+};
