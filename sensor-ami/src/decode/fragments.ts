@@ -80,8 +80,14 @@ export class FragmentReassembler {
     const len = payloadEnd - f.payloadOff;
     if (len < 0) return -W.truncatedIp;
     if (p.l4Len > len) {
-      // The fragment was cut by the snap length: it can never be reassembled correctly.
+      // The fragment was cut by the snap length (or its length field lies): it can never be
+      // reassembled. A first fragment still carries the transport header, so the flow is
+      // tracked from it (as tshark does) rather than lost; later ones are only counted.
       this.pending.delete(key);
+      if (f.offset === 0) {
+        this.sideWeird = W.truncatedIp;
+        return nextLayerForProto(f.proto);
+      }
       return -W.truncatedIp;
     }
     if (f.offset + len > MAX_REASSEMBLED_PAYLOAD) {
