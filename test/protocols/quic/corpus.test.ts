@@ -1,6 +1,7 @@
 // The analyzer on real captures, against Zeek's quic.log/ssl.log baselines and tshark's own
 // decryption of the same Initials. Disagreements with a peer are asserted explicitly, with the reason.
 import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { QuicAnalyzer } from "../../../sensor-ami/src/protocols/quic/analyzer.js";
 import { quic } from "../../../sensor-ami/src/protocols/quic/index.js";
@@ -213,5 +214,59 @@ describe("FoxIO JA4 reference", () => {
     const { records } = replay("quic-tls-handshake.pcapng");
     // Assess
     expect(records[0].ja4).toBe("q13d0310h3_55b375c5d22e_cd85d2d88918");
+  });
+});
+
+describe("Google QUIC (ndpi quic.pcap: Q024/Q025/Q030/Q033 plaintext CHLOs)", () => {
+  const oracle = JSON.parse(
+    readFileSync(new URL("./fixtures/tshark-gquic-sni.json", import.meta.url), "utf8"),
+  ) as { frame: string; version: string; sni: string }[];
+  const fixture = loadFixture("quic.pcap");
+
+  function analyzeFlows() {
+    return flowsOf(fixture).map((flow) => {
+      const ctx = new RecordingContext();
+      const analyzer = quic.create?.(ctx);
+      if (analyzer === undefined) throw new Error("the quic factory must create analyzers");
+      for (const { isOrig, d } of flow.datagrams) analyzer.packet(isOrig, bytesOf(d.hex), d.ts);
+      analyzer.end(0);
+      return { frames: new Set(flow.datagrams.map(({ d }) => d.frame)), ctx, records: ctx.records("quic") };
+    });
+  }
+
+  it("the first CHLO of every flow gives tshark's SNI and version (gquic.tag.sni)", () => {
+    // Prepare: tshark's first CHLO per flow
+    const flows = analyzeFlows();
+    const firstPerFlow = new Map<(typeof flows)[number], (typeof oracle)[number]>();
+    for (const row of oracle) {
+      const flow = flows.find((f) => f.frames.has(Number(row.frame)));
+      if (flow !== undefined && !firstPerFlow.has(flow)) firstPerFlow.set(flow, row);
+    }
+    // Assess
+    expect(firstPerFlow.size).toBe(8); // nDPI's .ndpi.out lists the same 8 hostnames
+    for (const [flow, row] of firstPerFlow) {
+      expect({
+        frame: row.frame,
+        sni: flow.records[0]?.server_name,
+        version: flow.records[0]?.version,
+      }).toEqual({
+        frame: row.frame,
+        sni: row.sni,
+        version: row.version,
+      });
+      expect(flow.ctx.confirmed.has("quic")).toBe(true);
+    }
+  });
+
+  it("the Q033 flow without an SNI tag and the mid-stream flow, as nDPI (no hostname; port match only)", () => {
+    // Act
+    const flows = analyzeFlows();
+    const logged = flows.filter((f) => f.records.length > 0);
+    const withoutSni = logged.filter((f) => f.records[0].server_name === undefined);
+    const silent = flows.filter((f) => f.records.length === 0);
+    // Assess
+    expect(flows).toHaveLength(10);
+    expect(withoutSni.map((f) => f.records[0].version)).toEqual(["Q033"]);
+    expect(silent).toHaveLength(1); // 40461 → 443 starts mid-stream: no versioned packet, no CHLO
   });
 });

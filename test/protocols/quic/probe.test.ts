@@ -11,6 +11,7 @@ describe("QUIC content probe", () => {
     ["quic-v2.pcapng", 0, "v2 client Initial (frame 1)"],
     ["quic-frag__input.pcap", 0, "v1 Initial with 9-byte DCID (frame 1)"],
     ["quic__chromium-115.0.5790.110-api-cirrus-com.pcap", 1, "server Initial + Handshake (frame 2)"],
+    ["quic.pcap", 0, "Google QUIC Q024 client CHLO (frame 1)"],
   ])("%s #%i: %s → Yes", (name, index) => {
     expect(probeQuic(firstDatagram(name, index), index === 0)).toBe(ProbeResult.Yes);
   });
@@ -23,6 +24,10 @@ describe("QUIC content probe", () => {
 
   it("a greased fixed bit on a known version is Maybe (RFC 9287; quic-v2 frame 2)", () => {
     expect(probeQuic(firstDatagram("quic-v2.pcapng", 1), false)).toBe(ProbeResult.Maybe);
+  });
+
+  it("a Google QUIC server packet (no version in its public header) is No (quic.pcap frame 3)", () => {
+    expect(probeQuic(firstDatagram("quic.pcap", 2), false)).toBe(ProbeResult.No);
   });
 
   it("short headers, unknown versions, bad lengths and tiny payloads are No", () => {

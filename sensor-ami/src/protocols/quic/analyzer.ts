@@ -5,6 +5,7 @@ import type { AnalyzerContext, DatagramAnalyzer } from "../types.js";
 import { CryptoStreamAssembler } from "./crypto-stream.js";
 import { QuicDecryptError } from "./errors.js";
 import { type FrameHandler, walkInitialFrames } from "./frames.js";
+import { GQUIC_CID_OFFSET, gquicVersionAt, gquicVersionOffset, readChlo } from "./gquic.js";
 import { HANDSHAKE_CLIENT_HELLO, HANDSHAKE_SERVER_HELLO, type HelloInspectors } from "./hello.js";
 import { deriveInitialKeys } from "./initial-keys.js";
 import { FIXED_BIT, HEADER_FORM_LONG, newLongHeader, parseLongHeader } from "./long-header.js";
@@ -14,6 +15,8 @@ import { LongPacketType, quicVersionInfo, quicVersionName } from "./versions.js"
 
 /** Zeek's QUIC::max_discarded_packet_events: X letters stop after this many discarded packets. */
 export const MAX_DISCARDED_PACKET_EVENTS = 100;
+/** gQUIC client packets with a version flag we look at for a CHLO before giving up. */
+export const MAX_GQUIC_CLIENT_PACKETS = 4;
 /** Short-header packets are noted in history at counts 1, 2, 4, 8, … per direction (Zeek). */
 const SHORT_HEADER_THRESHOLD_BASE = 2;
 
@@ -63,6 +66,10 @@ export class QuicAnalyzer implements DatagramAnalyzer {
   private readonly shortTotal = [0, 0];
   private readonly shortNextThreshold = [1, 1];
   private confirmed = false;
+  /** Decided by the first client packet: IETF QUIC, or Google QUIC's public-header format. */
+  private flavour: "undecided" | "ietf" | "gquic" = "undecided";
+  private gquicClientPackets = 0;
+  private gquicChloSeen = false;
   private unsupportedVersionReported = false;
 
   constructor(
@@ -73,7 +80,11 @@ export class QuicAnalyzer implements DatagramAnalyzer {
 
   packet(isOrig: boolean, bytes: Uint8Array, ts: number): void {
     try {
-      this.walkDatagram(isOrig, bytes, ts);
+      if (this.flavour === "undecided" && bytes.length > 0) {
+        this.flavour = isOrig && gquicVersionOffset(bytes) >= 0 ? "gquic" : "ietf";
+      }
+      if (this.flavour === "gquic") this.gquicPacket(isOrig, bytes, ts);
+      else this.walkDatagram(isOrig, bytes, ts);
     } catch (error) {
       // Defensive: a bug here must cost one datagram, never the sensor.
       this.ctx.weird("QUIC_analyzer_error", error instanceof Error ? error.message : String(error));
@@ -130,6 +141,37 @@ export class QuicAnalyzer implements DatagramAnalyzer {
       }
       pos = header.end;
     }
+  }
+
+  /**
+   * Google QUIC: note each client packet that carries the version (history I) and read the SNI from
+   * the first plaintext CHLO (history S). Server packets carry nothing we can read.
+   */
+  private gquicPacket(isOrig: boolean, bytes: Uint8Array, ts: number): void {
+    if (!isOrig || this.gquicClientPackets >= MAX_GQUIC_CLIENT_PACKETS) return;
+    const versionOffset = gquicVersionOffset(bytes);
+    if (versionOffset < 0) return;
+    this.gquicClientPackets++;
+    if (this.session === undefined) {
+      this.session = new QuicSession(ts, gquicVersionAt(bytes, versionOffset), this.options.maxHistoryLength);
+      const cidLength = versionOffset - GQUIC_CID_OFFSET;
+      if (cidLength > 0) this.session.clientInitialDcid = toHex(bytes, GQUIC_CID_OFFSET, cidLength);
+    }
+    this.addHistory(true, "I");
+    if (this.gquicChloSeen) return;
+    const chlo = readChlo(bytes, versionOffset);
+    if (!chlo.found) return;
+    this.gquicChloSeen = true;
+    if (chlo.problem !== undefined) {
+      this.ctx.weird("QUIC_gquic_chlo_malformed", chlo.problem);
+      return;
+    }
+    this.addHistory(true, "S");
+    if (!this.confirmed) {
+      this.confirmed = true;
+      this.ctx.confirm("quic");
+    }
+    if (chlo.serverName !== undefined) this.session.serverName = chlo.serverName;
   }
 
   private setSession(isOrig: boolean, bytes: Uint8Array, ts: number): QuicSession {

@@ -1,6 +1,7 @@
 // Content probe: is this datagram the start of a QUIC connection? Reads a few header bytes and
 // allocates nothing, because the engine runs it on the first datagram of every UDP flow.
 import { ProbeResult } from "../types.js";
+import { gquicVersionOffset } from "./gquic.js";
 import { FIXED_BIT, HEADER_FORM_LONG, MAX_CONNECTION_ID_LENGTH } from "./long-header.js";
 import { LongPacketType, quicVersionInfo } from "./versions.js";
 
@@ -10,8 +11,10 @@ const MIN_LONG_HEADER = 6;
 export function probeQuic(bytes: Uint8Array, _isOrig: boolean): ProbeResult {
   if (bytes.length < MIN_LONG_HEADER) return ProbeResult.No;
   const first = bytes[0];
-  // Short headers carry no version: nothing distinguishes them from random UDP payload.
-  if ((first & HEADER_FORM_LONG) === 0) return ProbeResult.No;
+  // Short headers carry no version: nothing distinguishes them from random UDP payload — except
+  // Google QUIC's public header, whose client packets spell out a "Q0dd" version.
+  if ((first & HEADER_FORM_LONG) === 0)
+    return gquicVersionOffset(bytes) < 0 ? ProbeResult.No : ProbeResult.Yes;
   const version = ((bytes[1] << 24) | (bytes[2] << 16) | (bytes[3] << 8) | bytes[4]) >>> 0;
   const dcidLength = bytes[5];
   const scidAt = MIN_LONG_HEADER + dcidLength;
