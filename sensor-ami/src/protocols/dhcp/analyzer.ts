@@ -1,0 +1,40 @@
+// Per-connection DHCP analyzer: parses each datagram and hands it to a transaction store.
+
+import type { DatagramAnalyzer } from "../types.js";
+import { parseDhcpMessage } from "./parser.js";
+import type { DhcpTransactions } from "./transactions.js";
+import type { DhcpAnalyzerContext } from "./types.js";
+
+export class DhcpAnalyzer implements DatagramAnalyzer {
+  private confirmed = false;
+
+  /**
+   * @param transactions the engine-wide store (shared by every DHCP connection), or a private one
+   * @param ownsTransactions true for a private store, which is then flushed when this connection ends
+   */
+  constructor(
+    private readonly ctx: DhcpAnalyzerContext,
+    private readonly transactions: DhcpTransactions,
+    private readonly ownsTransactions: boolean,
+  ) {}
+
+  packet(isOrig: boolean, bytes: Uint8Array, ts: number): void {
+    const parsed = parseDhcpMessage(bytes);
+    const weirds = parsed.ok ? parsed.message.weirds : parsed.weirds;
+    for (const weird of weirds) this.ctx.weird(weird.name, weird.addl);
+    if (!parsed.ok) {
+      if (!this.confirmed) this.ctx.violation(parsed.error);
+      return;
+    }
+    if (!this.confirmed && parsed.message.options.messageType !== undefined) {
+      this.confirmed = true;
+      this.ctx.confirm("dhcp");
+    }
+    this.transactions.add(parsed.message, ts, isOrig, this.ctx.connection);
+  }
+
+  end(ts: number): void {
+    if (this.ownsTransactions) this.transactions.flush();
+    else this.transactions.expire(ts);
+  }
+}
