@@ -17,6 +17,14 @@ const DEFAULT_OPT_OUT_TAG = "spanless:mirror=off";
 const DEFAULT_SENSOR_TAG = "spanless:role=sensor";
 const DEFAULT_OWNER = "spanless";
 
+/**
+ * An EC2 resource ID (`tmt-0123…`, `tmf-0123…`). The prefix is not enforced: moto names the same
+ * resources `traf-mir-tar-…`/`traf-mir-fil-…`, and a wrong ID is reported as target-/filter-missing anyway.
+ */
+const RESOURCE_ID = /^[a-z][a-z-]*-[0-9a-f]{8,17}$/;
+const resourceId = (example: string) =>
+  z.string().regex(RESOURCE_ID, { message: `must be an EC2 resource ID such as ${example}` });
+
 const idList = (prefix: string) =>
   z
     .string()
@@ -83,9 +91,11 @@ const int = (min: number, max: number) => z.coerce.number().int().min(min).max(m
 
 const envSchema = z
   .object({
-    MIRROR_TARGET_ID: z.string().startsWith("tmt-").optional(),
-    MIRROR_TARGETS_BY_AZ: jsonRecord(z.string().startsWith("tmt-")).optional(),
-    MIRROR_FILTER_ID: z.string({ message: "is required" }).startsWith("tmf-"),
+    MIRROR_TARGET_ID: resourceId("tmt-0123456789abcdef0").optional(),
+    MIRROR_TARGETS_BY_AZ: jsonRecord(resourceId("tmt-0123456789abcdef0")).optional(),
+    MIRROR_FILTER_ID: z
+      .string({ message: "is required" })
+      .regex(RESOURCE_ID, { message: "must be an EC2 resource ID such as tmf-0123456789abcdef0" }),
     INCLUDE_VPC_IDS: idList("vpc-"),
     EXCLUDE_VPC_IDS: idList("vpc-"),
     INCLUDE_SUBNET_IDS: idList("subnet-"),
