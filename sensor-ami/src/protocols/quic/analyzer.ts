@@ -283,6 +283,11 @@ export class QuicAnalyzer implements DatagramAnalyzer {
     }
     const problem = walkInitialFrames(payload, this.frameHandler(isOrig, direction));
     if (problem !== undefined) this.ctx.weird(problem);
+    // Done with this direction: free the keys, cipher and reassembly buffer for the connection's rest.
+    if (direction.stream.result !== "pending") {
+      direction.opener = undefined;
+      direction.stream.release();
+    }
   }
 
   private frameHandler(isOrig: boolean, direction: DirectionCrypto): FrameHandler {

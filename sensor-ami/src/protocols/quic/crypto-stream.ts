@@ -38,6 +38,12 @@ export class CryptoStreamAssembler {
     return this.state === "complete" ? this.buffer?.subarray(0, this.messageLength) : undefined;
   }
 
+  /** Drop the buffer once the message has been consumed; the result stays. */
+  release(): void {
+    this.buffer = undefined;
+    this.ranges.length = 0;
+  }
+
   /** Add one CRYPTO frame's data. Returns the stream's state afterwards. */
   add(offset: number, data: Uint8Array): CryptoStreamResult {
     if (this.state !== "pending" || data.length === 0) return this.state;
