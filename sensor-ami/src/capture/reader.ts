@@ -115,7 +115,7 @@ export class CaptureReader {
       this.nanos = magicBE === PCAP_MAGIC_NS;
     } else {
       throw new CaptureFormatError(
-        `${path}: not a capture file (first bytes ${this.buf.subarray(0, 4).toString("hex")}; expected a pcap magic a1b2c3d4/a1b23c4d or pcapng d4c3b2a1-style 0a0d0d0a). Convert other formats with \`editcap -F pcap\`.`,
+        `${path}: not a capture file (first bytes ${this.buf.subarray(0, 4).toString("hex")}; expected the pcap magic a1b2c3d4 / a1b23c4d in either byte order, or a pcapng section header 0a0d0d0a). Convert other formats with \`editcap -F pcap\`.`,
       );
     }
     if (this.format === "pcap") this.readPcapHeader();
