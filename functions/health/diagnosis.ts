@@ -121,6 +121,17 @@ const STATUS_RULES: ReadonlyArray<{
   fixHint: string;
 }> = [
   {
+    cause: "failed-health-check",
+    pattern: /health check failure|status checks? failure|user health-check/i,
+    title: "The sensor failed its health check and was replaced",
+    fixHint:
+      "It stopped passing the target group health check (TCP/HTTPS on the health port) or the EC2 status " +
+      "checks. If the boot steps below are all ok, the sensor broke after boot: check the sensor service log " +
+      "on a replacement (journalctl -u spanless-sensor), CPU/memory saturation against the mirrored traffic " +
+      "volume, and the target group's health check port and path. Many replacements at once after a rollout " +
+      "point at the new configuration (compare ConfigVersionInService).",
+  },
+  {
     cause: "lifecycle-heartbeat-timeout",
     pattern: /Heartbeat Timeout/i,
     title: "The boot did not finish before the launch lifecycle hook timed out",

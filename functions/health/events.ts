@@ -6,6 +6,7 @@ import type { HealthTrigger, RefreshOutcome } from "./types.js";
 
 export const DETAIL_TYPES = {
   launchUnsuccessful: "EC2 Instance Launch Unsuccessful",
+  terminateSuccessful: "EC2 Instance Terminate Successful",
   launchLifecycleAction: "EC2 Instance-launch Lifecycle Action",
   refreshFailed: "EC2 Auto Scaling Instance Refresh Failed",
   refreshRollbackStarted: "EC2 Auto Scaling Instance Refresh Rollback Started",
@@ -56,6 +57,14 @@ const lifecycleActionDetail = z.object({
 
 const refreshDetail = z.object({ AutoScalingGroupName: nonEmpty, InstanceRefreshId: nonEmpty });
 
+/**
+ * Auto Scaling's Cause when it replaces an instance for failing a health check (troubleshooting guide
+ * wording: "taken out of service in response to an ELB system health check failure", "… an EC2 instance
+ * status checks failure"). Scale-in, scheduled reboots and refresh replacements do not match.
+ */
+export const UNHEALTHY_TERMINATION_CAUSE =
+  /taken out of service in response to an? (?:ELB (?:system )?health check failure|EC2 instance status checks? failure|user health-check)/i;
+
 function problemOf(error: z.ZodError, what: string): string {
   const first = error.issues[0];
   const path = first?.path.length ? first.path.join(".") : "(root)";
@@ -94,6 +103,29 @@ export function classifyEvent(event: unknown, asgName: string): HealthTrigger {
       ...(d.Details?.["Subnet ID"] ? { subnetId: d.Details["Subnet ID"] } : {}),
       ...(d.StatusMessage ? { statusMessage: d.StatusMessage } : {}),
       ...(d.Cause ? { activityCause: d.Cause } : {}),
+      ...base,
+    };
+  }
+
+  if (detailType === DETAIL_TYPES.terminateSuccessful) {
+    const detail = launchUnsuccessfulDetail.safeParse(env.data.detail);
+    if (!detail.success) return { kind: "rejected", problem: problemOf(detail.error, detailType) };
+    const d = detail.data;
+    if (d.AutoScalingGroupName !== asgName) {
+      return { kind: "ignored", reason: `termination in group ${d.AutoScalingGroupName}, not ${asgName}` };
+    }
+    if (!d.Cause || !UNHEALTHY_TERMINATION_CAUSE.test(d.Cause) || !d.EC2InstanceId) {
+      return { kind: "ignored", reason: "termination was not a health-check replacement" };
+    }
+    return {
+      kind: "failed-launch",
+      source: "unhealthy-replaced",
+      autoScalingGroupName: d.AutoScalingGroupName,
+      instanceId: d.EC2InstanceId,
+      ...(d.Details?.["Availability Zone"] ? { availabilityZone: d.Details["Availability Zone"] } : {}),
+      ...(d.Details?.["Subnet ID"] ? { subnetId: d.Details["Subnet ID"] } : {}),
+      // For a replacement, Auto Scaling's explanation is the Cause, not the (empty) StatusMessage.
+      statusMessage: d.Cause,
       ...base,
     };
   }

@@ -30,6 +30,7 @@ import type { FailedLaunch, RefreshProblem } from "./types.js";
 /** Metric names (namespace from POWERTOOLS_METRICS_NAMESPACE). */
 export const METRIC = {
   launchFailures: "LaunchFailures",
+  unhealthyReplaced: "UnhealthySensorsReplaced",
   refreshProblems: "InstanceRefreshProblems",
   eventsRejected: "HealthEventsRejected",
   handlerErrors: "HealthHandlerErrors",
@@ -91,10 +92,12 @@ async function onFailedLaunch(deps: HealthDeps, failure: FailedLaunch): Promise<
     deps.config.logLinesInMessage,
   );
   deps.metrics.addDimension("AutoScalingGroupName", failure.autoScalingGroupName);
-  deps.metrics.addMetric(METRIC.launchFailures, MetricUnit.Count, 1);
+  const metric = failure.source === "unhealthy-replaced" ? METRIC.unhealthyReplaced : METRIC.launchFailures;
+  deps.metrics.addMetric(metric, MetricUnit.Count, 1);
   deps.metrics.addMetadata("cause", finding.diagnosis.cause);
   const messageId = await publishOnCall(deps.sns, deps.config.alertTopicArn, message);
-  deps.logger.info("sensor launch failure reported", {
+  deps.logger.info("sensor failure reported", {
+    source: failure.source,
     instanceId: failure.instanceId,
     availabilityZone: finding.failure.availabilityZone,
     cause: finding.diagnosis.cause,

@@ -68,7 +68,7 @@ function diagnosisLines(d: Diagnosis): string[] {
 
 const SOURCE_TEXT: Record<FailedLaunch["source"], string> = {
   "launch-unsuccessful": "EC2 Instance Launch Unsuccessful",
-  "lifecycle-stuck": "boot failed while the launch lifecycle hook waited",
+  "unhealthy-replaced": "EC2 Instance Terminate Successful (replaced for failing health checks)",
   "instance-refresh": "instance failed during an instance refresh",
 };
 
@@ -79,11 +79,13 @@ export function formatFailedLaunchMessage(
   logLines: number,
 ): OnCallMessage {
   const where = failure.availabilityZone ?? "unknown AZ";
+  const unhealthy = failure.source === "unhealthy-replaced";
+  const what = unhealthy ? "Unhealthy sensor replaced" : "Sensor launch failed";
   const subject = snsSubject(
-    `[Spanless] Sensor launch failed in ${where}: ${diagnosis.cause}${diagnosis.failingStep ? ` at ${diagnosis.failingStep}` : ""} (${failure.autoScalingGroupName})`,
+    `[Spanless] ${what} in ${where}: ${diagnosis.cause}${diagnosis.failingStep ? ` at ${diagnosis.failingStep}` : ""} (${failure.autoScalingGroupName})`,
   );
   const body = [
-    `Spanless sensor launch FAILED — ${diagnosis.title}`,
+    `Spanless sensor ${unhealthy ? "REPLACED AS UNHEALTHY" : "launch FAILED"} — ${diagnosis.title}`,
     "",
     ...diagnosisLines(diagnosis),
     "",
@@ -99,7 +101,9 @@ export function formatFailedLaunchMessage(
       ? ["", `Malformed boot markers (boot script bug): ${diagnosis.markerProblems.slice(0, 5).join("; ")}`]
       : []),
     "",
-    "Auto Scaling replaces the instance on its own; every replacement fails the same way until the cause is fixed.",
+    unhealthy
+      ? "Auto Scaling has launched a replacement; if it is replaced again, the cause is in the sensor or its configuration."
+      : "Auto Scaling replaces the instance on its own; every replacement fails the same way until the cause is fixed.",
     "",
   ].join("\n");
   return { subject, body: bound(body) };

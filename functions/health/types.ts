@@ -17,13 +17,14 @@ export type LaunchStatusCause =
   | "lifecycle-abandoned"
   | "ec2-capacity"
   | "ec2-launch-rejected"
+  | "failed-health-check"
   | "unknown";
 
 /** Something that went wrong with one sensor instance (or with a launch that never got an instance). */
 export interface FailedLaunch {
   kind: "failed-launch";
   /** Which Auto Scaling signal this came from, for the message's "what happened" line. */
-  source: "launch-unsuccessful" | "lifecycle-stuck" | "instance-refresh";
+  source: "launch-unsuccessful" | "unhealthy-replaced" | "instance-refresh";
   autoScalingGroupName: string;
   /** Empty when EC2 never created an instance (capacity, bad launch template). */
   instanceId?: string;

@@ -69,6 +69,26 @@ describe("classifyEvent", () => {
     });
   });
 
+  it("turns a health-check replacement into an unhealthy-sensor report, and ignores scale-in", () => {
+    // Prepare
+    const unhealthy = loadEvent("terminate-unhealthy");
+    const scaleIn = loadEvent("terminate-unhealthy");
+    scaleIn.detail.Cause =
+      "At 2026-11-24T04:11:31Z an instance was taken out of service in response to a difference between desired and actual capacity, shrinking the capacity from 3 to 2.";
+    // Act
+    const report = classifyEvent(unhealthy, SENSOR_ASG);
+    const ignored = classifyEvent(scaleIn, SENSOR_ASG);
+    // Assess
+    expect(report).toMatchObject({
+      kind: "failed-launch",
+      source: "unhealthy-replaced",
+      instanceId: "i-0e1d2c3b4a5968778",
+      availabilityZone: "us-east-1a",
+      statusMessage: expect.stringContaining("ELB system health check failure"),
+    });
+    expect(ignored).toEqual({ kind: "ignored", reason: "termination was not a health-check replacement" });
+  });
+
   it("turns the schedule into a fleet summary", () => {
     // Prepare / Act
     const trigger = classifyEvent(loadEvent("scheduled"), SENSOR_ASG);

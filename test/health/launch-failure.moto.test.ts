@@ -134,6 +134,27 @@ describe("health: failed sensor launch → on-call message", () => {
     expect(body).toContain("sufficient c5n.2xlarge capacity");
   });
 
+  it("reports a sensor replaced for failing its health check after a clean boot", async () => {
+    // Prepare
+    const event = loadEvent("terminate-unhealthy");
+    await writeUserDataLog(deps.logs, String(event.detail.EC2InstanceId), loadLog("booted-ok"));
+    // Act
+    const result = await runHealth(deps, event);
+    // Assess
+    expect(result).toMatchObject({ action: "notified", cause: "failed-health-check" });
+    const [{ subject, body }] = await publishedMessages(moto, topicArn);
+    expect(subject).toBe(
+      "[Spanless] Unhealthy sensor replaced in us-east-1a: failed-health-check (spanless-sensors)",
+    );
+    expect(body).toContain(
+      "Spanless sensor REPLACED AS UNHEALTHY — The sensor failed its health check and was replaced",
+    );
+    expect(body).toContain("health-check ok");
+    expect(body).toContain("ASG says:      At 2026-11-24T04:11:31Z an instance was taken out of service");
+    expect(metricValues(emf, "UnhealthySensorsReplaced").map((m) => m.value)).toEqual([1]);
+    expect(metricValues(emf, "LaunchFailures")).toEqual([]);
+  });
+
   it("sends nothing for the start of a launch lifecycle wait", async () => {
     // Prepare
     const event = loadEvent("launch-lifecycle-action");
