@@ -186,3 +186,26 @@ describe("UDP probe decides by content", () => {
     expect(probeDnsMessage(mutated(response, { 76: 5 }), true)).toBe(ProbeResult.Maybe);
   });
 });
+
+describe("NetBIOS Name Service is recognised by its encoded name, not by port", () => {
+  // wikipedia.pcap carries NBNS queries to port 137 (checked against Zeek in zeek-baseline.test.ts);
+  // here the same header is reused with a question name chosen to look like a hash label.
+  const header = Buffer.from(wikipedia.find((f) => f.frame === 20)!.payload.subarray(0, 12));
+  const question = (label: string) =>
+    Uint8Array.from(
+      Buffer.concat([
+        header,
+        Buffer.from([label.length]),
+        Buffer.from(label),
+        Buffer.from("0000010001", "hex"),
+      ]),
+    );
+
+  it("an NBNS-encoded name (EIEPENEF… = 'HOME', space-padded) is NetBIOS", () => {
+    expect(parse(question("EIEPENEFCACACACACACACACACACACAAA")).netbios).toBe(true);
+  });
+
+  it("a 32-letter a–f label (hash-like DNS name) is not", () => {
+    expect(parse(question("abcdefabcdefabcdefabcdefabcdefab")).netbios).toBe(false);
+  });
+});

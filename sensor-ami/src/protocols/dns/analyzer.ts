@@ -11,7 +11,6 @@ export class DnsMessageHandler {
   private confirmed = false;
   /** NBNS is sticky per connection: answers carry no question to recognise it by. */
   private netbios = false;
-  private failures = 0;
 
   constructor(
     private readonly ctx: AnalyzerContext,
@@ -48,8 +47,8 @@ export class DnsMessageHandler {
   }
 
   private fail(reason: string): void {
-    // Before confirmation one unparseable message is enough to say "not DNS"; after it, only weirds.
-    if (!this.confirmed && ++this.failures >= 1) this.ctx.violation(reason);
+    // Before confirmation an unparseable message means "not DNS"; after it, weirds are enough.
+    if (!this.confirmed) this.ctx.violation(reason);
   }
 }
 

@@ -5,7 +5,7 @@
 
 import { DNS_HEADER_LENGTH, MAX_QUESTIONS, RR_TYPE } from "./constants.js";
 import { type NameCursor, NameStatus, readName } from "./name.js";
-import { checkEdnsOptions, MALFORMED, renderRdata } from "./rdata.js";
+import { checkEdnsOptions, MALFORMED, type RdataInput, renderRdata } from "./rdata.js";
 import type { DnsMessage, DnsParseOptions, DnsSection, DnsWeird } from "./types.js";
 
 export type DnsParseResult =
@@ -14,10 +14,40 @@ export type DnsParseResult =
 
 const QUESTION_FIXED = 4;
 const RECORD_FIXED = 10;
-const NETBIOS_ENCODED_NAME = /^[a-p]{32}(\.|$)/;
+const NETBIOS_ENCODED_LENGTH = 32;
+const NETBIOS_NAME_BYTES = 15;
+const LOWER_A = 0x61;
 
-/** Reused between calls: the parser is synchronous and not re-entrant. */
+/**
+ * RFC 1001 first-level encoding: 32 letters a–p (already lower-cased) encode 16 bytes; the first
+ * 15 are a printable name or space padding, so every high nibble letter is 'c'..'h' (0x2_–0x7_).
+ * That second test keeps hash-like DNS labels made of a–f from passing for NetBIOS.
+ */
+function looksLikeNetbiosName(name: string): boolean {
+  if (name.length < NETBIOS_ENCODED_LENGTH) return false;
+  if (name.length > NETBIOS_ENCODED_LENGTH && name.charCodeAt(NETBIOS_ENCODED_LENGTH) !== 0x2e) return false;
+  for (let index = 0; index < NETBIOS_ENCODED_LENGTH; index++) {
+    const nibble = name.charCodeAt(index) - LOWER_A;
+    if (nibble < 0 || nibble > 15) return false;
+    if (index % 2 === 0 && index < NETBIOS_NAME_BYTES * 2 && (nibble < 2 || nibble > 7)) return false;
+  }
+  return true;
+}
+
+/** Reused between calls: the parser is synchronous and not re-entrant, so no per-record objects. */
 const cursor: NameCursor = { end: 0, status: NameStatus.Ok, name: "" };
+const EMPTY = new Uint8Array(0);
+const NO_WEIRDS: DnsWeird[] = [];
+const rdata: RdataInput = {
+  message: EMPTY,
+  start: 0,
+  end: 0,
+  type: 0,
+  owner: "",
+  netbios: false,
+  weirds: NO_WEIRDS,
+  cursor,
+};
 
 function u16(bytes: Uint8Array, offset: number): number {
   return (bytes[offset] << 8) | bytes[offset + 1];
@@ -87,7 +117,7 @@ function parse(bytes: Uint8Array, options: DnsParseOptions): DnsParseResult {
     offset = cursor.end;
     message.questions.push({ name: cursor.name, qtype: u16(bytes, offset), qclass: u16(bytes, offset + 2) });
     offset += QUESTION_FIXED;
-    if (index === 0 && !message.netbios && NETBIOS_ENCODED_NAME.test(cursor.name)) message.netbios = true;
+    if (index === 0 && !message.netbios && looksLikeNetbiosName(cursor.name)) message.netbios = true;
   }
 
   const total = message.ancount + message.nscount + message.arcount;
@@ -118,16 +148,17 @@ function parse(bytes: Uint8Array, options: DnsParseOptions): DnsParseResult {
     }
     const end = offset + rdlength;
     if (render) {
-      const reply = renderRdata({
-        message: bytes,
-        start: offset,
-        end,
-        type,
-        owner,
-        netbios: message.netbios,
-        weirds,
-        cursor,
-      });
+      rdata.message = bytes;
+      rdata.start = offset;
+      rdata.end = end;
+      rdata.type = type;
+      rdata.owner = owner;
+      rdata.netbios = message.netbios;
+      rdata.weirds = weirds;
+      const reply = renderRdata(rdata);
+      // Drop the references so the scratch object does not keep the caller's buffer alive.
+      rdata.message = EMPTY;
+      rdata.weirds = NO_WEIRDS;
       if (reply === MALFORMED) return { ok: true, message };
       message.records.push({ section, name: owner, type, class: rrClass, ttl, reply });
     } else if (type === RR_TYPE.OPT) {
