@@ -211,7 +211,14 @@ export function diagnoseBoot(lines: readonly string[] | undefined, statusMessage
   if (lines && stopped) {
     const fromReason = stopped.reason ? matchRule(stopped.reason) : undefined;
     const fromOutput = fromReason ? undefined : searchBackwards(lines, stopped.line, EVIDENCE_WINDOW_LINES);
-    const rule = fromReason ?? fromOutput?.rule ?? RULE_BY_STEP.get(stopped.step);
+    const stepRule = RULE_BY_STEP.get(stopped.step);
+    const textRule = fromReason ?? fromOutput?.rule;
+    // A refused or timed-out connection while checking the proxy is the proxy's fault, even when the
+    // error text (ECONNREFUSED 10.0.0.5:3128) does not say "proxy".
+    const rule =
+      textRule?.cause === "collector-unreachable" && stepRule?.cause === "proxy-refused"
+        ? stepRule
+        : (textRule ?? stepRule);
     const evidenceText = fromOutput?.line ?? stopped.reason;
     const evidence = evidenceText ? messageSafeLine(evidenceText) : undefined;
     const summary = stepSummary(progress, stopped);

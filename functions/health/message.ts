@@ -35,7 +35,7 @@ function logLocation(log: UserDataLog, region: string): string[] {
         `Log:           NO LOG STREAM ${log.logStream} in ${log.logGroup}. The instance never shipped its boot log:`,
         "               it died before the CloudWatch agent started, the agent is not configured, or the",
         "               instance role may not write to the log group. Check the EC2 console output:",
-        "               aws ec2 get-console-output --instance-id <id> --latest",
+        `               aws ec2 get-console-output --instance-id ${log.logStream.replace(/-userdata$/, "")} --latest`,
       ];
     case "missing-group":
       return [

@@ -117,6 +117,20 @@ describe("diagnoseBoot on real-looking user-data logs", () => {
     expect(d.markerProblems).toEqual([expect.stringMatching(/^line 5: .*status "" is not one of/)]);
   });
 
+  it("blames the proxy for a refused connection during proxy-check even if the text does not say proxy", () => {
+    // Prepare
+    const lines = [
+      "SPANLESS-BOOT v=1 ts=2026-11-24T02:14:11.003Z step=proxy-check status=start",
+      "Error: connect ECONNREFUSED 10.20.0.5:3128",
+      'SPANLESS-BOOT v=1 ts=2026-11-24T02:14:11.220Z step=proxy-check status=fail reason="gave up"',
+    ];
+    // Act
+    const d = diagnoseBoot(lines);
+    // Assess
+    expect(d).toMatchObject({ cause: "proxy-refused", failingStep: "proxy-check" });
+    expect(d.evidence).toBe("Error: connect ECONNREFUSED 10.20.0.5:3128");
+  });
+
   it("names an unknown failure by its step with the step's purpose", () => {
     // Prepare
     const lines = [

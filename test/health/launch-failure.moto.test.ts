@@ -103,7 +103,9 @@ describe("health: failed sensor launch → on-call message", () => {
     expect(result).toMatchObject({ action: "notified", cause: "lifecycle-heartbeat-timeout" });
     const [{ body }] = await publishedMessages(moto, topicArn);
     expect(body).toContain(`NO LOG STREAM ${String(event.detail.EC2InstanceId)}-userdata in ${LOG_GROUP}`);
-    expect(body).toContain("aws ec2 get-console-output");
+    expect(body).toContain(
+      `aws ec2 get-console-output --instance-id ${String(event.detail.EC2InstanceId)} --latest`,
+    );
     expect(body).toContain("lifecycle hook timed out");
     expect(metricValues(emf, "BootLogMissing").map((m) => m.value)).toEqual([1]);
   });
