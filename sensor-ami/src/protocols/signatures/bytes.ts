@@ -1,0 +1,58 @@
+// Small helpers the label-only probes share: text views of the first bytes and BER parsing.
+
+/** Bytes of a payload a text probe looks at (first lines only). */
+export const TEXT_PROBE_BYTES = 512;
+
+/** The payload's first bytes as latin1 text (one character per byte). */
+export function headText(bytes: Uint8Array, max = TEXT_PROBE_BYTES): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.length, max)).toString("latin1");
+}
+
+/** The first line without its CR LF, or undefined when no LF arrived within the probe window. */
+export function firstLine(bytes: Uint8Array): string | undefined {
+  const text = headText(bytes);
+  const lf = text.indexOf("\n");
+  if (lf < 0) return undefined;
+  return text.slice(0, lf).replace(/\r$/, "");
+}
+
+export const u16be = (b: Uint8Array, at: number): number => (b[at] << 8) | b[at + 1];
+export const u32be = (b: Uint8Array, at: number): number =>
+  ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0;
+
+/** One BER/DER tag-length header (X.690 §8.1), single-byte tags only. */
+export interface BerHeader {
+  tag: number;
+  /** Declared content length (may exceed what the probe sees: the message can continue later). */
+  length: number;
+  /** Offset of the first content byte. */
+  contentStart: number;
+}
+
+/** Reads a BER header at `at`; undefined when malformed or cut before the length is complete. */
+export function readBerHeader(b: Uint8Array, at: number): BerHeader | undefined {
+  if (at + 2 > b.length) return undefined;
+  const tag = b[at];
+  if ((tag & 0x1f) === 0x1f) return undefined; // multi-byte tag numbers: not used by the probes
+  const first = b[at + 1];
+  if (first < 0x80) return { tag, length: first, contentStart: at + 2 };
+  const count = first & 0x7f;
+  if (count === 0 || count > 4 || at + 2 + count > b.length) return undefined;
+  let length = 0;
+  for (let i = 0; i < count; i++) length = length * 256 + b[at + 2 + i];
+  return { tag, length, contentStart: at + 2 + count };
+}
+
+/** Reads a small non-negative INTEGER (or ENUMERATED with `tag` 0x0a) at `at`. */
+export function readBerSmallInt(
+  b: Uint8Array,
+  at: number,
+  tag = 0x02,
+): { value: number; end: number } | undefined {
+  const h = readBerHeader(b, at);
+  if (!h || h.tag !== tag || h.length < 1 || h.length > 4 || h.contentStart + h.length > b.length)
+    return undefined;
+  let value = 0;
+  for (let i = 0; i < h.length; i++) value = value * 256 + b[h.contentStart + i];
+  return { value, end: h.contentStart + h.length };
+}
