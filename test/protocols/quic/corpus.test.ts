@@ -52,6 +52,20 @@ const ZEEK_QUIC_FIELDS = [
   "history",
 ] as const;
 
+const SSL_FIELDS = [
+  "version",
+  "cipher",
+  "curve",
+  "server_name",
+  "resumed",
+  "last_alert",
+  "next_protocol",
+  "established",
+  "ssl_history",
+] as const;
+
+const zeekBool = (value: unknown) => (value === true ? "T" : value === false ? "F" : value);
+
 /** Render a record value the way Zeek's ASCII writer does (unset "-", empty "(empty)"). */
 function zeekAscii(value: unknown): string {
   if (value === undefined) return "-";
@@ -87,6 +101,24 @@ describe("Zeek quic.log baselines", () => {
     // Assess
     expect(records[0].history).toBe(expected[0].history);
     expect(ctx.weirds.map((w) => w.name)).toEqual(["QUIC_max_history_length_reached"]);
+  });
+
+  it.each([
+    "quic__chromium-115.0.5790.110-api-cirrus-com.pcap",
+    "quic__firefox-102.13.0esr-blog-cloudflare-com.pcap",
+    "quic__quic_win11_firefox_google.pcap",
+  ])("%s: ssl.log from the Initial hellos matches Zeek's ssl.log", (name) => {
+    // Prepare
+    const [expected] = readZeekLog(`${name}.ssl.log`);
+    // Act
+    const { ctx } = replay(name);
+    const ssl = ctx.records("ssl");
+    // Assess
+    expect(ssl).toHaveLength(1);
+    for (const field of SSL_FIELDS) {
+      expect({ field, value: zeekAscii(zeekBool(ssl[0][field])) }).toEqual({ field, value: expected[field] });
+    }
+    expect(String(ssl[0].ja4)).toMatch(/^q13/);
   });
 
   it("win11 Firefox → Google: server_name agrees with Zeek's ssl.log", () => {
@@ -162,6 +194,7 @@ describe("tshark oracle: SNI, ALPN, version and JA4 of the decrypted client Init
     expect(a).toBe(oracle.a);
     expect(b).toBe(oracle.b);
     if (oracle.c !== undefined) expect(c).toBe(oracle.c);
+    expect(ctx.records("ssl")[0]?.ja3).toBe(row["tls.handshake.ja3"]);
     expect(ctx.violations).toEqual([]);
   });
 });

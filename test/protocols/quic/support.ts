@@ -86,6 +86,7 @@ export interface TsharkClientHello {
   "tls.handshake.ciphersuite": string;
   "tls.handshake.extension.type": string;
   "tls.handshake.sig_hash_alg": string;
+  "tls.handshake.ja3": string;
 }
 
 export function tsharkClientHellos(): Record<string, TsharkClientHello[]> {

@@ -11,6 +11,7 @@ import { deriveInitialKeys } from "./initial-keys.js";
 import { FIXED_BIT, HEADER_FORM_LONG, newLongHeader, parseLongHeader } from "./long-header.js";
 import { InitialOpener } from "./packet-protection.js";
 import { QuicSession } from "./session.js";
+import { SslBridge, type StreamAnalyzerMaker } from "./ssl-bridge.js";
 import { LongPacketType, quicVersionInfo, quicVersionName } from "./versions.js";
 
 /** Zeek's QUIC::max_discarded_packet_events: X letters stop after this many discarded packets. */
@@ -46,6 +47,8 @@ function isKnownVersionAt(bytes: Uint8Array, pos: number): boolean {
 export interface QuicAnalyzerOptions {
   /** Zeek's QUIC::max_history_length (default 100). */
   readonly maxHistoryLength?: number;
+  /** Makes the TLS analyzer that writes ssl.log from the hellos (Zeek does); none: no ssl.log. */
+  readonly sslAnalyzer?: StreamAnalyzerMaker;
 }
 
 /** Decryption state of one direction's Initial packets. */
@@ -70,6 +73,8 @@ export class QuicAnalyzer implements DatagramAnalyzer {
   private flavour: "undecided" | "ietf" | "gquic" = "undecided";
   private gquicClientPackets = 0;
   private gquicChloSeen = false;
+  private ssl: SslBridge | undefined;
+  private lastTs = 0;
   private unsupportedVersionReported = false;
 
   constructor(
@@ -79,6 +84,7 @@ export class QuicAnalyzer implements DatagramAnalyzer {
   ) {}
 
   packet(isOrig: boolean, bytes: Uint8Array, ts: number): void {
+    this.lastTs = ts;
     try {
       if (this.flavour === "undecided" && bytes.length > 0) {
         this.flavour = isOrig && gquicVersionOffset(bytes) >= 0 ? "gquic" : "ietf";
@@ -91,8 +97,10 @@ export class QuicAnalyzer implements DatagramAnalyzer {
     }
   }
 
-  end(_ts: number): void {
+  end(ts: number): void {
     this.flush();
+    this.ssl?.end(ts);
+    this.ssl = undefined;
   }
 
   private walkDatagram(isOrig: boolean, bytes: Uint8Array, ts: number): void {
@@ -314,6 +322,10 @@ export class QuicAnalyzer implements DatagramAnalyzer {
     if (message[0] !== expected) {
       this.ctx.weird("QUIC_unexpected_handshake_message", `type ${message[0]}`);
       return;
+    }
+    if (this.options.sslAnalyzer !== undefined) {
+      this.ssl ??= new SslBridge(this.ctx, this.options.sslAnalyzer);
+      this.ssl.hello(isOrig, message, this.lastTs);
     }
     if (!isOrig) {
       const problem = this.inspect.server(message);

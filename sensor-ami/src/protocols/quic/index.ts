@@ -1,5 +1,7 @@
 // QUIC inspection: quic.log (Zeek's fields plus the client's `q`-prefixed JA4) from decrypted
-// Initial packets of QUIC v1, v2 and drafts 22–34.
+// Initial packets of QUIC v1, v2 and drafts 22–34, ssl.log from their hellos (as Zeek), and the SNI of
+// Google QUIC's plaintext CHLOs.
+import { TlsAnalyzer } from "../tls/index.js";
 import type { AnalyzerContext, DatagramAnalyzer, DatagramAnalyzerFactory } from "../types.js";
 import { QuicAnalyzer } from "./analyzer.js";
 import { probeQuic } from "./probe.js";
@@ -18,6 +20,6 @@ export const quic: DatagramAnalyzerFactory = {
   ports: QUIC_PORTS,
   probe: probeQuic,
   create(ctx: AnalyzerContext): DatagramAnalyzer {
-    return new QuicAnalyzer(ctx, tlsHelloInspectors);
+    return new QuicAnalyzer(ctx, tlsHelloInspectors, { sslAnalyzer: (sslCtx) => new TlsAnalyzer(sslCtx) });
   },
 };
