@@ -1,0 +1,159 @@
+// `npm run bench`: the engine on ../shared/corpus/bench/bench.pcap and its VXLAN twin, against
+// ndpiReader on the same plain file in the same session. Each measurement runs in its own child
+// process so peak RSS belongs to that run alone. Figures are ratios against the reference run;
+// absolute numbers drift on shared machines.
+//
+//   npm run bench [-- --runs N] [-- --corpus DIR]
+
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { createReadStream, existsSync, mkdirSync, rmSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = resolve(here, "..", "..", "..");
+const WORKER = join(here, "worker.js");
+const VXLAN_TWIN_SHA256 = "654ac0bee245882d7485aa835fc66a308446d7c654809cdba15aee456dd1be69";
+
+interface WorkerResult {
+  mode: string;
+  packets: number;
+  bytes: number;
+  connections: number;
+  wallSeconds: number;
+  cpuSeconds: number;
+  peakRssBytes: number;
+  bytesPerConnection?: number;
+  liveConnections?: number;
+}
+
+function sha256(path: string): Promise<string> {
+  return new Promise((res, rej) => {
+    const h = createHash("sha256");
+    createReadStream(path)
+      .on("data", (d) => h.update(d))
+      .on("end", () => res(h.digest("hex")))
+      .on("error", rej);
+  });
+}
+
+function runWorker(file: string, mode: string): WorkerResult {
+  const r = spawnSync(process.execPath, ["--expose-gc", WORKER, file, mode], {
+    encoding: "utf8",
+    maxBuffer: 1 << 24,
+  });
+  if (r.status !== 0) throw new Error(`benchmark worker (${mode}) failed: ${r.stderr || r.stdout}`);
+  return JSON.parse(r.stdout.trim().split("\n").pop() as string) as WorkerResult;
+}
+
+interface NdpiResult {
+  packets: number;
+  processingSeconds: number;
+  cpuSeconds: number;
+  peakRssBytes: number;
+}
+
+function runNdpi(file: string): NdpiResult | null {
+  const which = spawnSync("sh", ["-c", "command -v ndpiReader"], { encoding: "utf8" });
+  if (which.status !== 0) return null;
+  const timeBin = existsSync("/usr/bin/time") ? ["/usr/bin/time", "-f", "TIME %U %S %M"] : [];
+  const cmd = [...timeBin, "ndpiReader", "-n", "1", "-i", file];
+  const r = spawnSync(cmd[0], cmd.slice(1), { encoding: "utf8", maxBuffer: 1 << 26 });
+  const out = `${r.stdout}\n${r.stderr}`;
+  const total = /of (\d+) packets total/.exec(out);
+  const proc = /Packet Processing Time:\s+(\d+) msec/.exec(out);
+  const time = /TIME ([\d.]+) ([\d.]+) (\d+)/.exec(out);
+  if (!total || !proc) throw new Error(`could not read ndpiReader's output:\n${out.slice(0, 2000)}`);
+  return {
+    packets: Number(total[1]),
+    processingSeconds: Number(proc[1]) / 1000,
+    cpuSeconds: time ? Number(time[1]) + Number(time[2]) : Number.NaN,
+    peakRssBytes: time ? Number(time[3]) * 1024 : Number.NaN,
+  };
+}
+
+function best(results: WorkerResult[]): WorkerResult {
+  return results.reduce((a, b) => (b.cpuSeconds < a.cpuSeconds ? b : a));
+}
+
+function fmt(n: number, d = 0): string {
+  return n.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { runs: { type: "string", default: "3" }, corpus: { type: "string" } },
+  });
+  const runs = Math.max(1, Number(values.runs));
+  const corpus = values.corpus ?? resolve(repo, "..", "shared", "corpus");
+  const plain = join(corpus, "bench", "bench.pcap");
+  if (!existsSync(plain)) {
+    console.error(`benchmark capture not found: ${plain} (pass --corpus DIR)`);
+    process.exit(2);
+  }
+  const twinDir = join(repo, ".bench");
+  const twin = join(twinDir, "bench.vxlan.pcap");
+  if (!existsSync(twin) || (await sha256(twin)) !== VXLAN_TWIN_SHA256) {
+    mkdirSync(twinDir, { recursive: true });
+    const tool = resolve(corpus, "..", "tools", "vxlan-wrap.py");
+    const r = spawnSync("python3", [tool, plain, twin], { encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`vxlan-wrap.py failed: ${r.stderr}`);
+    const sum = await sha256(twin);
+    if (sum !== VXLAN_TWIN_SHA256) {
+      rmSync(twin);
+      throw new Error(`VXLAN twin sha256 ${sum} differs from the corpus README's ${VXLAN_TWIN_SHA256}`);
+    }
+  }
+
+  console.log(`Spanless benchmark — ${runs} run(s) each, best by CPU time; node ${process.version}`);
+  const ndpi = runNdpi(plain);
+  const rows: [string, WorkerResult][] = [];
+  for (const [label, file, mode] of [
+    ["plain, decode + conn tracking", plain, "core"],
+    ["VXLAN twin, decode + conn tracking", twin, "core"],
+    ["plain, with protocol inspection", plain, "inspect"],
+    ["VXLAN twin, with protocol inspection", twin, "inspect"],
+  ] as const) {
+    const rs: WorkerResult[] = [];
+    for (let i = 0; i < runs; i++) rs.push(runWorker(file, mode));
+    if (rs[0].mode === "unavailable") continue;
+    rows.push([label, best(rs)]);
+  }
+  const mem = runWorker(plain, "memory");
+
+  console.log("");
+  console.log(
+    `${"run".padEnd(40)} ${"packets/s (wall)".padStart(17)} ${"packets/s (CPU)".padStart(16)} ${"Gbit/s".padStart(7)} ${"wall s".padStart(7)} ${"CPU s".padStart(7)} ${"peak RSS MB".padStart(12)}`,
+  );
+  for (const [label, r] of rows) {
+    console.log(
+      `${label.padEnd(40)} ${fmt(r.packets / r.wallSeconds).padStart(17)} ${fmt(r.packets / r.cpuSeconds).padStart(16)} ${fmt((r.bytes * 8) / r.wallSeconds / 1e9, 3).padStart(7)} ${fmt(r.wallSeconds, 3).padStart(7)} ${fmt(r.cpuSeconds, 3).padStart(7)} ${fmt(r.peakRssBytes / 1048576, 1).padStart(12)}`,
+    );
+  }
+  if (ndpi) {
+    console.log(
+      `${"ndpiReader -n 1 (plain)".padEnd(40)} ${fmt(ndpi.packets / ndpi.processingSeconds).padStart(17)} ${fmt(ndpi.packets / ndpi.cpuSeconds).padStart(16)} ${"".padStart(7)} ${fmt(ndpi.processingSeconds, 3).padStart(7)} ${fmt(ndpi.cpuSeconds, 3).padStart(7)} ${fmt(ndpi.peakRssBytes / 1048576, 1).padStart(12)}`,
+    );
+  }
+  console.log("");
+  console.log(
+    `bytes per tracked connection: ${fmt(mem.bytesPerConnection ?? 0)} (${fmt(mem.liveConnections ?? 0)} connections held live, heap + typed arrays after GC)`,
+  );
+  if (ndpi) {
+    const ndpiPps = ndpi.packets / ndpi.processingSeconds;
+    const ndpiCpuPps = ndpi.packets / ndpi.cpuSeconds;
+    for (const [label, r] of rows) {
+      const wallRatio = r.packets / r.wallSeconds / ndpiPps;
+      const cpuRatio = r.packets / r.cpuSeconds / ndpiCpuPps;
+      console.log(
+        `ratio vs ndpiReader, ${label}: ${wallRatio.toFixed(2)}× (processing wall time), ${Number.isNaN(cpuRatio) ? "n/a" : `${cpuRatio.toFixed(2)}×`} (CPU time, whole process)`,
+      );
+    }
+  } else {
+    console.log("ndpiReader not installed (Debian package libndpi-bin): no reference ratio");
+  }
+}
+
+await main();
