@@ -314,6 +314,19 @@ describe("instance-refresh handler (moto_server)", () => {
     ]);
   });
 
+  it("rolls out on the change event itself when the debounce window is 0", async () => {
+    // Prepare
+    await moto.reset();
+    inbox.clear();
+    world = await buildWorld(moto, inbox, { DEBOUNCE_WINDOW_SECONDS: "0" });
+    await world.putParameter("proxy", "http://proxy.internal:3128");
+    // Act
+    const result = await world.send(loadEvent("parameter-store-change-create"));
+    // Assess
+    expect(result.outcome).toBe("started");
+    expect(world.sim.startRequests).toHaveLength(1);
+  });
+
   it("ignores changes to parameters that are not sensor configuration and unknown events", async () => {
     // Prepare
     const foreign = loadEvent("parameter-store-change-foreign");
