@@ -1,4 +1,6 @@
 // A failed sensor launch end to end: EventBridge event → CloudWatch Logs (moto) → diagnosis → SNS (moto).
+import { GetLogEventsCommand } from "@aws-sdk/client-cloudwatch-logs";
+import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { NotificationPublishError } from "../../functions/health/errors.js";
 import type { HealthDeps } from "../../functions/health/handle.js";
@@ -155,6 +157,42 @@ describe("health: failed sensor launch → on-call message", () => {
     expect(body).toContain("ASG says:      At 2026-11-24T04:11:31Z an instance was taken out of service");
     expect(metricValues(emf, "UnhealthySensorsReplaced").map((m) => m.value)).toEqual([1]);
     expect(metricValues(emf, "LaunchFailures")).toEqual([]);
+  });
+
+  it("splits multi-line log events (CloudWatch agent multi_line) into lines in time order", async () => {
+    // Prepare: the agent shipped the stack trace and the failing marker as one event.
+    const event = loadEvent("launch-unsuccessful-abandoned");
+    const instanceId = String(event.detail.EC2InstanceId);
+    const lines = loadLog("parameter-missing");
+    await writeUserDataLog(deps.logs, instanceId, [
+      lines.slice(0, 2).join("\n"),
+      `${lines.slice(2).join("\n")}\n`,
+    ]);
+    // Act
+    const result = await runHealth(deps, event);
+    // Assess
+    expect(result).toMatchObject({ action: "notified", cause: "parameter-missing" });
+    const [{ body }] = await publishedMessages(moto, topicArn);
+    expect(body).toContain(`Last ${lines.length} log lines:`);
+  });
+
+  it("says the log could not be read (and why) when CloudWatch Logs refuses, and still pages", async () => {
+    // Prepare
+    const logs = mockClient(deps.logs);
+    const denied = Object.assign(new Error("User is not authorized to perform: logs:GetLogEvents"), {
+      name: "AccessDeniedException",
+    });
+    logs.on(GetLogEventsCommand).rejects(denied);
+    const event = loadEvent("launch-unsuccessful-abandoned");
+    // Act
+    const result = await runHealth(deps, event);
+    logs.restore();
+    // Assess
+    expect(result).toMatchObject({ action: "notified", cause: "lifecycle-abandoned" });
+    const [{ body }] = await publishedMessages(moto, topicArn);
+    expect(body).toContain(
+      `could not read ${LOG_GROUP} / ${String(event.detail.EC2InstanceId)}-userdata: AccessDeniedException: User is not authorized to perform: logs:GetLogEvents`,
+    );
   });
 
   it("sends nothing for the start of a launch lifecycle wait", async () => {
