@@ -115,6 +115,7 @@ describe("session boundaries", () => {
       { ts: TS, version: "unknown-1a2a3a4a", client_initial_dcid: RFC_DCID, client_scid: "", history: "U" },
     ]);
     expect(ctx.confirmed.size).toBe(0);
+    expect(ctx.violations).toEqual(["QUIC: unhandled version unknown-1a2a3a4a"]);
   });
 });
 

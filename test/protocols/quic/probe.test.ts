@@ -30,10 +30,14 @@ describe("QUIC content probe", () => {
     expect(probeQuic(firstDatagram("quic.pcap", 2), false)).toBe(ProbeResult.No);
   });
 
-  it("short headers, unknown versions, bad lengths and tiny payloads are No", () => {
+  it("an unknown version with the fixed bit set is Maybe (RFC 8999 invariants hold)", () => {
+    expect(probeQuic(bytesOf("c0deadbeef08aabbccddeeff001100"), true)).toBe(ProbeResult.Maybe);
+  });
+
+  it("short headers, unknown versions without the fixed bit, bad lengths and tiny payloads are No", () => {
     const shortHeader = firstDatagram("quic__chromium-115.0.5790.110-api-cirrus-com.pcap", 3);
     expect(probeQuic(shortHeader, true)).toBe(ProbeResult.No);
-    expect(probeQuic(bytesOf("c0deadbeef08aabbccddeeff001100"), true)).toBe(ProbeResult.No);
+    expect(probeQuic(bytesOf("80deadbeef08aabbccddeeff001100"), true)).toBe(ProbeResult.No); // fixed bit 0
     expect(probeQuic(bytesOf("c00000000115aabb"), true)).toBe(ProbeResult.No); // DCID length 21
     expect(probeQuic(bytesOf("c000000001"), true)).toBe(ProbeResult.No);
     // a DNS query (the first bytes of a transaction ID with the high bit set look like a long header)

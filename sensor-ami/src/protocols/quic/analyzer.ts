@@ -237,6 +237,9 @@ export class QuicAnalyzer implements DatagramAnalyzer {
     this.addHistory(isOrig, "U");
     this.flush();
     this.session = undefined;
+    // Like Zeek's parse error on an unhandled version: nothing decrypted yet, so stop analysing.
+    if (!this.confirmed)
+      this.ctx.violation(`QUIC: unhandled version ${quicVersionName(this.header.version)}`);
   }
 
   /** A Retry ends the record and restarts key derivation from the client's next DCID. */

@@ -24,7 +24,9 @@ export function probeQuic(bytes: Uint8Array, _isOrig: boolean): ProbeResult {
   // Version Negotiation (version 0) is QUIC-shaped, but so is a lot of zero-filled noise.
   if (version === 0) return ProbeResult.Maybe;
   const info = quicVersionInfo(version);
-  if (info === undefined) return ProbeResult.No;
+  // An unknown version with the fixed bit set is still QUIC-shaped (RFC 8999 invariants): Maybe,
+  // which the engine only acts on at a QUIC port, where Zeek would log it with history "U".
+  if (info === undefined) return (first & FIXED_BIT) !== 0 ? ProbeResult.Maybe : ProbeResult.No;
   // RFC 9287 allows a greased fixed bit once negotiated, never on a client's very first Initial;
   // accept it but with less confidence.
   if ((first & FIXED_BIT) === 0) return ProbeResult.Maybe;
