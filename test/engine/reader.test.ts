@@ -72,7 +72,7 @@ describe.skipIf(!corpusAvailable())("capture reader", () => {
     expect(reads[0].packets).toHaveLength(14);
     for (const r of reads.slice(1)) {
       expect(r.packets.map((p) => p.first)).toEqual(reads[0].packets.map((p) => p.first));
-      r.packets.forEach((p, i) => expect(p.ts).toBeCloseTo(reads[0].packets[i].ts, 6));
+      for (const [i, p] of r.packets.entries()) expect(p.ts).toBeCloseTo(reads[0].packets[i].ts, 6);
     }
   });
 
