@@ -29,6 +29,14 @@ const TYPE_A = 1;
 const TYPE_CNAME = 5;
 const TYPE_AAAA = 28;
 
+/**
+ * Names are byte strings (one char per byte, as Zeek keeps them); tshark shows them decoded as
+ * UTF-8, so compare the same bytes the same way.
+ */
+function utf8(name: string): string {
+  return Buffer.from(name, "latin1").toString("utf8");
+}
+
 /** Our rendering of the fields tshark printed, in tshark's formats (lists comma-joined). */
 function fieldsOf(messages: DnsMessage[]): Record<OracleField, string> {
   const join = (pick: (m: DnsMessage) => string[]) => messages.flatMap(pick).join(",");
@@ -38,12 +46,12 @@ function fieldsOf(messages: DnsMessage[]): Record<OracleField, string> {
     isResponse: join((m) => [m.qr ? "1" : "0"]),
     id: join((m) => [`0x${m.id.toString(16).padStart(4, "0")}`]),
     opcode: join((m) => [String(m.opcode)]),
-    qname: join((m) => m.questions.map((q) => (q.name === "" ? "<Root>" : q.name))),
+    qname: join((m) => m.questions.map((q) => (q.name === "" ? "<Root>" : utf8(q.name)))),
     qtype: join((m) => m.questions.map((q) => String(q.qtype))),
     rcode: join((m) => (m.qr ? [String(m.rcode)] : [])),
     a: join(recordsOf(TYPE_A)),
     aaaa: join(recordsOf(TYPE_AAAA)),
-    cname: join(recordsOf(TYPE_CNAME)),
+    cname: join((m) => recordsOf(TYPE_CNAME)(m).map(utf8)),
   };
 }
 

@@ -1,6 +1,8 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { dnsFirstPayloadIsResponse, dnsUdp } from "../../../sensor-ami/src/protocols/dns/index.js";
-import { type Emitted, type Frame, loadFrames, readZeekLog, runDatagrams } from "./support.js";
+import { type Emitted, FIXTURES, type Frame, loadFrames, readZeekLog, runDatagrams } from "./support.js";
 
 // Zeek btest baselines (copied unchanged into fixtures/*.zeek-dns.log): scripts.base.protocols.dns.flip
 // (dns53.pcap), core.ipv6-frag (ipv6-fragmented-dns.pcap) and opt.basic (wikipedia.pcap: DNS, mDNS,
@@ -93,5 +95,36 @@ describe("dns.log against Zeek baselines, field by field (uid and masked ts excl
     // Assess
     expect(record.ts).toBe(frames[0].ts);
     expect(record.rtt).toBeCloseTo(frames[1].ts - frames[0].ts, 9);
+  });
+});
+
+describe("dns.log inside three VXLAN layers (tunnels__vxlan-triple-v2.pcap, Zeek's core.tunnels.max-depth)", () => {
+  it("gives the zeek-cut columns of the baseline: endpoints and query", () => {
+    // Prepare: the .cut baseline is zeek-cut output — a header line, then one tab-separated row.
+    const [header, ...rows] = readFileSync(
+      join(FIXTURES, "zeek_tunnels__vxlan-triple-v2.pcap.zeek-dns.log.cut"),
+      "utf8",
+    )
+      .split("\n")
+      .filter((line) => line.length > 0 && !line.startsWith("#"));
+    const columns = header.split("\t");
+    const expected = rows.map((row) => row.split("\t").slice(1).join("\t"));
+    // Act
+    const emitted = runDatagrams(dnsUdp, loadFrames("zeek/tunnels__vxlan-triple-v2.pcap"), zeekFlip);
+    const actual = emitted.logs.map(({ record, conn }) => {
+      const full: Record<string, unknown> = {
+        "id.orig_h": conn.orig_h,
+        "id.orig_p": conn.orig_p,
+        "id.resp_h": conn.resp_h,
+        "id.resp_p": conn.resp_p,
+        ...record,
+      };
+      return columns
+        .slice(1)
+        .map((column) => String(full[column]))
+        .join("\t");
+    });
+    // Assess
+    expect(actual).toEqual(expected);
   });
 });
