@@ -215,23 +215,41 @@ export async function describeEnis(ec2: EC2Client, eniIds: string[]): Promise<En
 }
 
 /**
- * One instance (event mode): its ENIs and the sessions on them, plus owned sessions tagged with the
- * instance ID whose ENI is no longer attached to it (a secondary ENI kept after termination).
+ * Owned sessions tagged with the instance ID. The DescribeTrafficMirrorSessions reference does not list
+ * `tag:` filters, so this lookup is best effort: if EC2 rejects the filter, it finds nothing and the
+ * reconciler's orphan rule removes those sessions instead.
+ */
+async function describeSessionsTaggedWith(ec2: EC2Client, instanceId: string): Promise<SessionInfo[]> {
+  try {
+    return await describeSessions(ec2, { name: `tag:${INSTANCE_TAG_KEY}`, values: [instanceId] });
+  } catch (error) {
+    if (error instanceof InventoryError && BAD_FILTER_CODES.has(error.errorCode)) return [];
+    throw error;
+  }
+}
+
+const BAD_FILTER_CODES = new Set(["InvalidParameterValue", "InvalidFilter", "InvalidParameter"]);
+
+/**
+ * One instance (event mode): its ENIs and the sessions on them. For an instance that is gone or
+ * stopping, also owned sessions tagged with its ID whose ENI is no longer attached to it (a secondary
+ * ENI with DeleteOnTermination=false outlives the instance and keeps its session billing).
  */
 export async function gatherInstanceInventory(
   ec2: EC2Client,
   instanceId: string,
   filterId: string,
 ): Promise<Inventory> {
-  const [{ instances, enis }, targets, filterIds, tagged] = await Promise.all([
+  const [{ instances, enis }, targets, filterIds] = await Promise.all([
     describeInstances(ec2, [instanceId]),
     describeTargets(ec2),
     describeFilter(ec2, filterId),
-    describeSessions(ec2, { name: `tag:${INSTANCE_TAG_KEY}`, values: [instanceId] }),
   ]);
   const eniIds = enis.map((e) => e.eniId);
   const onEnis =
     eniIds.length > 0 ? await describeSessions(ec2, { name: "network-interface-id", values: eniIds }) : [];
+  const live = instances.some((i) => i.state === "running" || i.state === "pending");
+  const tagged = live ? [] : await describeSessionsTaggedWith(ec2, instanceId);
   const known = new Set(onEnis.map((s) => s.sessionId));
   const strays = tagged.filter((s) => !known.has(s.sessionId) && !eniIds.includes(s.eniId));
   const strayEnis =

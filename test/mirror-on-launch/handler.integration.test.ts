@@ -134,13 +134,43 @@ describe("mirror-on-launch handler: stop and terminate", () => {
     expect(telemetry.metric("SessionsDeleted")).toBe(1);
   });
 
-  it("removes the session of a kept secondary ENI after termination (found by the instance tag)", async () => {
+  it("removes the session of a secondary ENI that was detached before the stop (found by the instance tag)", async () => {
     const web = await launch(world);
     const secondary = await attachSecondaryEni(world, web.instanceId);
     const h = handlers();
     await h.handler(stateEvent("running", web.instanceId));
+    await world.real.send(new DetachNetworkInterfaceCommand({ AttachmentId: await attachmentOf(secondary) }));
+    await world.real.send(new StopInstancesCommand({ InstanceIds: [web.instanceId] }));
+    await h.handler(stateEvent("stopped", web.instanceId));
+    expect(world.fake.onEni(secondary)).toEqual([]);
+    expect(world.fake.onEni(web.eniId)).toEqual([]);
+  });
+
+  it("removes Spanless' sessions when the instance terminates", async () => {
+    const web = await launch(world);
+    const h = handlers();
+    await h.handler(stateEvent("running", web.instanceId));
     await world.real.send(new TerminateInstancesCommand({ InstanceIds: [web.instanceId] }));
-    await h.handler(stateEvent("terminated", web.instanceId));
+    const result = await h.handler(stateEvent("terminated", web.instanceId));
+    expect(result.status).toBe("ok");
+    expect(world.fake.onEni(web.eniId)).toEqual([]);
+  });
+});
+
+describe("mirror-on-launch handler: EC2 without tag filters on sessions", () => {
+  it("falls back to the reconciler for a kept secondary ENI's session", async () => {
+    const web = await launch(world);
+    const secondary = await attachSecondaryEni(world, web.instanceId);
+    const h = handlers();
+    await h.handler(stateEvent("running", web.instanceId));
+    world.fake.rejectTagFilters = true;
+    await world.real.send(new DetachNetworkInterfaceCommand({ AttachmentId: await attachmentOf(secondary) }));
+    await world.real.send(new StopInstancesCommand({ InstanceIds: [web.instanceId] }));
+    const event = await h.handler(stateEvent("stopped", web.instanceId));
+    expect(event.status).toBe("ok");
+    expect(world.fake.onEni(secondary)).toHaveLength(1);
+    const reconciled = await h.reconcileHandler(fixture("scheduled-event.json"));
+    expect(reconciled.status).toBe("ok");
     expect(world.fake.onEni(secondary)).toEqual([]);
   });
 });

@@ -32,6 +32,8 @@ export class SessionFake {
   failures: Array<{ op: string; eniId?: string; error: Error; sticky?: boolean }> = [];
   /** Runs before a create is applied (to model a racing tool). */
   beforeCreate?: (input: CreateTrafficMirrorSessionCommandInput) => void;
+  /** Answer `tag:` filters with InvalidParameterValue (the API reference does not list them). */
+  rejectTagFilters = false;
   private readonly tokens = new Map<string, { input: string; sessionId: string }>();
   private seq = 0;
 
@@ -134,6 +136,8 @@ export class SessionFake {
       if (f.Name === "network-interface-id")
         list = list.filter((s) => values.has(s.NetworkInterfaceId ?? ""));
       else if (f.Name?.startsWith("tag:")) {
+        if (this.rejectTagFilters)
+          throw ec2Error("InvalidParameterValue", `The filter '${f.Name}' is invalid`);
         const key = f.Name.slice(4);
         list = list.filter((s) => (s.Tags ?? []).some((t) => t.Key === key && values.has(t.Value ?? "")));
       } else throw ec2Error("InvalidParameterValue", `The filter '${f.Name}' is invalid`);
