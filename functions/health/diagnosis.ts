@@ -136,8 +136,8 @@ const STATUS_RULES: ReadonlyArray<{
     pattern: /Heartbeat Timeout/i,
     title: "The boot did not finish before the launch lifecycle hook timed out",
     fixHint:
-      "The boot script neither completed nor abandoned the launch lifecycle action in time. The failing step " +
-      "below shows where it stopped; if the boot was still making progress, raise the hook's HeartbeatTimeout.",
+      "The boot script neither completed nor abandoned the launch lifecycle action in time; if the boot was " +
+      "still making progress when it was cut off, raise the hook's HeartbeatTimeout.",
   },
   {
     cause: "lifecycle-abandoned",
@@ -163,6 +163,24 @@ const STATUS_RULES: ReadonlyArray<{
       "(AMI, instance profile, security groups, key pair), subnet, or the service-linked role's permissions.",
   },
 ];
+
+/** What to check when a step without a cause rule fails or hangs. */
+const STEP_HINTS: Readonly<Record<string, string>> = {
+  "fetch-config":
+    "Check that the instance role allows ssm:GetParameters on the parameter ARNs and that every name:version " +
+    "in the launch template's user data exists.",
+  "validate-config":
+    "A parameter value breaks the sensor configuration schema; the reason names the parameter and the rule. " +
+    "Fix the parameter: instance-refresh validates before it rolls out, so a bad value on a sensor means it " +
+    "changed outside that path or the schema changed in a newer AMI.",
+  "sensor-start":
+    "The sensor service did not start. On a replacement (or a detached instance) read journalctl -u " +
+    "spanless-sensor and systemctl status spanless-sensor; after a rollout, suspect the new configuration.",
+  "health-check":
+    "The sensor started but did not answer its local health check. Read journalctl -u spanless-sensor, check " +
+    "that the health port in the configuration matches the target group's health check, and that the " +
+    "instance size fits the mirrored traffic.",
+};
 
 const UNKNOWN_HINT =
   "No known cause matched. Read the last log lines below and the full log stream. To keep a failing " +
@@ -234,7 +252,13 @@ export function diagnoseBoot(lines: readonly string[] | undefined, statusMessage
     return {
       cause: statusRule?.cause ?? "unknown",
       title: `Boot step ${stopped.step} ${verb}`,
-      fixHint: `The boot step ${stopped.step}${what} ${verb}; its reason and the lines below say why. ${statusRule?.fixHint ?? UNKNOWN_HINT}`,
+      fixHint: [
+        `The boot step ${stopped.step}${what} ${verb}.`,
+        STEP_HINTS[stopped.step],
+        statusRule?.fixHint ?? (STEP_HINTS[stopped.step] ? undefined : UNKNOWN_HINT),
+      ]
+        .filter(Boolean)
+        .join(" "),
       ...base,
     };
   }

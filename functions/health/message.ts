@@ -18,6 +18,12 @@ export function snsSubject(text: string): string {
   return subject.length > MAX_SUBJECT_CHARS ? `${subject.slice(0, MAX_SUBJECT_CHARS - 3)}...` : subject;
 }
 
+/** The subject's essentials, plus `suffix` only when it still fits (the group name is also in the body). */
+function subjectWithOptional(main: string, suffix: string): string {
+  const full = snsSubject(`${main} ${suffix}`);
+  return full.endsWith("...") ? snsSubject(main) : full;
+}
+
 function bound(body: string): string {
   if (body.length <= MAX_BODY_CHARS) return body;
   return `${body.slice(0, MAX_BODY_CHARS - 80)}\n… (message cut; read the full log stream named above)\n`;
@@ -81,8 +87,9 @@ export function formatFailedLaunchMessage(
   const where = failure.availabilityZone ?? "unknown AZ";
   const unhealthy = failure.source === "unhealthy-replaced";
   const what = unhealthy ? "Unhealthy sensor replaced" : "Sensor launch failed";
-  const subject = snsSubject(
-    `[Spanless] ${what} in ${where}: ${diagnosis.cause}${diagnosis.failingStep ? ` at ${diagnosis.failingStep}` : ""} (${failure.autoScalingGroupName})`,
+  const subject = subjectWithOptional(
+    `[Spanless] ${what} in ${where}: ${diagnosis.cause}${diagnosis.failingStep ? ` at ${diagnosis.failingStep}` : ""}`,
+    `(${failure.autoScalingGroupName})`,
   );
   const body = [
     `Spanless sensor ${unhealthy ? "REPLACED AS UNHEALTHY" : "launch FAILED"} — ${diagnosis.title}`,
@@ -152,8 +159,9 @@ export function formatRefreshMessage(
   logLines: number,
 ): OnCallMessage {
   const lead = findings[0]?.diagnosis;
-  const subject = snsSubject(
-    `[Spanless] Instance refresh ${OUTCOME_TEXT[problem.outcome].toLowerCase()}${lead ? `: ${lead.cause}` : ""} (${problem.autoScalingGroupName})`,
+  const subject = subjectWithOptional(
+    `[Spanless] Instance refresh ${OUTCOME_TEXT[problem.outcome].toLowerCase()}${lead ? `: ${lead.cause}` : ""}`,
+    `(${problem.autoScalingGroupName})`,
   );
   const body = [
     `Spanless config rollout (instance refresh) ${OUTCOME_TEXT[problem.outcome]}`,

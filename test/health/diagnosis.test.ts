@@ -64,6 +64,7 @@ describe("diagnoseBoot on real-looking user-data logs", () => {
     expect(d.title).toBe("Boot step health-check never finished");
     expect(d.evidence).toMatch(/no answer on :8443/);
     expect(d.fixHint).toMatch(/HeartbeatTimeout/);
+    expect(d.fixHint).toMatch(/journalctl -u spanless-sensor/);
     expect(d.stepSummary?.endsWith("health-check STUCK")).toBe(true);
   });
 
@@ -141,6 +142,7 @@ describe("diagnoseBoot on real-looking user-data logs", () => {
     // Assess
     expect(d).toMatchObject({ cause: "unknown", failingStep: "sensor-start", evidence: "exit code 3" });
     expect(d.fixHint).toMatch(/start the sensor service/);
+    expect(d.fixHint).toMatch(/systemctl status spanless-sensor/);
   });
 });
 

@@ -29,6 +29,18 @@ describe("SNS subject", () => {
 });
 
 describe("formatFailedLaunchMessage", () => {
+  it("drops the group name from a subject that would not fit, keeping cause and step whole", () => {
+    // Prepare
+    const lines = loadLog("hung-no-fail");
+    const log = { status: "found" as const, logGroup: "/g", logStream: "s", lines };
+    // Act
+    const { subject } = formatFailedLaunchMessage(FAILURE, log, diagnoseBoot(lines, "Heartbeat Timeout"), 20);
+    // Assess
+    expect(subject).toBe(
+      "[Spanless] Sensor launch failed in us-east-1b: lifecycle-heartbeat-timeout at health-check",
+    );
+  });
+
   it("shows only the configured number of last log lines", () => {
     // Prepare
     const lines = loadLog("collector-unreachable");
