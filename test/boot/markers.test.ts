@@ -239,3 +239,15 @@ describe("parseBootLog and bootProgress", () => {
     expect(progress).toEqual({ completed: [] });
   });
 });
+
+describe("boot marker module dependencies", () => {
+  it("imports nothing, so the boot script can load it without the AWS SDK or Lambda code", async () => {
+    // Prepare
+    const { readFile } = await import("node:fs/promises");
+    const source = await readFile(new URL("../../sensor-ami/src/boot/markers.ts", import.meta.url), "utf8");
+    // Act
+    const imports = source.match(/^\s*(?:import|export)\s[^;]*?\sfrom\s+["'][^"']+["']/gm) ?? [];
+    // Assess
+    expect(imports).toEqual([]);
+  });
+});
