@@ -327,6 +327,49 @@ describe("instance-refresh handler (moto_server)", () => {
     expect(world.sim.startRequests).toHaveLength(1);
   });
 
+  it("steps aside while another invocation holds the rollout lease", async () => {
+    // Prepare
+    await world.putParameter("push-token", `fleet-b:${SECRETS.pushSecret}`);
+    await world.send(parameterChange(NAMES["push-token"]));
+    world.advance(WINDOW_MS);
+    await world.deps.store.acquireLease(world.now(), 60_000);
+    // Act
+    const whileHeld = await world.send(TICK);
+    world.advance(61_000);
+    const afterExpiry = await world.send(TICK);
+    // Assess
+    expect(whileHeld).toEqual({ outcome: "busy" });
+    expect(afterExpiry.outcome).toBe("started");
+    expect(world.sim.startRequests).toHaveLength(1);
+  });
+
+  it("reports an AWS failure once, keeps the change queued and recovers on a later tick", async () => {
+    // Prepare: DescribeInstanceRefreshes fails (e.g. throttled past the SDK's retries)
+    await world.putParameter("push-token", `fleet-b:${SECRETS.pushSecret}`);
+    await world.send(parameterChange(NAMES["push-token"]));
+    world.advance(WINDOW_MS);
+    const throttled = Object.assign(new Error("Rate exceeded"), { name: "Throttling" });
+    world.sim.failDescribe = throttled;
+    // Act
+    const first = await world.send(TICK);
+    world.advance(60_000);
+    const second = await world.send(TICK);
+    world.sim.failDescribe = undefined;
+    world.advance(60_000);
+    const third = await world.send(TICK);
+    // Assess
+    expect(first.outcome).toBe("error");
+    expect(first.outcome === "error" && first.error).toContain("cause: Throttling: Rate exceeded");
+    expect(second.outcome).toBe("error");
+    expect(third.outcome).toBe("started");
+    expect(inbox.messages.map((m) => m.subject)).toEqual([
+      "[spanless prod] Sensor config rollout failed to start",
+      "[spanless prod] Sensor config rollout started (push-token)",
+    ]);
+    expect(stdout.metricTotal("RolloutError")).toBe(2);
+    expect(stdout.lines().filter((l) => l.includes('"level":"ERROR"'))).toHaveLength(2);
+  });
+
   it("ignores changes to parameters that are not sensor configuration and unknown events", async () => {
     // Prepare
     const foreign = loadEvent("parameter-store-change-foreign");

@@ -28,6 +28,8 @@ export class RefreshSimulator {
   readonly startRequests: StartInstanceRefreshCommandInput[] = [];
   /** Makes the next StartInstanceRefresh fail as if another refresh had just been started elsewhere. */
   rejectNextStart = false;
+  /** When set, DescribeInstanceRefreshes fails with this error (throttling, access denied...). */
+  failDescribe: Error | undefined;
 
   constructor(
     clientConfig: Record<string, unknown>,
@@ -73,6 +75,7 @@ export class RefreshSimulator {
   }
 
   private describe(input: DescribeInstanceRefreshesCommandInput) {
+    if (this.failDescribe) throw this.failDescribe;
     const ids = input.InstanceRefreshIds;
     const found = this.refreshes.filter(
       (r) =>

@@ -221,7 +221,10 @@ export async function buildWorld(
   };
 }
 
-/** Captures everything written to stdout (Powertools logs and EMF metrics) so tests can inspect both. */
+/**
+ * Captures everything written to stdout and stderr (Powertools logs, which put warnings and errors on stderr, and
+ * EMF metrics on stdout) so tests can inspect both and prove no secret reaches either.
+ */
 export interface StdoutCapture {
   lines(): string[];
   /** Sum of a metric's values across all EMF documents written so far. */
@@ -231,12 +234,13 @@ export interface StdoutCapture {
 
 export function captureStdout(): StdoutCapture {
   const chunks: string[] = [];
-  const original = process.stdout.write.bind(process.stdout);
+  const streams = [process.stdout, process.stderr];
+  const originals = streams.map((stream) => stream.write.bind(stream));
   const capture = (chunk: string | Uint8Array): boolean => {
     chunks.push(typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8"));
     return true;
   };
-  process.stdout.write = capture as typeof process.stdout.write;
+  for (const stream of streams) stream.write = capture as typeof stream.write;
   const lines = () =>
     chunks
       .join("")
@@ -256,7 +260,9 @@ export function captureStdout(): StdoutCapture {
       return total;
     },
     restore: () => {
-      process.stdout.write = original;
+      streams.forEach((stream, i) => {
+        stream.write = originals[i];
+      });
     },
   };
 }
