@@ -7,8 +7,36 @@ import { describe, expect, it } from "vitest";
 import { ja3, ja3s } from "../../../sensor-ami/src/protocols/tls/index.js";
 import { fixtureNames, hellosOf, loadFixture, type TsvRow, tsharkRows } from "./support.js";
 
+/**
+ * tshark 4.0 does not reassemble out-of-order TCP segments by default
+ * (tcp.reassemble_out_of_order = FALSE). In these streams the segment carrying the ServerHello was
+ * lost and retransmitted, so tshark dissects no ServerHello and writes no row; the reassembled
+ * stream (what the engine delivers, and what `tshark -z follow,tcp` shows) has it. Checked by hand:
+ * `tshark -o tcp.reassemble_out_of_order:TRUE` reports the same JA3S as ours (e.g. teams.pcap
+ * frame 75 678aeaf9…, google_ssl.pcap frame 8 9aeeb849…, android.pcap frame 157 eca9b8f0…).
+ */
+const TSHARK_OUT_OF_ORDER = "tshark skips the out-of-order ServerHello; we see it in the reassembled stream";
+/**
+ * TLS inside an HTTP CONNECT tunnel: the stream starts with "CONNECT apache.org:443 HTTP/1.1". The
+ * TLS analyzer is given streams that start with TLS; switching from HTTP to TLS after a 200 reply to
+ * CONNECT is the HTTP analyzer's hand-off (as in Zeek), not the TLS analyzer's.
+ */
+const HTTP_CONNECT_TUNNEL = "TLS after HTTP CONNECT needs the HTTP analyzer's hand-off";
+
 /** "<capture> stream <n> <field>": reason. */
-const KNOWN_DISAGREEMENTS: Record<string, string> = {};
+const KNOWN_DISAGREEMENTS: Record<string, string> = {
+  "ndpi/http_connect.pcap stream 0 ClientHello count": HTTP_CONNECT_TUNNEL,
+  "ndpi/http_connect.pcap stream 0 ServerHello count": HTTP_CONNECT_TUNNEL,
+  ...Object.fromEntries(
+    [
+      "ndpi/android.pcap stream 7",
+      "ndpi/google_ssl.pcap stream 0",
+      ...[3, 4, 8, 9, 10, 14, 15, 18, 25, 27, 32, 33, 36, 37, 40, 41].map(
+        (n) => `ndpi/teams.pcap stream ${n}`,
+      ),
+    ].map((stream) => [`${stream} ServerHello count`, TSHARK_OUT_OF_ORDER]),
+  ),
+};
 
 interface Comparison {
   key: string;
@@ -81,12 +109,18 @@ describe("TLS against tshark's oracle", () => {
     expect(all.length).toBeGreaterThan(400);
   });
 
-  it("agrees on at least 99 % of the oracle's fields", () => {
-    const agreement = 1 - disagreements.length / all.length;
+  it("agrees on at least 99 % of the oracle's rows (fields tshark reports that we miss or differ on)", () => {
+    // A hello we parse but tshark has no row for (count ours > tshark) is not an oracle row missed.
+    const missedOrDifferent = disagreements.filter(
+      (d) => !(d.key.endsWith(" count") && Number(d.ours) > Number(d.tshark)),
+    );
+    const agreement = 1 - missedOrDifferent.length / all.length;
     expect(agreement).toBeGreaterThanOrEqual(0.99);
   });
 
   it("has no disagreement without a documented reason", () => {
+    if (process.env.TLS_ORACLE_REPORT)
+      console.log(disagreements.map((d) => `${d.key}: ours=${d.ours} tshark=${d.tshark}`).join("\n"));
     const report = Object.fromEntries(disagreements.map((d) => [d.key, `ours=${d.ours} tshark=${d.tshark}`]));
     expect(Object.keys(report).sort()).toEqual(Object.keys(KNOWN_DISAGREEMENTS).sort());
   });

@@ -6,7 +6,7 @@ Usage: extract-streams.py <corpus-relative capture> <out.json[.gz]> [max_streams
 For every TCP stream that carries a TLS handshake (tshark: tls.handshake.type == 1), the stream's
 reassembled payload is dumped with `tshark -q -z follow,tcp,raw,<n>`, keeping tshark's chunking
 (one chunk per TCP segment in capture order, so ClientHellos split over segments stay split) and
-direction (node 0 = the side that sent the stream's first packet, normally the originator).
+direction (isOrig = sent by the ClientHello sender, whichever side tshark saw first).
 Streams are trimmed once the handshake is over (both directions have started an application-data record) or at
 MAX_DIRECTION_BYTES per direction, to keep fixtures small. Frame numbers of the stream's payload
 packets are recorded so every byte can be traced back to the capture.
@@ -36,13 +36,12 @@ def main():
             if int(s) not in hello_streams:
                 hello_streams.append(int(s))
     hello_streams = hello_streams[:max_streams]
-    ports = {}
-    for line in tshark("-r", path, "-Y", "tcp && (tcp.flags.syn == 1 || tls.handshake.type == 1)", "-T", "fields", "-e", "tcp.stream",
-                       "-e", "tcp.srcport", "-e", "tcp.dstport", "-e", "tcp.flags.syn", "-e", "tcp.flags.ack").splitlines():
-        s, sp, dp, syn, ack = line.split("\t")
-        # The SYN (or else the ClientHello) names the originator's port first.
-        if int(s) not in ports or (syn in ("1", "True") and ack in ("0", "False")):
-            ports[int(s)] = [int(sp.split(",")[0]), int(dp.split(",")[0])]
+    # The ClientHello's sender is the originator (a capture may start with the SYN-ACK, or mid-stream).
+    client_port = {}
+    for line in tshark("-r", path, "-Y", "tcp && tls.handshake.type == 1", "-T", "fields", "-e", "tcp.stream",
+                       "-e", "tcp.srcport", "-e", "tcp.dstport").splitlines():
+        s, sp, dp = line.split("\t")
+        client_port.setdefault(int(s), [int(sp.split(",")[0]), int(dp.split(",")[0])])
     frames = {}
     for line in tshark("-r", path, "-Y", "tcp.len > 0", "-T", "fields", "-e", "tcp.stream", "-e", "frame.number").splitlines():
         s, f = line.split("\t")
@@ -59,23 +58,27 @@ def main():
         by_stream[int(block.split("Filter: tcp.stream eq ", 1)[1].split("\n", 1)[0])] = block
     for s in hello_streams:
         block = by_stream[s]
+        # "Node 0: <addr>:<port>" is the side that sent the stream's first packet; chunks of the
+        # other node are tab-indented. Map both to isOrig with the ClientHello sender's port.
+        node0_port = int(block.split("Node 0: ", 1)[1].split("\n", 1)[0].rsplit(":", 1)[1])
+        node0_is_orig = node0_port == client_port[s][0]
         chunks, sent, app_data_seen = [], [0, 0], [False, False]
         for line in block.splitlines():
             if line.startswith(("Filter:", "Node ", "=====")) or not line.strip():
                 continue
             is_resp = line.startswith("\t")
             data = line.strip()
-            direction = 1 if is_resp else 0
+            direction = 0 if (is_resp != node0_is_orig) else 1
             if sent[direction] >= max_direction_bytes:
                 continue
             data = data[: 2 * (max_direction_bytes - sent[direction])]
             sent[direction] += len(data) // 2
-            chunks.append([0 if is_resp else 1, data])
+            chunks.append([1 if is_resp != node0_is_orig else 0, data])
             if data.startswith("1703"):
                 app_data_seen[direction] = True
                 if all(app_data_seen):
                     break
-        streams.append({"stream": s, "ports": ports.get(s), "frames": frames.get(s, []), "chunks": chunks})
+        streams.append({"stream": s, "ports": client_port[s], "frames": frames.get(s, []), "chunks": chunks})
     fixture = {
         "capture": capture,
         "extracted_with": "tshark 4.0.17 -q -z follow,tcp,raw,<stream>; chunk = [isOrig 1/0, hex]",
