@@ -84,6 +84,8 @@ async function diagnoseInstance(deps: HealthDeps, failure: FailedLaunch): Promis
 }
 
 async function onFailedLaunch(deps: HealthDeps, failure: FailedLaunch): Promise<HealthResult> {
+  // Set first: every metric of this invocation (BootLogMissing too) carries the group.
+  deps.metrics.addDimension("AutoScalingGroupName", failure.autoScalingGroupName);
   const finding = await diagnoseInstance(deps, failure);
   const message = formatFailedLaunchMessage(
     finding.failure,
@@ -91,11 +93,11 @@ async function onFailedLaunch(deps: HealthDeps, failure: FailedLaunch): Promise<
     finding.diagnosis,
     deps.config.logLinesInMessage,
   );
-  deps.metrics.addDimension("AutoScalingGroupName", failure.autoScalingGroupName);
+  const messageId = await publishOnCall(deps.sns, deps.config.alertTopicArn, message);
+  // Counted after the page went out, so a retried invocation does not count the failure twice.
   const metric = failure.source === "unhealthy-replaced" ? METRIC.unhealthyReplaced : METRIC.launchFailures;
   deps.metrics.addMetric(metric, MetricUnit.Count, 1);
   deps.metrics.addMetadata("cause", finding.diagnosis.cause);
-  const messageId = await publishOnCall(deps.sns, deps.config.alertTopicArn, message);
   deps.logger.info("sensor failure reported", {
     source: failure.source,
     instanceId: failure.instanceId,
@@ -109,6 +111,7 @@ async function onFailedLaunch(deps: HealthDeps, failure: FailedLaunch): Promise<
 }
 
 async function onRefreshProblem(deps: HealthDeps, problem: RefreshProblem): Promise<HealthResult> {
+  deps.metrics.addDimension("AutoScalingGroupName", problem.autoScalingGroupName);
   const facts = await describeRefresh(
     deps.autoscaling,
     problem.autoScalingGroupName,
@@ -127,9 +130,8 @@ async function onRefreshProblem(deps: HealthDeps, problem: RefreshProblem): Prom
     deps.logger.warn("could not list the refresh's failed launches", { error: describeError(error) });
   }
   const message = formatRefreshMessage(problem, facts, findings, deps.config.logLinesInMessage);
-  deps.metrics.addDimension("AutoScalingGroupName", problem.autoScalingGroupName);
-  deps.metrics.addMetric(METRIC.refreshProblems, MetricUnit.Count, 1);
   const messageId = await publishOnCall(deps.sns, deps.config.alertTopicArn, message);
+  deps.metrics.addMetric(METRIC.refreshProblems, MetricUnit.Count, 1);
   const cause = findings[0]?.diagnosis.cause ?? "unknown";
   deps.logger.info("instance refresh problem reported", {
     outcome: problem.outcome,

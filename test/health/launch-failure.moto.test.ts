@@ -109,7 +109,9 @@ describe("health: failed sensor launch → on-call message", () => {
       `aws ec2 get-console-output --instance-id ${String(event.detail.EC2InstanceId)} --latest`,
     );
     expect(body).toContain("lifecycle hook timed out");
-    expect(metricValues(emf, "BootLogMissing").map((m) => m.value)).toEqual([1]);
+    const missing = metricValues(emf, "BootLogMissing");
+    expect(missing.map((m) => m.value)).toEqual([1]);
+    expect(missing[0].record.AutoScalingGroupName).toBe(SENSOR_ASG);
   });
 
   it("says the log group does not exist when SENSOR_LOG_GROUP points nowhere", async () => {
@@ -230,6 +232,8 @@ describe("health: failed sensor launch → on-call message", () => {
     // Assess
     await expect(run).rejects.toBeInstanceOf(NotificationPublishError);
     await expect(run).rejects.toThrow(/deleted-topic/);
+    // Not counted as a launch failure yet: the retried invocation counts it once the page is out.
+    expect(metricValues(emf, "LaunchFailures")).toEqual([]);
     expect(metricValues(emf, "HealthHandlerErrors").map((m) => m.value)).toEqual([1]);
   });
 });
