@@ -303,3 +303,35 @@ describe("Google QUIC (ndpi quic.pcap: Q024/Q025/Q030/Q033 plaintext CHLOs)", ()
     expect(silent).toHaveLength(1); // 40461 → 443 starts mid-stream: no versioned packet, no CHLO
   });
 });
+
+describe("FoxIO's Rust JA4 on every QUIC flow of ja4/tls-handshake.pcapng and ja4/tls3.pcapng", () => {
+  const foxio = JSON.parse(
+    readFileSync(new URL("./fixtures/expected/foxio-rust-quic-ja4.json", import.meta.url), "utf8"),
+  ) as Record<string, { src_port: number; tls_server_name: string; ja4: string }[]>;
+
+  it.each(["tls-handshake.pcapng", "tls3.pcapng"])("%s: JA4 and SNI per client port", (name) => {
+    // Prepare
+    const expected = foxio[name];
+    // Act: every udp/443 flow through the factory, keyed by the client's port
+    const got = new Map<number, LogRecord>();
+    for (const flow of flowsOf(loadFixture(name))) {
+      const ctx = new RecordingContext();
+      const analyzer = quic.create?.(ctx);
+      if (analyzer === undefined) throw new Error("the quic factory must create analyzers");
+      for (const { isOrig, d } of flow.datagrams) analyzer.packet(isOrig, bytesOf(d.hex), d.ts);
+      analyzer.end(0);
+      const record = ctx.records("quic")[0];
+      if (record !== undefined) got.set(Number(flow.orig.split(":").pop()), record);
+    }
+    // Assess
+    expect(expected.length).toBeGreaterThan(0);
+    for (const e of expected) {
+      const r = got.get(e.src_port);
+      expect({ port: e.src_port, sni: r?.server_name, ja4: r?.ja4 }).toEqual({
+        port: e.src_port,
+        sni: e.tls_server_name,
+        ja4: e.ja4,
+      });
+    }
+  });
+});
