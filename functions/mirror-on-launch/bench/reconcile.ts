@@ -122,7 +122,7 @@ function buildRegion(): { instances: Instance[]; sessions: Map<string, TrafficMi
         Tags: owned,
       });
     }
-    if (n % 10 === 4) {
+    if (n % 10 === 2) {
       addSession({
         NetworkInterfaceId: primary,
         TrafficMirrorTargetId: "tmt-0vendor0000000001",
