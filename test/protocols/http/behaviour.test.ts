@@ -230,6 +230,9 @@ describe("probe", () => {
     // HTTP/0.9 simple request (mixed-vlan-mpls.pcap frame 37): plausible only.
     const simple = Buffer.from(stream("mixed-vlan-mpls.json", 1).segments[0].hex!, "hex");
     expect(http.probe(simple, true)).toBe(ProbeResult.Maybe);
+    // ...and its reply is the bare document (frame 39): plausible only, so both sides must agree.
+    const document = Buffer.from(stream("mixed-vlan-mpls.json", 1).segments[1].hex!, "hex");
+    expect(http.probe(document, false)).toBe(ProbeResult.Maybe);
     expect(http.probe(Buffer.from("SSH-2.0-OpenSSH_6.7\r\n"), true)).toBe(ProbeResult.No);
     expect(http.probe(Buffer.from("220 mail ESMTP\r\n"), false)).toBe(ProbeResult.No);
     expect(http.probe(Buffer.from("GET /partial-uri-without-end"), true)).toBe(ProbeResult.Maybe);

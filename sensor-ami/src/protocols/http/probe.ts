@@ -8,6 +8,7 @@ const PROBE_WINDOW_BYTES = 2048;
 const REQUEST_LINE = /^[A-Z][A-Z0-9_-]{1,23} [\x21-\x7e]+ HTTP\/1\.[0-9]\r?$/;
 const SIMPLE_REQUEST_LINE = /^GET \/[\x21-\x7e]*\r?$/;
 const REQUEST_PREFIX = /^[A-Z][A-Z0-9_-]{1,23} [\x21-\x7e]*$/;
+const MARKUP_START = /^\s*<[!?a-zA-Z]/;
 const STATUS_LINE_START = /^HTTP\/1\.[0-9] [0-9]{3}( |\r|\n|$)/;
 
 function firstLine(bytes: Uint8Array): { line: string; complete: boolean } {
@@ -23,7 +24,9 @@ export function probeHttp(bytes: Uint8Array, isOrig: boolean): ProbeResult {
   const { line, complete } = firstLine(bytes);
   if (!isOrig) {
     if (STATUS_LINE_START.test(line)) return ProbeResult.Yes;
-    return "HTTP/1.".startsWith(line) || line.startsWith("HTTP/1.") ? ProbeResult.Maybe : ProbeResult.No;
+    if ("HTTP/1.".startsWith(line) || line.startsWith("HTTP/1.")) return ProbeResult.Maybe;
+    // An HTTP/0.9 reply is the bare document; markup is plausible (alone it proves nothing).
+    return MARKUP_START.test(line) ? ProbeResult.Maybe : ProbeResult.No;
   }
   if (REQUEST_LINE.test(line)) return ProbeResult.Yes;
   // HTTP/0.9 simple requests carry no version: plausible, not proof.
