@@ -95,6 +95,8 @@ describe("validateSensorConfig", () => {
     ["collector-url", "https://collector.example.com/#x", "fragment-in-url"],
     ["collector-url", "https://localhost/", "loopback-host"],
     ["collector-url", "https://127.0.0.1:443/", "loopback-host"],
+    ["collector-url", "https://169.254.169.254/latest", "loopback-host"],
+    ["collector-url", "https://[::1]/", "loopback-host"],
     ["collector-url", "https://collector.example.com:0/", "bad-port"],
     ["collector-url", "https://collector.example.com/\n", "surrounding-whitespace"],
     ["collector-url", "https://collector.example.com/a\tb", "control-characters"],
@@ -155,6 +157,23 @@ describe("validateSensorConfig", () => {
       "push-token/token-format",
       "proxy/proxy-scheme",
       "os-sensor-hmac/hmac-length",
+    ]);
+  });
+
+  it("reports a value that is not text instead of throwing (callers outside TypeScript)", () => {
+    // Prepare
+    const input = goodInput();
+    input.proxy = { value: 42 as unknown as string };
+    // Act
+    const problems = problemsOf(input);
+    // Assess
+    expect(problems).toEqual([
+      {
+        key: "proxy",
+        parameter: "/spanless/prod/proxy",
+        code: "not-text",
+        message: "was not read as text; check how it was fetched",
+      },
     ]);
   });
 

@@ -35,7 +35,8 @@ export type ProblemCode =
   | "hmac-length"
   | "hmac-characters"
   | "not-secure-string"
-  | "string-list";
+  | "string-list"
+  | "not-text";
 
 export interface RuleIssueParams {
   code: ProblemCode;
@@ -60,7 +61,8 @@ const NAMEABLE_SCHEMES = new Set([
   "socks5:",
   "file:",
 ]);
-const LOOPBACK_HOSTS = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\]|0\.0\.0\.0)$/i;
+// Loopback, "any" and link-local (169.254.0.0/16 holds the instance metadata service): never a collector.
+const LOOPBACK_HOSTS = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\]|0\.0\.0\.0|169\.254(?:\.\d{1,3}){2})$/i;
 // Control characters other than nothing: a value copied from a terminal may carry a tab or a NUL.
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
 const PRINTABLE_NON_SPACE_ASCII = /^[\x21-\x7e]+$/;

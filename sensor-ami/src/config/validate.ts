@@ -125,6 +125,16 @@ export function validateSensorConfig(
       }
       continue;
     }
+    // Callers outside TypeScript (the boot script reading JSON) may hand over a non-string; report, never throw.
+    if (typeof snapshot.value !== "string") {
+      problems.push({
+        key,
+        parameter,
+        code: "not-text",
+        message: "was not read as text; check how it was fetched",
+      });
+      continue;
+    }
     for (const p of typeProblems(key, snapshot)) problems.push({ ...p, parameter });
     const parsed = VALUE_SCHEMAS[key].safeParse(snapshot.value);
     if (!parsed.success) {
@@ -133,7 +143,7 @@ export function validateSensorConfig(
         problems.push({
           key,
           parameter,
-          code: params?.code ?? "not-a-url",
+          code: params?.code ?? "not-text",
           message: redact(issue.message, snapshot.value),
         });
       }
