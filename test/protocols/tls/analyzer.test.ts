@@ -239,3 +239,21 @@ describe("memory bounds", () => {
     expect(assembler.bufferedBytes).toBe(0);
   });
 });
+
+describe("mid-connection start", () => {
+  it("logs nothing and does not confirm when only application data is seen", () => {
+    // Prepare: the last chunks of a real stream, i.e. protected records only
+    const chunks = chunksOf(loadFixture("443-curl.pcap").streams[0]);
+    const appData = chunks.filter(([, bytes]) => bytes[0] === 0x17);
+    const { ctx, recorded } = recordingContext();
+    const analyzer = new TlsAnalyzer(ctx);
+    // Act
+    for (const [isOrig, bytes] of appData) analyzer.data(isOrig, bytes, 1);
+    analyzer.end(2);
+    // Assess
+    expect(appData.length).toBeGreaterThan(0);
+    expect(recorded.logs).toEqual([]);
+    expect(recorded.confirmed).toEqual([]);
+    expect(recorded.violations).toEqual([]);
+  });
+});

@@ -501,7 +501,8 @@ export class TlsAnalyzer implements StreamAnalyzer {
 
   /** Build the ssl.log record: Zeek's fields, unset ones omitted (as Zeek's JSON writer does). */
   sslRecord(): LogRecord | undefined {
-    if (this.ts === undefined) return undefined;
+    // Nothing but protected records (e.g. a capture that starts mid-connection): no TLS event to log.
+    if (this.ts === undefined || this.history === "") return undefined;
     const record: LogRecord = { ts: this.ts };
     if (this.version !== undefined) record.version = this.version;
     if (this.cipher !== undefined) record.cipher = this.cipher;
