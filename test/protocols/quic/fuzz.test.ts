@@ -1,6 +1,7 @@
 // A short property-based fuzz run (fast-check) seeded with real corpus datagrams and RFC packets:
 // whatever the mutation, the analyzer returns normally, never hits its internal-error guard, and
-// finishes. (The long run belongs to `npm run fuzz`.)
+// finishes. The suite runs a short campaign; a long one:
+// QUIC_FUZZ_RUNS=1000000 npx vitest run test/protocols/quic/fuzz.test.ts
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { QuicAnalyzer } from "../../../sensor-ami/src/protocols/quic/analyzer.js";
@@ -10,7 +11,9 @@ import { padded, protectInitial } from "./protect.js";
 import { CLIENT_CRYPTO_FRAME, RFC_DCID, V1 } from "./rfc-vectors.js";
 import { bytesOf, loadFixture, RecordingContext } from "./support.js";
 
-const RUNS = 300;
+const RUNS = Number(process.env.QUIC_FUZZ_RUNS ?? 300);
+/** A long campaign needs more than the suite's 60 s per test (a few ms per run at most). */
+const TIMEOUT_MS = Math.max(60_000, RUNS * 5);
 
 type Datagram = { isOrig: boolean; bytes: Uint8Array };
 
@@ -67,41 +70,53 @@ describe("fuzz: mutated QUIC input", () => {
     expect(corpus.map((c) => c.length)).toEqual([3, 3, 4, 2]);
   });
 
-  it("mutated corpus datagrams (header fields, CIDs, lengths, ciphertext)", () => {
-    fc.assert(
-      fc.property(fc.array(mutation, { minLength: 1, maxLength: 4 }), fc.nat(), (mutations, pick) => {
-        const datagrams = corpus[pick % corpus.length].map((d) => ({ ...d }));
-        for (const m of mutations) {
-          const i = (pick + m.at) % datagrams.length;
-          datagrams[i] = { ...datagrams[i], bytes: mutate(datagrams[i].bytes, m) };
-        }
-        expect(internalErrors(analyze(datagrams))).toEqual([]);
-      }),
-      { numRuns: RUNS },
-    );
-  });
+  it(
+    "mutated corpus datagrams (header fields, CIDs, lengths, ciphertext)",
+    () => {
+      fc.assert(
+        fc.property(fc.array(mutation, { minLength: 1, maxLength: 4 }), fc.nat(), (mutations, pick) => {
+          const datagrams = corpus[pick % corpus.length].map((d) => ({ ...d }));
+          for (const m of mutations) {
+            const i = (pick + m.at) % datagrams.length;
+            datagrams[i] = { ...datagrams[i], bytes: mutate(datagrams[i].bytes, m) };
+          }
+          expect(internalErrors(analyze(datagrams))).toEqual([]);
+        }),
+        { numRuns: RUNS },
+      );
+    },
+    TIMEOUT_MS,
+  );
 
-  it("mutated plaintext inside correctly encrypted Initials (frames and ClientHello parser)", () => {
-    const frames = Buffer.from(CLIENT_CRYPTO_FRAME, "hex");
-    const prefix = Buffer.from(`c30000000108${RFC_DCID}0000`, "hex");
-    fc.assert(
-      fc.property(fc.array(mutation, { minLength: 1, maxLength: 6 }), (mutations) => {
-        let plain: Uint8Array = frames;
-        for (const m of mutations) plain = mutate(plain, m);
-        const packet = protectInitial(V1.client, prefix, padded(Buffer.from(plain), 1162), 2);
-        expect(internalErrors(analyze([{ isOrig: true, bytes: packet }]))).toEqual([]);
-      }),
-      { numRuns: RUNS },
-    );
-  });
+  it(
+    "mutated plaintext inside correctly encrypted Initials (frames and ClientHello parser)",
+    () => {
+      const frames = Buffer.from(CLIENT_CRYPTO_FRAME, "hex");
+      const prefix = Buffer.from(`c30000000108${RFC_DCID}0000`, "hex");
+      fc.assert(
+        fc.property(fc.array(mutation, { minLength: 1, maxLength: 6 }), (mutations) => {
+          let plain: Uint8Array = frames;
+          for (const m of mutations) plain = mutate(plain, m);
+          const packet = protectInitial(V1.client, prefix, padded(Buffer.from(plain), 1162), 2);
+          expect(internalErrors(analyze([{ isOrig: true, bytes: packet }]))).toEqual([]);
+        }),
+        { numRuns: RUNS },
+      );
+    },
+    TIMEOUT_MS,
+  );
 
-  it("arbitrary bytes behind a plausible long header", () => {
-    fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 1300 }), fc.boolean(), (tail, isOrig) => {
-        const bytes = Buffer.concat([Buffer.from(`c30000000108${RFC_DCID}`, "hex"), tail]);
-        expect(internalErrors(analyze([{ isOrig, bytes }]))).toEqual([]);
-      }),
-      { numRuns: RUNS },
-    );
-  });
+  it(
+    "arbitrary bytes behind a plausible long header",
+    () => {
+      fc.assert(
+        fc.property(fc.uint8Array({ maxLength: 1300 }), fc.boolean(), (tail, isOrig) => {
+          const bytes = Buffer.concat([Buffer.from(`c30000000108${RFC_DCID}`, "hex"), tail]);
+          expect(internalErrors(analyze([{ isOrig, bytes }]))).toEqual([]);
+        }),
+        { numRuns: RUNS },
+      );
+    },
+    TIMEOUT_MS,
+  );
 });
