@@ -3,6 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { QuicAnalyzer } from "../../../sensor-ami/src/protocols/quic/analyzer.js";
 import { tlsHelloInspectors } from "../../../sensor-ami/src/protocols/quic/tls-hello.js";
+import { TlsAnalyzer } from "../../../sensor-ami/src/protocols/tls/index.js";
 import { padded, protectInitial } from "./protect.js";
 import { CLIENT_CRYPTO_FRAME, RFC_DCID, V1, V2, type VersionVectors } from "./rfc-vectors.js";
 import { RecordingContext } from "./support.js";
@@ -19,9 +20,13 @@ function clientInitial(v: VersionVectors, firstByte: number, version: string, fr
   return protectInitial(v.client, clientPrefix(firstByte, version), padded(frames, 1162), pn);
 }
 
-function run(datagrams: [boolean, Uint8Array][]) {
+function run(datagrams: [boolean, Uint8Array][], withSslLog = false) {
   const ctx = new RecordingContext();
-  const analyzer = new QuicAnalyzer(ctx, tlsHelloInspectors);
+  const analyzer = new QuicAnalyzer(
+    ctx,
+    tlsHelloInspectors,
+    withSslLog ? { sslAnalyzer: (sslCtx) => new TlsAnalyzer(sslCtx) } : {},
+  );
   for (const [i, [isOrig, bytes]] of datagrams.entries()) analyzer.packet(isOrig, bytes, TS + i);
   analyzer.end(TS + datagrams.length);
   return { ctx, records: ctx.records("quic") };
@@ -73,6 +78,19 @@ describe("session boundaries", () => {
     ]);
     // Assess
     expect(records.map((r) => r.history)).toEqual(["ISr", "IS"]);
+    // and, as Zeek closes its SSL analyzer at the Retry, one ssl.log record per handshake
+    expect(
+      run(
+        [
+          [true, first],
+          [false, retry],
+          [true, first],
+        ],
+        true,
+      )
+        .ctx.records("ssl")
+        .map((r) => r.ssl_history),
+    ).toEqual(["C", "C"]);
     // Zeek's retry_packet handler only sets CIDs when no session exists yet: no server_scid here.
     expect(records[0].server_scid).toBeUndefined();
   });

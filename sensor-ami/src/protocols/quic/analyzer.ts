@@ -248,6 +248,9 @@ export class QuicAnalyzer implements DatagramAnalyzer {
     this.addHistory(isOrig, "R");
     this.flush();
     this.session = undefined;
+    // Zeek closes its SSL analyzer here too: the client starts a new handshake after a Retry.
+    this.ssl?.end(ts);
+    this.ssl = undefined;
     this.initialDcid = undefined;
     this.client = { opener: undefined, stream: new CryptoStreamAssembler() };
     this.server = { opener: undefined, stream: new CryptoStreamAssembler() };
