@@ -6,6 +6,7 @@ import {
   type ConfigProblem,
   formatProblem,
   keyForParameterName,
+  MISSING_PIN_BLOCK_MESSAGE,
   PinFormatError,
   parsePinBlock,
   pinsFor,
@@ -166,7 +167,7 @@ async function gatherAndDecide(deps: Deps): Promise<GatheredFacts> {
   if (current) {
     try {
       currentPins = parsePinBlock(current.userData);
-      if (currentPins === undefined) replacePinBlock(current.userData, newPins); // throws the explanatory error
+      if (currentPins === undefined) throw new PinFormatError(MISSING_PIN_BLOCK_MESSAGE);
     } catch (error) {
       if (!(error instanceof PinFormatError)) throw error;
       pinBlockError = `launch template ${current.launchTemplateId} version ${current.versionNumber}: ${error.message}`;

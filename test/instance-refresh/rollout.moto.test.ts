@@ -292,6 +292,22 @@ describe("instance-refresh handler (moto_server)", () => {
     expect(inbox.messages[0].message).toContain("Availability Zone us-east-1b has no healthy sensor");
   });
 
+  it("refuses to guess where to pin when the launch template's user data has no pin block", async () => {
+    // Prepare
+    const version = await world.useUserData("#!/bin/bash\nexec /opt/spanless/bin/spanless-boot\n");
+    await world.putParameter("push-token", `fleet-b:${SECRETS.pushSecret}`);
+    await world.send(parameterChange(NAMES["push-token"]));
+    world.advance(WINDOW_MS);
+    // Act
+    const result = await world.send(TICK);
+    // Assess
+    expect(result).toMatchObject({ outcome: "blocked", notified: true });
+    expect(world.sim.startRequests).toHaveLength(0);
+    expect(inbox.messages[0].message).toContain(
+      `launch template ${world.launchTemplateId} version ${version}: the launch template's user data has no spanless-config-pins block`,
+    );
+  });
+
   it("lets the operator fix an invalid value: the corrected version rolls out", async () => {
     // Prepare: an invalid token was reported
     await world.putParameter("push-token", "fleet-b:tooShort");

@@ -19,6 +19,11 @@ export interface PinnedReference {
 /** key → pinned reference, or null when the (optional) parameter does not exist. */
 export type ConfigPins = Readonly<Record<SensorConfigKey, PinnedReference | null>>;
 
+/** Why user data without a pin block cannot be rolled out (the stack renders the initial block). */
+export const MISSING_PIN_BLOCK_MESSAGE =
+  "the launch template's user data has no spanless-config-pins block; the stack must render one " +
+  "(see sensor-ami/src/config/README.md) so the configuration can be pinned";
+
 export class PinFormatError extends Error {
   override readonly name = "PinFormatError";
 }
@@ -98,10 +103,7 @@ export function parsePinBlock(userData: string): ConfigPins | undefined {
 export function replacePinBlock(userData: string, pins: ConfigPins): string {
   const bounds = blockBounds(userData);
   if (!bounds) {
-    throw new PinFormatError(
-      "the launch template's user data has no spanless-config-pins block; the stack must render one " +
-        "(see sensor-ami/src/config/README.md) so the configuration can be pinned",
-    );
+    throw new PinFormatError(MISSING_PIN_BLOCK_MESSAGE);
   }
   return userData.slice(0, bounds.start) + renderPinBlock(pins) + userData.slice(bounds.end);
 }

@@ -11,6 +11,7 @@ import {
 import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import {
   CreateLaunchTemplateCommand,
+  CreateLaunchTemplateVersionCommand,
   DescribeLaunchTemplateVersionsCommand,
   DescribeSubnetsCommand,
   EC2Client,
@@ -77,6 +78,8 @@ export interface World {
   launchTemplatePins(version: number): Promise<ConfigPins | undefined>;
   launchTemplateVersionCount(): Promise<number>;
   setInstanceHealth(instanceId: string, health: "Healthy" | "Unhealthy"): Promise<void>;
+  /** Puts the group on a new launch template version with the given user data (e.g. hand-written, no pins). */
+  useUserData(userData: string): Promise<number>;
 }
 
 export async function buildWorld(
@@ -208,6 +211,22 @@ export async function buildWorld(
     launchTemplatePins: async (version) => {
       const data = await versionData(version);
       return parsePinBlock(Buffer.from(data?.LaunchTemplateData?.UserData ?? "", "base64").toString("utf8"));
+    },
+    useUserData: async (text) => {
+      const out = await ec2.send(
+        new CreateLaunchTemplateVersionCommand({
+          LaunchTemplateId: launchTemplateId,
+          LaunchTemplateData: { ImageId: image, UserData: Buffer.from(text).toString("base64") },
+        }),
+      );
+      const version = out.LaunchTemplateVersion?.VersionNumber ?? 0;
+      await motoAsg.send(
+        new UpdateAutoScalingGroupCommand({
+          AutoScalingGroupName: ASG_NAME,
+          LaunchTemplate: { LaunchTemplateId: launchTemplateId, Version: String(version) },
+        }),
+      );
+      return version;
     },
     setInstanceHealth: async (instanceId, health) => {
       await motoAsg.send(new SetInstanceHealthCommand({ InstanceId: instanceId, HealthStatus: health }));
