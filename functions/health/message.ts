@@ -113,7 +113,17 @@ export function formatFailedLaunchMessage(
       : "Auto Scaling replaces the instance on its own; every replacement fails the same way until the cause is fixed.",
     "",
   ].join("\n");
-  return { subject, body: bound(body) };
+  return {
+    subject,
+    body: bound(body),
+    attributes: {
+      kind: unhealthy ? "unhealthy-replaced" : "launch-failure",
+      cause: diagnosis.cause,
+      autoScalingGroupName: failure.autoScalingGroupName,
+      ...(failure.availabilityZone ? { availabilityZone: failure.availabilityZone } : {}),
+      ...(diagnosis.failingStep ? { failingStep: diagnosis.failingStep } : {}),
+    },
+  };
 }
 
 export interface RefreshFacts {
@@ -191,5 +201,14 @@ export function formatRefreshMessage(
     ]),
     "",
   ].join("\n");
-  return { subject, body: bound(body) };
+  return {
+    subject,
+    body: bound(body),
+    attributes: {
+      kind: "refresh-problem",
+      outcome: problem.outcome,
+      cause: lead?.cause ?? "unknown",
+      autoScalingGroupName: problem.autoScalingGroupName,
+    },
+  };
 }

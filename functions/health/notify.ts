@@ -11,7 +11,17 @@ export async function publishOnCall(
 ): Promise<string> {
   try {
     const out = await sns.send(
-      new PublishCommand({ TopicArn: topicArn, Subject: message.subject, Message: message.body }),
+      new PublishCommand({
+        TopicArn: topicArn,
+        Subject: message.subject,
+        Message: message.body,
+        MessageAttributes: Object.fromEntries(
+          Object.entries(message.attributes).map(([name, value]) => [
+            name,
+            { DataType: "String", StringValue: value },
+          ]),
+        ),
+      }),
     );
     return out.MessageId ?? "";
   } catch (error) {

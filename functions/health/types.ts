@@ -115,4 +115,9 @@ export interface OnCallMessage {
   /** SNS subject: ASCII, at most 100 characters. */
   subject: string;
   body: string;
+  /**
+   * SNS message attributes, so subscriptions can filter (e.g. page only for `kind=launch-failure`,
+   * send summaries of `cause=ec2-capacity` to chat). Values are short identifiers, never log text.
+   */
+  attributes: Record<string, string>;
 }

@@ -54,7 +54,14 @@ describe("health: failed sensor launch → on-call message", () => {
     expect(result).toMatchObject({ action: "notified", cause: "kms-access-denied" });
     const messages = await publishedMessages(moto, topicArn);
     expect(messages).toHaveLength(1);
-    const [{ subject, body }] = messages;
+    const [{ subject, body, attributes }] = messages;
+    expect(attributes).toEqual({
+      kind: "launch-failure",
+      cause: "kms-access-denied",
+      autoScalingGroupName: SENSOR_ASG,
+      availabilityZone: "us-east-1b",
+      failingStep: "kms-decrypt",
+    });
     expect(subject).toBe(
       "[Spanless] Sensor launch failed in us-east-1b: kms-access-denied at kms-decrypt (spanless-sensors)",
     );

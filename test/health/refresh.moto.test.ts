@@ -124,10 +124,16 @@ describe("health: instance refresh failed / rolled back → on-call message", ()
     const result = await runHealth(deps, loadEvent("refresh-rollback-succeeded"));
     // Assess
     expect(result).toMatchObject({ action: "notified", cause: "collector-unreachable" });
-    const [{ subject, body }] = await publishedMessages(moto, topicArn);
+    const [{ subject, body, attributes }] = await publishedMessages(moto, topicArn);
     expect(subject).toBe(
       "[Spanless] Instance refresh was rolled back: collector-unreachable (spanless-sensors)",
     );
+    expect(attributes).toEqual({
+      kind: "refresh-problem",
+      outcome: "RollbackSucceeded",
+      cause: "collector-unreachable",
+      autoScalingGroupName: SENSOR_ASG,
+    });
     expect(body).toContain("(instance refresh) was ROLLED BACK");
     expect(body).toContain(`Refresh:       ${REFRESH_ID}`);
     expect(body).toContain("Status:        RollbackSuccessful at 0%");

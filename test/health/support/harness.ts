@@ -96,16 +96,33 @@ export async function createTopic(sns: SNSClient, name: string): Promise<string>
 }
 
 /** Messages moto recorded as published to `topicArn` (moto keeps them in its model data). */
-export async function publishedMessages(
-  moto: MotoServer,
-  topicArn: string,
-): Promise<Array<{ subject: string; body: string }>> {
+export interface PublishedMessage {
+  subject: string;
+  body: string;
+  /** Message attributes, name → string value. */
+  attributes: Record<string, string>;
+}
+
+export async function publishedMessages(moto: MotoServer, topicArn: string): Promise<PublishedMessage[]> {
   const res = await fetch(`${moto.endpoint}/moto-api/data.json`);
   const data = (await res.json()) as {
-    sns?: { Topic?: Array<{ arn: string; sent_notifications: Array<[string, string, string | null]> }> };
+    sns?: {
+      Topic?: Array<{
+        arn: string;
+        sent_notifications: Array<
+          [string, string, string | null, Record<string, { Value?: string; StringValue?: string }>]
+        >;
+      }>;
+    };
   };
   const topic = data.sns?.Topic?.find((t) => t.arn === topicArn);
-  return (topic?.sent_notifications ?? []).map(([, body, subject]) => ({ subject: subject ?? "", body }));
+  return (topic?.sent_notifications ?? []).map(([, body, subject, attrs]) => ({
+    subject: subject ?? "",
+    body,
+    attributes: Object.fromEntries(
+      Object.entries(attrs ?? {}).map(([name, v]) => [name, v.Value ?? v.StringValue ?? ""]),
+    ),
+  }));
 }
 
 /** Writes `lines` to `<instanceId>-userdata`, one log event per line as the CloudWatch agent does. */
