@@ -8,7 +8,7 @@ import {
   EC2Client,
 } from "@aws-sdk/client-ec2";
 import { LabelParameterVersionCommand, PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { FleetLookupError } from "../../functions/instance-refresh/errors.js";
 import { AwsFleet } from "../../functions/instance-refresh/fleet.js";
 import { SsmParameterReader } from "../../functions/instance-refresh/parameters.js";
@@ -36,6 +36,49 @@ describe("instance-refresh adapters (moto_server)", () => {
   });
   beforeEach(async () => {
     await moto.reset();
+  });
+
+  it("the exported handler wires itself from the environment (cold start) and buffers a change", async () => {
+    // Prepare: the SDK honours AWS_ENDPOINT_URL, which is how the real entry point is aimed at moto
+    const client = new DynamoDBClient(moto.clientConfig);
+    await client.send(
+      new CreateTableCommand({
+        TableName: TABLE,
+        KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }],
+        AttributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" }],
+        BillingMode: "PAY_PER_REQUEST",
+      }),
+    );
+    const env = {
+      AWS_ENDPOINT_URL: moto.endpoint,
+      AWS_REGION: "us-east-1",
+      AWS_ACCESS_KEY_ID: "testing",
+      AWS_SECRET_ACCESS_KEY: "testing",
+      SPANLESS_STAGE: "prod",
+      SENSOR_ASG_NAME: "spanless-prod-sensors",
+      ROLLOUT_STATE_TABLE: TABLE,
+      ONCALL_TOPIC_ARN: "arn:aws:sns:us-east-1:123456789012:oncall",
+      POWERTOOLS_LOG_LEVEL: "SILENT",
+      POWERTOOLS_METRICS_DISABLED: "true",
+    };
+    for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
+    try {
+      const { handler } = await import("../../functions/instance-refresh/index.js");
+      const event = {
+        source: "aws.ssm",
+        "detail-type": "Parameter Store Change",
+        time: "2026-11-24T01:00:00Z",
+        detail: { operation: "Update", name: names.proxy, type: "SecureString" },
+      };
+      // Act
+      const result = await handler(event);
+      const state = await new DynamoRolloutStore(client, TABLE, "spanless-prod-sensors", () => 0).get();
+      // Assess
+      expect(result).toEqual({ outcome: "buffered", parameter: names.proxy });
+      expect(state.pendingParameters).toEqual([names.proxy]);
+    } finally {
+      vi.unstubAllEnvs();
+    }
   });
 
   describe("DynamoRolloutStore", () => {
