@@ -44,12 +44,13 @@ export interface HandlerDeps {
   now?: () => Date;
 }
 
-const ReconcileRequest = (event: unknown): { dryRun?: boolean } => {
+/** A direct invoke may ask for `{"dryRun": true}` (a backfill preview); a scheduled event never does. */
+const dryRunRequested = (event: unknown): boolean | undefined => {
   if (event && typeof event === "object" && "dryRun" in event) {
     const v = (event as { dryRun: unknown }).dryRun;
-    if (typeof v === "boolean") return { dryRun: v };
+    if (typeof v === "boolean") return v;
   }
-  return {};
+  return undefined;
 };
 
 export function createHandlers(deps: HandlerDeps) {
@@ -115,7 +116,7 @@ export function createHandlers(deps: HandlerDeps) {
   const reconcileHandler = async (event: unknown, context?: Context): Promise<HandlerResult> => {
     try {
       if (context) logger.addContext(context);
-      const md = mirrorDeps(context, ReconcileRequest(event).dryRun);
+      const md = mirrorDeps(context, dryRunRequested(event));
       const summary = await runMirror(md, { kind: "all" });
       return { status: summary.failed > 0 ? "failed" : "ok", detail: "reconciled", runs: [summary] };
     } catch (error) {
