@@ -162,6 +162,21 @@ describe("analyzer lifecycle", () => {
     expect(recorded.weirds.map((w) => w.name)).toEqual(["SSL_content_gap"]);
   });
 
+  it("marks garbage after a confirmed hello with the sender's q letter and a weird", () => {
+    // Prepare
+    const { ctx, recorded } = recordingContext();
+    const analyzer = new TlsAnalyzer(ctx);
+    const clientHello = chunksOf(loadFixture("443-curl.pcap").streams[0])[0][1];
+    // Act
+    analyzer.data(true, clientHello, 1);
+    analyzer.data(false, new TextEncoder().encode("HTTP/1.1 400 Bad Request\r\n"), 2);
+    analyzer.end(3);
+    // Assess
+    expect(sslLogs(recorded)[0].ssl_history).toBe("Cq");
+    expect(recorded.weirds.map((w) => w.name)).toEqual(["SSL_unknown_content_type"]);
+    expect(recorded.violations).toEqual([]);
+  });
+
   it("gives up with a weird on a record longer than TLS allows", () => {
     // Prepare
     const { ctx, recorded } = recordingContext();

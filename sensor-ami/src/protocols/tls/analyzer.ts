@@ -33,6 +33,7 @@ import {
 import { SSLV2_CIPHER_NAMES } from "./sslv2.js";
 import { alertName, cipherName, groupName, HANDSHAKE_HISTORY_LETTERS, versionName } from "./tables.js";
 import { hostMatchesCertificate, parseCertificate, type X509Info } from "./x509.js";
+import { x509Record } from "./x509-log.js";
 
 /** Zeek's SSL::max_ssl_history_length. */
 export const MAX_SSL_HISTORY_LENGTH = 100;
@@ -111,7 +112,7 @@ export class TlsAnalyzer implements StreamAnalyzer {
       isOrig,
       framer: new RecordFramer({
         record: (record) => this.onRecord(isOrig, record),
-        problem: (problem) => this.onFramingProblem(problem),
+        problem: (problem) => this.onFramingProblem(isOrig, problem),
       }),
       handshake: new HandshakeAssembler(),
       encrypted: false,
@@ -241,7 +242,7 @@ export class TlsAnalyzer implements StreamAnalyzer {
     }
   }
 
-  private onFramingProblem(problem: FramingProblem): void {
+  private onFramingProblem(isOrig: boolean, problem: FramingProblem): void {
     if (problem.kind === "record-too-long") {
       this.ctx.weird("SSL_excessive_record_length", String(problem.length));
       this.giveUp();
@@ -250,7 +251,7 @@ export class TlsAnalyzer implements StreamAnalyzer {
     const detail = `content type ${problem.contentType}, version 0x${problem.version.toString(16).padStart(4, "0")}`;
     if (!this.confirmed) this.violation(`not a TLS record header (${detail})`);
     else {
-      this.addHistory(true, "q");
+      this.addHistory(isOrig, "q");
       this.ctx.weird("SSL_unknown_content_type", detail);
       this.giveUp();
     }
@@ -471,32 +472,7 @@ export class TlsAnalyzer implements StreamAnalyzer {
   }
 
   private logCertificate(cert: X509Info, isHostCertificate: boolean, isClient: boolean): void {
-    const record: LogRecord = {
-      ts: this.currentTs,
-      fingerprint: cert.fingerprint,
-      "certificate.version": cert.version,
-      "certificate.serial": cert.serial,
-      "certificate.subject": cert.subject,
-      "certificate.issuer": cert.issuer,
-      "certificate.not_valid_before": cert.notValidBefore,
-      "certificate.not_valid_after": cert.notValidAfter,
-      "certificate.key_alg": cert.keyAlg,
-      "certificate.sig_alg": cert.sigAlg,
-    };
-    if (cert.keyType !== undefined) record["certificate.key_type"] = cert.keyType;
-    if (cert.keyLength !== undefined) record["certificate.key_length"] = cert.keyLength;
-    if (cert.exponent !== undefined) record["certificate.exponent"] = cert.exponent;
-    if (cert.curve !== undefined) record["certificate.curve"] = cert.curve;
-    if (cert.sanDns.length > 0) record["san.dns"] = cert.sanDns;
-    if (cert.sanUri.length > 0) record["san.uri"] = cert.sanUri;
-    if (cert.sanEmail.length > 0) record["san.email"] = cert.sanEmail;
-    if (cert.sanIp.length > 0) record["san.ip"] = cert.sanIp;
-    if (cert.basicConstraintsCa !== undefined) record["basic_constraints.ca"] = cert.basicConstraintsCa;
-    if (cert.basicConstraintsPathLen !== undefined)
-      record["basic_constraints.path_len"] = cert.basicConstraintsPathLen;
-    record.host_cert = isHostCertificate;
-    record.client_cert = isClient;
-    this.ctx.log("x509", record);
+    this.ctx.log("x509", x509Record(cert, this.currentTs, isHostCertificate, isClient));
   }
 
   /** Build the ssl.log record: Zeek's fields, unset ones omitted (as Zeek's JSON writer does). */
