@@ -154,6 +154,41 @@ describe("damaged input", () => {
     expect(out.weirds.map((w) => w.name)).toEqual(["http_content_gap"]);
   });
 
+  it("after a gap that swallows a whole reply, parsing resumes at the next status line (pipelined-requests.pcap)", () => {
+    // Prepare: frame 7 starts the reply to request 2 (/script/urchin.js); report it as a gap.
+    const original = stream("http-pipelined.json");
+    const segments = original.segments.map((s) =>
+      s.frame === 7 ? { frame: 7, ts: s.ts, orig: false, gap: s.hex!.length / 2 } : s,
+    );
+    // Act
+    const { records, out } = run({ ...original, segments });
+    // Assess: request 2 is logged without a reply instead of being paired with reply 3; replies
+    // 3-5 are found again and agree with Zeek's baseline (94, 2349, 27579 bytes).
+    expect(out.weirds.map((w) => w.name)).toEqual(["http_content_gap"]);
+    expect(records.map((r) => [r.trans_depth, r.uri, r.status_code, r.response_body_len])).toEqual([
+      [1, "/style/enhanced.css", 200, 2675],
+      [2, "/script/urchin.js", undefined, 0],
+      [3, "/images/template/screen/bullet_utility.png", 200, 94],
+      [4, "/images/template/screen/key-point-top.png", 200, 2349],
+      [5, "/projects/calendar/images/header-sunbird.png", 200, 27579],
+    ]);
+  });
+
+  it("a reply whose start was not captured is not paired with the next status line (1kxun.pcap, mid-connection)", () => {
+    // Prepare: the capture joins 192.168.2.126:45422 mid-connection; the reply to the first GET
+    // arrives without its status line (frames 1175-1176), tshark finds status lines at 1301/1320.
+    const midstream = stream("ndpi-1kxun.json", 2);
+    // Act
+    const { records, out } = run(midstream);
+    // Assess
+    expect(out.weirds.map((w) => w.name)).toEqual(["bad_HTTP_reply"]);
+    expect(records.map((r) => [r.uri, r.status_code, r.resp_mime_types])).toEqual([
+      ["/js/application.min.js?1644808200", undefined, undefined],
+      ["/images/detail_revision/go_homepage.png", 200, ["image/png"]],
+      ["/images/detail_revision/action_bar_5.png", 200, ["image/png"]],
+    ]);
+  });
+
   it("a connection cut inside the reply's start line or headers still logs the request (http/get.pcap)", () => {
     const original = stream("http-get.json");
     const reply = original.segments.find((s) => !s.orig)!;

@@ -15,6 +15,9 @@ import { HttpTransaction } from "./transaction.js";
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const REQUEST_VERSION = /^HTTP\/(\d+\.\d+)$/i;
 const STATUS_LINE = /^HTTP\/(\d+\.\d+)[ \t]+(\d{3})(?:[ \t]+(.*))?$/i;
+/** Where parsing may pick up again after a gap: a request line or a status line. */
+const REQUEST_LINE_START = /[A-Z][A-Z0-9_-]{1,23} \S+ HTTP\/1\.\d\r?\n/;
+const STATUS_LINE_START = /HTTP\/1\.\d \d{3}[ \r\n]/;
 /** What Zeek puts in status_msg when the reply has no reason phrase (or no status line at all). */
 const EMPTY_REASON = "<empty>";
 
@@ -62,8 +65,8 @@ export class HttpAnalyzer implements StreamAnalyzer {
   private confirmed = false;
 
   constructor(private readonly ctx: AnalyzerContext) {
-    this.requests = new HttpMessageParser(this.requestEvents());
-    this.replies = new HttpMessageParser(this.replyEvents());
+    this.requests = new HttpMessageParser(this.requestEvents(), REQUEST_LINE_START);
+    this.replies = new HttpMessageParser(this.replyEvents(), STATUS_LINE_START);
   }
 
   data(isOrig: boolean, bytes: Uint8Array, ts: number): void {
@@ -91,6 +94,9 @@ export class HttpAnalyzer implements StreamAnalyzer {
     const shown = line.slice(0, 80);
     if (this.confirmed) {
       this.ctx.weird(side === "request" ? "bad_HTTP_request" : "bad_HTTP_reply", shown);
+      // Where a reply should start there is something else (its start was not captured): the
+      // waiting requests' replies are lost, and a later status line must not be paired with them.
+      if (side === "reply") this.onRepliesLost();
     } else {
       this.ctx.violation(`not an HTTP ${side} line: ${JSON.stringify(shown)}`);
     }
@@ -120,6 +126,11 @@ export class HttpAnalyzer implements StreamAnalyzer {
         this.currentRequest = undefined;
       },
       weird: (name, addl) => this.ctx.weird(name, addl),
+      // The cut request keeps its transaction (its reply may still come); requests entirely
+      // inside the gap are never seen, and their replies will arrive unmatched.
+      lostSync: () => {
+        this.currentRequest = undefined;
+      },
     };
   }
 
@@ -183,6 +194,7 @@ export class HttpAnalyzer implements StreamAnalyzer {
       body: (bytes) => this.currentReply?.replyBodyBytes(bytes, this.replyFraming.coding),
       messageDone: () => this.onReplyDone(),
       weird: (name, addl) => this.ctx.weird(name, addl),
+      lostSync: () => this.onRepliesLost(),
     };
   }
 
@@ -248,6 +260,18 @@ export class HttpAnalyzer implements StreamAnalyzer {
   private tunnel(): BodyFraming {
     this.requests.stop();
     return { kind: "stop" };
+  }
+
+  /**
+   * Replies were lost in a gap: which requests they answered is unknown, so every request still
+   * waiting is logged now, without a reply, rather than paired with a later reply by guesswork.
+   */
+  private onRepliesLost(): void {
+    this.currentReply = undefined;
+    for (const tx of [...this.pending]) {
+      if (tx === this.currentRequest) continue;
+      this.log(tx);
+    }
   }
 
   private onReplyDone(): void {

@@ -30,6 +30,8 @@ export interface MessageEvents {
   /** `interrupted` when a gap, a limit or the end of the connection cut the message short. */
   messageDone(ts: number, interrupted: boolean): void;
   weird(name: string, addl?: string): void;
+  /** A gap broke the message framing: whatever was in flight in this direction is lost. */
+  lostSync(): void;
 }
 
 type State =
@@ -42,9 +44,13 @@ type State =
   | "trailers"
   | "body-close"
   | "paused"
+  /** After a gap: bytes are skipped until a line that can start a message. */
+  | "resync"
   | "stopped";
 
 const LF = 0x0a;
+/** Bytes after a line start inspected when looking for a message start after a gap. */
+const RESYNC_WINDOW_BYTES = 2048;
 
 /** Decodes header bytes one-to-one (obs-text stays visible instead of turning into U+FFFD). */
 function latin1(bytes: Uint8Array): string {
@@ -69,8 +75,21 @@ export class HttpMessageParser {
   private remaining = 0;
   private pendingHeader: { name: string; value: string } | undefined;
   private stateAfterPause: State = "start";
+  /** The start of a line that may begin a message, cut by the end of a delivery while resyncing. */
+  private resyncCarry: Uint8Array | undefined;
 
-  constructor(private readonly events: MessageEvents) {}
+  /**
+   * `messageStart` recognises where a message can start again after a gap or a line that is not
+   * a start line: it is tried at each line start, on the rest of that delivery.
+   */
+  private readonly resyncPattern: RegExp;
+
+  constructor(
+    private readonly events: MessageEvents,
+    messageStart: RegExp,
+  ) {
+    this.resyncPattern = new RegExp(`^(?:${messageStart.source})`);
+  }
 
   get stopped(): boolean {
     return this.state === "stopped";
@@ -80,6 +99,7 @@ export class HttpMessageParser {
   stop(): void {
     this.state = "stopped";
     this.resetLine();
+    this.resyncCarry = undefined;
   }
 
   /** Leaves the "pause" framing: the next bytes start a new message. */
@@ -88,6 +108,10 @@ export class HttpMessageParser {
   }
 
   data(bytes: Uint8Array, ts: number): void {
+    if (this.resyncCarry) {
+      bytes = Buffer.concat([this.resyncCarry, bytes]);
+      this.resyncCarry = undefined;
+    }
     let pos = 0;
     while (pos < bytes.length) {
       switch (this.state) {
@@ -117,14 +141,17 @@ export class HttpMessageParser {
           this.events.body(bytes.subarray(pos));
           pos = bytes.length;
           break;
+        case "resync":
+          pos = this.onResync(bytes, pos);
+          break;
       }
     }
   }
 
   /**
    * `length` bytes never arrived. A hole inside a body of known size keeps the framing (the body
-   * just misses bytes); anywhere else the message boundaries are lost, so the message is ended
-   * and the direction is no longer parsed.
+   * just misses bytes); anywhere else the message boundaries are lost: the message in flight is
+   * ended and parsing resumes at the next line that starts a message.
    */
   gap(length: number, ts: number): void {
     if ((this.state === "body-length" || this.state === "chunk-data") && length < this.remaining) {
@@ -132,9 +159,15 @@ export class HttpMessageParser {
       return;
     }
     if (this.state === "body-close" || this.state === "stopped" || this.state === "paused") return;
-    this.events.weird("http_content_gap", `${length} bytes missing while in ${this.state}`);
-    this.finishInterrupted(ts);
-    this.stop();
+    if (this.state !== "resync") {
+      this.events.weird("http_content_gap", `${length} bytes missing while in ${this.state}`);
+      this.finishInterrupted(ts);
+      this.events.lostSync();
+    }
+    this.resetLine();
+    this.pendingHeader = undefined;
+    this.blockBytes = 0;
+    this.state = "resync";
   }
 
   /** The connection ended: a close-delimited body is complete, anything else was cut short. */
@@ -145,6 +178,32 @@ export class HttpMessageParser {
       this.finishInterrupted(ts);
     }
     this.stop();
+  }
+
+  /**
+   * Skips to the next line start where a message can begin (start lines open with A-Z). A
+   * candidate line cut by the end of the delivery is kept until the next one decides it.
+   */
+  private onResync(bytes: Uint8Array, pos: number): number {
+    let at = pos;
+    while (at < bytes.length) {
+      const first = bytes[at];
+      const lf = bytes.indexOf(LF, at);
+      if (first >= 0x41 && first <= 0x5a) {
+        const window = bytes.subarray(at, Math.min(bytes.length, at + RESYNC_WINDOW_BYTES));
+        if (this.resyncPattern.test(latin1(window))) {
+          this.state = "start";
+          return at;
+        }
+        if (lf < 0 && window.length < RESYNC_WINDOW_BYTES) {
+          this.resyncCarry = bytes.slice(at);
+          return bytes.length;
+        }
+      }
+      if (lf < 0) return bytes.length;
+      at = lf + 1;
+    }
+    return bytes.length;
   }
 
   private onStart(bytes: Uint8Array, pos: number, ts: number): number {
@@ -163,8 +222,10 @@ export class HttpMessageParser {
     this.inMessage = true;
     const verdict = this.events.startLine(next.line, ts);
     if (verdict === "reject") {
+      // Not a start line (e.g. the tail of a message that began before the capture): skip to
+      // the next line that can start one.
       this.inMessage = false;
-      this.stop();
+      this.state = "resync";
     } else if (verdict === "no-headers") {
       this.finishMessage(ts, false);
     } else {
