@@ -165,9 +165,9 @@ describe("EDNS options (dns-edns-ecs.pcap frame 2)", () => {
 describe("UDP probe decides by content", () => {
   it("says Yes to real queries and responses, mDNS announcements included", () => {
     const mdns = loadFrames("zeek/dns__mdns.pcap").find((f) => f.frame === 3)!.payload;
-    expect(probeDnsMessage(query, true)).toBe(ProbeResult.Yes);
-    expect(probeDnsMessage(response, true)).toBe(ProbeResult.Yes);
-    expect(probeDnsMessage(mdns, true)).toBe(ProbeResult.Yes);
+    expect(probeDnsMessage(query)).toBe(ProbeResult.Yes);
+    expect(probeDnsMessage(response)).toBe(ProbeResult.Yes);
+    expect(probeDnsMessage(mdns)).toBe(ProbeResult.Yes);
   });
 
   it("says No to other protocols' first datagrams and to truncated headers", () => {
@@ -177,13 +177,13 @@ describe("UDP probe decides by content", () => {
       "hex",
     );
     const ntp = Buffer.from(`e3000a00${"00".repeat(44)}`, "hex");
-    expect(probeDnsMessage(Uint8Array.from(dhcp), true)).toBe(ProbeResult.No);
-    expect(probeDnsMessage(Uint8Array.from(ntp), true)).toBe(ProbeResult.No);
-    expect(probeDnsMessage(query.subarray(0, 10), true)).toBe(ProbeResult.No);
+    expect(probeDnsMessage(Uint8Array.from(dhcp))).toBe(ProbeResult.No);
+    expect(probeDnsMessage(Uint8Array.from(ntp))).toBe(ProbeResult.No);
+    expect(probeDnsMessage(query.subarray(0, 10))).toBe(ProbeResult.No);
   });
 
   it("says Maybe to a well-formed question followed by a damaged answer", () => {
-    expect(probeDnsMessage(mutated(response, { 76: 5 }), true)).toBe(ProbeResult.Maybe);
+    expect(probeDnsMessage(mutated(response, { 76: 5 }))).toBe(ProbeResult.Maybe);
   });
 });
 

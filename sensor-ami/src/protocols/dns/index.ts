@@ -23,7 +23,7 @@ export const dnsUdp: DatagramAnalyzerFactory = {
   service: "dns",
   transport: "udp",
   ports: DNS_PORTS,
-  probe: (bytes) => probeDnsMessage(bytes, true),
+  probe: (bytes) => probeDnsMessage(bytes),
   create: (ctx) => new DnsDatagramAnalyzer(ctx),
 };
 
