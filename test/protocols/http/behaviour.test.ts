@@ -115,6 +115,24 @@ describe("bodies", () => {
     expect(out.weirds).toEqual([]);
   });
 
+  it("reads chunk extensions and a trailer section, then the next pipelined reply (RFC 9112 §7.1 grammar)", () => {
+    // Prepare: no trailers in the corpus; the exchange follows RFC 9112's chunked-body grammar.
+    const chunked =
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: Expires\r\n\r\n" +
+      "4;name=value\r\nWiki\r\n6\r\npedia \r\nE\r\nin \r\n\r\nchunks.\r\n0\r\n" +
+      "Expires: Wed, 21 Oct 2015 07:28:00 GMT\r\n\r\n";
+    const { records, out } = feed(
+      ["GET /a HTTP/1.1\r\nHost: h\r\n\r\n", "GET /b HTTP/1.1\r\nHost: h\r\n\r\n"],
+      [chunked, "HTTP/1.1 404 Not Found\r\nContent-Length: 3\r\n\r\nno\n"],
+    );
+    // Assess: 4 + 6 + 14 bytes of entity body.
+    expect(records.map((r) => [r.uri, r.status_code, r.response_body_len, r.resp_mime_types])).toEqual([
+      ["/a", 200, 24, ["text/plain"]],
+      ["/b", 404, 3, ["text/plain"]],
+    ]);
+    expect(out.weirds).toEqual([]);
+  });
+
   it("takes the user from Basic credentials but never logs the password (RFC 7617 §2 example)", () => {
     const { records } = feed(
       [
