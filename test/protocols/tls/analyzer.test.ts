@@ -237,6 +237,27 @@ describe("memory bounds", () => {
     expect(seen).toEqual([14]);
   });
 
+  it("reassembles a message of exactly the limit without buffering more than the message", () => {
+    // Prepare
+    const assembler = new HandshakeAssembler();
+    const length = MAX_HANDSHAKE_MESSAGE_BYTES;
+    const message = new Uint8Array(4 + length);
+    message.set([11, length >> 16, (length >> 8) & 0xff, length & 0xff]);
+    const complete: number[] = [];
+    let maxBuffered = 0;
+    // Act
+    for (let offset = 0; offset < message.length; offset += 16384) {
+      assembler.push(message.subarray(offset, offset + 16384), {
+        message: (m) => complete.push(m.body.length),
+        oversized: () => {},
+      });
+      maxBuffered = Math.max(maxBuffered, assembler.bufferedBytes);
+    }
+    // Assess
+    expect(complete).toEqual([length]);
+    expect(maxBuffered).toBeLessThanOrEqual(4 + length);
+  });
+
   it("reassembles a message sent one byte per record in linear space", () => {
     // Prepare: the real ClientHello of ndpi/443-curl.pcap, one byte per handshake record
     const message = chunksOf(loadFixture("443-curl.pcap").streams[0])[0][1].subarray(RECORD_HEADER_BYTES);

@@ -19,6 +19,10 @@ export interface HandshakeMessage {
   readonly message: Uint8Array;
 }
 
+/** Largest TLS record fragment (RFC 5246 §6.2.3), the most one push() can append. */
+const MAX_FRAGMENT_BYTES = 16384 + 2048;
+const MAX_PENDING_BYTES = HANDSHAKE_HEADER_BYTES + MAX_HANDSHAKE_MESSAGE_BYTES + MAX_FRAGMENT_BYTES;
+
 export interface HandshakeSink {
   message(message: HandshakeMessage): void;
   /** A message over MAX_HANDSHAKE_MESSAGE_BYTES starts; its body will be skipped. */
@@ -87,7 +91,9 @@ export class HandshakeAssembler {
   private reserve(capacity: number): void {
     const current = this.pending!;
     if (current.length >= capacity) return;
-    const grown = new Uint8Array(Math.max(capacity, current.length * 2));
+    // Doubling keeps appends linear; the ceiling keeps the bound exact: one incomplete message of at
+    // most MAX_HANDSHAKE_MESSAGE_BYTES plus the record fragment being appended.
+    const grown = new Uint8Array(Math.max(capacity, Math.min(current.length * 2, MAX_PENDING_BYTES)));
     grown.set(current.subarray(0, this.pendingLength));
     this.pending = grown;
   }
