@@ -4,15 +4,18 @@ import { isSupportedLinkType } from "../capture/link-types.js";
 import { CapturedPacket, CaptureReader, type CaptureTruncation } from "../capture/reader.js";
 import { Engine, type EngineStats, type Inspector } from "../engine/engine.js";
 import type { EngineOptions } from "../engine/options.js";
-import { FileLogWriter, type LogFormat } from "../logs/writer.js";
+import { FileLogWriter, type LogFormat, type LogSink } from "../logs/writer.js";
 
 export interface AnalyzeOptions {
   capture: string;
   outDir: string;
   format: LogFormat;
   engine: Partial<EngineOptions>;
-  /** Builds protocol inspection for the engine (absent: connection records only). */
-  inspector?: (engine: Engine) => Inspector;
+  /**
+   * Builds protocol inspection for the engine, writing protocol logs to `sink` (the engine's own
+   * log writer); absent: connection records only. The CLI passes `buildInspector` unless --no-inspect.
+   */
+  inspector?: (engine: Engine, sink: LogSink) => Inspector;
 }
 
 export interface AnalyzeResult {
@@ -37,7 +40,7 @@ export function analyzeCapture(o: AnalyzeOptions): AnalyzeResult {
   writer.touch("conn");
   writer.touch("weird");
   const engine = new Engine(writer, o.engine);
-  if (o.inspector) engine.inspector = o.inspector(engine);
+  if (o.inspector) engine.inspector = o.inspector(engine, writer);
   const pkt = new CapturedPacket();
   let unsupported = 0;
   try {
@@ -50,6 +53,8 @@ export function analyzeCapture(o: AnalyzeOptions): AnalyzeResult {
     }
     if (reader.truncation) engine.externalWeird("truncated_capture_file", reader.truncation.packetIndex);
     engine.finish();
+    // Inspection may hold state that spans connections (DHCP transactions): flush it last.
+    (engine.inspector as { finish?: () => void } | null)?.finish?.();
   } finally {
     reader.close();
     writer.close();

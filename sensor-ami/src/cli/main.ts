@@ -4,6 +4,7 @@ import { parseArgs } from "node:util";
 import { CaptureFormatError, CaptureReadError } from "../capture/errors.js";
 import { type Cidr, CidrParseError, parseCidr } from "../engine/addr.js";
 import type { EngineOptions } from "../engine/options.js";
+import { buildInspector } from "../inspect/index.js";
 import { LogWriteError } from "../logs/writer.js";
 import { analyzeCapture, formatSummary } from "./analyze.js";
 
@@ -30,6 +31,7 @@ options:
                              off (Zeek's -C), auto (default: verify unless the first packets show offloading)
   --no-checksums             same as --checksums off
   --no-community-id          omit community_id from conn.log
+  --no-inspect               no protocol inspection: conn.log without service, no dns/http/ssl/… logs
   --seed <n>                 seed uids so two runs give identical logs (default: random)
   --tcp-inactivity <s>       TCP inactivity timeout (default 300, Zeek's)
   --udp-inactivity <s>       UDP inactivity timeout (default 60, Zeek's)
@@ -82,6 +84,7 @@ export async function main(argv: string[]): Promise<number> {
         "no-checksums": { type: "boolean", default: false },
         checksums: { type: "string", default: "auto" },
         "no-community-id": { type: "boolean", default: false },
+        "no-inspect": { type: "boolean", default: false },
         seed: { type: "string" },
         "tcp-inactivity": { type: "string" },
         "udp-inactivity": { type: "string" },
@@ -134,6 +137,7 @@ export async function main(argv: string[]): Promise<number> {
       outDir: values.out,
       format: values.format,
       engine,
+      inspector: values["no-inspect"] ? undefined : buildInspector,
     });
     if (!values.quiet) process.stdout.write(formatSummary(capture, values.out, result));
     if (result.truncation) {

@@ -1,0 +1,27 @@
+// Protocol inspection for the engine: TCP reassembly, content-based protocol detection and the
+// protocol analyzers (dns, ssl, …) writing their logs through the engine's log sink.
+
+import type { Engine, Inspector } from "../engine/engine.js";
+import type { LogSink } from "../logs/writer.js";
+import { ProtocolInspector } from "./inspector.js";
+import { type AnalyzerRegistry, defaultRegistry } from "./registry.js";
+
+export { DPD_GIVEN_UP, type InspectorStats, ProtocolInspector, WEIRD_ANALYZER_ERROR } from "./inspector.js";
+export { PROBE_LIMIT_BYTES, PROBE_LIMIT_DATAGRAMS } from "./limits.js";
+export {
+  MAX_BUFFERED_BYTES_GLOBAL,
+  MAX_BUFFERED_BYTES_PER_CONNECTION,
+  ReassemblyBudget,
+  type ReassemblySink,
+  TcpReassembler,
+} from "./reassembler.js";
+export { type AnalyzerRegistry, defaultRegistry, ProbeOrder } from "./registry.js";
+
+/** Builds the inspector the engine calls; protocol records go to `sink` (the engine's log writer). */
+export function buildInspector(
+  engine: Engine,
+  sink: LogSink,
+  registry: AnalyzerRegistry = defaultRegistry(sink),
+): Inspector & ProtocolInspector {
+  return new ProtocolInspector(engine, sink, registry);
+}
