@@ -3,10 +3,12 @@
 // `collectFleet` does the reads; `summarizeFleet` is the pure decision over what they returned.
 import { type AutoScalingClient, DescribeAutoScalingGroupsCommand } from "@aws-sdk/client-auto-scaling";
 import { type CloudWatchClient, GetMetricStatisticsCommand } from "@aws-sdk/client-cloudwatch";
+import { DescribeLaunchTemplateVersionsCommand, type EC2Client } from "@aws-sdk/client-ec2";
 import {
   DescribeTargetHealthCommand,
   type ElasticLoadBalancingV2Client,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
+import { formatPinnedReference, PIN_ABSENT, parsePinBlock } from "../../sensor-ami/src/config/pins.js";
 import { failedLaunchesSince } from "./asg.js";
 import type { HealthConfig } from "./config.js";
 import { describeError, FleetReadError } from "./errors.js";
@@ -14,6 +16,7 @@ import { describeError, FleetReadError } from "./errors.js";
 /** Target health state that counts as a working sensor. */
 const HEALTHY = "healthy";
 const UNKNOWN_AZ = "unknown";
+const UNKNOWN_VERSION = "unknown";
 
 export interface GroupInstance {
   instanceId: string;
@@ -26,7 +29,13 @@ export interface FleetReads {
   groupAvailabilityZones: string[];
   instances: GroupInstance[];
   /** The group's launch template and version ("$Latest"/"$Default" or a number). */
-  launchTemplate?: { name: string; version: string };
+  launchTemplate?: { id?: string; name?: string; version: string };
+  /**
+   * The pinned parameter references (`name:version` or `none`) in that launch template version's user
+   * data, i.e. the configuration new sensors launch with; or why they could not be read.
+   */
+  configPins?: Record<string, string>;
+  configPinsProblem?: string;
   /** Undefined when no target group is configured: then healthy counts are unknown, not zero. */
   targets?: Array<{ targetGroupArn: string; instanceId: string; state: string; availabilityZone?: string }>;
   launchFailures: number;
@@ -44,6 +53,9 @@ export interface FleetSummary {
   launchFailures: number;
   mirrorCoverage?: number;
   configVersionInService?: string;
+  /** Parameter references the in-service launch template version pins (see FleetReads.configPins). */
+  configPins?: Record<string, string>;
+  configPinsProblem?: string;
   /** Instances per launch template version among InService instances (more than one key = mixed). */
   instancesByConfigVersion: Record<string, number>;
 }
@@ -68,7 +80,7 @@ export function summarizeFleet(reads: FleetReads): FleetSummary {
   const instancesByConfigVersion: Record<string, number> = {};
   for (const i of reads.instances) {
     if (i.lifecycleState !== "InService") continue;
-    const version = i.launchTemplateVersion ?? UNKNOWN_AZ;
+    const version = i.launchTemplateVersion ?? UNKNOWN_VERSION;
     instancesByConfigVersion[version] = (instancesByConfigVersion[version] ?? 0) + 1;
   }
   return {
@@ -81,12 +93,15 @@ export function summarizeFleet(reads: FleetReads): FleetSummary {
     launchFailures: reads.launchFailures,
     ...(reads.mirrorCoverage !== undefined ? { mirrorCoverage: reads.mirrorCoverage } : {}),
     ...(reads.launchTemplate ? { configVersionInService: reads.launchTemplate.version } : {}),
+    ...(reads.configPins ? { configPins: reads.configPins } : {}),
+    ...(reads.configPinsProblem ? { configPinsProblem: reads.configPinsProblem } : {}),
     instancesByConfigVersion,
   };
 }
 
 export interface FleetClients {
   autoscaling: AutoScalingClient;
+  ec2: EC2Client;
   elbv2: ElasticLoadBalancingV2Client;
   cloudwatch: CloudWatchClient;
 }
@@ -112,12 +127,50 @@ async function readGroup(autoscaling: AutoScalingClient, asgName: string) {
     ...(lt
       ? {
           launchTemplate: {
-            name: lt.LaunchTemplateName ?? lt.LaunchTemplateId ?? "?",
+            ...(lt.LaunchTemplateId ? { id: lt.LaunchTemplateId } : {}),
+            ...(lt.LaunchTemplateName ? { name: lt.LaunchTemplateName } : {}),
             version: lt.Version ?? "$Default",
           },
         }
       : {}),
   };
+}
+
+/** Pins in the user data of one launch template version; a problem string instead of throwing. */
+async function readConfigPins(
+  ec2: EC2Client,
+  lt: NonNullable<FleetReads["launchTemplate"]>,
+): Promise<Pick<FleetReads, "configPins" | "configPinsProblem">> {
+  const which = lt.id ?? lt.name ?? "?";
+  try {
+    const out = await ec2.send(
+      new DescribeLaunchTemplateVersionsCommand({
+        ...(lt.id ? { LaunchTemplateId: lt.id } : { LaunchTemplateName: lt.name }),
+        Versions: [lt.version],
+      }),
+    );
+    const encoded = out.LaunchTemplateVersions?.[0]?.LaunchTemplateData?.UserData;
+    if (!encoded)
+      return { configPinsProblem: `launch template ${which} version ${lt.version} has no user data` };
+    const pins = parsePinBlock(Buffer.from(encoded, "base64").toString("utf8"));
+    if (!pins) {
+      return {
+        configPinsProblem: `launch template ${which} version ${lt.version} has no spanless-config-pins block`,
+      };
+    }
+    return {
+      configPins: Object.fromEntries(
+        Object.entries(pins).map(([key, pin]) => [
+          key,
+          pin === null ? PIN_ABSENT : formatPinnedReference(pin),
+        ]),
+      ),
+    };
+  } catch (error) {
+    return {
+      configPinsProblem: `could not read launch template ${which} version ${lt.version}: ${describeError(error)}`,
+    };
+  }
 }
 
 async function readTargets(elbv2: ElasticLoadBalancingV2Client, targetGroupArns: readonly string[]) {
@@ -188,8 +241,10 @@ export async function collectFleet(
     `metric ${config.mirrorCoverage.namespace}/${config.mirrorCoverage.metricName}`,
     () => readMirrorCoverage(clients.cloudwatch, config, now),
   );
+  const pins = group.launchTemplate ? await readConfigPins(clients.ec2, group.launchTemplate) : {};
   return {
     ...group,
+    ...pins,
     ...(targets ? { targets } : {}),
     launchFailures,
     ...(mirrorCoverage !== undefined ? { mirrorCoverage } : {}),

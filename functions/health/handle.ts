@@ -5,6 +5,7 @@ import { type Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { AutoScalingClient } from "@aws-sdk/client-auto-scaling";
 import type { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import type { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
+import type { EC2Client } from "@aws-sdk/client-ec2";
 import type { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import type { SNSClient } from "@aws-sdk/client-sns";
 import { bootProgress, parseBootLog } from "../../sensor-ami/src/boot/markers.js";
@@ -52,6 +53,7 @@ export interface HealthDeps {
   metrics: Metrics;
   logs: CloudWatchLogsClient;
   autoscaling: AutoScalingClient;
+  ec2: EC2Client;
   sns: SNSClient;
   elbv2: ElasticLoadBalancingV2Client;
   cloudwatch: CloudWatchClient;

@@ -6,6 +6,7 @@ import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { AutoScalingClient } from "@aws-sdk/client-auto-scaling";
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
+import { EC2Client } from "@aws-sdk/client-ec2";
 import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { SNSClient } from "@aws-sdk/client-sns";
 import type { Context } from "aws-lambda";
@@ -34,6 +35,7 @@ function buildDeps(): HealthDeps {
     metrics,
     logs: new CloudWatchLogsClient(client),
     autoscaling: new AutoScalingClient(client),
+    ec2: new EC2Client(client),
     sns: new SNSClient(client),
     elbv2: new ElasticLoadBalancingV2Client(client),
     cloudwatch: new CloudWatchClient(client),

@@ -23,6 +23,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { summarizeFleet } from "../../functions/health/fleet.js";
 import type { HealthDeps } from "../../functions/health/handle.js";
 import { runHealth } from "../../functions/health/index.js";
+import { sensorParameterNames } from "../../sensor-ami/src/config/names.js";
+import { pinsFor, renderPinBlock } from "../../sensor-ami/src/config/pins.js";
 import { type MotoServer, startMoto } from "../support/moto.js";
 import { loadEvent, loadLog, SENSOR_ASG } from "./support/fixtures.js";
 import {
@@ -34,6 +36,22 @@ import {
   publishedMessages,
   writeUserDataLog,
 } from "./support/harness.js";
+
+/** User data as the stack renders it, with the pin block instance-refresh maintains. */
+const USER_DATA = Buffer.from(
+  [
+    "#!/bin/bash",
+    "set -euo pipefail",
+    renderPinBlock(
+      pinsFor(sensorParameterNames("/spanless/prod"), {
+        "collector-url": 4,
+        "push-token": 7,
+        "os-sensor-hmac": 3,
+      }),
+    ).trimEnd(),
+    "exec /opt/spanless/bin/spanless-boot",
+  ].join("\n"),
+).toString("base64");
 
 describe("health: scheduled fleet summary", () => {
   let moto: MotoServer;
@@ -66,7 +84,7 @@ describe("health: scheduled fleet summary", () => {
     const lt = await ec2.send(
       new CreateLaunchTemplateCommand({
         LaunchTemplateName: "spanless-sensor",
-        LaunchTemplateData: { ImageId: "ami-12c6146b", InstanceType: "c5n.large" },
+        LaunchTemplateData: { ImageId: "ami-12c6146b", InstanceType: "c5n.large", UserData: USER_DATA },
       }),
     );
     const tg = await deps.elbv2.send(
@@ -143,6 +161,12 @@ describe("health: scheduled fleet summary", () => {
     );
     expect(summary.mirrorCoverage).toBe(87.5);
     expect(summary.configVersionInService).toBe("1");
+    expect(summary.configPins).toEqual({
+      "collector-url": "/spanless/prod/collector-url:4",
+      "push-token": "/spanless/prod/push-token:7",
+      proxy: "none",
+      "os-sensor-hmac": "/spanless/prod/os-sensor-hmac:3",
+    });
     expect(summary.launchFailures).toBe(0);
     const perAz = metricValues(emf, "HealthySensors");
     expect(perAz.map((m) => [m.record.AvailabilityZone, m.value]).sort()).toEqual(

@@ -10,6 +10,7 @@ import {
   CreateLogStreamCommand,
   PutLogEventsCommand,
 } from "@aws-sdk/client-cloudwatch-logs";
+import { EC2Client } from "@aws-sdk/client-ec2";
 import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { CreateTopicCommand, SNSClient } from "@aws-sdk/client-sns";
 import { vi } from "vitest";
@@ -58,6 +59,7 @@ export function clients(moto: MotoServer) {
   return {
     logs: new CloudWatchLogsClient(config),
     autoscaling: new AutoScalingClient(config),
+    ec2: new EC2Client(config),
     sns: new SNSClient(config),
     elbv2: new ElasticLoadBalancingV2Client(config),
     cloudwatch: new CloudWatchClient(config),
