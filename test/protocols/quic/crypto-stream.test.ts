@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   CryptoStreamAssembler,
-  MAX_BUFFER_BEFORE_LENGTH_KNOWN,
+  MAX_HANDSHAKE_MESSAGE_LENGTH,
   MAX_RANGES,
 } from "../../../sensor-ami/src/protocols/quic/crypto-stream.js";
 import { CLIENT_CRYPTO_FRAME } from "./rfc-vectors.js";
@@ -56,11 +56,27 @@ describe("CRYPTO stream reassembly", () => {
     expect(s.message()).toBeUndefined();
   });
 
-  it("bounds the buffer before the message length is known", () => {
+  it("keeps a large hello whose tail arrives before its head (beyond Zeek's 2000-byte bound)", () => {
+    // Prepare: a 5000-byte handshake message (type 1, length 4996) in three pieces, tail first
+    const message = new Uint8Array(5000).map((_, i) => (i * 31) & 0xff);
+    message.set([1, 0x00, 0x13, 0x84]);
+    const s = new CryptoStreamAssembler();
+    // Act
+    const results = [
+      s.add(3600, message.subarray(3600)),
+      s.add(1200, message.subarray(1200, 3600)),
+      s.add(0, message.subarray(0, 1200)),
+    ];
+    // Assess
+    expect(results).toEqual(["pending", "pending", "complete"]);
+    expect(Buffer.from(s.message() ?? []).equals(Buffer.from(message))).toBe(true);
+  });
+
+  it("rejects data beyond the largest valid message before the length is known", () => {
     // Prepare
     const s = new CryptoStreamAssembler();
-    // Act: data far away from offset 0 never lets the length be read
-    const result = s.add(MAX_BUFFER_BEFORE_LENGTH_KNOWN - 10, new Uint8Array(20));
+    // Act
+    const result = s.add(MAX_HANDSHAKE_MESSAGE_LENGTH, new Uint8Array(20));
     // Assess
     expect(result).toBe("overflow");
   });

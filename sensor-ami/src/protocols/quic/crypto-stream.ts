@@ -1,11 +1,11 @@
 // Reassembly of one direction's Initial CRYPTO stream (RFC 9000 §19.6) into the first TLS handshake
 // message. CRYPTO frames carry (offset, bytes) and may arrive split over several packets and
-// datagrams, out of order or duplicated; memory is bounded like Zeek's QUIC analyzer.
+// datagrams, out of order or duplicated. Memory is bounded by the largest valid message.
 
 /** RFC 8446 §5.1: a handshake message we accept is at most 2^14 + 256 bytes (Zeek's bound too). */
 export const MAX_HANDSHAKE_MESSAGE_LENGTH = 2 ** 14 + 256;
-/** Data we buffer before the 4-byte handshake header tells us the message length (Zeek: 2000). */
-export const MAX_BUFFER_BEFORE_LENGTH_KNOWN = 2000;
+/** First buffer size: a ClientHello with a post-quantum key share still fits without growing. */
+const INITIAL_CAPACITY = 2048;
 const HANDSHAKE_HEADER_LENGTH = 4;
 /** Distinct byte ranges kept before we give up: reordering beyond this is an attack, not loss. */
 export const MAX_RANGES = 64;
@@ -44,17 +44,17 @@ export class CryptoStreamAssembler {
     this.ranges.length = 0;
   }
 
-  /** Add one CRYPTO frame's data. Returns the stream's state afterwards. */
+  /**
+   * Add one CRYPTO frame's data. Returns the stream's state afterwards. Until the 4-byte handshake
+   * header has arrived, fragments anywhere below the maximal message length are kept (Zeek stops at
+   * 2000 buffered bytes, which loses large hellos whose tail arrives first).
+   */
   add(offset: number, data: Uint8Array): CryptoStreamResult {
     if (this.state !== "pending" || data.length === 0) return this.state;
-    const limit = this.messageLength > 0 ? this.messageLength : MAX_BUFFER_BEFORE_LENGTH_KNOWN;
-    let end = offset + data.length;
-    if (offset >= limit) return this.fail(this.messageLength > 0 ? "pending" : "overflow");
-    // Bytes past a known message end belong to a later handshake message: drop them.
-    if (end > limit) {
-      if (this.messageLength === 0) return this.fail("overflow");
-      end = limit;
-    }
+    const limit = this.messageLength > 0 ? this.messageLength : MAX_HANDSHAKE_MESSAGE_LENGTH;
+    // Past a known message end: a later handshake message, not ours. Past the maximum: invalid.
+    if (offset >= limit) return this.messageLength > 0 ? this.state : this.fail("overflow");
+    const end = Math.min(offset + data.length, limit);
     const slice = data.subarray(0, end - offset);
     const buffer = this.ensureCapacity(end);
     if (this.overlapsDifferently(buffer, offset, slice)) return this.fail("conflicting_data");
@@ -64,22 +64,21 @@ export class CryptoStreamAssembler {
   }
 
   private fail(result: CryptoStreamResult): CryptoStreamResult {
-    if (result !== "pending") {
-      this.state = result;
-      this.buffer = undefined;
-    }
+    this.state = result;
+    this.buffer = undefined;
     return this.state;
   }
 
+  /** Grow geometrically up to the maximal message length; `end` never exceeds it. */
   private ensureCapacity(end: number): Uint8Array {
-    const capacity = this.messageLength > 0 ? this.messageLength : MAX_BUFFER_BEFORE_LENGTH_KNOWN;
-    if (this.buffer === undefined || this.buffer.length < Math.min(end, capacity)) {
-      const grown = new Uint8Array(capacity);
-      if (this.buffer !== undefined)
-        grown.set(this.buffer.subarray(0, Math.min(this.buffer.length, capacity)));
-      this.buffer = grown;
-    }
-    return this.buffer;
+    const have = this.buffer?.length ?? 0;
+    if (this.buffer !== undefined && have >= end) return this.buffer;
+    const grown = new Uint8Array(
+      Math.min(MAX_HANDSHAKE_MESSAGE_LENGTH, Math.max(end, INITIAL_CAPACITY, have * 2)),
+    );
+    if (this.buffer !== undefined) grown.set(this.buffer);
+    this.buffer = grown;
+    return grown;
   }
 
   /** Retransmitted CRYPTO data must repeat what we have; different bytes mean forgery or a bug. */
@@ -135,7 +134,6 @@ export class CryptoStreamAssembler {
         }
         if (this.ranges[r + 1] > length) this.ranges[r + 1] = length;
       }
-      this.ensureCapacity(length);
     }
     if (this.messageLength > 0 && contiguous >= this.messageLength) this.state = "complete";
     return this.state;
