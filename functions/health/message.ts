@@ -102,6 +102,8 @@ export function formatFailedLaunchMessage(
     `Account:       ${failure.account || "?"}  Region: ${failure.region || "?"}`,
     `Event:         ${SOURCE_TEXT[failure.source]} at ${failure.eventTime || "?"}`,
     ...(failure.statusMessage ? [`ASG says:      ${messageSafeLine(failure.statusMessage, 600)}`] : []),
+    // Why Auto Scaling launched it (scale-out, replacement, instance refresh): tells a rollout from a scale event.
+    ...(failure.activityCause ? [`Launched for:  ${messageSafeLine(failure.activityCause)}`] : []),
     ...logLocation(log, failure.region || "<region>"),
     ...tail(log, logLines),
     ...(diagnosis.markerProblems.length

@@ -75,6 +75,9 @@ describe("health: failed sensor launch → on-call message", () => {
     );
     expect(body).toMatch(/Fix: +The sensor instance role cannot decrypt/);
     expect(body).toContain("Heartbeat Timeout");
+    expect(body).toContain(
+      "Launched for:  At 2026-11-24T02:05:04Z an instance was started in response to a difference",
+    );
     expect(body).toContain(`${LOG_GROUP} / ${instanceId}-userdata`);
     expect(body).toContain(`Last ${lines.length} log lines:`);
     expect(body).toContain(`  ${lines.at(-1)}`);
