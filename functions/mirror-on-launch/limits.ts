@@ -5,6 +5,9 @@
 export const MAX_SESSIONS_PER_ENI = 3;
 /** Sessions per account (default; the policy can lower it to keep headroom for others). */
 export const ACCOUNT_SESSION_QUOTA = 10_000;
+/** Source ENIs per ENI-type target: 10, or 100 when the target instance is one of the largest sizes. */
+export const MAX_SOURCES_PER_ENI_TARGET = 10;
+export const MAX_SOURCES_PER_ENI_TARGET_LARGE = 100;
 /** Valid `SessionNumber` values (CreateTrafficMirrorSession API reference). */
 export const MIN_SESSION_NUMBER = 1;
 export const MAX_SESSION_NUMBER = 32_766;

@@ -183,6 +183,51 @@ function byId<T>(items: T[], key: (t: T) => string): T[] {
   return [...items].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
 }
 
+/**
+ * An ENI-type target accepts a limited number of source ENIs (NLB and GWLB endpoint targets do not).
+ * Creates toward a full ENI target become `target-source-limit` skips, counted after this plan's deletes
+ * and retargeting modifies. Modifies are not limited here; EC2 answers an overfull one with
+ * TrafficMirrorSourcesPerTargetLimitExceeded.
+ */
+function admitBySourceLimit(
+  creates: CreateAction[],
+  inventory: Inventory,
+  deletes: readonly DeleteAction[],
+  modifies: readonly ModifyAction[],
+  policy: Policy,
+  skips: Skip[],
+): CreateAction[] {
+  const eniTargets = new Set(inventory.targets.filter((t) => t.eniId !== undefined).map((t) => t.targetId));
+  if (eniTargets.size === 0) return creates;
+  const deleted = new Set(deletes.map((d) => d.sessionId));
+  const retargeted = new Map(
+    modifies.flatMap((m) => (m.changes.targetId ? [[m.sessionId, m.changes.targetId]] : [])),
+  );
+  const sources = new Map<string, Set<string>>();
+  const addSource = (targetId: string, eniId: string) => {
+    const set = sources.get(targetId) ?? new Set<string>();
+    set.add(eniId);
+    sources.set(targetId, set);
+  };
+  for (const s of inventory.sessions) {
+    if (!deleted.has(s.sessionId)) addSource(retargeted.get(s.sessionId) ?? s.targetId, s.eniId);
+  }
+  return creates.filter((c) => {
+    const set = sources.get(c.targetId);
+    if (!eniTargets.has(c.targetId) || set?.has(c.eniId) || (set?.size ?? 0) < policy.eniTargetSourceLimit) {
+      addSource(c.targetId, c.eniId);
+      return true;
+    }
+    skips.push({
+      instanceId: c.instanceId,
+      eniId: c.eniId,
+      reason: "target-source-limit",
+      detail: `${c.targetId} already has ${set?.size} source ENIs`,
+    });
+    return false;
+  });
+}
+
 export function plan(inventory: Inventory, policy: Policy): Plan {
   const deletes: DeleteAction[] = [];
   const modifies: ModifyAction[] = [];
@@ -335,6 +380,8 @@ export function plan(inventory: Inventory, policy: Policy): Plan {
       }
     }
   }
+
+  creates = admitBySourceLimit(creates, inventory, deletes, modifies, policy, skips);
 
   let quotaHeadroom: number | undefined;
   if (inventory.accountSessionCount !== undefined) {

@@ -6,6 +6,8 @@ import {
   ACCOUNT_SESSION_QUOTA,
   MAX_PACKET_LENGTH,
   MAX_SESSION_NUMBER,
+  MAX_SOURCES_PER_ENI_TARGET,
+  MAX_SOURCES_PER_ENI_TARGET_LARGE,
   MAX_VNI,
   MIN_PACKET_LENGTH,
   MIN_SESSION_NUMBER,
@@ -120,6 +122,7 @@ const envSchema = z
     OWNER_TAG_VALUE: z.string().trim().min(1).max(256).default(DEFAULT_OWNER),
     REMOVE_ON_STOP: boolean(true),
     ACCOUNT_SESSION_QUOTA: int(0, ACCOUNT_SESSION_QUOTA).default(ACCOUNT_SESSION_QUOTA),
+    ENI_TARGET_SOURCE_LIMIT: int(1, MAX_SOURCES_PER_ENI_TARGET_LARGE).default(MAX_SOURCES_PER_ENI_TARGET),
   })
   .superRefine((env, ctx) => {
     const byAz = env.MIRROR_TARGETS_BY_AZ;
@@ -178,5 +181,6 @@ export function parsePolicy(env: Readonly<Record<string, string | undefined>>): 
     ownerTagValue: e.OWNER_TAG_VALUE,
     removeOnStop: e.REMOVE_ON_STOP,
     accountSessionQuota: e.ACCOUNT_SESSION_QUOTA,
+    eniTargetSourceLimit: e.ENI_TARGET_SOURCE_LIMIT,
   };
 }

@@ -93,6 +93,8 @@ export interface Policy {
   ownerTagValue: string;
   removeOnStop: boolean;
   accountSessionQuota: number;
+  /** Source ENIs one ENI-type mirror target accepts (10; 100 on the largest instance sizes). */
+  eniTargetSourceLimit: number;
 }
 
 export type SkipReason =
@@ -111,7 +113,8 @@ export type SkipReason =
   | "no-target-for-az"
   | "target-missing"
   | "filter-missing"
-  | "account-session-quota";
+  | "account-session-quota"
+  | "target-source-limit";
 
 export type DeleteReason =
   | "instance-stopped"

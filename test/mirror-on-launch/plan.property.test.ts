@@ -64,7 +64,7 @@ const instanceArb = fc.record({
         fc.record({
           sessionNumber: fc.integer({ min: 1, max: 5 }),
           owner: fc.constantFrom(...OWNERS),
-          targetId: fc.constantFrom(TARGET, TARGET_AZ_B, "tmt-0gone0000000000001"),
+          targetId: fc.constantFrom(TARGET, TARGET_AZ_B, ENI_TARGET, "tmt-0gone0000000000001"),
           vni: fc.option(fc.integer({ min: 1, max: 20 }), { nil: undefined }),
           packetLength: fc.option(fc.constantFrom(64, 8500), { nil: undefined }),
         }),
@@ -156,7 +156,8 @@ const inventoryArb = fc
 const policyArb = fc
   .record({
     eniScope: fc.constantFrom<Policy["eniScope"]>("primary", "all"),
-    perAz: fc.boolean(),
+    targetMode: fc.constantFrom("single", "per-az", "eni"),
+    eniTargetSourceLimit: fc.integer({ min: 1, max: 3 }),
     selectProd: fc.boolean(),
     selectMode: fc.constantFrom<Policy["selectMode"]>("all", "any"),
     excludeVpcB: fc.boolean(),
@@ -168,9 +169,11 @@ const policyArb = fc
   .map((g) =>
     policy({
       eniScope: g.eniScope,
-      target: g.perAz
-        ? { mode: "per-az", targetsByAz: { "us-east-1a": TARGET, "us-east-1b": TARGET_AZ_B } }
-        : { mode: "single", targetId: TARGET },
+      target:
+        g.targetMode === "per-az"
+          ? { mode: "per-az", targetsByAz: { "us-east-1a": TARGET, "us-east-1b": TARGET_AZ_B } }
+          : { mode: "single", targetId: g.targetMode === "eni" ? ENI_TARGET : TARGET },
+      eniTargetSourceLimit: g.eniTargetSourceLimit,
       selectTags: g.selectProd
         ? [
             { key: "env", values: ["prod"] },

@@ -426,6 +426,41 @@ describe("plan: unsupported instance types", () => {
   });
 });
 
+describe("plan: sources per ENI target", () => {
+  it("stops creating toward an ENI target at its source limit, counting this plan's deletes", () => {
+    const sensorTarget = "tmt-0e0e0e0e0e0e0e0e1";
+    const sensorEni = "eni-0ffffffffffffffff";
+    const is = [1, 2, 3, 4].map((n) => instance(n));
+    const stopped = instance(5, { state: "stopped" });
+    const eStopped = eni(5, stopped);
+    const inv = inventory({
+      instances: [...is, stopped],
+      enis: [...is.map((i, k) => eni(k + 1, i)), eStopped],
+      sessions: [
+        session(eni(1, is[0]).eniId, { targetId: sensorTarget, sessionNumber: 5 }),
+        owned(eStopped.eniId, { targetId: sensorTarget }),
+      ],
+      targets: [{ targetId: sensorTarget, eniId: sensorEni }],
+    });
+    const result = plan(
+      inv,
+      policy({ target: { mode: "single", targetId: sensorTarget }, eniTargetSourceLimit: 3 }),
+    );
+    // eni 1 already feeds the target (foreign session), the stopped ENI's slot is freed: 2 more fit.
+    expect(creates(result).map((c) => c.eniId)).toEqual([
+      eni(1, is[0]).eniId,
+      eni(2, is[1]).eniId,
+      eni(3, is[2]).eniId,
+    ]);
+    expect(result.skips).toContainEqual({
+      instanceId: is[3].instanceId,
+      eniId: eni(4, is[3]).eniId,
+      reason: "target-source-limit",
+      detail: `${sensorTarget} already has 3 source ENIs`,
+    });
+  });
+});
+
 describe("plan: account session quota", () => {
   it("creates only what fits under the quota, counting planned deletes, and reports the headroom", () => {
     const running = [1, 2, 3].map((n) => instance(n));

@@ -38,6 +38,7 @@ export function policy(over: Partial<Policy> = {}): Policy {
     ownerTagValue: OWNER,
     removeOnStop: true,
     accountSessionQuota: 10_000,
+    eniTargetSourceLimit: 10,
     ...over,
   };
 }
