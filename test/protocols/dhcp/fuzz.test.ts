@@ -49,9 +49,10 @@ describe("DHCP robustness on mutated corpus payloads", () => {
         // Prepare
         const logged: number[] = [];
         const store = createDhcpTransactions({ log: (r) => logged.push(r.msg_types.length) });
+        const weirds: string[] = [];
         const ctx: DhcpAnalyzerContext = {
           log: () => {},
-          weird: () => {},
+          weird: (name) => weirds.push(name),
           confirm: () => {},
           violation: () => {},
           connection: {
@@ -70,6 +71,8 @@ describe("DHCP robustness on mutated corpus payloads", () => {
           return parsed.ok && parsed.message.options.messageType !== undefined;
         }).length;
         expect(logged.reduce((sum, n) => sum + n, 0)).toBe(typed);
+        expect(weirds).not.toContain("DHCP_analyzer_internal_error");
+        expect(weirds).not.toContain("DHCP_parser_internal_error");
       }),
       { numRuns: 500 },
     );

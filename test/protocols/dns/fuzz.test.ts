@@ -90,7 +90,9 @@ describe("DNS robustness on mutated corpus payloads", () => {
           });
           udp.end(packets.length);
           tcp.end(packets.length);
-          // Assess: every record is a plain dns.log line with its mandatory fields.
+          // Assess: no internal error surfaced, every record is a dns.log line with its mandatory fields.
+          expect(emitted.weirds.map((w) => w.name)).not.toContain("DNS_analyzer_internal_error");
+          expect(emitted.weirds.map((w) => w.name)).not.toContain("DNS_parser_internal_error");
           for (const { path, record } of emitted.logs) {
             expect(path).toBe("dns");
             expect(typeof record.trans_id).toBe("number");

@@ -19,6 +19,17 @@ export class DhcpAnalyzer implements DatagramAnalyzer {
   ) {}
 
   packet(isOrig: boolean, bytes: Uint8Array, ts: number): void {
+    try {
+      this.process(isOrig, bytes, ts);
+    } catch (cause) {
+      // Last line of defence for a bug in transaction tracking: the engine must keep running.
+      const reason = cause instanceof Error ? cause.message : String(cause);
+      this.ctx.weird("DHCP_analyzer_internal_error", reason);
+      this.ctx.violation(`internal DHCP analyzer error: ${reason}`);
+    }
+  }
+
+  private process(isOrig: boolean, bytes: Uint8Array, ts: number): void {
     const parsed = parseDhcpMessage(bytes);
     const weirds = parsed.ok ? parsed.message.weirds : parsed.weirds;
     for (const weird of weirds) this.ctx.weird(weird.name, weird.addl);

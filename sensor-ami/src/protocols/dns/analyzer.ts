@@ -20,6 +20,17 @@ export class DnsMessageHandler {
   }
 
   handle(bytes: Uint8Array, ts: number): void {
+    try {
+      this.process(bytes, ts);
+    } catch (cause) {
+      // Last line of defence for a bug in session tracking: the engine must keep running.
+      const reason = cause instanceof Error ? cause.message : String(cause);
+      this.ctx.weird("DNS_analyzer_internal_error", reason);
+      this.ctx.violation(`internal DNS analyzer error: ${reason}`);
+    }
+  }
+
+  private process(bytes: Uint8Array, ts: number): void {
     const parsed = parseDnsMessage(bytes, { netbios: this.netbios });
     const weirds = parsed.ok ? parsed.message.weirds : parsed.weirds;
     for (const weird of weirds) this.ctx.weird(weird.name, weird.addl);
