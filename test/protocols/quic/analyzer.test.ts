@@ -65,6 +65,25 @@ describe.each([
   });
 });
 
+describe("QUIC draft-29 client Initial (draft-ietf-quic-tls-29 keys)", () => {
+  it("is decrypted with the draft-29 salt and named as Zeek names it", () => {
+    // Prepare: the RFC CRYPTO frame protected with the draft's published client keys
+    const draft29 = {
+      key: "175257a31eb09dea9366d8bb79ad80ba",
+      iv: "6b26114b9cba2b63a9e8dd4f",
+      hp: "9ddd12c994c0698b89374a9c077a3077",
+    };
+    const prefix = Buffer.concat([hex("c3ff00001d"), hex(`08${RFC_DCID}`), hex("0000")]);
+    const packet = protectInitial(draft29, prefix, padded(hex(CLIENT_CRYPTO_FRAME), 1162), 0);
+    // Act
+    const { records } = run([[true, packet]]);
+    // Assess
+    expect(records.map((r) => [r.version, r.server_name, r.history])).toEqual([
+      ["draft-29", "example.com", "IS"],
+    ]);
+  });
+});
+
 describe("session boundaries", () => {
   it("a Retry (RFC 9001 A.4) logs the record and the next Initial starts a new one", () => {
     // Prepare

@@ -152,3 +152,33 @@ describe("packet number decoding (RFC 9000 Appendix A.3)", () => {
     expect(decodePacketNumber(0x101, 0xff, 8)).toBe(0xff);
   });
 });
+
+describe("draft-ietf-quic-tls-29 Appendix A (draft-29 salt, same DCID)", () => {
+  it("derives the draft's published Initial secrets and keys", () => {
+    // Prepare
+    const info = quicVersionInfo(0xff00001d);
+    const dcid = hex(RFC_DCID);
+    if (info?.salt === undefined) throw new Error("draft-29 must have a salt");
+    // Act
+    const client = deriveInitialKeys(info, dcid, true);
+    const server = deriveInitialKeys(info, dcid, false);
+    // Assess
+    expect(info.name).toBe("draft-29");
+    expect(initialSecret(info.salt, dcid, true).toString("hex")).toBe(
+      "0088119288f1d866733ceeed15ff9d50902cf82952eee27e9d4d4918ea371d87",
+    );
+    expect(initialSecret(info.salt, dcid, false).toString("hex")).toBe(
+      "006f881359244dd9ad1acf85f595bad67c13f9f5586f5e64e1acae1d9ea8f616",
+    );
+    expect([client?.key, client?.iv, client?.hp].map((b) => b?.toString("hex"))).toEqual([
+      "175257a31eb09dea9366d8bb79ad80ba",
+      "6b26114b9cba2b63a9e8dd4f",
+      "9ddd12c994c0698b89374a9c077a3077",
+    ]);
+    expect([server?.key, server?.iv, server?.hp].map((b) => b?.toString("hex"))).toEqual([
+      "149d0b1662ab871fbe63c49b5e655a5d",
+      "bab2b12a4c76016ace47856d",
+      "c0c499a65a60024a18a250974ea01dfa",
+    ]);
+  });
+});
