@@ -4,10 +4,11 @@ import { describe, expect, it } from "vitest";
 import type { DhcpLogRecord } from "../../../sensor-ami/src/protocols/dhcp/index.js";
 import { FIXTURES, loadDhcpFrames, readZeekLog, runWithSharedStore } from "./support.js";
 
-// Zeek btest baselines copied unchanged into fixtures/: dhcp-all-msg-types (dhcp.pcap, with its
-// conn.log), inform (dhcp_inform.pcap), dhcp-prevent-large-uids (dhcp_flood.pcap with
-// max_uids_per_log_entry=5) and dhcp-prevent-large-msgtypes (max_uids=500, max_msg_types=8).
-// ts is masked in the baselines; every other column is compared.
+// Zeek btest baselines, copied unchanged into fixtures/ (as *.log.txt: the repository ignores
+// *.log): dhcp-all-msg-types (dhcp.pcap, with its conn.log), inform (dhcp_inform.pcap),
+// dhcp-prevent-large-uids (dhcp_flood.pcap with max_uids_per_log_entry=5) and
+// dhcp-prevent-large-msgtypes (max_uids=500, max_msg_types=8). ts is masked in the baselines;
+// every other column is compared.
 const COLUMNS = [
   "uids",
   "client_addr",
@@ -56,7 +57,7 @@ function zeek(file: string, uidsAsCount = false): string[] {
 describe("dhcp.log against Zeek baselines, field by field", () => {
   it("dhcp.pcap: one transaction over four connections, then a RELEASE and an INFORM", () => {
     // Prepare: the baseline's conn.log names each connection, so uids can be compared literally.
-    const conns = readZeekLog("zeek_dhcp__dhcp.pcap.zeek-conn.log");
+    const conns = readZeekLog("zeek_dhcp__dhcp.pcap.zeek-conn.log.txt");
     const uidOf = (id: { orig_h: string; orig_p: number; resp_h: string; resp_p: number }) =>
       conns.find(
         (c) =>
@@ -68,19 +69,22 @@ describe("dhcp.log against Zeek baselines, field by field", () => {
     // Act
     const run = runWithSharedStore(loadDhcpFrames("zeek/dhcp__dhcp.pcap"), {}, uidOf);
     // Assess
-    expect(ours(run.records)).toEqual(zeek("zeek_dhcp__dhcp.pcap.zeek-dhcp.log"));
+    expect(ours(run.records)).toEqual(zeek("zeek_dhcp__dhcp.pcap.zeek-dhcp.log.txt"));
     expect(run.violations).toEqual([]);
   });
 
   it("dhcp_inform.pcap: INFORM/ACK keeps the client address and no server address", () => {
     const run = runWithSharedStore(loadDhcpFrames("zeek/dhcp__dhcp_inform.pcap"));
     // No conn.log in this baseline: the one uid (both messages ride one flipped connection) is counted.
-    expect(ours(run.records, true)).toEqual(zeek("zeek_dhcp__dhcp_inform.pcap.zeek-dhcp.log", true));
+    expect(ours(run.records, true)).toEqual(zeek("zeek_dhcp__dhcp_inform.pcap.zeek-dhcp.log.txt", true));
   });
 
   it.each([
-    [{ maxUidsPerLog: 5 }, "zeek_dhcp__dhcp_flood.pcap.max-uids-5.zeek-dhcp.log"],
-    [{ maxUidsPerLog: 500, maxMsgTypesPerLog: 8 }, "zeek_dhcp__dhcp_flood.pcap.max-msgtypes-8.zeek-dhcp.log"],
+    [{ maxUidsPerLog: 5 }, "zeek_dhcp__dhcp_flood.pcap.max-uids-5.zeek-dhcp.log.txt"],
+    [
+      { maxUidsPerLog: 500, maxMsgTypesPerLog: 8 },
+      "zeek_dhcp__dhcp_flood.pcap.max-msgtypes-8.zeek-dhcp.log.txt",
+    ],
   ])(
     "dhcp_flood.pcap with %o splits transactions like Zeek (uids compared by count)",
     (options, baseline) => {

@@ -4,10 +4,11 @@ import { describe, expect, it } from "vitest";
 import { dnsFirstPayloadIsResponse, dnsUdp } from "../../../sensor-ami/src/protocols/dns/index.js";
 import { type Emitted, FIXTURES, type Frame, loadFrames, readZeekLog, runDatagrams } from "./support.js";
 
-// Zeek btest baselines (copied unchanged into fixtures/*.zeek-dns.log): scripts.base.protocols.dns.flip
-// (dns53.pcap), core.ipv6-frag (ipv6-fragmented-dns.pcap) and opt.basic (wikipedia.pcap: DNS, mDNS,
-// LLMNR, NBNS). Their ts column is masked (XXXXXXXXXX.XXXXXX) and uid is engine-made, so both are
-// left out; every other column is compared.
+// Zeek btest baselines, copied unchanged into fixtures/*.zeek-dns.log.txt (renamed: the repository
+// ignores *.log): scripts.base.protocols.dns.flip (dns53.pcap), core.ipv6-frag
+// (ipv6-fragmented-dns.pcap) and opt.basic (wikipedia.pcap: DNS, mDNS, LLMNR, NBNS). Their ts
+// column is masked (XXXXXXXXXX.XXXXXX) and uid is engine-made, so both are left out; every other
+// column is compared.
 const COLUMNS = [
   "id.orig_h",
   "id.orig_p",
@@ -73,9 +74,9 @@ function zeekRows(file: string): string[] {
 
 describe("dns.log against Zeek baselines, field by field (uid and masked ts excluded)", () => {
   it.each([
-    ["zeek/dns53.pcap", "zeek_dns53.pcap.zeek-dns.log"],
-    ["zeek/ipv6-fragmented-dns.pcap", "zeek_ipv6-fragmented-dns.pcap.zeek-dns.log"],
-    ["zeek/wikipedia.pcap", "zeek_wikipedia.pcap.zeek-dns.log"],
+    ["zeek/dns53.pcap", "zeek_dns53.pcap.zeek-dns.log.txt"],
+    ["zeek/ipv6-fragmented-dns.pcap", "zeek_ipv6-fragmented-dns.pcap.zeek-dns.log.txt"],
+    ["zeek/wikipedia.pcap", "zeek_wikipedia.pcap.zeek-dns.log.txt"],
   ])("%s gives Zeek's dns.log lines", (capture, baseline) => {
     // Prepare
     const frames = loadFrames(capture);
