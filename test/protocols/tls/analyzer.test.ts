@@ -50,13 +50,16 @@ describe("segmentation independence", () => {
     },
   );
 
-  it("survives one byte per call on the split-ClientHello captures", () => {
+  it("survives one byte per call on the split-ClientHello and SSLv2-hello captures", () => {
     for (const name of [
       "tls-split-client-hello.pcap",
       "tls__tls-client-hello-frag-01__dump_mtu300.pcap",
       "tls_with_huge_ch.pcapng",
+      "tls__ssl.v3.pcap",
+      "google_ssl.pcap",
     ]) {
       const stream = loadFixture(name).streams[0];
+      expect(sslLogs(replay(stream)).length, name).toBe(1);
       expect(sslLogs(replay(stream, 1))).toEqual(
         sslLogs(replay(stream)).map((r) => ({ ...r, ts: expect.any(Number) })),
       );

@@ -30,7 +30,7 @@ import {
   RecordFramer,
   type TlsRecord,
 } from "./record-layer.js";
-import { SSLV2_CIPHER_NAMES } from "./sslv2.js";
+import { parseSslV2ServerHello, SSLV2_CIPHER_NAMES, SslV2Detector } from "./sslv2.js";
 import { alertName, cipherName, groupName, HANDSHAKE_HISTORY_LETTERS, versionName } from "./tables.js";
 import { hostMatchesCertificate, parseCertificate, type X509Info } from "./x509.js";
 import { x509Record } from "./x509-log.js";
@@ -39,8 +39,6 @@ import { x509Record } from "./x509-log.js";
 export const MAX_SSL_HISTORY_LENGTH = 100;
 /** Certificates logged per direction; longer chains are cut (a weird says so). */
 export const MAX_CERTIFICATES_PER_CHAIN = 16;
-/** An SSLv2 record header carries a 15-bit length. */
-const MAX_SSLV2_RECORD_BYTES = 0x7fff;
 
 const HANDSHAKE_CERTIFICATE = 11;
 const HANDSHAKE_SERVER_KEY_EXCHANGE = 12;
@@ -49,8 +47,6 @@ const TLS13 = 0x0304;
 const SSLV2 = 0x0002;
 /** ServerKeyExchange ECParameters.curve_type value for a named curve (RFC 8422 §5.4). */
 const EC_CURVE_TYPE_NAMED = 3;
-const SSLV2_CLIENT_HELLO = 1;
-const SSLV2_SERVER_HELLO = 4;
 
 /** Optional taps on every parsed hello (the log keeps only the first ClientHello's fingerprints). */
 export interface HelloObserver {
@@ -64,9 +60,8 @@ interface Direction {
   readonly handshake: HandshakeAssembler;
   /** This side has sent ChangeCipherSpec (or TLS 1.3 keys are in use): its records are ciphertext. */
   encrypted: boolean;
-  /** Bytes seen before the first record, to recognise an SSLv2 record header. */
-  sawFirstBytes: boolean;
-  sslv2Buffer: Uint8Array | undefined;
+  /** Recognises an SSLv2 hello at the start of the direction. */
+  readonly sslv2: SslV2Detector;
 }
 
 export class TlsAnalyzer implements StreamAnalyzer {
@@ -116,8 +111,7 @@ export class TlsAnalyzer implements StreamAnalyzer {
       }),
       handshake: new HandshakeAssembler(),
       encrypted: false,
-      sawFirstBytes: false,
-      sslv2Buffer: undefined,
+      sslv2: new SslV2Detector(isOrig),
     };
   }
 
@@ -126,12 +120,13 @@ export class TlsAnalyzer implements StreamAnalyzer {
     this.currentTs = ts;
     const dir = isOrig ? this.orig : this.resp;
     try {
-      if (!dir.sawFirstBytes || dir.sslv2Buffer !== undefined) {
-        const rest = this.maybeSslV2(dir, bytes);
-        if (rest === undefined || this.done) return;
-        bytes = rest;
-      }
-      dir.framer.push(bytes);
+      const rest = dir.sslv2.push(bytes, (hello) =>
+        hello.kind === "client-hello"
+          ? this.onSslV2ClientHello(hello.body)
+          : this.onSslV2ServerHello(hello.body),
+      );
+      if (rest === undefined || rest.length === 0 || this.done) return;
+      dir.framer.push(rest);
     } catch (error) {
       // Defence in depth: parsers return errors as values, so this is a bug, but never the engine's problem.
       this.ctx.weird("SSL_analyzer_internal_error", error instanceof Error ? error.message : String(error));
@@ -169,41 +164,6 @@ export class TlsAnalyzer implements StreamAnalyzer {
     if (this.history.length === MAX_SSL_HISTORY_LENGTH) this.ctx.weird("SSL_max_ssl_history_length_reached");
   }
 
-  /**
-   * SSLv2-compatible hellos (RFC 5246 Appendix E.2) have a 2-byte header with the top bit set.
-   * Returns the bytes left for the TLS record layer, or undefined when they were all consumed.
-   */
-  private maybeSslV2(dir: Direction, bytes: Uint8Array): Uint8Array | undefined {
-    let input = bytes;
-    if (dir.sslv2Buffer !== undefined) {
-      const joined = new Uint8Array(dir.sslv2Buffer.length + bytes.length);
-      joined.set(dir.sslv2Buffer);
-      joined.set(bytes, dir.sslv2Buffer.length);
-      input = joined;
-      dir.sslv2Buffer = undefined;
-    } else {
-      dir.sawFirstBytes = true;
-      if (!(input[0] & 0x80)) return input;
-      if (input.length < 3) {
-        dir.sslv2Buffer = input.slice();
-        dir.sawFirstBytes = false;
-        return undefined;
-      }
-    }
-    const expected = dir.isOrig ? SSLV2_CLIENT_HELLO : SSLV2_SERVER_HELLO;
-    if (!(input[0] & 0x80) || input.length < 3 || input[2] !== expected) return input;
-    const length = ((input[0] & 0x7f) << 8) | input[1];
-    if (length > MAX_SSLV2_RECORD_BYTES) return input;
-    if (input.length < 2 + length) {
-      dir.sslv2Buffer = input.slice();
-      return undefined;
-    }
-    const body = input.subarray(2, 2 + length);
-    if (dir.isOrig) this.onSslV2ClientHello(body);
-    else this.onSslV2ServerHello(body);
-    return input.subarray(2 + length);
-  }
-
   private onSslV2ClientHello(body: Uint8Array): void {
     const hello = parseSslV2ClientHello(body);
     if (hello instanceof Error) {
@@ -217,29 +177,21 @@ export class TlsAnalyzer implements StreamAnalyzer {
   }
 
   private onSslV2ServerHello(body: Uint8Array): void {
-    // SSLv2 SERVER-HELLO: type, session_id_hit, certificate_type, version(2), certificate_length(2),
-    // cipher_specs_length(2), connection_id_length(2), certificate, cipher_specs, connection_id.
-    if (body.length < 11) {
-      this.ctx.weird("SSL_truncated_sslv2_server_hello");
+    const hello = parseSslV2ServerHello(body);
+    if (hello instanceof Error) {
+      this.ctx.weird("SSL_truncated_sslv2_server_hello", hello.message);
       this.giveUp();
       return;
     }
     this.startSession();
     this.addHistory(false, "s");
-    const version = (body[3] << 8) | body[4];
-    const certificateLength = (body[5] << 8) | body[6];
-    const cipherSpecsLength = (body[7] << 8) | body[8];
-    this.versionNumber = version;
-    this.version = versionName(version);
-    const specOffset = 11 + certificateLength;
-    if (cipherSpecsLength >= 3 && specOffset + 3 <= body.length) {
-      const spec = (body[specOffset] << 16) | (body[specOffset + 1] << 8) | body[specOffset + 2];
-      this.cipher = SSLV2_CIPHER_NAMES.get(spec) ?? `unknown-${spec}`;
+    this.versionNumber = hello.version;
+    this.version = versionName(hello.version);
+    if (hello.cipherSpec !== undefined) {
+      this.cipher = SSLV2_CIPHER_NAMES.get(hello.cipherSpec) ?? `unknown-${hello.cipherSpec}`;
     }
-    if (version === SSLV2) {
-      // Everything after an SSLv2 SERVER-HELLO is SSLv2 framing we do not follow.
-      this.done = true;
-    }
+    // Everything after an SSLv2 SERVER-HELLO is SSLv2 framing we do not follow.
+    if (hello.version === SSLV2) this.done = true;
   }
 
   private onFramingProblem(isOrig: boolean, problem: FramingProblem): void {
