@@ -3,6 +3,8 @@ import type { LogRecord } from "../types.js";
 
 /** Zeek's QUIC::max_history_length default. */
 export const MAX_HISTORY_LENGTH = 100;
+/** 0x20 tells an ASCII letter's lower case from its upper case. */
+const ASCII_CASE_BIT = 0x20;
 
 export class QuicSession {
   clientInitialDcid: string | undefined;
@@ -11,19 +13,24 @@ export class QuicSession {
   serverName: string | undefined;
   clientProtocol: string | undefined;
   ja4: string | undefined;
-  private history = "";
+  /** History letters as ASCII codes: appending per packet then allocates nothing. */
+  private readonly history: Uint8Array;
+  private historyLength = 0;
 
   constructor(
     readonly ts: number,
     readonly version: string,
     private readonly maxHistoryLength = MAX_HISTORY_LENGTH,
-  ) {}
+  ) {
+    this.history = new Uint8Array(maxHistoryLength);
+  }
 
   /** Append a history letter (upper case: client); "reached" when this letter hit the cap. */
   addHistory(isOrig: boolean, letter: string): "added" | "full" | "reached" {
-    if (this.history.length >= this.maxHistoryLength) return "full";
-    this.history += isOrig ? letter.toUpperCase() : letter.toLowerCase();
-    return this.history.length === this.maxHistoryLength ? "reached" : "added";
+    if (this.historyLength >= this.maxHistoryLength) return "full";
+    const code = letter.charCodeAt(0) & ~ASCII_CASE_BIT;
+    this.history[this.historyLength++] = isOrig ? code : code | ASCII_CASE_BIT;
+    return this.historyLength === this.maxHistoryLength ? "reached" : "added";
   }
 
   toRecord(): LogRecord {
@@ -33,7 +40,9 @@ export class QuicSession {
     if (this.serverScid !== undefined) record.server_scid = this.serverScid;
     if (this.serverName !== undefined) record.server_name = this.serverName;
     if (this.clientProtocol !== undefined) record.client_protocol = this.clientProtocol;
-    record.history = this.history;
+    record.history = Buffer.from(this.history.buffer, this.history.byteOffset, this.historyLength).toString(
+      "latin1",
+    );
     if (this.ja4 !== undefined) record.ja4 = this.ja4;
     return record;
   }
