@@ -57,6 +57,12 @@ export function createHandlers(deps: HandlerDeps) {
   const { logger, metrics } = deps;
   let config: { policy: Policy; runtime: RuntimeConfig } | undefined;
 
+  // Skips and failures go out as single metrics right away; flush the rest only when there is any,
+  // so an ignored event does not produce Powertools' "no metrics" warning on every invocation.
+  const flush = () => {
+    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+  };
+
   const fail = (error: unknown, runs: RunSummary[] = []): HandlerResult => {
     const code =
       error instanceof InventoryError
@@ -109,7 +115,7 @@ export function createHandlers(deps: HandlerDeps) {
     } catch (error) {
       return fail(error, runs);
     } finally {
-      metrics.publishStoredMetrics();
+      flush();
     }
   };
 
@@ -122,7 +128,7 @@ export function createHandlers(deps: HandlerDeps) {
     } catch (error) {
       return fail(error);
     } finally {
-      metrics.publishStoredMetrics();
+      flush();
     }
   };
 

@@ -175,6 +175,16 @@ describe("mirror-on-launch handler: EC2 without tag filters on sessions", () => 
   });
 });
 
+describe("mirror-on-launch handler: events that are not triggers", () => {
+  it("ignores a transitional state quietly: no AWS call, no warning", async () => {
+    const result = await handlers().handler(stateEvent("pending", "i-0abcdef1234567890"));
+    expect(result).toEqual({ status: "ignored", detail: "state pending is transitional", runs: [] });
+    expect(world.calls).toEqual({});
+    expect(telemetry.lines().filter((l) => l.level === "WARN")).toEqual([]);
+    expect(telemetry.text()).not.toMatch(/No application metrics/);
+  });
+});
+
 describe("mirror-on-launch handler: bad input never escapes", () => {
   it("logs and counts an event for an instance that no longer exists", async () => {
     const result = await handlers().handler(stateEvent("running", "i-0deadbeefdeadbeef"));

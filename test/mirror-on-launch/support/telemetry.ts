@@ -8,6 +8,8 @@ export interface CapturedTelemetry {
   logger: Logger;
   metrics: Metrics;
   lines: () => Record<string, unknown>[];
+  /** Everything written, JSON or not. */
+  text: () => string;
   logs: (message?: string) => Record<string, unknown>[];
   /** Sum of every EMF value for `name`, optionally only where `dimension` has `value`. */
   metric: (name: string, dimension?: [string, string]) => number | undefined;
@@ -37,6 +39,7 @@ export function captureTelemetry(): CapturedTelemetry {
     logger,
     metrics,
     lines,
+    text: () => raw.join(""),
     logs: (message) =>
       lines().filter((l) => !("_aws" in l) && (message === undefined || l.message === message)),
     metric: (name, dimension) => {
