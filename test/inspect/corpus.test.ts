@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Engine } from "../../sensor-ami/src/engine/engine.js";
 import { buildInspector, type ProtocolInspector } from "../../sensor-ami/src/inspect/index.js";
+import { LOG_SCHEMAS } from "../../sensor-ami/src/logs/schemas.js";
 import type { LogSink } from "../../sensor-ami/src/logs/writer.js";
 import { CORPUS_DIR, corpusAvailable, corpusCaptures, runCapture } from "../support/corpus.js";
 import {
@@ -28,6 +29,8 @@ interface CaptureOutcome {
 }
 
 const outcomes: CaptureOutcome[] = [];
+/** Every field name each protocol log used anywhere in the corpus (JSON output). */
+const fieldsSeen = new Map<string, Set<string>>();
 const report: OracleReport = newReport();
 
 function inspectorInto(slot: { inspector?: ProtocolInspector }) {
@@ -47,6 +50,14 @@ describe.skipIf(!corpusAvailable())("inspection over the public corpus", () => {
         const run = runCapture(capture, { inspector: inspectorInto(slot) });
         rmSync(run.dir, { recursive: true, force: true });
         outcome.analyzerErrors = slot.inspector?.stats.analyzerErrors ?? 0;
+        for (const [log, recs] of run.logs) {
+          let seen = fieldsSeen.get(log);
+          if (seen === undefined) {
+            seen = new Set();
+            fieldsSeen.set(log, seen);
+          }
+          for (const r of recs) for (const k of Object.keys(r)) seen.add(k);
+        }
         outcome.services = [
           ...new Set((run.logs.get("conn") ?? []).map((r) => String(r.service ?? "")).filter(Boolean)),
         ];
@@ -80,6 +91,18 @@ describe.skipIf(!corpusAvailable())("inspection over the public corpus", () => {
   it("identifies the protocols the analyzers cover somewhere in the corpus", () => {
     const seen = new Set(outcomes.flatMap((o) => o.services.flatMap((s) => s.split(","))));
     for (const service of ["dns", "http", "ssl", "ssh", "dhcp", "quic"]) expect(seen).toContain(service);
+  });
+
+  it("has a TSV column for every field any protocol log wrote (nothing is lost with --format tsv)", () => {
+    // Assess
+    const protocolLogs = ["dns", "http", "ssl", "x509", "ssh", "dhcp", "quic"];
+    for (const log of protocolLogs) expect(fieldsSeen.has(log)).toBe(true);
+    const missing: string[] = [];
+    for (const log of protocolLogs) {
+      const columns = new Set(LOG_SCHEMAS[log].map(([name]) => name));
+      for (const f of fieldsSeen.get(log) ?? []) if (!columns.has(f)) missing.push(`${log}.${f}`);
+    }
+    expect(missing).toEqual([]);
   });
 
   it(`agrees with tshark on ≥ ${ORACLE_BAR * 100} % of the oracle's values, every field`, () => {

@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { analyzeCapture } from "../../sensor-ami/src/cli/analyze.js";
 import { main } from "../../sensor-ami/src/cli/main.js";
 import type { Engine } from "../../sensor-ami/src/engine/engine.js";
 import {
@@ -14,6 +15,7 @@ import {
   type ProtocolInspector,
   WEIRD_ANALYZER_ERROR,
 } from "../../sensor-ami/src/inspect/index.js";
+import { SSH_SCHEMA } from "../../sensor-ami/src/logs/schemas.js";
 import type { LogSink } from "../../sensor-ami/src/logs/writer.js";
 import { dnsUdp } from "../../sensor-ami/src/protocols/dns/index.js";
 import { ssh } from "../../sensor-ami/src/protocols/ssh/index.js";
@@ -230,6 +232,48 @@ describe.skipIf(!corpusAvailable())("inspection end to end", () => {
     expect(run.inspector.stats.unidentified).toBe(1);
     expect(run.inspector.stats.attached.size).toBe(0);
     expect(connOn(run, 80).service).toBeUndefined();
+  });
+
+  it("labels protocols without an analyzer of their own: telnet over TCP, NTP over UDP", () => {
+    // Act
+    const telnet = inspect("zeek/mixed-vlan-mpls.pcap");
+    const ntp = inspect("ndpi/android.pcap");
+    // Assess
+    expect(connOn(telnet, 23).service).toBe("telnet");
+    const ntpConns = records(ntp, "conn").filter((r) => r["id.resp_p"] === 123);
+    expect(ntpConns.length).toBeGreaterThan(0);
+    for (const conn of ntpConns) expect(conn.service).toBe("ntp");
+    expect([...telnet.logs.keys()].sort()).toEqual(["conn", "http", "weird"]);
+  });
+
+  it("writes protocol logs as Zeek TSV with the registered columns (zeek/ssh__ssh.pcap)", () => {
+    // Prepare
+    const out = mkdtempSync(join(tmpdir(), "spanless-tsv-"));
+    dirs.push(out);
+    // Act
+    analyzeCapture({
+      capture: join(CORPUS_DIR, "zeek/ssh__ssh.pcap"),
+      outDir: out,
+      format: "tsv",
+      engine: { seed: 1 },
+      inspector: buildInspector,
+    });
+    // Assess
+    const lines = readFileSync(join(out, "ssh.log"), "utf8").split("\n");
+    const fields = lines
+      .find((l) => l.startsWith("#fields"))!
+      .split("\t")
+      .slice(1);
+    expect(fields).toEqual(SSH_SCHEMA.map(([name]) => name));
+    const rows = lines.filter((l) => l !== "" && !l.startsWith("#")).map((l) => l.split("\t"));
+    expect(rows.length).toBeGreaterThan(0);
+    for (const row of rows) expect(row.length).toBe(fields.length);
+    const col = (name: string) => rows[0][fields.indexOf(name)];
+    expect([col("client"), col("server"), col("id.resp_p")]).toEqual([
+      "SSH-2.0-OpenSSH_5.9",
+      "SSH-2.0-OpenSSH_5.8",
+      "22",
+    ]);
   });
 
   it("is on by default in the CLI and off with --no-inspect", async () => {

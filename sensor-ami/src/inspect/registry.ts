@@ -6,6 +6,7 @@ import { createDhcpFactory, createDhcpTransactions } from "../protocols/dhcp/ind
 import { dnsTcp, dnsUdp } from "../protocols/dns/index.js";
 import { http } from "../protocols/http/index.js";
 import { quic } from "../protocols/quic/index.js";
+import { labelOnlyDatagramFactories, labelOnlyStreamFactories } from "../protocols/signatures/index.js";
 import { ssh } from "../protocols/ssh/index.js";
 import { tls } from "../protocols/tls/index.js";
 import type { DatagramAnalyzerFactory, StreamAnalyzerFactory } from "../protocols/types.js";
@@ -25,8 +26,8 @@ export interface AnalyzerRegistry {
 export function defaultRegistry(sink: LogSink): AnalyzerRegistry {
   const dhcpStore = createDhcpTransactions({ log: (record) => sink.write("dhcp", record) });
   return {
-    stream: [http, tls, ssh, dnsTcp],
-    datagram: [dnsUdp, quic, createDhcpFactory(dhcpStore)],
+    stream: [http, tls, ssh, dnsTcp, ...labelOnlyStreamFactories],
+    datagram: [dnsUdp, quic, createDhcpFactory(dhcpStore), ...labelOnlyDatagramFactories],
     finish: () => dhcpStore.flush(),
   };
 }
