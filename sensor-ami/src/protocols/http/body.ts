@@ -64,7 +64,8 @@ export class MessageBody {
       this.tooLarge = true;
       return;
     }
-    this.coded.push(bytes.slice());
+    // A copy: the delivery's buffer is reused (Buffer#slice would only be a view).
+    this.coded.push(new Uint8Array(bytes));
   }
 
   finish(): BodySummary {

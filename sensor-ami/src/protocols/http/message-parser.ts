@@ -52,11 +52,6 @@ const LF = 0x0a;
 /** Bytes after a line start inspected when looking for a message start after a gap. */
 const RESYNC_WINDOW_BYTES = 2048;
 
-/** Decodes header bytes one-to-one (obs-text stays visible instead of turning into U+FFFD). */
-function latin1(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1");
-}
-
 function parseChunkSize(line: string): number | undefined {
   const semicolon = line.indexOf(";");
   const digits = (semicolon >= 0 ? line.slice(0, semicolon) : line).trim();
@@ -107,7 +102,11 @@ export class HttpMessageParser {
     if (this.state === "paused") this.state = this.stateAfterPause;
   }
 
-  data(bytes: Uint8Array, ts: number): void {
+  data(chunk: Uint8Array, ts: number): void {
+    // One Buffer view per delivery, so lines decode without a view per line.
+    let bytes = Buffer.isBuffer(chunk)
+      ? chunk
+      : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     if (this.resyncCarry) {
       bytes = Buffer.concat([this.resyncCarry, bytes]);
       this.resyncCarry = undefined;
@@ -184,19 +183,19 @@ export class HttpMessageParser {
    * Skips to the next line start where a message can begin (start lines open with A-Z). A
    * candidate line cut by the end of the delivery is kept until the next one decides it.
    */
-  private onResync(bytes: Uint8Array, pos: number): number {
+  private onResync(bytes: Buffer, pos: number): number {
     let at = pos;
     while (at < bytes.length) {
       const first = bytes[at];
       const lf = bytes.indexOf(LF, at);
       if (first >= 0x41 && first <= 0x5a) {
         const window = bytes.subarray(at, Math.min(bytes.length, at + RESYNC_WINDOW_BYTES));
-        if (this.resyncPattern.test(latin1(window))) {
+        if (this.resyncPattern.test(window.toString("latin1"))) {
           this.state = "start";
           return at;
         }
         if (lf < 0 && window.length < RESYNC_WINDOW_BYTES) {
-          this.resyncCarry = bytes.slice(at);
+          this.resyncCarry = new Uint8Array(bytes.subarray(at)); // a copy, not a view
           return bytes.length;
         }
       }
@@ -206,7 +205,7 @@ export class HttpMessageParser {
     return bytes.length;
   }
 
-  private onStart(bytes: Uint8Array, pos: number, ts: number): number {
+  private onStart(bytes: Buffer, pos: number, ts: number): number {
     if (!this.inMessage && this.lineLength === 0 && this.events.headerless(ts)) {
       this.inMessage = true;
       this.state = "body-close";
@@ -234,7 +233,7 @@ export class HttpMessageParser {
     return next.pos;
   }
 
-  private onHeaderLine(bytes: Uint8Array, pos: number, ts: number): number {
+  private onHeaderLine(bytes: Buffer, pos: number, ts: number): number {
     const next = this.readLine(bytes, pos, MAX_HEADER_BLOCK_BYTES, ts, "http_header_too_large");
     if (next.line === undefined) return next.pos;
     const line = next.line;
@@ -298,7 +297,7 @@ export class HttpMessageParser {
     }
   }
 
-  private onCountedBody(bytes: Uint8Array, pos: number, ts: number): number {
+  private onCountedBody(bytes: Buffer, pos: number, ts: number): number {
     const take = Math.min(this.remaining, bytes.length - pos);
     this.events.body(bytes.subarray(pos, pos + take));
     this.remaining -= take;
@@ -312,7 +311,7 @@ export class HttpMessageParser {
     return pos + take;
   }
 
-  private onChunkSize(bytes: Uint8Array, pos: number, ts: number): number {
+  private onChunkSize(bytes: Buffer, pos: number, ts: number): number {
     const next = this.readLine(bytes, pos, MAX_CHUNK_SIZE_LINE_BYTES, ts, "http_chunk_size_line_too_long");
     if (next.line === undefined) return next.pos;
     this.blockBytes = 0;
@@ -332,7 +331,7 @@ export class HttpMessageParser {
     return next.pos;
   }
 
-  private onChunkDataEnd(bytes: Uint8Array, pos: number, ts: number): number {
+  private onChunkDataEnd(bytes: Buffer, pos: number, ts: number): number {
     const next = this.readLine(bytes, pos, MAX_CHUNK_SIZE_LINE_BYTES, ts, "http_chunk_size_line_too_long");
     if (next.line === undefined) return next.pos;
     this.blockBytes = 0;
@@ -346,7 +345,7 @@ export class HttpMessageParser {
     return next.pos;
   }
 
-  private onTrailerLine(bytes: Uint8Array, pos: number, ts: number): number {
+  private onTrailerLine(bytes: Buffer, pos: number, ts: number): number {
     const next = this.readLine(bytes, pos, MAX_HEADER_BLOCK_BYTES, ts, "http_header_too_large");
     if (next.line === undefined) return next.pos;
     // Trailer fields are framing metadata after the body; http.log takes nothing from them.
@@ -377,7 +376,7 @@ export class HttpMessageParser {
    * copy of the partial line — the caller's buffer is reused after data() returns.
    */
   private readLine(
-    bytes: Uint8Array,
+    bytes: Buffer,
     pos: number,
     limit: number,
     ts: number,
@@ -393,19 +392,24 @@ export class HttpMessageParser {
       return { pos: bytes.length };
     }
     if (lf < 0) {
-      this.lineParts.push(bytes.slice(pos));
+      // A copy: the delivery's buffer is reused after data() returns.
+      this.lineParts.push(new Uint8Array(bytes.subarray(pos)));
       this.lineLength += bytes.length - pos;
       return { pos: bytes.length };
     }
-    let lineBytes = bytes.subarray(pos, lf);
+    let source = bytes;
+    let lineStart = pos;
+    let lineEnd = lf;
     if (this.lineParts.length > 0) {
-      this.lineParts.push(lineBytes);
-      lineBytes = Buffer.concat(this.lineParts, this.lineLength + lineBytes.length);
+      this.lineParts.push(bytes.subarray(pos, lf));
+      source = Buffer.concat(this.lineParts, this.lineLength + (lf - pos));
+      lineStart = 0;
+      lineEnd = source.length;
       this.resetLine();
     }
-    let lineEnd = lineBytes.length;
-    if (lineEnd > 0 && lineBytes[lineEnd - 1] === 0x0d) lineEnd--;
-    return { line: latin1(lineBytes.subarray(0, lineEnd)), pos: lf + 1 };
+    if (lineEnd > lineStart && source[lineEnd - 1] === 0x0d) lineEnd--;
+    // latin1 maps bytes one-to-one: obs-text stays visible instead of turning into U+FFFD.
+    return { line: source.toString("latin1", lineStart, lineEnd), pos: lf + 1 };
   }
 
   private resetLine(): void {
