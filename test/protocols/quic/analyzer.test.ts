@@ -84,6 +84,31 @@ describe("QUIC draft-29 client Initial (draft-ietf-quic-tls-29 keys)", () => {
   });
 });
 
+describe("datagrams as views into the engine's reused buffer", () => {
+  it("a datagram at a non-zero offset of a larger buffer gives the same record", () => {
+    // Prepare: the RFC client Initial and server Initial inside buffers with junk around them
+    const client = clientInitial(V1, 0xc3, "00000001", hex(CLIENT_CRYPTO_FRAME));
+    const server = hex(V1.serverPacket);
+    const embed = (packet: Buffer, at: number) => {
+      const big = Buffer.alloc(at + packet.length + 64, 0xee);
+      packet.copy(big, at);
+      return new Uint8Array(big.buffer, big.byteOffset + at, packet.length);
+    };
+    // Act
+    const plain = run([
+      [true, client],
+      [false, server],
+    ]).records;
+    const viewed = run([
+      [true, embed(client, 37)],
+      [false, embed(server, 5)],
+    ]).records;
+    // Assess
+    expect(viewed).toEqual(plain);
+    expect(viewed[0].server_scid).toBe("f067a5502a4262b5");
+  });
+});
+
 describe("session boundaries", () => {
   it("a Retry (RFC 9001 A.4) logs the record and the next Initial starts a new one", () => {
     // Prepare
