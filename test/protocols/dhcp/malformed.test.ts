@@ -92,3 +92,34 @@ describe("DHCP probe", () => {
     expect(probeDhcpMessage(discover.subarray(0, 239))).toBe(ProbeResult.No);
   });
 });
+
+// No corpus capture carries options 81 or 52, so they are appended to the real DISCOVER of
+// dhcp.pcap frame 1 in place of its END option (at offset 264).
+describe("less common options, grafted onto a real DISCOVER", () => {
+  const END_AT = 264;
+  const withOptions = (hex: string, fileArea?: string) => {
+    const bytes = Buffer.concat([Buffer.from(discover.subarray(0, END_AT)), Buffer.from(`${hex}ff`, "hex")]);
+    if (fileArea) Buffer.from(`${fileArea}ff`, "hex").copy(bytes, 108);
+    const parsed = parseDhcpMessage(Uint8Array.from(bytes));
+    if (!parsed.ok) throw new Error(parsed.error);
+    return parsed.message;
+  };
+
+  it("Client FQDN (81) in DNS wire format (flag E) and in ASCII", () => {
+    const wire = withOptions("5115050000" + "04686f7374076578616d706c6503636f6d00");
+    const ascii = withOptions(`5113010000${Buffer.from("host.example.com").toString("hex")}`);
+    expect(wire.options.clientFqdn).toBe("host.example.com");
+    expect(ascii.options.clientFqdn).toBe("host.example.com");
+    expect(wire.weirds).toEqual([]);
+  });
+
+  it("a non-Ethernet client identifier (61) is kept as hex and not used as the MAC", () => {
+    const message = withOptions("3d0500deadbeef");
+    expect(message.options.clientId).toEqual({ hwtype: 0, hwaddr: "deadbeef" });
+  });
+
+  it("Option Overload (52) makes the file field carry options", () => {
+    const message = withOptions("340101", `0c03${Buffer.from("pxe").toString("hex")}`);
+    expect(message.options.hostName).toBe("pxe");
+  });
+});
