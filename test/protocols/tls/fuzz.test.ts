@@ -19,7 +19,10 @@ import {
 import { chunksOf, handshakeMessages, loadFixture, recordingContext, type StreamFixture } from "./support.js";
 
 const RUNS = Number(process.env.TLS_FUZZ_RUNS ?? 300);
-const JA4_SHAPE = /^t[0-9a-z]{2}[di]\d{4}[0-9a-z]{2}_[0-9a-f]{12}_[0-9a-f]{12}$/;
+/** The ALPN code keeps the case of alphanumeric ALPN bytes (the spec's 0x30–0x39, 0x41–0x5A, 0x61–0x7A). */
+const JA4_SHAPE = /^t[0-9a-z]{2}[di]\d{4}[0-9A-Za-z]{2}_[0-9a-f]{12}_[0-9a-f]{12}$/;
+/** Long campaigns need more than vitest's default per-test timeout. */
+const TIMEOUT_MS = Math.max(60_000, RUNS * 5);
 
 /** Seeds: small real handshakes of different kinds (TLS 1.2 RSA/ECDHE, TLS 1.3, SSLv2 hello, HRR). */
 const SEEDS: StreamFixture[] = [
@@ -70,49 +73,53 @@ function directions(stream: StreamFixture): { orig: Uint8Array; resp: Uint8Array
 }
 
 describe("fuzzing the TLS analyzer with mutated real streams", () => {
-  it("never throws, always returns, and logs at most one ssl record", () => {
-    fc.assert(
-      fc.property(
-        fc.nat({ max: SEEDS.length - 1 }),
-        fc.array(mutationArb, { minLength: 1, maxLength: 6 }),
-        fc.array(mutationArb, { maxLength: 3 }),
-        fc.array(fc.integer({ min: 1, max: 1500 }), { minLength: 1, maxLength: 8 }),
-        (seed, origMutations, respMutations, segmentSizes) => {
-          // Prepare
-          const { orig, resp } = directions(SEEDS[seed]);
-          const streams = { orig: mutate(orig, origMutations), resp: mutate(resp, respMutations) };
-          const { ctx, recorded } = recordingContext();
-          const analyzer = new TlsAnalyzer(ctx);
-          // Act: alternate directions in segments of the chosen sizes (client speaks first)
-          const offsets = { orig: 0, resp: 0 };
-          for (
-            let turn = 0;
-            offsets.orig < streams.orig.length || offsets.resp < streams.resp.length;
-            turn++
-          ) {
-            const side = turn % 2 === 0 ? "orig" : "resp";
-            const size = segmentSizes[turn % segmentSizes.length];
-            const piece = streams[side].subarray(offsets[side], offsets[side] + size);
-            offsets[side] += piece.length;
-            if (piece.length > 0) analyzer.data(side === "orig", piece, turn);
-          }
-          analyzer.end(1e9);
-          // Assess
-          const ssl = recorded.logs.filter((l) => l.path === "ssl");
-          expect(ssl.length).toBeLessThanOrEqual(1);
-          // The analyzer's last-resort catch must never fire: parsers return errors as values.
-          expect(recorded.weirds.filter((w) => w.name === "SSL_analyzer_internal_error")).toEqual([]);
-          for (const { record } of ssl) {
-            expect(typeof record.ts).toBe("number");
-            if (record.ja4 !== undefined) expect(record.ja4).toMatch(JA4_SHAPE);
-            if (record.ja3 !== undefined) expect(record.ja3).toMatch(/^[0-9a-f]{32}$/);
-            expect(String(record.ssl_history).length).toBeLessThanOrEqual(100);
-          }
-        },
-      ),
-      { numRuns: RUNS, seed: 20261124 },
-    );
-  });
+  it(
+    "never throws, always returns, and logs at most one ssl record",
+    () => {
+      fc.assert(
+        fc.property(
+          fc.nat({ max: SEEDS.length - 1 }),
+          fc.array(mutationArb, { minLength: 1, maxLength: 6 }),
+          fc.array(mutationArb, { maxLength: 3 }),
+          fc.array(fc.integer({ min: 1, max: 1500 }), { minLength: 1, maxLength: 8 }),
+          (seed, origMutations, respMutations, segmentSizes) => {
+            // Prepare
+            const { orig, resp } = directions(SEEDS[seed]);
+            const streams = { orig: mutate(orig, origMutations), resp: mutate(resp, respMutations) };
+            const { ctx, recorded } = recordingContext();
+            const analyzer = new TlsAnalyzer(ctx);
+            // Act: alternate directions in segments of the chosen sizes (client speaks first)
+            const offsets = { orig: 0, resp: 0 };
+            for (
+              let turn = 0;
+              offsets.orig < streams.orig.length || offsets.resp < streams.resp.length;
+              turn++
+            ) {
+              const side = turn % 2 === 0 ? "orig" : "resp";
+              const size = segmentSizes[turn % segmentSizes.length];
+              const piece = streams[side].subarray(offsets[side], offsets[side] + size);
+              offsets[side] += piece.length;
+              if (piece.length > 0) analyzer.data(side === "orig", piece, turn);
+            }
+            analyzer.end(1e9);
+            // Assess
+            const ssl = recorded.logs.filter((l) => l.path === "ssl");
+            expect(ssl.length).toBeLessThanOrEqual(1);
+            // The analyzer's last-resort catch must never fire: parsers return errors as values.
+            expect(recorded.weirds.filter((w) => w.name === "SSL_analyzer_internal_error")).toEqual([]);
+            for (const { record } of ssl) {
+              expect(typeof record.ts).toBe("number");
+              if (record.ja4 !== undefined) expect(record.ja4).toMatch(JA4_SHAPE);
+              if (record.ja3 !== undefined) expect(record.ja3).toMatch(/^[0-9a-f]{32}$/);
+              expect(String(record.ssl_history).length).toBeLessThanOrEqual(100);
+            }
+          },
+        ),
+        { numRuns: RUNS, seed: 20261124 },
+      );
+    },
+    TIMEOUT_MS,
+  );
 });
 
 describe("fuzzing the parsers with mutated real messages", () => {
@@ -124,25 +131,33 @@ describe("fuzzing the parsers with mutated real messages", () => {
     10 + ((certificateMessage[7] << 16) | (certificateMessage[8] << 8) | certificateMessage[9]),
   );
 
-  it("parseClientHello returns a hello or a TlsParseError; fingerprints keep their shape", () => {
-    fc.assert(
-      fc.property(fc.array(mutationArb, { minLength: 1, maxLength: 8 }), (mutations) => {
-        const result = parseClientHello(mutate(clientHello, mutations));
-        if (result instanceof TlsParseError) return;
-        expect(ja3(result)).toMatch(/^[0-9a-f]{32}$/);
-        expect(ja4(result, "t")).toMatch(JA4_SHAPE);
-      }),
-      { numRuns: RUNS, seed: 1 },
-    );
-  });
+  it(
+    "parseClientHello returns a hello or a TlsParseError; fingerprints keep their shape",
+    () => {
+      fc.assert(
+        fc.property(fc.array(mutationArb, { minLength: 1, maxLength: 8 }), (mutations) => {
+          const result = parseClientHello(mutate(clientHello, mutations));
+          if (result instanceof TlsParseError) return;
+          expect(ja3(result)).toMatch(/^[0-9a-f]{32}$/);
+          expect(ja4(result, "t")).toMatch(JA4_SHAPE);
+        }),
+        { numRuns: RUNS, seed: 1 },
+      );
+    },
+    TIMEOUT_MS,
+  );
 
-  it("parseServerHello and parseCertificate never throw", () => {
-    fc.assert(
-      fc.property(fc.array(mutationArb, { minLength: 1, maxLength: 8 }), (mutations) => {
-        expect(() => parseServerHello(mutate(serverHello, mutations))).not.toThrow();
-        expect(() => parseCertificate(mutate(firstCertificate, mutations))).not.toThrow();
-      }),
-      { numRuns: RUNS, seed: 2 },
-    );
-  });
+  it(
+    "parseServerHello and parseCertificate never throw",
+    () => {
+      fc.assert(
+        fc.property(fc.array(mutationArb, { minLength: 1, maxLength: 8 }), (mutations) => {
+          expect(() => parseServerHello(mutate(serverHello, mutations))).not.toThrow();
+          expect(() => parseCertificate(mutate(firstCertificate, mutations))).not.toThrow();
+        }),
+        { numRuns: RUNS, seed: 2 },
+      );
+    },
+    TIMEOUT_MS,
+  );
 });

@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import {
   type ClientHello,
   ja3,
+  ja4,
   parseClientHello,
   parseServerHello,
   TlsParseError,
@@ -154,5 +155,24 @@ describe("parseServerHello", () => {
     // Assess
     expect(parseServerHello(serverHello)).not.toBeInstanceOf(TlsParseError);
     expect(results.filter((r) => r instanceof TlsParseError).length).toBeGreaterThan(serverHello.length - 4);
+  });
+});
+
+describe("JA4 ALPN code (spec rules on a real ClientHello with its first ALPN value replaced)", () => {
+  it.each([
+    [["h2", "http/1.1"], "h2"],
+    [["http/1.1"], "h1"],
+    [["A2"], "A2"],
+    [["x"], "xx"],
+    [["\xab\xcd"], "ad"],
+    [["h\xff"], "6f"],
+    [[], "00"],
+  ])("first ALPN %j gives %s", (alpn, code) => {
+    // Prepare
+    const hello = { ...(parseClientHello(firefoxClientHelloMessage()) as ClientHello), alpn };
+    // Act
+    const fingerprint = ja4(hello, "t")!;
+    // Assess
+    expect(fingerprint.slice(8, 10)).toBe(code);
   });
 });
