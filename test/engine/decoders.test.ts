@@ -274,6 +274,23 @@ describe("fragment reassembly", () => {
     ]);
   });
 
+  it("owns the bytes of held fragments: reusing the capture buffer does not corrupt them", () => {
+    // Prepare: the reader reuses its buffer, so a held fragment's source bytes get overwritten.
+    const r = new FragmentReassembler();
+    const f = new FragmentInfo();
+    const tail = fragment(11, 8, false, [21, 22, 23, 24, 25, 26, 27, 28]);
+    decodeIPv4(tail, f, false);
+    r.add(tail, f, 1, 0);
+    tail.buf.fill(0);
+    // Act
+    const head = fragment(11, 0, true, [0x30, 0x39, 0x00, 0x35, 0x00, 16, 0, 0]);
+    decodeIPv4(head, f, false);
+    const layer = r.add(head, f, 1, 0);
+    // Assess
+    expect(layer).toBe(Layer.Udp);
+    expect([...head.buf.subarray(head.l4Off + 8, head.l4Off + 16)]).toEqual([21, 22, 23, 24, 25, 26, 27, 28]);
+  });
+
   it("drops datagrams that never complete after the timeout and bounds the table", () => {
     const r = new FragmentReassembler({ timeoutSeconds: 30, maxPending: 2, maxFragmentsPerDatagram: 8 });
     const f = new FragmentInfo();

@@ -42,6 +42,16 @@ interface Pending {
   version: number;
 }
 
+/**
+ * Copies bytes out of the capture buffer. (Buffer#slice returns a view, which the next read would
+ * overwrite; held fragments must own their bytes.)
+ */
+function copyBytes(src: Uint8Array, from: number, to: number): Uint8Array {
+  const out = new Uint8Array(to - from);
+  out.set(src.subarray(from, to));
+  return out;
+}
+
 export class FragmentReassembler {
   private readonly pending = new Map<string, Pending>();
   /** Weird codes raised by the last add() besides its return value (overlap is not fatal). */
@@ -109,7 +119,7 @@ export class FragmentReassembler {
       this.sideWeird = W.ip6FragmentTooSmall;
     }
     if (f.offset === 0 && !d.header) {
-      d.header = p.buf.slice(p.ipOff, f.payloadOff);
+      d.header = copyBytes(p.buf, p.ipOff, f.payloadOff);
       d.proto = f.proto;
     }
     this.insert(d, f.offset, p.buf.subarray(f.payloadOff, payloadEnd));
@@ -144,10 +154,10 @@ export class FragmentReassembler {
           break;
         }
       }
-      if (cs > start) pieces.push({ offset: start, data: data.slice(start - offset, cs - offset) });
+      if (cs > start) pieces.push({ offset: start, data: copyBytes(data, start - offset, cs - offset) });
       start = Math.max(start, ce);
     }
-    if (start < end) pieces.push({ offset: start, data: data.slice(start - offset, end - offset) });
+    if (start < end) pieces.push({ offset: start, data: copyBytes(data, start - offset, end - offset) });
     for (const piece of pieces) d.chunks.push(piece);
     d.chunks.sort((a, b) => a.offset - b.offset);
   }

@@ -45,10 +45,21 @@ export class FragmentInfo {
 }
 
 function ones16(b: Uint8Array, from: number, to: number, sum: number): number {
+  // Sum high and low bytes separately, eight bytes per iteration: the one's-complement sum is the
+  // same, with a quarter of the loop overhead (this runs over every verified payload byte).
+  let hi = 0;
+  let lo = 0;
   let i = from;
-  for (; i + 1 < to; i += 2) sum += (b[i] << 8) | b[i + 1];
-  if (i < to) sum += b[i] << 8;
-  return sum;
+  for (; i + 7 < to; i += 8) {
+    hi += b[i] + b[i + 2] + b[i + 4] + b[i + 6];
+    lo += b[i + 1] + b[i + 3] + b[i + 5] + b[i + 7];
+  }
+  for (; i + 1 < to; i += 2) {
+    hi += b[i];
+    lo += b[i + 1];
+  }
+  if (i < to) hi += b[i];
+  return sum + hi * 256 + lo;
 }
 
 function fold(sum: number): number {

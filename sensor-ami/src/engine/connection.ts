@@ -2,7 +2,6 @@
 // TCP session adapter (endpoint states, relative sequence space, history letters, sizes from
 // sequence numbers) so that conn.log fields mean what analysts already know them to mean.
 
-import type { DatagramAnalyzer, StreamAnalyzer } from "../protocols/types.js";
 import { MAX_HISTORY_LENGTH } from "./history.js";
 
 export enum EpState {
@@ -25,6 +24,11 @@ export enum Proto {
 /** Out-of-order byte ranges kept per direction for gap accounting. */
 export const MAX_OOO_BLOCKS = 32;
 
+/**
+ * Sequence numbers (startSeq, lastSeq, ackSeq) are stored as signed 32-bit values so V8 keeps them
+ * as small integers instead of boxing a double per field; compare them with `>>> 0` when order
+ * matters and with seqDelta() for sequence-space distance.
+ */
 export class TcpEndpoint {
   state: EpState = EpState.Inactive;
   prevState: EpState = EpState.Inactive;
@@ -34,7 +38,6 @@ export class TcpEndpoint {
   seqWraps = 0;
   ackWraps = 0;
   finCnt = 0;
-  rstCnt = 0;
   /** Relative sequence number just past the FIN. */
   finRelSeq = 0;
   didClose = false;
@@ -49,7 +52,6 @@ export class TcpEndpoint {
   reassemSeq = 1;
   /** Out-of-order ranges above reassemSeq: [start0, end0, start1, end1, …] (relative). */
   ooo: number[] | null = null;
-  /** Application analyzer sees this direction's bytes only while in order. */
 
   setState(s: EpState): void {
     if (s !== this.state) {
@@ -78,8 +80,9 @@ export class TcpEndpoint {
   }
 
   private noDataAcked(): boolean {
-    const ack = this.ackWraps * 4294967296 + this.ackSeq;
-    return ack === this.startSeq || ack === this.startSeq + 1;
+    const ack = this.ackWraps * 4294967296 + (this.ackSeq >>> 0);
+    const start = this.startSeq >>> 0;
+    return ack === start || ack === start + 1;
   }
 }
 
@@ -100,7 +103,6 @@ export class Connection {
   r3 = 0;
   oPort = 0;
   rPort = 0;
-  isV6 = false;
   /** The originator is the B side of the table key (so isOrig = packetIsB === origIsB). */
   origIsB = false;
   /** Weird names already logged for this connection (null until the first). */
@@ -139,13 +141,6 @@ export class Connection {
   closeComplete = false;
   /** Time of the first SYN from the originator while the responder had not answered. */
   attemptTs = -1;
-  /** Set when the connection was flipped or removed, to stop further analysis. */
-  done = false;
-  /** Protocol analysis state (attached by the inspection layer; null when none). */
-  stream: StreamAnalyzer | null = null;
-  datagram: DatagramAnalyzer | null = null;
-  /** Probe state for service detection: bit 0 orig probed, bit 1 resp probed, bit 2 given up. */
-  dpdState = 0;
   /** Extra per-connection state owned by the inspection layer. */
   inspect: unknown = null;
 

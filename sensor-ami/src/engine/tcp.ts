@@ -32,16 +32,18 @@ function seqDelta(a: number, b: number): number {
 /** Relative sequence number of `cur` in the endpoint's space; NaN signals underflow. */
 function relativeSeq(ep: TcpEndpoint, cur: number, last: number, wraps: number): number {
   const delta = seqDelta(cur, last);
+  const c = cur >>> 0;
+  const l = last >>> 0;
   if (delta < 0) {
-    if (wraps && cur > last) wraps--;
+    if (wraps && c > l) wraps--;
   } else if (delta > 0) {
-    if (cur < last) wraps++;
+    if (c < l) wraps++;
   }
   if (wraps === 0) {
     const d = seqDelta(cur, ep.startSeq);
     return d < 0 ? Number.NaN : d;
   }
-  return wraps * 4294967296 + cur - ep.startSeq;
+  return wraps * 4294967296 + c - (ep.startSeq >>> 0);
 }
 
 function initEndpoint(
@@ -56,23 +58,23 @@ function initEndpoint(
   switch (ep.state) {
     case EpState.Inactive:
       if (syn) {
-        ep.ackSeq = firstSeq;
-        ep.startSeq = firstSeq;
+        ep.ackSeq = firstSeq | 0;
+        ep.startSeq = firstSeq | 0;
       } else {
         // Partial connection: number bytes as though a SYN had been seen.
-        ep.ackSeq = (firstSeq - 1) >>> 0;
-        ep.startSeq = (firstSeq - 1) >>> 0;
+        ep.ackSeq = (firstSeq - 1) | 0;
+        ep.startSeq = (firstSeq - 1) | 0;
         lastSeq = firstSeq;
       }
-      ep.lastSeq = lastSeq;
+      ep.lastSeq = lastSeq | 0;
       break;
     case EpState.SynSent:
     case EpState.SynAckSent:
-      if (syn && firstSeq !== ep.startSeq) {
+      if (syn && (firstSeq | 0) !== ep.startSeq) {
         ev.connWeird(c, "SYN_seq_jump");
-        ep.startSeq = firstSeq;
-        ep.ackSeq = firstSeq;
-        ep.lastSeq = lastSeq;
+        ep.startSeq = firstSeq | 0;
+        ep.ackSeq = firstSeq | 0;
+        ep.lastSeq = lastSeq | 0;
         ep.seqWraps = 0;
         ep.ackWraps = 0;
       }
@@ -80,19 +82,19 @@ function initEndpoint(
     case EpState.Established:
     case EpState.Partial:
       if (syn) {
-        if (firstSeq !== ep.startSeq) ev.connWeird(c, "SYN_seq_jump");
-        ep.startSeq = firstSeq;
-        ep.ackSeq = firstSeq;
-        ep.lastSeq = lastSeq;
+        if ((firstSeq | 0) !== ep.startSeq) ev.connWeird(c, "SYN_seq_jump");
+        ep.startSeq = firstSeq | 0;
+        ep.ackSeq = firstSeq | 0;
+        ep.lastSeq = lastSeq | 0;
         ep.seqWraps = 0;
         ep.ackWraps = 0;
       }
       break;
     case EpState.Reset:
       if (syn && ep.prevState === EpState.Inactive) {
-        ep.startSeq = firstSeq;
-        ep.ackSeq = firstSeq;
-        ep.lastSeq = lastSeq;
+        ep.startSeq = firstSeq | 0;
+        ep.ackSeq = firstSeq | 0;
+        ep.lastSeq = lastSeq | 0;
       }
       break;
     default:
@@ -148,7 +150,7 @@ function updateLastSeq(
   const delta = seqDelta(lastSeq, ep.lastSeq);
   if (flags & (TCP_SYN | TCP_RST) && (delta > TOO_LARGE_SEQ_DELTA || delta < -TOO_LARGE_SEQ_DELTA)) {
     // Not trusted.
-  } else if (flags & TCP_FIN && ep.lastSeq === (ep.startSeq + 1) >>> 0) {
+  } else if (flags & TCP_FIN && ep.lastSeq === ((ep.startSeq + 1) | 0)) {
     setLastSeq(ep, lastSeq);
   } else if (ep.state === EpState.Reset) {
     // Sequence numbers after a RST are not trusted.
@@ -162,16 +164,16 @@ function updateLastSeq(
 }
 
 function setLastSeq(ep: TcpEndpoint, seq: number): void {
-  if (seq < ep.lastSeq) ep.seqWraps++;
-  ep.lastSeq = seq;
+  if (seq >>> 0 < ep.lastSeq >>> 0) ep.seqWraps++;
+  ep.lastSeq = seq | 0;
 }
 
 function updateAckSeq(ep: TcpEndpoint, ack: number): void {
   const delta = seqDelta(ack, ep.ackSeq);
   if (ack === 0 && delta > TOO_LARGE_SEQ_DELTA) return; // a broken ack, not a wrap to exactly 0
   if (delta > 0) {
-    if (ack < ep.ackSeq) ep.ackWraps++;
-    ep.ackSeq = ack;
+    if (ack >>> 0 < ep.ackSeq >>> 0) ep.ackWraps++;
+    ep.ackSeq = ack | 0;
   }
 }
 
@@ -188,7 +190,7 @@ function initPeer(
       ev.connWeird(c, "possible_split_routing");
     }
   }
-  const base = (ack - 1) >>> 0;
+  const base = (ack - 1) | 0;
   peer.startSeq = base;
   peer.ackSeq = base;
   peer.lastSeq = base;
@@ -240,7 +242,7 @@ function updateStateMachine(
             ) {
               ev.connWeird(c, "bad_SYN_ack");
             }
-          } else if (peer.state === EpState.SynAckSent && baseSeq === ep.startSeq) {
+          } else if (peer.state === EpState.SynAckSent && (baseSeq | 0) === ep.startSeq) {
             // SYN and SYN-ACK arrived reversed: flip and establish.
             c.flip();
             peer.setState(EpState.Established);
@@ -491,7 +493,6 @@ export function tcpSegment(
     ep.finCnt++;
     ep.finRelSeq = relSeq + segLen;
   }
-  if (flags & TCP_RST) ep.rstCnt++;
 
   let relAck = 0;
   if (flags & TCP_ACK) {

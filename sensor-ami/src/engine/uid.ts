@@ -4,6 +4,7 @@
 import { randomBytes } from "node:crypto";
 
 const ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+const ALPHABET_CODES = Array.from(ALPHABET, (ch) => ch.charCodeAt(0));
 /** 17 base62 characters carry ~101 bits, like Zeek's 96-bit uids. */
 export const UID_CHARS = 17;
 
@@ -37,9 +38,12 @@ export class UidGenerator {
     return ((x ^ (y >>> 3)) >>> 0) % 62;
   }
 
+  /** Builds the uid from char codes in one call (17 string concatenations cost more per connection). */
   next62(prefix: string): string {
-    let s = prefix;
-    for (let i = 0; i < UID_CHARS; i++) s += ALPHABET[this.next()];
-    return s;
+    const c = this.codes;
+    for (let i = 0; i < UID_CHARS; i++) c[i] = ALPHABET_CODES[this.next()];
+    return prefix + String.fromCharCode(...c);
   }
+
+  private readonly codes: number[] = new Array(UID_CHARS).fill(48);
 }
