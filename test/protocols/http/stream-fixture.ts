@@ -92,5 +92,3 @@ export function readZeekLog(path: string): Record<string, string>[] {
       return Object.fromEntries(fields.map((f, i) => [f, values[i]]));
     });
 }
-
-export const CORPUS = new URL("../../../../shared/corpus/", import.meta.url);
