@@ -6,12 +6,12 @@ import { CryptoStreamAssembler } from "./crypto-stream.js";
 import { QuicDecryptError } from "./errors.js";
 import { type FrameHandler, walkInitialFrames } from "./frames.js";
 import { GQUIC_CID_OFFSET, gquicVersionAt, gquicVersionOffset, readChlo } from "./gquic.js";
-import { HANDSHAKE_CLIENT_HELLO, HANDSHAKE_SERVER_HELLO, type HelloInspectors } from "./hello.js";
 import { deriveInitialKeys } from "./initial-keys.js";
 import { FIXED_BIT, HEADER_FORM_LONG, newLongHeader, parseLongHeader } from "./long-header.js";
 import { InitialOpener } from "./packet-protection.js";
 import { QuicSession } from "./session.js";
 import { SslBridge, type StreamAnalyzerMaker } from "./ssl-bridge.js";
+import { HANDSHAKE_CLIENT_HELLO, HANDSHAKE_SERVER_HELLO, type HelloInspectors } from "./types.js";
 import { LongPacketType, quicVersionInfo, quicVersionName } from "./versions.js";
 
 /** Zeek's QUIC::max_discarded_packet_events: X letters stop after this many discarded packets. */

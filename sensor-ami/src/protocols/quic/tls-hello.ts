@@ -1,6 +1,6 @@
 // The TLS analyzer's hello parsers and JA4, adapted to what the QUIC analyzer records.
 import { ja4, parseClientHello, parseServerHello, TlsParseError } from "../tls/index.js";
-import type { HelloInspectors } from "./hello.js";
+import type { HelloInspectors } from "./types.js";
 
 export const tlsHelloInspectors: HelloInspectors = {
   client(message) {

@@ -1,4 +1,4 @@
-// What the QUIC analyzer needs from a reassembled TLS ClientHello. The parsing itself belongs to
+// Types of the QUIC analyzer: what it needs from reassembled TLS hellos. The parsing belongs to
 // the TLS analyzer; this seam keeps the QUIC state machine independent of its module layout.
 
 export interface ClientHelloFacts {
