@@ -71,6 +71,7 @@ export function toSessionInfo(s: TrafficMirrorSession): SessionInfo {
     vni: s.VirtualNetworkId,
     packetLength: s.PacketLength,
     tags: tagsToRecord(s.Tags),
+    ownerId: s.OwnerId,
   };
 }
 
@@ -88,9 +89,10 @@ async function describe<T>(what: string, call: () => Promise<T>): Promise<T> {
 export async function describeInstances(
   ec2: EC2Client,
   instanceIds?: string[],
-): Promise<{ instances: InstanceInfo[]; enis: EniInfo[] }> {
+): Promise<{ instances: InstanceInfo[]; enis: EniInfo[]; accountId?: string }> {
   const instances: InstanceInfo[] = [];
   const enis: EniInfo[] = [];
+  let accountId: string | undefined;
   let nextToken: string | undefined;
   do {
     // MaxResults cannot be combined with InstanceIds.
@@ -101,12 +103,14 @@ export async function describeInstances(
     try {
       page = await ec2.send(new DescribeInstancesCommand(input));
     } catch (error) {
-      if (instanceIds && errorCode(error) === "InvalidInstanceID.NotFound") return { instances, enis };
+      if (instanceIds && errorCode(error) === "InvalidInstanceID.NotFound")
+        return { instances, enis, accountId };
       throw new InventoryError(`DescribeInstances failed: ${(error as Error).message}`, errorCode(error), {
         cause: error,
       });
     }
     for (const r of page.Reservations ?? []) {
+      accountId ??= r.OwnerId;
       for (const i of r.Instances ?? []) {
         const mapped = toInstanceInfo(i);
         instances.push(mapped.instance);
@@ -115,7 +119,7 @@ export async function describeInstances(
     }
     nextToken = page.NextToken;
   } while (nextToken);
-  return { instances, enis };
+  return { instances, enis, accountId };
 }
 
 /** Every session in the region, or only those matching one describe filter (values split in batches). */
@@ -179,19 +183,24 @@ export async function describeFilter(ec2: EC2Client, filterId: string): Promise<
 
 /** The whole region: used by the reconciler and the backfill. */
 export async function gatherFullInventory(ec2: EC2Client, filterId: string): Promise<Inventory> {
-  const [{ instances, enis }, sessions, targets, filterIds] = await Promise.all([
+  const [{ instances, enis, accountId }, sessions, targets, filterIds] = await Promise.all([
     describeInstances(ec2),
     describeSessions(ec2),
     describeTargets(ec2),
     describeFilter(ec2, filterId),
   ]);
+  // Only this account's sessions count against its quota.
+  const own = sessions.filter(
+    (s) => accountId === undefined || s.ownerId === undefined || s.ownerId === accountId,
+  );
   return {
     instances,
     enis,
     sessions,
     targets,
     filterIds,
-    accountSessionCount: sessions.length,
+    accountSessionCount: own.length,
+    accountId,
     complete: true,
   };
 }
@@ -240,7 +249,7 @@ export async function gatherInstanceInventory(
   instanceId: string,
   filterId: string,
 ): Promise<Inventory> {
-  const [{ instances, enis }, targets, filterIds] = await Promise.all([
+  const [{ instances, enis, accountId }, targets, filterIds] = await Promise.all([
     describeInstances(ec2, [instanceId]),
     describeTargets(ec2),
     describeFilter(ec2, filterId),
@@ -260,6 +269,7 @@ export async function gatherInstanceInventory(
     sessions: [...onEnis, ...strays],
     targets,
     filterIds,
+    accountId,
     complete: false,
   };
 }

@@ -40,7 +40,13 @@ type Verdict =
 
 const STOPPED_STATES = new Set(["stopping", "stopped", "shutting-down", "terminated"]);
 
-export function isOwned(session: SessionInfo, policy: Policy): boolean {
+/**
+ * Spanless' own session: carries this deployment's ownership tag and, when both are known, belongs to
+ * this account (as a target owner the account also sees sessions created by other accounts, which may
+ * run Spanless with the same tag value).
+ */
+export function isOwned(session: SessionInfo, policy: Policy, accountId?: string): boolean {
+  if (accountId !== undefined && session.ownerId !== undefined && session.ownerId !== accountId) return false;
   return session.tags[OWNER_TAG_KEY] === policy.ownerTagValue;
 }
 
@@ -256,7 +262,7 @@ export function plan(inventory: Inventory, policy: Policy): Plan {
 
   const deleteOwned = (eniId: string, instanceId: string | undefined, reason: DeleteReason) => {
     for (const s of sessionsByEni.get(eniId) ?? []) {
-      if (isOwned(s, policy))
+      if (isOwned(s, policy, inventory.accountId))
         deletes.push({ kind: "delete", instanceId, eniId, sessionId: s.sessionId, reason });
     }
   };
@@ -306,7 +312,7 @@ export function plan(inventory: Inventory, policy: Policy): Plan {
         packetLength: policy.packetLength,
       };
       const onEni = sessionsByEni.get(eni.eniId) ?? [];
-      const owned = onEni.filter((s) => isOwned(s, policy));
+      const owned = onEni.filter((s) => isOwned(s, policy, inventory.accountId));
       if (owned.length > 0) {
         // Keep one owned session (a matching one if any, else the lowest number) and drop duplicates.
         const keep =
@@ -336,7 +342,7 @@ export function plan(inventory: Inventory, policy: Policy): Plan {
         }
         continue;
       }
-      const foreign = onEni.filter((s) => !isOwned(s, policy));
+      const foreign = onEni.filter((s) => !isOwned(s, policy, inventory.accountId));
       if (foreign.length >= MAX_SESSIONS_PER_ENI) {
         skip("eni-session-limit", `${foreign.length} sessions owned by others`);
         continue;
@@ -375,7 +381,7 @@ export function plan(inventory: Inventory, policy: Policy): Plan {
     if (attachedEniIds.has(eniId)) continue;
     if (!inventory.complete && !detachedEniIds.has(eniId)) continue;
     for (const s of sessions) {
-      if (isOwned(s, policy)) {
+      if (isOwned(s, policy, inventory.accountId)) {
         deletes.push({ kind: "delete", eniId, sessionId: s.sessionId, reason: "eni-detached" });
       }
     }

@@ -40,6 +40,8 @@ export interface SessionInfo {
   vni?: number;
   packetLength?: number;
   tags: Tags;
+  /** Account that owns the session; a target owner also sees sessions of other accounts. */
+  ownerId?: string;
 }
 
 export interface TargetInfo {
@@ -59,6 +61,8 @@ export interface Inventory {
   targets: TargetInfo[];
   filterIds: string[];
   accountSessionCount?: number;
+  /** This account's ID (from DescribeInstances); sessions of other accounts are never Spanless' own. */
+  accountId?: string;
   /** True when `sessions` lists every session in the region (so orphans can be judged). */
   complete: boolean;
 }
@@ -174,7 +178,7 @@ export interface Plan {
   eligibleEnis: number;
   /** Eligible ENIs that already carry a correct owned session (no action needed). */
   mirroredEnis: number;
-  /** Pairs of VPCs whose derived VNI collides; the sensors could not tell them apart. */
+  /** Groups of VPCs whose derived VNI collides; the sensors could not tell them apart. */
   vniCollisions: Array<{ vni: number; vpcIds: string[] }>;
   /** Account session quota minus sessions after this plan; undefined when the count is unknown. */
   quotaHeadroom?: number;

@@ -33,7 +33,9 @@ export function sessionsAfter(
   outcomes: readonly ActionOutcome[],
   policy: Policy,
 ): SessionInfo[] {
-  const byId = new Map(inventory.sessions.filter((s) => isOwned(s, policy)).map((s) => [s.sessionId, s]));
+  const byId = new Map(
+    inventory.sessions.filter((s) => isOwned(s, policy, inventory.accountId)).map((s) => [s.sessionId, s]),
+  );
   for (const o of outcomes) {
     if (o.status !== "done") continue;
     const a = o.action;

@@ -50,6 +50,9 @@ const OWNERS: Array<Record<string, string>> = [
   { [OWNER_TAG_KEY]: "someone-else" },
 ];
 const ENI_TARGET = "tmt-0eeeeeeeeeeeeeee1";
+const ACCOUNT = "123456789012";
+/** A target owner sees other accounts' sessions; those are never Spanless' own. */
+const OTHER_ACCOUNT = "210987654321";
 
 const instanceArb = fc.record({
   state: fc.constantFrom(...STATES),
@@ -67,6 +70,7 @@ const instanceArb = fc.record({
           targetId: fc.constantFrom(TARGET, TARGET_AZ_B, ENI_TARGET, "tmt-0gone0000000000001"),
           vni: fc.option(fc.integer({ min: 1, max: 20 }), { nil: undefined }),
           packetLength: fc.option(fc.constantFrom(64, 8500), { nil: undefined }),
+          account: fc.constantFrom(ACCOUNT, ACCOUNT, OTHER_ACCOUNT),
         }),
         { maxLength: MAX_SESSIONS_PER_ENI, selector: (s) => s.sessionNumber },
       ),
@@ -123,6 +127,7 @@ const inventoryArb = fc
             vni: gs.vni,
             packetLength: gs.packetLength,
             tags: gs.owner,
+            ownerId: gs.account,
           });
         }
       });
@@ -148,7 +153,8 @@ const inventoryArb = fc
       sessions,
       targets,
       filterIds: g.filterPresent ? [FILTER] : [],
-      accountSessionCount: g.quotaKnown ? sessions.length : undefined,
+      accountSessionCount: g.quotaKnown ? sessions.filter((s) => s.ownerId === ACCOUNT).length : undefined,
+      accountId: ACCOUNT,
       complete: true,
     };
   });
@@ -214,13 +220,15 @@ function simulate(inv: Inventory, actions: readonly Action[], p: Policy): Invent
         vni: a.vni,
         packetLength: a.packetLength,
         tags: { [OWNER_TAG_KEY]: p.ownerTagValue },
+        ownerId: inv.accountId,
       });
     }
   }
+  const own = sessions.filter((s) => s.ownerId === undefined || s.ownerId === inv.accountId);
   return {
     ...inv,
     sessions,
-    accountSessionCount: inv.accountSessionCount === undefined ? undefined : sessions.length,
+    accountSessionCount: inv.accountSessionCount === undefined ? undefined : own.length,
   };
 }
 
@@ -262,7 +270,8 @@ describe("plan properties over random inventories", () => {
           if (a.kind === "create") continue;
           const s = byId.get(a.sessionId);
           expect(s, `${a.kind} of unknown session`).toBeDefined();
-          expect(isOwned(s as SessionInfo, p)).toBe(true);
+          expect(isOwned(s as SessionInfo, p, inv.accountId)).toBe(true);
+          expect((s as SessionInfo).ownerId).not.toBe(OTHER_ACCOUNT);
         }
       }),
       RUNS,
@@ -286,7 +295,7 @@ describe("plan properties over random inventories", () => {
           expect(sensorEnis.has(a.eniId)).toBe(false);
         }
         const after = simulate(inv, result.actions, p);
-        for (const s of after.sessions.filter((x) => isOwned(x, p))) {
+        for (const s of after.sessions.filter((x) => isOwned(x, p, inv.accountId))) {
           expect(targetEnis.has(s.eniId)).toBe(false);
           expect(sensorEnis.has(s.eniId)).toBe(false);
         }
@@ -302,7 +311,7 @@ describe("plan properties over random inventories", () => {
         const result = plan(inv, p);
         const after = simulate(inv, result.actions, p);
         const createdCount = result.actions.filter((a) => a.kind === "create").length;
-        if (createdCount > 0) expect(after.sessions.length).toBeLessThanOrEqual(p.accountSessionQuota);
+        if (createdCount > 0) expect(after.accountSessionCount).toBeLessThanOrEqual(p.accountSessionQuota);
       }),
       RUNS,
     );

@@ -140,6 +140,12 @@ describe("plan: stop and terminate", () => {
     expect(partialUnknown.actions).toEqual([]);
   });
 
+  it("never treats another account's session as its own, even with the same ownership tag", () => {
+    const elsewhere = owned(eni(9, undefined).eniId, { ownerId: "210987654321" });
+    const result = plan(inventory({ sessions: [elsewhere], accountId: "123456789012" }), policy());
+    expect(result.actions).toEqual([]);
+  });
+
   it("never deletes a foreign session on a detached ENI", () => {
     const result = plan(inventory({ sessions: [session(eni(9, undefined).eniId)] }), policy());
     expect(result.actions).toEqual([]);
