@@ -39,12 +39,12 @@ const IDB_OPT_TSOFFSET = 14;
 
 /** One captured packet: a view into the reader's buffer, valid until the next call to next(). */
 export class CapturedPacket {
-  data: Uint8Array = new Uint8Array(0);
+  data: Uint8Array = Buffer.alloc(0);
   offset = 0;
   caplen = 0;
   origlen = 0;
-  /** Seconds since the epoch (µs precision is what a double keeps at this magnitude). */
-  ts = 0;
+  /** Seconds since the epoch (µs precision is what a double keeps at this magnitude); NaN until read. */
+  ts = Number.NaN;
   linkType = 0;
   interfaceId = 0;
   /** 1-based packet number in the file, as tshark and Zeek's weird.log report it. */

@@ -47,7 +47,8 @@ interface Pending {
  * overwrite; held fragments must own their bytes.)
  */
 function copyBytes(src: Uint8Array, from: number, to: number): Uint8Array {
-  const out = new Uint8Array(to - from);
+  // A Buffer, like the capture buffer, so code reading p.buf sees one object shape.
+  const out = Buffer.allocUnsafe(to - from);
   out.set(src.subarray(from, to));
   return out;
 }
@@ -164,7 +165,7 @@ export class FragmentReassembler {
 
   private emit(p: DecodedPacket, d: Pending): number {
     const header = d.header as Uint8Array;
-    const out = new Uint8Array(header.length + d.totalLen);
+    const out = Buffer.alloc(header.length + d.totalLen);
     out.set(header, 0);
     for (const c of d.chunks) {
       const room = d.totalLen - c.offset;

@@ -120,11 +120,11 @@ export function decodeIPv4(p: DecodedPacket, frag: FragmentInfo, verifyChecksum:
   p.s0 = 0;
   p.s1 = 0;
   p.s2 = 0xffff;
-  p.s3 = ((b[off + 12] << 24) | (b[off + 13] << 16) | (b[off + 14] << 8) | b[off + 15]) >>> 0;
+  p.s3 = (b[off + 12] << 24) | (b[off + 13] << 16) | (b[off + 14] << 8) | b[off + 15];
   p.d0 = 0;
   p.d1 = 0;
   p.d2 = 0xffff;
-  p.d3 = ((b[off + 16] << 24) | (b[off + 17] << 16) | (b[off + 18] << 8) | b[off + 19]) >>> 0;
+  p.d3 = (b[off + 16] << 24) | (b[off + 17] << 16) | (b[off + 18] << 8) | b[off + 19];
   p.l4Off = off + hl;
   p.l4Len = total - hl;
   const ff = (b[off + 6] << 8) | b[off + 7];
@@ -162,7 +162,7 @@ export function nextLayerForProto(proto: number): number {
 }
 
 function read32(b: Uint8Array, o: number): number {
-  return ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
+  return (b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3];
 }
 
 export function decodeIPv6(p: DecodedPacket, frag: FragmentInfo): number {

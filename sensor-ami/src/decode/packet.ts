@@ -20,7 +20,7 @@ export enum Layer {
 
 export class DecodedPacket {
   /** Buffer the current layer offsets refer to (the capture buffer or a reassembly buffer). */
-  buf: Uint8Array = new Uint8Array(0);
+  buf: Uint8Array = Buffer.alloc(0);
   /** One past the last captured byte of this packet in buf. */
   capEnd = 0;
 
@@ -40,7 +40,10 @@ export class DecodedPacket {
   ttl = 0;
   ipId = 0;
   proto = 0;
-  /** Addresses as four 32-bit words each; IPv4 is stored IPv4-mapped (::ffff:a.b.c.d). */
+  /**
+   * Addresses as four 32-bit words each, IPv4 stored IPv4-mapped (::ffff:a.b.c.d). Words, like
+   * seq/ack, are signed int32 so V8 keeps them as small integers; use `>>> 0` for unsigned order.
+   */
   s0 = 0;
   s1 = 0;
   s2 = 0;

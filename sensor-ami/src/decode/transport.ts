@@ -33,8 +33,8 @@ export function decodeTcp(p: DecodedPacket, verifyChecksum: boolean): number {
   if (o + hl > p.capEnd) return -W.truncatedHeader;
   p.sport = (b[o] << 8) | b[o + 1];
   p.dport = (b[o + 2] << 8) | b[o + 3];
-  p.seq = ((b[o + 4] << 24) | (b[o + 5] << 16) | (b[o + 6] << 8) | b[o + 7]) >>> 0;
-  p.ack = ((b[o + 8] << 24) | (b[o + 9] << 16) | (b[o + 10] << 8) | b[o + 11]) >>> 0;
+  p.seq = (b[o + 4] << 24) | (b[o + 5] << 16) | (b[o + 6] << 8) | b[o + 7];
+  p.ack = (b[o + 8] << 24) | (b[o + 9] << 16) | (b[o + 10] << 8) | b[o + 11];
   p.tcpFlags = b[o + 13];
   p.win = (b[o + 14] << 8) | b[o + 15];
   p.tcpHdrLen = hl;

@@ -103,6 +103,9 @@ export class Connection {
   r3 = 0;
   oPort = 0;
   rPort = 0;
+  isV6 = false;
+  /** Protocol-detection state owned by the inspection layer (bit flags). */
+  dpdState = 0;
   /** The originator is the B side of the table key (so isOrig = packetIsB === origIsB). */
   origIsB = false;
   /** Weird names already logged for this connection (null until the first). */
@@ -113,10 +116,11 @@ export class Connection {
   /** VNI of the innermost tunnel, -1 when not tunnelled. */
   vni = -1;
   vlan = 0;
-  startTs = 0;
-  lastTs = 0;
+  // Timestamps start as doubles (NaN) so V8 never has to change the field representation later.
+  startTs = Number.NaN;
+  lastTs = Number.NaN;
   /** Packet time at which this connection is finished if nothing else happens. */
-  expiresAt = 0;
+  expiresAt = Number.NaN;
   history = "";
   histSeen = 0;
   origPkts = 0;

@@ -312,6 +312,7 @@ export class Engine implements TcpEvents {
     const c = new Connection();
     c.proto = proto;
     c.ipProto = ipProto;
+    c.isV6 = !(p.s0 === 0 && p.s1 === 0 && p.s2 === 0xffff);
     // Stored as signed 32-bit so V8 keeps them as small integers (no boxed double per field).
     c.o0 = p.s0 | 0;
     c.o1 = p.s1 | 0;
@@ -582,7 +583,7 @@ export class Engine implements TcpEvents {
   /** Destination is broadcast or multicast (IPv4 255.255.255.255 / 224.0.0.0/4, IPv6 ff00::/8). */
   private dstIsGroup(): boolean {
     const p = this.p;
-    if (p.d0 === 0 && p.d1 === 0 && p.d2 === 0xffff) return p.d3 === 0xffffffff || p.d3 >>> 28 === 0xe;
+    if (p.d0 === 0 && p.d1 === 0 && p.d2 === 0xffff) return p.d3 === -1 || p.d3 >>> 28 === 0xe;
     return p.d0 >>> 24 === 0xff;
   }
 
