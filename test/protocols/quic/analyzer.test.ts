@@ -1,7 +1,7 @@
 // The QUIC state machine on RFC vector packets and packets built with the RFC keys: a full
 // handshake start, Retry, CONNECTION_CLOSE, unknown versions and broken input.
 import { describe, expect, it } from "vitest";
-import { QuicAnalyzer } from "../../../sensor-ami/src/protocols/quic/analyzer.js";
+import { MAX_INITIAL_DECRYPTIONS, QuicAnalyzer } from "../../../sensor-ami/src/protocols/quic/analyzer.js";
 import { tlsHelloInspectors } from "../../../sensor-ami/src/protocols/quic/tls-hello.js";
 import { TlsAnalyzer } from "../../../sensor-ami/src/protocols/tls/index.js";
 import { padded, protectInitial } from "./protect.js";
@@ -220,6 +220,20 @@ describe("broken input becomes weirds, never exceptions", () => {
     expect(ctx.weirds[0].addl).toMatch(/\w/);
     expect(records[0].history).toBe("I");
     expect(ctx.confirmed).toEqual(new Set(["quic"]));
+  });
+
+  it("a flood of Initials that never completes the hello stops being decrypted after the limit", () => {
+    // Prepare: Initials whose CRYPTO data never starts at offset 0 (the hello cannot complete)
+    const tail = clientInitial(V1, 0xc3, "00000001", hex("06407804aabbccdd"), 2);
+    const flood: [boolean, Uint8Array][] = Array.from({ length: MAX_INITIAL_DECRYPTIONS + 10 }, () => [
+      true,
+      tail,
+    ]);
+    // Act
+    const { ctx, records } = run(flood);
+    // Assess
+    expect(ctx.weirds.map((w) => w.name)).toEqual(["QUIC_initial_decryption_limit"]);
+    expect(String(records[0].history)).toMatch(/^I+$/);
   });
 
   it.each([

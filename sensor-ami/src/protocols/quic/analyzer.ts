@@ -18,6 +18,11 @@ import { LongPacketType, quicVersionInfo, quicVersionName } from "./versions.js"
 export const MAX_DISCARDED_PACKET_EVENTS = 100;
 /** gQUIC client packets with a version flag we look at for a CHLO before giving up. */
 export const MAX_GQUIC_CLIENT_PACKETS = 4;
+/**
+ * Initial packets we try to decrypt per direction. A real hello needs a handful; a flood of
+ * undecryptable or never-completing Initials must not cost AES work forever.
+ */
+export const MAX_INITIAL_DECRYPTIONS = 64;
 /** Short-header packets are noted in history at counts 1, 2, 4, 8, … per direction (Zeek). */
 const SHORT_HEADER_THRESHOLD_BASE = 2;
 
@@ -55,15 +60,22 @@ export interface QuicAnalyzerOptions {
 interface DirectionCrypto {
   opener: InitialOpener | undefined;
   stream: CryptoStreamAssembler;
+  attempts: number;
 }
+
+const freshDirection = (): DirectionCrypto => ({
+  opener: undefined,
+  stream: new CryptoStreamAssembler(),
+  attempts: 0,
+});
 
 export class QuicAnalyzer implements DatagramAnalyzer {
   private session: QuicSession | undefined;
   private readonly header = newLongHeader();
   /** The client's first Initial DCID: the input of both directions' Initial keys. */
   private initialDcid: Buffer | undefined;
-  private client: DirectionCrypto = { opener: undefined, stream: new CryptoStreamAssembler() };
-  private server: DirectionCrypto = { opener: undefined, stream: new CryptoStreamAssembler() };
+  private client = freshDirection();
+  private server = freshDirection();
   private totalDecrypted = 0;
   private totalDiscarded = 0;
   private readonly shortTotal = [0, 0];
@@ -252,8 +264,8 @@ export class QuicAnalyzer implements DatagramAnalyzer {
     this.ssl?.end(ts);
     this.ssl = undefined;
     this.initialDcid = undefined;
-    this.client = { opener: undefined, stream: new CryptoStreamAssembler() };
-    this.server = { opener: undefined, stream: new CryptoStreamAssembler() };
+    this.client = freshDirection();
+    this.server = freshDirection();
   }
 
   private flush(): void {
@@ -281,6 +293,12 @@ export class QuicAnalyzer implements DatagramAnalyzer {
         return;
       }
       direction.opener = new InitialOpener(keys);
+    }
+    if (++direction.attempts > MAX_INITIAL_DECRYPTIONS) {
+      if (direction.attempts === MAX_INITIAL_DECRYPTIONS + 1) {
+        this.ctx.weird("QUIC_initial_decryption_limit", `${isOrig ? "client" : "server"} hello incomplete`);
+      }
+      return;
     }
     let payload: Uint8Array;
     try {
