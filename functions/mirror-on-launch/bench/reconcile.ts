@@ -52,6 +52,7 @@ const DESCRIBE_APIS = [
   "DescribeNetworkInterfaces",
 ];
 
+const ACCOUNT = "123456789012";
 const TARGET = "tmt-0be7c4a1b2c3d4e5f";
 const FILTER = "tmf-0a1b2c3d4e5f60718";
 const VPCS = ["vpc-0a1b2c3d4e5f60718", "vpc-0f9e8d7c6b5a49382", "vpc-01234567890abcdef"];
@@ -70,7 +71,7 @@ function buildRegion(): { instances: Instance[]; sessions: Map<string, TrafficMi
   const addSession = (s: TrafficMirrorSession) => {
     sessionSeq += 1;
     const id = `tms-${hex(sessionSeq)}`;
-    sessions.set(id, { ...s, TrafficMirrorSessionId: id });
+    sessions.set(id, { ...s, TrafficMirrorSessionId: id, OwnerId: ACCOUNT });
   };
   for (let n = 0; n < INSTANCES; n += 1) {
     const vpcId = VPCS[n % VPCS.length];
@@ -152,7 +153,7 @@ function simulatedEc2(region: ReturnType<typeof buildRegion>, calls: Record<stri
   mock.on(DescribeInstancesCommand).callsFake((input) =>
     call("DescribeInstances", () => {
       const p = page(region.instances, input.NextToken, input.MaxResults ?? DESCRIBE_PAGE_SIZE);
-      return { Reservations: [{ Instances: p.items }], NextToken: p.next };
+      return { Reservations: [{ OwnerId: ACCOUNT, Instances: p.items }], NextToken: p.next };
     }),
   );
   mock.on(DescribeTrafficMirrorSessionsCommand).callsFake((input) =>
@@ -180,6 +181,7 @@ function simulatedEc2(region: ReturnType<typeof buildRegion>, calls: Record<stri
       const id = `tms-new${created.toString(16).padStart(14, "0")}`;
       const s: TrafficMirrorSession = {
         TrafficMirrorSessionId: id,
+        OwnerId: ACCOUNT,
         NetworkInterfaceId: input.NetworkInterfaceId,
         TrafficMirrorTargetId: input.TrafficMirrorTargetId,
         TrafficMirrorFilterId: input.TrafficMirrorFilterId,
