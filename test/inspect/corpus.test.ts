@@ -9,6 +9,7 @@ import { buildInspector, type ProtocolInspector } from "../../sensor-ami/src/ins
 import { LOG_SCHEMAS } from "../../sensor-ami/src/logs/schemas.js";
 import type { LogSink } from "../../sensor-ami/src/logs/writer.js";
 import { CORPUS_DIR, corpusAvailable, corpusCaptures, runCapture } from "../support/corpus.js";
+import { compareNdpi, formatNdpiReport, type NdpiReport, newNdpiReport } from "./ndpi.js";
 import {
   agreement,
   compareCapture,
@@ -20,6 +21,8 @@ import {
 
 /** The issue's bar for agreement with tshark across the public corpus. */
 const ORACLE_BAR = 0.99;
+/** Service agreement with nDPI's labels for the big three (nDPI also labels flows we only see a part of). */
+const NDPI_BAR = 0.9;
 
 interface CaptureOutcome {
   capture: string;
@@ -32,6 +35,7 @@ const outcomes: CaptureOutcome[] = [];
 /** Every field name each protocol log used anywhere in the corpus (JSON output). */
 const fieldsSeen = new Map<string, Set<string>>();
 const report: OracleReport = newReport();
+const ndpiReport: NdpiReport = newNdpiReport();
 
 function inspectorInto(slot: { inspector?: ProtocolInspector }) {
   return (engine: Engine, sink: LogSink) => {
@@ -71,6 +75,7 @@ describe.skipIf(!corpusAvailable())("inspection over the public corpus", () => {
         rmSync(oracleRun.dir, { recursive: true, force: true });
         outcome.analyzerErrors += oracleSlot.inspector?.stats.analyzerErrors ?? 0;
         compareCapture(report, capture, join(CORPUS_DIR, `${capture}.tshark.tsv`), oracleRun.logs);
+        compareNdpi(ndpiReport, capture, join(CORPUS_DIR, `${capture}.ndpi.out`), oracleRun.logs);
       } catch (err) {
         outcome.error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
       }
@@ -116,5 +121,19 @@ describe.skipIf(!corpusAvailable())("inspection over the public corpus", () => {
       .map(([field, t]) => ({ field, agreement: agreement(t, true) }))
       .filter((f) => f.agreement < ORACLE_BAR);
     expect(below).toEqual([]);
+  });
+
+  it("reports service identification against nDPI's expected results, per protocol", () => {
+    // Act
+    console.log(formatNdpiReport(ndpiReport));
+    // Assess: the protocols with analyzers, where nDPI labels enough flows to say something
+    const rate = (p: string) => {
+      const t = ndpiReport.protocols.get(p);
+      return t === undefined ? undefined : t.agree / t.flows;
+    };
+    for (const p of ["TLS", "HTTP", "DNS", "QUIC", "DHCP", "SSH"]) expect(rate(p)).toBeDefined();
+    expect(rate("TLS")).toBeGreaterThanOrEqual(NDPI_BAR);
+    expect(rate("HTTP")).toBeGreaterThanOrEqual(NDPI_BAR);
+    expect(rate("DNS")).toBeGreaterThanOrEqual(NDPI_BAR);
   });
 });

@@ -6,7 +6,12 @@ import type { LogSink } from "../logs/writer.js";
 import { ProtocolInspector } from "./inspector.js";
 import { type AnalyzerRegistry, defaultRegistry } from "./registry.js";
 
-export { DPD_GIVEN_UP, type InspectorStats, ProtocolInspector, WEIRD_ANALYZER_ERROR } from "./inspector.js";
+export {
+  INSPECTION_GIVEN_UP,
+  type InspectorStats,
+  ProtocolInspector,
+  WEIRD_ANALYZER_ERROR,
+} from "./inspector.js";
 export { PROBE_LIMIT_BYTES, PROBE_LIMIT_DATAGRAMS } from "./limits.js";
 export {
   MAX_BUFFERED_BYTES_GLOBAL,

@@ -6,7 +6,7 @@
 // and replays what was probed; Maybes are attached only when probing ends without a Yes (and on UDP
 // when the port agrees). Confirmation adds the service to conn.log; a violation or an exception
 // detaches the analyzer; when none is left the connection costs nothing more: the engine's calls
-// return on one bit test (Connection.dpdState), with no allocation.
+// return on one comparison (Connection.inspect is a shared sentinel), with no allocation.
 
 import { formatAddr } from "../engine/addr.js";
 import { type Connection, Proto } from "../engine/connection.js";
@@ -25,8 +25,11 @@ import { PROBE_LIMIT_BYTES, PROBE_LIMIT_DATAGRAMS } from "./limits.js";
 import { ReassemblyBudget, type ReassemblySink, TcpReassembler } from "./reassembler.js";
 import { type AnalyzerRegistry, ProbeOrder } from "./registry.js";
 
-/** Connection.dpdState bit: nothing will ever be attached; the engine's calls are no-ops. */
-export const DPD_GIVEN_UP = 4;
+/**
+ * Connection.inspect of a connection nothing will ever be attached to: the engine's calls return
+ * on one comparison. (A shared sentinel, so giving up allocates nothing and frees the state.)
+ */
+export const INSPECTION_GIVEN_UP: unknown = Object.freeze({ givenUp: true });
 export const WEIRD_ANALYZER_ERROR = "analyzer_error";
 
 export interface InspectorStats {
@@ -51,9 +54,10 @@ function bump(m: Map<string, number>, key: string): void {
   m.set(key, (m.get(key) ?? 0) + 1);
 }
 
+/** Responder is broadcast or multicast (addresses are int32 words, IPv4 mapped into ::ffff:0:0/96). */
 function isMulticast(c: Connection): boolean {
-  if (c.isV6) return c.r0 >>> 24 === 0xff;
-  return c.r3 >>> 28 === 0xe || c.r3 === 0xffffffff;
+  if (c.r0 === 0 && c.r1 === 0 && c.r2 === 0xffff) return c.r3 >>> 28 === 0xe || c.r3 >>> 0 === 0xffffffff;
+  return c.r0 >>> 24 === 0xff;
 }
 
 /** Per-connection inspection state (Connection.inspect). */
@@ -388,11 +392,11 @@ export class ProtocolInspector implements Inspector, AttachmentHost {
     relSeq: number,
     ts: number,
   ): void {
-    if (c.dpdState & DPD_GIVEN_UP) return;
+    if (c.inspect === INSPECTION_GIVEN_UP) return;
     let st = c.inspect as ConnInspection | null;
     if (st === null) {
       if (this.streamOrder.factories.length === 0) {
-        c.dpdState |= DPD_GIVEN_UP;
+        c.inspect = INSPECTION_GIVEN_UP;
         return;
       }
       st = new ConnInspection(this, c, this.streamOrder.forPorts(c.rPort, c.oPort));
@@ -432,11 +436,11 @@ export class ProtocolInspector implements Inspector, AttachmentHost {
   }
 
   udpPayload(c: Connection, isOrig: boolean, buf: Uint8Array, off: number, len: number, ts: number): void {
-    if (c.dpdState & DPD_GIVEN_UP) return;
+    if (c.inspect === INSPECTION_GIVEN_UP) return;
     let st = c.inspect as ConnInspection | null;
     if (st === null) {
       if (this.datagramOrder.factories.length === 0) {
-        c.dpdState |= DPD_GIVEN_UP;
+        c.inspect = INSPECTION_GIVEN_UP;
         return;
       }
       st = new ConnInspection(this, c, this.datagramOrder.forPorts(c.rPort, c.oPort));
@@ -448,9 +452,9 @@ export class ProtocolInspector implements Inspector, AttachmentHost {
   }
 
   connectionEnd(c: Connection, ts: number): void {
-    const st = c.inspect as ConnInspection | null;
-    if (st === null) return;
-    st.end(ts);
+    const st = c.inspect;
+    if (st === null || st === INSPECTION_GIVEN_UP) return;
+    (st as ConnInspection).end(ts);
   }
 
   /** End of input, after the engine finished every connection: flush cross-connection state. */
@@ -541,16 +545,21 @@ export class ProtocolInspector implements Inspector, AttachmentHost {
 
   /** Stops inspecting a connection for good. */
   giveUp(c: Connection): void {
-    const st = c.inspect as ConnInspection | null;
+    const st = this.stateOf(c);
     if (st !== null && st.phase === Phase.Probing) this.stats.unidentified++;
     this.release(c);
-    c.dpdState |= DPD_GIVEN_UP;
+    c.inspect = INSPECTION_GIVEN_UP;
   }
 
   release(c: Connection): void {
-    const st = c.inspect as ConnInspection | null;
+    const st = this.stateOf(c);
     if (st !== null && st.tcp !== null) st.tcp.discard();
     c.inspect = null;
+  }
+
+  private stateOf(c: Connection): ConnInspection | null {
+    const st = c.inspect;
+    return st === null || st === INSPECTION_GIVEN_UP ? null : (st as ConnInspection);
   }
 }
 
