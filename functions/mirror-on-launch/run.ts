@@ -5,9 +5,17 @@ import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { EC2Client } from "@aws-sdk/client-ec2";
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { RuntimeConfig } from "./config.js";
+import { VniMapPublishError } from "./errors.js";
 import { type ActionOutcome, executeActions } from "./execute.js";
 import { gatherFullInventory, gatherInstanceInventory } from "./inventory.js";
-import { logOutcomes, logPlanned, logSkips, METRIC, type Telemetry } from "./observability.js";
+import {
+  countInvocationError,
+  logOutcomes,
+  logPlanned,
+  logSkips,
+  METRIC,
+  type Telemetry,
+} from "./observability.js";
 import { plan } from "./plan.js";
 import type { Inventory, Policy } from "./types.js";
 import { buildVniMap, publishVniMap, sessionsAfter } from "./vni-map.js";
@@ -126,9 +134,16 @@ export async function runMirror(deps: MirrorDeps, scope: Scope): Promise<RunSumm
         policy.ownerTagValue,
         now,
       );
-      await publishVniMap(deps.s3, runtime.vniMapBucket, runtime.vniMapKey, map);
-      metrics.addMetric(METRIC.vniMapPublished, MetricUnit.Count, 1);
-      summary.vniMapPublished = true;
+      try {
+        await publishVniMap(deps.s3, runtime.vniMapBucket, runtime.vniMapKey, map);
+        metrics.addMetric(METRIC.vniMapPublished, MetricUnit.Count, 1);
+        summary.vniMapPublished = true;
+      } catch (error) {
+        // The sessions are in place; only the sensors' enrichment is stale until the next reconcile.
+        logger.error("VNI map not published", { error: error as Error });
+        countInvocationError(deps, error instanceof VniMapPublishError ? error.name : "Unknown");
+        summary.vniMapPublished = false;
+      }
     }
     logger.info("reconcile finished", { ...summary, coveragePercent: coverage });
   }

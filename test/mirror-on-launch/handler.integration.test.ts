@@ -421,6 +421,23 @@ describe("reconcileHandler", () => {
     ).toEqual([fresh.instanceId, drifted.instanceId].sort());
   });
 
+  it("keeps the sessions and reports it when the VNI map cannot be published", async () => {
+    const web = await launch(world);
+    const result = await handlers({ VNI_MAP_BUCKET: "spanless-no-such-bucket" }).reconcileHandler(
+      fixture("scheduled-event.json"),
+    );
+    expect(result.status).toBe("ok");
+    expect(result.runs[0].vniMapPublished).toBe(false);
+    expect(world.fake.onEni(web.eniId)).toHaveLength(1);
+    expect(telemetry.logs("VNI map not published")).toEqual([
+      expect.objectContaining({
+        level: "ERROR",
+        error: expect.objectContaining({ name: "VniMapPublishError" }),
+      }),
+    ]);
+    expect(telemetry.metric("InvocationErrors", ["ErrorCode", "VniMapPublishError"])).toBe(1);
+  });
+
   it("re-creates a session deleted by someone else when CloudTrail reports it (self-heal)", async () => {
     const web = await launch(world);
     const h = handlers({ SPANLESS_ROLE_ARN: "arn:aws:iam::123456789012:role/spanless-mirror-on-launch" });
