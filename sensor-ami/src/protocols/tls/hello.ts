@@ -53,7 +53,7 @@ export interface ClientHello {
   readonly keyShareGroups: readonly number[];
   /** The hello came in an SSLv2-compatible record (RFC 5246 Appendix E.2). */
   readonly sslv2: boolean;
-  /** DTLS hello (legacy_version 0xfeXX): it carries a cookie. */
+  /** DTLS hello (legacy_version 0xfeXX or DTLS1_BAD_VER 0x0100): it carries a cookie. */
   readonly dtls: boolean;
   /** Extensions whose inner structure did not parse (the hello itself did): a weird, not a failure. */
   readonly malformedExtensions: readonly number[];
@@ -92,10 +92,21 @@ function u16List(reader: ByteReader, field: string): number[] {
   return values;
 }
 
+/** DTLS1_BAD_VER: the pre-RFC 4347 DTLS version OpenSSL (and Cisco AnyConnect) still speak. */
+export const DTLS_BAD_VERSION = 0x0100;
+
+/** Which form parseClientHello/parseServerHello get: decided from the first byte unless told. */
+export type HelloForm = "auto" | "message" | "body";
+
+function isDtlsVersion(version: number): boolean {
+  return version >> 8 === 0xfe || version === DTLS_BAD_VERSION;
+}
+
 /** Strip an optional handshake header of `expectedType`, returning a reader over the body. */
-function bodyReader(bytes: Uint8Array, expectedType: number, what: string): ByteReader {
+function bodyReader(bytes: Uint8Array, expectedType: number, what: string, form: HelloForm): ByteReader {
+  if (form === "body") return new ByteReader(bytes, what);
   const looksLikeBody = bytes.length > 0 && (bytes[0] === 0x03 || bytes[0] === 0xfe || bytes[0] === 0x7f);
-  if (looksLikeBody) return new ByteReader(bytes, what);
+  if (form === "auto" && looksLikeBody) return new ByteReader(bytes, what);
   if (bytes.length === 0) throw new TlsParseError(`${what} is empty`);
   if (bytes[0] !== expectedType) {
     throw new TlsParseError(
@@ -208,15 +219,16 @@ function decodeClientExtensions(extensions: TlsExtension[]): ClientExtensionFiel
  * @param bytes either the handshake message (0x01, 24-bit length, body — as found in TLS handshake
  *   records after reassembly and in QUIC CRYPTO frames) or the bare body (starting with the 2-byte
  *   legacy_version; DTLS callers pass the body after the 12-byte DTLS handshake header). The two are
- *   told apart by the first byte (0x01 vs a version major of 0x03/0xfe). Bytes after the message's
- *   declared length are ignored.
+ *   told apart by the first byte (0x01 vs a version major of 0x03/0xfe/0x7f); pass `form` to say
+ *   which it is when that is ambiguous (a DTLS1_BAD_VER 0x0100 body starts with 0x01). Bytes after
+ *   the message's declared length are ignored.
  * @returns the ClientHello, or a TlsParseError saying which field was truncated or malformed.
  */
-export function parseClientHello(bytes: Uint8Array): ClientHello | TlsParseError {
+export function parseClientHello(bytes: Uint8Array, form: HelloForm = "auto"): ClientHello | TlsParseError {
   try {
-    const r = bodyReader(bytes, HANDSHAKE_CLIENT_HELLO, "ClientHello");
+    const r = bodyReader(bytes, HANDSHAKE_CLIENT_HELLO, "ClientHello", form);
     const version = r.u16("legacy_version");
-    const dtls = version >> 8 === 0xfe;
+    const dtls = isDtlsVersion(version);
     const random = r.bytesView(32, "random");
     const sessionId = r.vector(1, "legacy_session_id").rest();
     if (sessionId.length > 32)
@@ -299,9 +311,9 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
  * Parse a TLS or DTLS ServerHello (including a TLS 1.3 HelloRetryRequest, which shares its type).
  * Accepts the handshake message or the bare body, like parseClientHello.
  */
-export function parseServerHello(bytes: Uint8Array): ServerHello | TlsParseError {
+export function parseServerHello(bytes: Uint8Array, form: HelloForm = "auto"): ServerHello | TlsParseError {
   try {
-    const r = bodyReader(bytes, HANDSHAKE_SERVER_HELLO, "ServerHello");
+    const r = bodyReader(bytes, HANDSHAKE_SERVER_HELLO, "ServerHello", form);
     const version = r.u16("legacy_version");
     const random = r.bytesView(32, "random");
     const sessionId = r.vector(1, "legacy_session_id").rest();
