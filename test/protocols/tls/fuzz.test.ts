@@ -56,11 +56,19 @@ function mutate(bytes: Uint8Array, mutations: Mutation[]): Uint8Array {
     if (out.length === 0) break;
     const at = m.at % out.length;
     if (m.kind === "flip") out[at] = m.value;
-    else if (m.kind === "insert")
-      out = Uint8Array.from([...out.subarray(0, at), ...m.bytes, ...out.subarray(at)]);
-    else if (m.kind === "delete")
-      out = Uint8Array.from([...out.subarray(0, at), ...out.subarray(at + m.count)]);
-    else out = out.subarray(0, at);
+    else if (m.kind === "insert") {
+      const grown = new Uint8Array(out.length + m.bytes.length);
+      grown.set(out.subarray(0, at));
+      grown.set(m.bytes, at);
+      grown.set(out.subarray(at), at + m.bytes.length);
+      out = grown;
+    } else if (m.kind === "delete") {
+      const end = Math.min(out.length, at + m.count);
+      const shrunk = new Uint8Array(out.length - (end - at));
+      shrunk.set(out.subarray(0, at));
+      shrunk.set(out.subarray(end), at);
+      out = shrunk;
+    } else out = out.subarray(0, at);
   }
   return out;
 }
