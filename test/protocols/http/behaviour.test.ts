@@ -119,7 +119,8 @@ describe("bodies", () => {
     // Prepare: no trailers in the corpus; the exchange follows RFC 9112's chunked-body grammar.
     const chunked =
       "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: Expires\r\n\r\n" +
-      "4;name=value\r\nWiki\r\n6\r\npedia \r\nE\r\nin \r\n\r\nchunks.\r\n0\r\n" +
+      // A stray empty line before a chunk size is tolerated, as browsers do.
+      "4;name=value\r\nWiki\r\n\r\n6\r\npedia \r\nE\r\nin \r\n\r\nchunks.\r\n0\r\n" +
       "Expires: Wed, 21 Oct 2015 07:28:00 GMT\r\n\r\n";
     const { records, out } = feed(
       ["GET /a HTTP/1.1\r\nHost: h\r\n\r\n", "GET /b HTTP/1.1\r\nHost: h\r\n\r\n"],

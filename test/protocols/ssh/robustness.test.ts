@@ -65,6 +65,22 @@ describe("truncated and malformed streams", () => {
     expect(run.record?.auth_success).toBeUndefined();
   });
 
+  it("SSH-1 packets after an SSH-1.5 or 1.99 banner are not misread as SSH-2 (ssh.pcap 57191, each side alone)", () => {
+    // Prepare: the benchmark capture holds this connection's two directions as separate flows.
+    const original = byPort("57191");
+    const clientOnly = { ...original, segments: original.segments.filter((s) => s.orig) };
+    const serverOnly = { ...original, segments: original.segments.filter((s) => !s.orig) };
+    // Act
+    const client = runSsh(clientOnly);
+    const server = runSsh(serverOnly);
+    // Assess
+    expect(client.out.weirds).toEqual([]);
+    expect(server.out.weirds).toEqual([]);
+    expect(client.record).toMatchObject({ client: "SSH-1.5-OpenSSH_6.2", auth_attempts: 0 });
+    expect(server.record).toMatchObject({ server: "SSH-1.99-OpenSSH_6.6.1p1 Ubuntu-2ubuntu2" });
+    expect(server.record?.version).toBeUndefined();
+  });
+
   it("a client that does not speak SSH is a violation and logs nothing", () => {
     const run = runSsh({
       capture: "http/get.pcap frame 4",

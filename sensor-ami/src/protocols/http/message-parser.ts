@@ -315,6 +315,8 @@ export class HttpMessageParser {
     const next = this.readLine(bytes, pos, MAX_CHUNK_SIZE_LINE_BYTES, ts, "http_chunk_size_line_too_long");
     if (next.line === undefined) return next.pos;
     this.blockBytes = 0;
+    // Tolerate stray empty lines before a chunk size, as common servers and browsers do.
+    if (next.line === "") return next.pos;
     const size = parseChunkSize(next.line);
     if (size === undefined) {
       this.events.weird("http_bad_chunk_size", next.line.slice(0, 80));

@@ -124,6 +124,8 @@ export class SshAnalyzer implements StreamAnalyzer {
         packet: (payload) => this.onPacket(isOrig, payload),
         encryptedSegment: (length) => this.onEncrypted(isOrig, length),
         broken: (weird, reason) => {
+          // A 1.99 side whose peer turned out (or may turn out) to speak SSH-1 sends SSH-1 packets.
+          if (this.version !== 2 && (isOrig ? this.client : this.server)?.startsWith("SSH-1.")) return;
           if (this.confirmed) this.ctx.weird(weird, reason);
           else this.ctx.violation(reason);
         },
@@ -136,6 +138,8 @@ export class SshAnalyzer implements StreamAnalyzer {
     this.ts ??= ts;
     if (isOrig) this.client = line;
     else this.server = line;
+    // An SSH-1-only side (1.x, not 1.99) sends SSH-1 packets, which have another layout.
+    if (/^SSH-1\.(?!99)/.test(line)) (isOrig ? this.orig : this.resp).stop();
     if (!this.confirmed && /^SSH-\d+\.\d+-/.test(line)) {
       this.confirmed = true;
       this.ctx.confirm("ssh");
