@@ -42,6 +42,7 @@ export interface HandlerDeps {
   metrics: Metrics;
   env: Readonly<Record<string, string | undefined>>;
   now?: () => Date;
+  notFoundRetryDelayMs?: number;
 }
 
 /** A direct invoke may ask for `{"dryRun": true}` (a backfill preview); a scheduled event never does. */
@@ -85,6 +86,7 @@ export function createHandlers(deps: HandlerDeps) {
       policy: config.policy,
       runtime: dryRunOverride === undefined ? config.runtime : { ...config.runtime, dryRun: dryRunOverride },
       now: deps.now,
+      notFoundRetryDelayMs: deps.notFoundRetryDelayMs,
       remainingTimeMs: context ? () => context.getRemainingTimeInMillis() : undefined,
     };
   };

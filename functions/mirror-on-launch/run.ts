@@ -20,6 +20,11 @@ import { plan } from "./plan.js";
 import type { Inventory, Policy } from "./types.js";
 import { buildVniMap, publishVniMap, sessionsAfter } from "./vni-map.js";
 
+/** One wait before concluding that an instance named in an event does not exist. */
+export const NOT_FOUND_RETRY_DELAY_MS = 2_000;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 export interface MirrorDeps extends Telemetry {
   ec2: EC2Client;
   s3?: S3Client;
@@ -27,6 +32,7 @@ export interface MirrorDeps extends Telemetry {
   runtime: RuntimeConfig;
   now?: () => Date;
   remainingTimeMs?: () => number;
+  notFoundRetryDelayMs?: number;
 }
 
 export type Scope = { kind: "instance"; instanceId: string } | { kind: "all" };
@@ -59,10 +65,15 @@ function coveredAfter(planMirrored: number, outcomes: readonly ActionOutcome[]):
 
 export async function runMirror(deps: MirrorDeps, scope: Scope): Promise<RunSummary> {
   const { policy, runtime, logger, metrics } = deps;
-  const inventory: Inventory =
+  let inventory: Inventory =
     scope.kind === "all"
       ? await gatherFullInventory(deps.ec2, policy.filterId)
       : await gatherInstanceInventory(deps.ec2, scope.instanceId, policy.filterId);
+  if (scope.kind === "instance" && inventory.instances.length === 0) {
+    // EC2's API is eventually consistent: right after launch DescribeInstances may not know the instance yet.
+    await sleep(deps.notFoundRetryDelayMs ?? NOT_FOUND_RETRY_DELAY_MS);
+    inventory = await gatherInstanceInventory(deps.ec2, scope.instanceId, policy.filterId);
+  }
 
   const instanceFound = scope.kind === "all" || inventory.instances.length > 0;
   if (!instanceFound) {

@@ -46,6 +46,7 @@ function handlers(env: Record<string, string> = {}) {
     logger: telemetry.logger,
     metrics: telemetry.metrics,
     env: { MIRROR_TARGET_ID: world.targetId, MIRROR_FILTER_ID: world.filterId, ...env },
+    notFoundRetryDelayMs: 10,
   });
 }
 
@@ -186,9 +187,10 @@ describe("mirror-on-launch handler: events that are not triggers", () => {
 });
 
 describe("mirror-on-launch handler: bad input never escapes", () => {
-  it("logs and counts an event for an instance that no longer exists", async () => {
+  it("logs and counts an event for an instance that no longer exists, after one retry", async () => {
     const result = await handlers().handler(stateEvent("running", "i-0deadbeefdeadbeef"));
     expect(result.status).toBe("ok");
+    expect(world.calls.DescribeInstances).toBe(2);
     expect(telemetry.logs("instance not found; nothing to mirror")).toEqual([
       expect.objectContaining({ instanceId: "i-0deadbeefdeadbeef", reason: "instance-not-found" }),
     ]);

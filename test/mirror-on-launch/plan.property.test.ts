@@ -141,6 +141,7 @@ const inventoryArb = fc
         filterId: FILTER,
         sessionNumber: 1,
         tags: { [OWNER_TAG_KEY]: OWNER },
+        ownerId: ACCOUNT,
       });
     }
     const targets = [{ targetId: TARGET }, { targetId: TARGET_AZ_B }];
@@ -153,7 +154,7 @@ const inventoryArb = fc
       sessions,
       targets,
       filterIds: g.filterPresent ? [FILTER] : [],
-      accountSessionCount: g.quotaKnown ? sessions.filter((s) => s.ownerId === ACCOUNT).length : undefined,
+      accountSessionCount: g.quotaKnown ? sessions.filter((s) => s.ownerId !== OTHER_ACCOUNT).length : undefined,
       accountId: ACCOUNT,
       complete: true,
     };
