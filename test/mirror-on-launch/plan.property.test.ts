@@ -154,7 +154,9 @@ const inventoryArb = fc
       sessions,
       targets,
       filterIds: g.filterPresent ? [FILTER] : [],
-      accountSessionCount: g.quotaKnown ? sessions.filter((s) => s.ownerId !== OTHER_ACCOUNT).length : undefined,
+      accountSessionCount: g.quotaKnown
+        ? sessions.filter((s) => s.ownerId !== OTHER_ACCOUNT).length
+        : undefined,
       accountId: ACCOUNT,
       complete: true,
     };
