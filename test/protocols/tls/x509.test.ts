@@ -23,6 +23,14 @@ interface OpensslView {
   notBefore: string;
   notAfter: string;
   sanDns: string[];
+  version: number;
+  signatureAlgorithm: string;
+  publicKeyAlgorithm: string;
+  publicKeyBits: number;
+  exponent: string | null;
+  curve: string | null;
+  /** e.g. "CA:TRUE, pathlen:0", null without the extension */
+  basicConstraints: string | null;
 }
 
 const oracle = JSON.parse(readFileSync(join(FIXTURES, "certificates.openssl.json"), "utf8")) as Record<
@@ -64,13 +72,11 @@ function realCertificates(): Uint8Array[] {
 
 describe("x509 fields against OpenSSL", () => {
   it("finds every certificate OpenSSL/tshark see in the captures", () => {
-    expect(Object.keys(oracle).length).toBeGreaterThanOrEqual(30);
-    for (const fingerprint of Object.keys(oracle)) {
-      expect(
-        loggedCertificates.has(fingerprint),
-        `${oracle[fingerprint].capture} frame ${oracle[fingerprint].frame}`,
-      ).toBe(true);
-    }
+    const missing = Object.entries(oracle)
+      .filter(([fingerprint]) => !loggedCertificates.has(fingerprint))
+      .map(([, view]) => `${view.capture} frame ${view.frame}`);
+    expect(Object.keys(oracle).length).toBeGreaterThanOrEqual(100);
+    expect(missing).toEqual([]);
   });
 
   it("agrees on subject, issuer, serial, validity and SAN DNS names for each of them", () => {
@@ -83,6 +89,24 @@ describe("x509 fields against OpenSSL", () => {
       expect(ours["certificate.not_valid_before"], where).toBe(opensslTime(expected.notBefore));
       expect(ours["certificate.not_valid_after"], where).toBe(opensslTime(expected.notAfter));
       expect(ours["san.dns"] ?? [], where).toEqual(expected.sanDns);
+    }
+  });
+
+  it("agrees on version, algorithms, key size, exponent, curve and basic constraints", () => {
+    for (const [fingerprint, expected] of Object.entries(oracle)) {
+      const ours = loggedCertificates.get(fingerprint)!;
+      const where = `${expected.capture} frame ${expected.frame}`;
+      expect(ours["certificate.version"], where).toBe(expected.version);
+      expect(ours["certificate.sig_alg"], where).toBe(expected.signatureAlgorithm);
+      expect(ours["certificate.key_alg"], where).toBe(expected.publicKeyAlgorithm);
+      expect(ours["certificate.key_length"], where).toBe(expected.publicKeyBits);
+      expect(ours["certificate.exponent"] ?? null, where).toBe(expected.exponent);
+      expect(ours["certificate.curve"] ?? null, where).toBe(expected.curve);
+      const constraints =
+        ours["basic_constraints.ca"] === undefined
+          ? null
+          : `CA:${ours["basic_constraints.ca"] ? "TRUE" : "FALSE"}${ours["basic_constraints.path_len"] === undefined ? "" : `, pathlen:${ours["basic_constraints.path_len"]}`}`;
+      expect(constraints, where).toBe(expected.basicConstraints);
     }
   });
 });

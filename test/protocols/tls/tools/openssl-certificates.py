@@ -5,6 +5,7 @@ OpenSSL 3.0 (`openssl x509 -inform DER -nameopt RFC2253 ...`), keyed by SHA-256 
 Usage: openssl-certificates.py <out.json> <corpus-relative capture>...
 """
 import hashlib
+import re
 import json
 import subprocess
 import sys
@@ -36,8 +37,20 @@ def main():
                     fields[key.strip()] = value.strip()
                 san = openssl(der, "-ext", "subjectAltName")
                 dns = [p.strip()[4:] for p in "".join(san.splitlines()[1:]).split(",") if p.strip().startswith("DNS:")]
+                text_dump = openssl(der, "-text")
+                def find(pattern):
+                    m = re.search(pattern, text_dump)
+                    return m.group(1) if m else None
+                constraints = find(r"X509v3 Basic Constraints:(?: critical)?[ \t]*\n\s*([^\n]*)")
                 oracle[fp] = {"capture": capture, "frame": int(frame), "subject": fields["subject"], "issuer": fields["issuer"],
-                              "serial": fields["serial"], "notBefore": fields["notBefore"], "notAfter": fields["notAfter"], "sanDns": dns}
+                              "serial": fields["serial"], "notBefore": fields["notBefore"], "notAfter": fields["notAfter"], "sanDns": dns,
+                              "version": int(find(r"Version: (\d+)")),
+                              "signatureAlgorithm": find(r"Signature Algorithm: (\S+)"),
+                              "publicKeyAlgorithm": find(r"Public Key Algorithm: (\S+)"),
+                              "publicKeyBits": int(find(r"Public-Key: \((\d+) bit\)")),
+                              "exponent": find(r"Exponent: (\d+)"),
+                              "curve": find(r"ASN1 OID: (\S+)"),
+                              "basicConstraints": constraints}
     with open(out_path, "w") as fh:
         json.dump(oracle, fh, indent=1, sort_keys=True)
         fh.write("\n")
