@@ -21,7 +21,7 @@ import type {
 } from "../protocols/types.js";
 import { ProbeResult } from "../protocols/types.js";
 import { Attachment, type AttachmentHost } from "./attachment.js";
-import { PROBE_LIMIT_BYTES, PROBE_LIMIT_DATAGRAMS } from "./limits.js";
+import { PROBE_LIMIT_BYTES, PROBE_LIMIT_DATAGRAMS, PROBE_MIN_BYTES } from "./limits.js";
 import { ReassemblyBudget, type ReassemblySink, TcpReassembler } from "./reassembler.js";
 import { type AnalyzerRegistry, ProbeOrder } from "./registry.js";
 
@@ -72,6 +72,8 @@ class ConnInspection implements ReassemblySink {
   readonly probeLen = [0, 0];
   /** A direction whose probing is over (buffer full, every probe said No, or a gap). */
   readonly probeDone = [false, false];
+  /** A direction holding fewer than PROBE_MIN_BYTES not yet shown to the probes. */
+  readonly unprobed = [false, false];
   readonly datagramsProbed = [0, 0];
   /** Packet time of each direction's first probed bytes, so replayed data keeps its time. */
   readonly firstTs = [0, 0];
@@ -144,8 +146,27 @@ class ConnInspection implements ReassemblySink {
     buf.set(take === bytes.length ? bytes : bytes.subarray(0, take), have);
     this.probeLen[d] = have + take;
     if (take < bytes.length || have + take >= PROBE_LIMIT_BYTES) this.probeDone[d] = true;
+    // A few bytes are too little to judge (a probe may say No to "GE"); wait for more, unless the
+    // peer has spoken (then this direction's message was complete) or probing must end.
+    const other = 1 - d;
+    if (this.probeLen[d] < PROBE_MIN_BYTES && !this.probeDone[d] && this.probeLen[other] === 0) {
+      this.unprobed[d] = true;
+      return;
+    }
+    if (this.unprobed[other] && !this.runProbes(other === 0, ts)) return;
+    this.runProbes(isOrig, ts);
+  }
 
-    const view = buf.subarray(0, have + take);
+  /**
+   * Shows a direction's buffered bytes to the candidates it has not ruled out. Returns false when
+   * probing ended (an analyzer was attached, a label matched, or detection gave up).
+   */
+  private runProbes(isOrig: boolean, ts: number): boolean {
+    const d = isOrig ? 0 : 1;
+    this.unprobed[d] = false;
+    const buf = this.probeBuf[d];
+    if (buf === null) return true;
+    const view = buf.subarray(0, this.probeLen[d]);
     const noBit = isOrig ? 1 : 2;
     const maybeBit = isOrig ? 4 : 8;
     let yes: number[] | null = null;
@@ -173,14 +194,15 @@ class ConnInspection implements ReassemblySink {
     }
     if (yes !== null) {
       this.attachStreams(yes, ts);
-      return;
+      return false;
     }
     if (label) {
       this.insp.giveUp(this.c);
-      return;
+      return false;
     }
     if (!anyMaybe) this.probeDone[d] = true;
     this.maybeConclude(ts);
+    return this.phase === Phase.Probing && this.c.inspect === this;
   }
 
   /** Both directions finished probing without a Yes: attach the Maybes (or give up). */
@@ -347,7 +369,13 @@ class ConnInspection implements ReassemblySink {
       tcp.resp.flush(ts);
     }
     if (c.inspect !== this) return; // gave up while flushing
-    if (this.phase === Phase.Probing && c.proto === Proto.Tcp) this.concludeProbing(ts);
+    if (this.phase === Phase.Probing && c.proto === Proto.Tcp) {
+      // Short messages still waiting for company are all there will be: judge them now.
+      if (this.unprobed[0]) this.runProbes(true, ts);
+      if (c.inspect === this && this.phase === Phase.Probing && this.unprobed[1]) this.runProbes(false, ts);
+      if (c.inspect !== this) return;
+      this.concludeProbing(ts);
+    }
     if (c.inspect !== this) return;
     for (const a of this.streams) this.insp.endAnalyzer(c, a, ts);
     for (const a of this.datagrams) this.insp.endAnalyzer(c, a, ts);

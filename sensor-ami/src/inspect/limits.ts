@@ -5,3 +5,8 @@
 export const PROBE_LIMIT_BYTES = 4096;
 /** Datagrams per direction probed before detection gives up on a UDP flow. */
 export const PROBE_LIMIT_DATAGRAMS = 4;
+/**
+ * Stream bytes a direction must have before its probes run, unless the peer has spoken or the
+ * connection ends first: probes judge a prefix, and two or three bytes are not enough to judge.
+ */
+export const PROBE_MIN_BYTES = 16;
