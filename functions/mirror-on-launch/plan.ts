@@ -185,6 +185,51 @@ function matchesDesired(session: SessionInfo, desired: Desired): boolean {
   return Object.keys(diff(session, desired)).length === 0;
 }
 
+type Where = { instanceId: string; eniId: string };
+
+/** Keep one owned session (a matching one if any, else the lowest number), drop duplicates, fix drift. */
+function convergeOwned(
+  where: Where,
+  owned: readonly SessionInfo[],
+  desired: Desired,
+): { deletes: DeleteAction[]; modify?: ModifyAction } {
+  const keep =
+    owned.find((s) => matchesDesired(s, desired)) ??
+    [...owned].sort((a, b) => a.sessionNumber - b.sessionNumber)[0];
+  const deletes: DeleteAction[] = owned
+    .filter((s) => s !== keep)
+    .map((s) => ({ kind: "delete", ...where, sessionId: s.sessionId, reason: "duplicate-owned-session" }));
+  const changes = diff(keep, desired);
+  if (Object.keys(changes).length === 0) return { deletes };
+  return { deletes, modify: { kind: "modify", ...where, sessionId: keep.sessionId, changes } };
+}
+
+/** A new session beside the foreign ones, within the per-ENI limit and on a free session number. */
+function createFor(
+  where: Where,
+  foreign: readonly SessionInfo[],
+  desired: Desired,
+  launchTime: string | undefined,
+  policy: Policy,
+): CreateAction | Skip {
+  if (foreign.length >= MAX_SESSIONS_PER_ENI) {
+    return { ...where, reason: "eni-session-limit", detail: `${foreign.length} sessions owned by others` };
+  }
+  const sessionNumber = allocateSessionNumber(
+    foreign.map((s) => s.sessionNumber),
+    policy.preferredSessionNumber,
+  );
+  if (sessionNumber === undefined)
+    return { ...where, reason: "eni-session-limit", detail: "no free session number" };
+  return {
+    kind: "create",
+    ...where,
+    ...desired,
+    sessionNumber,
+    clientToken: clientToken({ eniId: where.eniId, sessionNumber, launchTime, ...desired }),
+  };
+}
+
 function byId<T>(items: T[], key: (t: T) => string): T[] {
   return [...items].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
 }
@@ -313,61 +358,18 @@ export function plan(inventory: Inventory, policy: Policy): Plan {
       };
       const onEni = sessionsByEni.get(eni.eniId) ?? [];
       const owned = onEni.filter((s) => isOwned(s, policy, inventory.accountId));
-      if (owned.length > 0) {
-        // Keep one owned session (a matching one if any, else the lowest number) and drop duplicates.
-        const keep =
-          owned.find((s) => matchesDesired(s, desired)) ??
-          [...owned].sort((a, b) => a.sessionNumber - b.sessionNumber)[0];
-        for (const s of owned) {
-          if (s !== keep) {
-            deletes.push({
-              kind: "delete",
-              instanceId: instance.instanceId,
-              eniId: eni.eniId,
-              sessionId: s.sessionId,
-              reason: "duplicate-owned-session",
-            });
-          }
-        }
-        const changes = diff(keep, desired);
-        if (Object.keys(changes).length === 0) mirroredEnis += 1;
-        else {
-          modifies.push({
-            kind: "modify",
-            instanceId: instance.instanceId,
-            eniId: eni.eniId,
-            sessionId: keep.sessionId,
-            changes,
-          });
-        }
-        continue;
-      }
       const foreign = onEni.filter((s) => !isOwned(s, policy, inventory.accountId));
-      if (foreign.length >= MAX_SESSIONS_PER_ENI) {
-        skip("eni-session-limit", `${foreign.length} sessions owned by others`);
+      const where = { instanceId: instance.instanceId, eniId: eni.eniId };
+      if (owned.length > 0) {
+        const converged = convergeOwned(where, owned, desired);
+        deletes.push(...converged.deletes);
+        if (converged.modify) modifies.push(converged.modify);
+        else mirroredEnis += 1;
         continue;
       }
-      const sessionNumber = allocateSessionNumber(
-        foreign.map((s) => s.sessionNumber),
-        policy.preferredSessionNumber,
-      );
-      if (sessionNumber === undefined) {
-        skip("eni-session-limit", "no free session number");
-        continue;
-      }
-      creates.push({
-        kind: "create",
-        instanceId: instance.instanceId,
-        eniId: eni.eniId,
-        ...desired,
-        sessionNumber,
-        clientToken: clientToken({
-          eniId: eni.eniId,
-          sessionNumber,
-          launchTime: instance.launchTime,
-          ...desired,
-        }),
-      });
+      const created = createFor(where, foreign, desired, instance.launchTime, policy);
+      if ("reason" in created) skips.push(created);
+      else creates.push(created);
     }
   }
 
