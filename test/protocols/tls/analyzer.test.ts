@@ -296,3 +296,23 @@ describe("mid-connection start", () => {
     expect(recorded.violations).toEqual([]);
   });
 });
+
+describe("JA4 transport option", () => {
+  it("writes the q form of JA4 when QUIC feeds the hellos, the same fingerprint otherwise", () => {
+    // Prepare
+    const chunks = chunksOf(loadFixture("443-curl.pcap").streams[0]);
+    const run = (options?: { ja4Transport: "q" }) => {
+      const { ctx, recorded } = recordingContext();
+      const analyzer = new TlsAnalyzer(ctx, options);
+      for (const [isOrig, bytes] of chunks) analyzer.data(isOrig, bytes, 1);
+      analyzer.end(2);
+      return String(sslLogs(recorded)[0].ja4);
+    };
+    // Act
+    const overTcp = run();
+    const overQuic = run({ ja4Transport: "q" });
+    // Assess
+    expect(overTcp[0]).toBe("t");
+    expect(overQuic).toBe(`q${overTcp.slice(1)}`);
+  });
+});

@@ -6,7 +6,7 @@
 // logged then, or at connection end for sessions that never got there.
 
 import type { AnalyzerContext, LogRecord, StreamAnalyzer } from "../types.js";
-import { ja3, ja3s, ja4 } from "./fingerprints.js";
+import { type Ja4Transport, ja3, ja3s, ja4 } from "./fingerprints.js";
 import { HandshakeAssembler, type HandshakeMessage } from "./handshake-assembler.js";
 import {
   type ClientHello,
@@ -54,6 +54,11 @@ export interface HelloObserver {
   serverHello?(hello: ServerHello): void;
 }
 
+export interface TlsAnalyzerOptions extends HelloObserver {
+  /** JA4's transport letter for ssl.log: "t" (TLS over TCP, the default), "q" when QUIC feeds its hellos in. */
+  ja4Transport?: Ja4Transport;
+}
+
 interface Direction {
   readonly isOrig: boolean;
   readonly framer: RecordFramer;
@@ -96,7 +101,7 @@ export class TlsAnalyzer implements StreamAnalyzer {
 
   constructor(
     private readonly ctx: AnalyzerContext,
-    private readonly observer: HelloObserver = {},
+    private readonly observer: TlsAnalyzerOptions = {},
   ) {
     this.orig = this.direction(true);
     this.resp = this.direction(false);
@@ -345,7 +350,7 @@ export class TlsAnalyzer implements StreamAnalyzer {
     }
     // The first ClientHello of the connection defines the fingerprints (a second one follows a HelloRetryRequest).
     this.ja3 ??= ja3(hello);
-    this.ja4 ??= ja4(hello, "t");
+    this.ja4 ??= ja4(hello, this.observer.ja4Transport ?? "t");
   }
 
   private onServerHello(isOrig: boolean, bytes: Uint8Array): void {

@@ -4,7 +4,7 @@
 import { ProbeResult, type StreamAnalyzerFactory } from "../types.js";
 import { TlsAnalyzer } from "./analyzer.js";
 
-export type { HelloObserver } from "./analyzer.js";
+export type { HelloObserver, TlsAnalyzerOptions } from "./analyzer.js";
 export { TlsAnalyzer } from "./analyzer.js";
 export { DerParseError, TlsParseError } from "./errors.js";
 export type { Ja4Forms, Ja4Transport } from "./fingerprints.js";
