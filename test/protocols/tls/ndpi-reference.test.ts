@@ -20,7 +20,8 @@ import { CORPUS, fixtureNames, hellosOf, loadFixture } from "./support.js";
  * Plus the individually listed cases below, "<capture> <orig port> <attribute>": reason.
  */
 const LISTED_DIFFERENCES: Record<string, string> = {
-  "ndpi/http_connect.pcap 1714 Hostname/SNI": "TLS after HTTP CONNECT needs the HTTP analyzer's hand-off",
+  "ndpi/http_connect.pcap 1714 Hostname/SNI":
+    "TLS after HTTP CONNECT: the inspector's hand-off, not part of this stream-level test",
   "ndpi/android.pcap 52514 JA4":
     "nDPI prints ALPN code h0 for first ALPN value h2 (tshark agrees the value is h2; the spec gives h2)",
   "ndpi/tls_with_huge_ch.pcapng 40640 version":

@@ -17,11 +17,12 @@ import { fixtureNames, hellosOf, loadFixture, type TsvRow, tsharkRows } from "./
  */
 const TSHARK_OUT_OF_ORDER = "tshark skips the out-of-order ServerHello; we see it in the reassembled stream";
 /**
- * TLS inside an HTTP CONNECT tunnel: the stream starts with "CONNECT apache.org:443 HTTP/1.1". The
- * TLS analyzer is given streams that start with TLS; switching from HTTP to TLS after a 200 reply to
- * CONNECT is the HTTP analyzer's hand-off (as in Zeek), not the TLS analyzer's.
+ * TLS inside an HTTP CONNECT tunnel: the stream starts with "CONNECT apache.org:443 HTTP/1.1". This
+ * test feeds whole streams to the TLS analyzer; in the sensor the inspector hands the stream to TLS
+ * after the CONNECT exchange (as Zeek's HTTP analyzer does), and ssl.log then has apache.org.
  */
-const HTTP_CONNECT_TUNNEL = "TLS after HTTP CONNECT needs the HTTP analyzer's hand-off";
+const HTTP_CONNECT_TUNNEL =
+  "TLS after HTTP CONNECT: the inspector's hand-off, not part of this stream-level test";
 
 /** "<capture> stream <n> <field>": reason. */
 const KNOWN_DISAGREEMENTS: Record<string, string> = {
