@@ -18,6 +18,7 @@ const SSL_FIELDS = [
   "established",
   "ssl_history",
   "cert_chain_fps",
+  "client_cert_chain_fps",
   "subject",
   "issuer",
   "sni_matches_cert",
@@ -53,6 +54,7 @@ const X509_FIELDS = [
  */
 const KNOWN_SSL_DIFFERENCES = new Set([
   "zeek/tls__tls-fragmented-handshake.pcap 61454 cert_chain_fps",
+  "zeek/tls__tls-fragmented-handshake.pcap 61454 client_cert_chain_fps",
   "zeek/tls__tls-fragmented-handshake.pcap 61454 subject",
   "zeek/tls__tls-fragmented-handshake.pcap 61454 issuer",
   "zeek/tls__tls-fragmented-handshake.pcap 61454 sni_matches_cert",

@@ -446,15 +446,18 @@ export class TlsAnalyzer implements StreamAnalyzer {
     if (this.nextProtocol !== undefined) record.next_protocol = this.nextProtocol;
     record.established = this.established;
     record.ssl_history = this.history;
-    if (this.serverChain.length > 0) {
+    if (this.serverChain.length > 0 || this.clientChain.length > 0) {
+      // Like Zeek, once certificates were seen both chains are logged, the other one possibly empty.
       record.cert_chain_fps = this.serverChain.map((c) => c.fingerprint);
+      record.client_cert_chain_fps = this.clientChain.map((c) => c.fingerprint);
+    }
+    if (this.serverChain.length > 0) {
       record.subject = this.serverChain[0].subject;
       record.issuer = this.serverChain[0].issuer;
       if (this.serverName !== undefined)
         record.sni_matches_cert = hostMatchesCertificate(this.serverName, this.serverChain[0]);
     }
     if (this.clientChain.length > 0) {
-      record.client_cert_chain_fps = this.clientChain.map((c) => c.fingerprint);
       record.client_subject = this.clientChain[0].subject;
       record.client_issuer = this.clientChain[0].issuer;
     }
