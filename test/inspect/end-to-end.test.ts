@@ -17,8 +17,10 @@ import {
 } from "../../sensor-ami/src/inspect/index.js";
 import { SSH_SCHEMA } from "../../sensor-ami/src/logs/schemas.js";
 import type { LogSink } from "../../sensor-ami/src/logs/writer.js";
-import { dnsUdp } from "../../sensor-ami/src/protocols/dns/index.js";
+import { dnsTcp, dnsUdp } from "../../sensor-ami/src/protocols/dns/index.js";
+import { http } from "../../sensor-ami/src/protocols/http/index.js";
 import { ssh } from "../../sensor-ami/src/protocols/ssh/index.js";
+import { tls } from "../../sensor-ami/src/protocols/tls/index.js";
 import type { StreamAnalyzerFactory } from "../../sensor-ami/src/protocols/types.js";
 import { CORPUS_DIR, corpusAvailable, type RunOutput, runCapture } from "../support/corpus.js";
 
@@ -213,6 +215,46 @@ describe.skipIf(!corpusAvailable())("inspection end to end", () => {
     expect(weirds[0]).toMatchObject({ source: "SSH", addl: "ssh: RangeError: index out of range" });
     expect(records(run, "conn").filter((r) => r.service === "ssh")).toEqual([]);
     expect(records(run, "ssh")).toEqual([]);
+  });
+
+  it("detects TLS again after an analyzer hands the stream over (HTTP CONNECT, ndpi/http_connect.pcap)", () => {
+    // Prepare: the real HTTP analyzer, plus the hand-over call an analyzer makes once a CONNECT is
+    // accepted (HTTP's own analyzer does not make it yet: this stands in for it)
+    const httpWithHandOver: StreamAnalyzerFactory = {
+      ...http,
+      create: (ctx) => {
+        const inner = http.create!(ctx);
+        let connect = false;
+        return {
+          data: (isOrig, bytes, ts) => {
+            inner.data(isOrig, bytes, ts);
+            const text = Buffer.from(bytes).toString("latin1");
+            if (isOrig && text.startsWith("CONNECT ")) connect = true;
+            if (!isOrig && connect && /^HTTP\/1\.[01] 2\d\d [^]*\r\n\r\n$/.test(text)) {
+              (ctx as { switchProtocol?: () => void }).switchProtocol?.();
+            }
+          },
+          gap: (isOrig, length, ts) => inner.gap(isOrig, length, ts),
+          end: (ts) => inner.end(ts),
+        };
+      },
+    };
+    // Act
+    const plain = inspect("ndpi/http_connect.pcap");
+    const run = inspect("ndpi/http_connect.pcap", {
+      stream: [httpWithHandOver, tls, ssh, dnsTcp],
+      datagram: [dnsUdp],
+    });
+    // Assess: the proxy connection (client port 1714 → proxy 8080) is http, then ssl inside
+    expect(connOn(plain, 1714).service).toBe("http");
+    const conn = connOn(run, 1714);
+    expect(conn.service).toBe("http,ssl");
+    expect(records(run, "http").filter((r) => r.uid === conn.uid)).toEqual([
+      expect.objectContaining({ method: "CONNECT", status_code: 200 }),
+    ]);
+    expect(records(run, "ssl").filter((r) => r.uid === conn.uid)).toEqual([
+      expect.objectContaining({ server_name: "apache.org", ja3: "c834494f5948ae026d160656c93c8871" }),
+    ]);
   });
 
   it("gives up probing after the first bytes of each direction when nothing matches", () => {

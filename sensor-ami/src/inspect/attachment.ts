@@ -12,6 +12,7 @@ export interface AttachmentHost {
   analyzerWeird(c: Connection, name: string, addl: string | undefined, source: string): void;
   confirmed(service: string): void;
   violated(service: string, reason: string): void;
+  protocolSwitched(c: Connection): void;
 }
 
 export class Attachment<A extends StreamAnalyzer | DatagramAnalyzer> implements AnalyzerContext {
@@ -61,6 +62,18 @@ export class Attachment<A extends StreamAnalyzer | DatagramAnalyzer> implements 
       this.confirmedService = true;
       this.host.confirmed(service);
     }
+  }
+
+  /**
+   * Extension of AnalyzerContext for analyzers whose protocol hands the connection over to another
+   * (HTTP after an accepted CONNECT or a 101 Switching Protocols): call it once the handing-over
+   * message is complete; detection starts again on the bytes that follow, and this analyzer gets
+   * no more data (its end() still comes at connection end). Analyzers reach it as
+   * `(ctx as { switchProtocol?: () => void }).switchProtocol?.()`.
+   */
+  switchProtocol(): void {
+    if (this.detached) return;
+    this.host.protocolSwitched(this.c);
   }
 
   violation(reason: string): void {

@@ -67,7 +67,7 @@ class ConnInspection implements ReassemblySink {
   /** The engine's originator endpoint when state was created (a change means the roles flipped). */
   origEp: unknown = null;
   /** Probe bookkeeping, per candidate: bit 0/1 = said No for orig/resp, bits 2/3 = said Maybe. */
-  readonly verdicts: Uint8Array;
+  verdicts: Uint8Array;
   readonly probeBuf: [Uint8Array | null, Uint8Array | null] = [null, null];
   readonly probeLen = [0, 0];
   /** A direction whose probing is over (buffer full, every probe said No, or a gap). */
@@ -81,6 +81,8 @@ class ConnInspection implements ReassemblySink {
   sawData = false;
   streams: Attachment<StreamAnalyzer>[] = [];
   datagrams: Attachment<DatagramAnalyzer>[] = [];
+  /** Analyzers that handed the stream over (HTTP after CONNECT): no more data, still end()ed. */
+  retired: Attachment<StreamAnalyzer>[] = [];
 
   constructor(
     readonly insp: ProtocolInspector,
@@ -265,6 +267,24 @@ class ConnInspection implements ReassemblySink {
     }
   }
 
+  /**
+   * An analyzer says the stream now carries another protocol (an accepted HTTP CONNECT, a 101
+   * upgrade): detection starts again on the bytes that follow. The current analyzers are retired
+   * (they get no more data but still end() at connection end, to flush what they hold).
+   */
+  restartDetection(): void {
+    if (this.phase !== Phase.Attached || this.tcp === null) return;
+    for (const a of this.streams) if (!a.detached) this.retired.push(a);
+    this.streams = [];
+    this.phase = Phase.Probing;
+    this.verdicts = new Uint8Array(this.candidates.length);
+    this.probeBuf[0] = this.probeBuf[1] = null;
+    this.probeLen[0] = this.probeLen[1] = 0;
+    this.probeDone[0] = this.probeDone[1] = false;
+    this.unprobed[0] = this.unprobed[1] = false;
+    this.sawData = false;
+  }
+
   probeDatagram(isOrig: boolean, bytes: Uint8Array, ts: number): void {
     const d = isOrig ? 0 : 1;
     if (this.datagramsProbed[d] >= PROBE_LIMIT_DATAGRAMS) return;
@@ -377,11 +397,18 @@ class ConnInspection implements ReassemblySink {
       this.concludeProbing(ts);
     }
     if (c.inspect !== this) return;
+    this.endRetired(ts);
     for (const a of this.streams) this.insp.endAnalyzer(c, a, ts);
     for (const a of this.datagrams) this.insp.endAnalyzer(c, a, ts);
     this.streams = [];
     this.datagrams = [];
     this.insp.release(c);
+  }
+
+  endRetired(ts: number): void {
+    const retired = this.retired;
+    this.retired = [];
+    for (const a of retired) this.insp.endAnalyzer(this.c, a, ts);
   }
 }
 
@@ -517,6 +544,10 @@ export class ProtocolInspector implements Inspector, AttachmentHost {
     this.engine.analyzerWeird(c, name, addl, source);
   }
 
+  protocolSwitched(c: Connection): void {
+    this.stateOf(c)?.restartDetection();
+  }
+
   confirmed(service: string): void {
     bump(this.stats.confirmed, service);
   }
@@ -575,6 +606,7 @@ export class ProtocolInspector implements Inspector, AttachmentHost {
   giveUp(c: Connection): void {
     const st = this.stateOf(c);
     if (st !== null && st.phase === Phase.Probing) this.stats.unidentified++;
+    if (st !== null) st.endRetired(c.lastTs);
     this.release(c);
     c.inspect = INSPECTION_GIVEN_UP;
   }
