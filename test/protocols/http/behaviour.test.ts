@@ -134,6 +134,21 @@ describe("bodies", () => {
     expect(out.weirds).toEqual([]);
   });
 
+  it("ends a header block at LF CR CR LF, as browsers do (HTTP evader trace in bench/bench.pcap, stream 2657)", () => {
+    // Prepare: the reply of bench.pcap tcp.stream 2657 (EICAR test string, chunked).
+    const reply =
+      "HTTP/1.1 200 ok\r\nContent-type: application/octet-stream\r\nConnection: close\r\n" +
+      "Transfer-Encoding: chunked\r\nYet-another-header: foo\n\r\r\n4\r\nX5O!\r\n4\r\nP%@A\r\n0\r\n\r\n";
+    // Act
+    const { records, out } = feed(
+      ["GET /broken/eicar.txt/end-lfcrcrlf;chunked HTTP/1.1\r\nHost: evader.example.com\r\n\r\n"],
+      [reply],
+    );
+    // Assess
+    expect(out.weirds).toEqual([]);
+    expect(records[0]).toMatchObject({ status_code: 200, status_msg: "ok", response_body_len: 8 });
+  });
+
   it("takes the user from Basic credentials but never logs the password (RFC 7617 §2 example)", () => {
     const { records } = feed(
       [

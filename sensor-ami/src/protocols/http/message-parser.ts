@@ -409,7 +409,9 @@ export class HttpMessageParser {
       lineEnd = source.length;
       this.resetLine();
     }
-    if (lineEnd > lineStart && source[lineEnd - 1] === 0x0d) lineEnd--;
+    // Every CR before the LF goes: "\r\r\n" ends a header block for browsers too (an evasion
+    // trick seen in the bench capture's HTTP-evader traces).
+    while (lineEnd > lineStart && source[lineEnd - 1] === 0x0d) lineEnd--;
     // latin1 maps bytes one-to-one: obs-text stays visible instead of turning into U+FFFD.
     return { line: source.toString("latin1", lineStart, lineEnd), pos: lf + 1 };
   }
