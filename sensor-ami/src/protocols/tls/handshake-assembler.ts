@@ -77,6 +77,8 @@ export class HandshakeAssembler {
     }
     const leftover = input.length - offset;
     if (leftover === 0) {
+      // Release the buffer: most connections never need it again, and it may be large.
+      this.pending = undefined;
       this.pendingLength = 0;
     } else if (input === fragment) {
       // Copy: `fragment` may be a view of the engine's reused buffer.
