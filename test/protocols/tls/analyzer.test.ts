@@ -316,3 +316,28 @@ describe("JA4 transport option", () => {
     expect(overQuic).toBe(`q${overTcp.slice(1)}`);
   });
 });
+
+describe("direction flip", () => {
+  it.each(["443-curl.pcap", "tls__tls13-ech.pcap", "tls__tls1.2.pcap"])(
+    "%s with originator and responder swapped logs the same record, history prefixed with ^",
+    (name) => {
+      // Prepare
+      const stream = loadFixture(name).streams[0];
+      const swapped = {
+        ...stream,
+        chunks: stream.chunks.map(([isOrig, hex]) => [isOrig === 1 ? 0 : 1, hex] as [number, string]),
+      };
+      // Act
+      const normal = replay(stream);
+      const flipped = replay(swapped);
+      // Assess
+      const [expected] = sslLogs(normal);
+      expect(sslLogs(flipped)).toEqual([
+        { ...expected, ts: expect.any(Number), ssl_history: `^${expected.ssl_history}` },
+      ]);
+      expect(flipped.logs.filter((l) => l.path === "x509").map((l) => l.record.client_cert)).toEqual(
+        normal.logs.filter((l) => l.path === "x509").map((l) => l.record.client_cert),
+      );
+    },
+  );
+});

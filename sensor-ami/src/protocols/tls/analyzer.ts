@@ -95,6 +95,9 @@ export class TlsAnalyzer implements StreamAnalyzer {
   private serverChain: X509Info[] = [];
   private clientChain: X509Info[] = [];
   private confirmed = false;
+  /** False when the first ClientHello came from the responder (Zeek's "^" flip, e.g. mid-stream starts). */
+  private clientIsOrig = true;
+  private sawClientHello = false;
   private logged = false;
   /** Nothing more to parse (established, violation, or gave up): data() becomes a no-op. */
   private done = false;
@@ -163,9 +166,14 @@ export class TlsAnalyzer implements StreamAnalyzer {
     if (this.ts === undefined) this.ts = this.currentTs;
   }
 
-  private addHistory(isClient: boolean, letter: string): void {
+  private isClient(isOrig: boolean): boolean {
+    return isOrig === this.clientIsOrig;
+  }
+
+  /** Append a history letter for a message sent by the `isOrig` side (upper case when that is the client). */
+  private addHistory(isOrig: boolean, letter: string): void {
     if (this.history.length >= MAX_SSL_HISTORY_LENGTH) return;
-    this.history += isClient ? letter.toUpperCase() : letter.toLowerCase();
+    this.history += this.isClient(isOrig) ? letter.toUpperCase() : letter.toLowerCase();
     if (this.history.length === MAX_SSL_HISTORY_LENGTH) this.ctx.weird("SSL_max_ssl_history_length_reached");
   }
 
@@ -258,7 +266,9 @@ export class TlsAnalyzer implements StreamAnalyzer {
         // plaintext ClientHello may follow it after a HelloRetryRequest. Protection starts with the
         // server's ServerHello and the client's first application_data record instead.
         if (this.versionNumber !== TLS13) dir.encrypted = true;
-        if (isOrig && this.clientTicketWithEmptySession && !this.clientKeyExchangeSeen) this.resumed = true;
+        if (this.isClient(isOrig) && this.clientTicketWithEmptySession && !this.clientKeyExchangeSeen) {
+          this.resumed = true;
+        }
         break;
       case CONTENT_ALERT:
         for (let i = 0; i + 1 < record.fragment.length; i += 2) {
@@ -289,6 +299,12 @@ export class TlsAnalyzer implements StreamAnalyzer {
     if (this.done) return;
     switch (message.type) {
       case HANDSHAKE_CLIENT_HELLO:
+        if (!this.sawClientHello && !isOrig) {
+          // The responder speaks first as a client: roles flip for the rest of the connection.
+          this.clientIsOrig = false;
+          if (this.history.length < MAX_SSL_HISTORY_LENGTH) this.history += "^";
+        }
+        this.sawClientHello = true;
         this.addHistory(isOrig, "c");
         this.onClientHello(message.message);
         return;
@@ -305,7 +321,7 @@ export class TlsAnalyzer implements StreamAnalyzer {
         return;
       case HANDSHAKE_CLIENT_KEY_EXCHANGE:
         this.addHistory(isOrig, "g");
-        if (isOrig) this.clientKeyExchangeSeen = true;
+        if (this.isClient(isOrig)) this.clientKeyExchangeSeen = true;
         return;
       default:
         this.addHistory(isOrig, this.historyLetter(message.type));
@@ -388,7 +404,8 @@ export class TlsAnalyzer implements StreamAnalyzer {
     if (this.clientPskSeen && hello.extensions.some((ext) => ext.type === EXT_PRE_SHARED_KEY))
       this.resumed = true;
     // From a TLS 1.3 ServerHello on, the server's records are protected.
-    if (version === TLS13 && !hello.helloRetryRequest) this.resp.encrypted = true;
+    if (version === TLS13 && !hello.helloRetryRequest)
+      (this.clientIsOrig ? this.resp : this.orig).encrypted = true;
   }
 
   private onServerKeyExchange(body: Uint8Array): void {
@@ -399,7 +416,8 @@ export class TlsAnalyzer implements StreamAnalyzer {
 
   private onCertificate(isOrig: boolean, body: Uint8Array): void {
     // TLS ≤ 1.2 Certificate: certificate_list<0..2^24-1> of ASN.1Cert<1..2^24-1>.
-    const chain = isOrig ? this.clientChain : this.serverChain;
+    const isClient = this.isClient(isOrig);
+    const chain = isClient ? this.clientChain : this.serverChain;
     if (body.length < 3) {
       this.ctx.weird("SSL_truncated_certificate_message");
       return;
@@ -422,7 +440,7 @@ export class TlsAnalyzer implements StreamAnalyzer {
       if (certificate instanceof Error) this.ctx.weird("x509_certificate_parse_error", certificate.message);
       else {
         chain.push(certificate);
-        this.logCertificate(certificate, chain.length === 1, isOrig);
+        this.logCertificate(certificate, chain.length === 1, isClient);
       }
       offset += length;
     }
