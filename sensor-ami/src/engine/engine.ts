@@ -89,6 +89,8 @@ export interface EngineStats {
   firstTs: number;
   lastTs: number;
   fragmentsReassembled: number;
+  /** Packets that were IP fragments (held for, or completing, a reassembly). */
+  fragmentPackets: number;
 }
 
 export class Engine implements TcpEvents {
@@ -104,6 +106,7 @@ export class Engine implements TcpEvents {
     firstTs: 0,
     lastTs: 0,
     fragmentsReassembled: 0,
+    fragmentPackets: 0,
   };
   inspector: Inspector | null = null;
 
@@ -199,6 +202,7 @@ export class Engine implements TcpEvents {
             layer = decodeIPv4(p, this.frag, false);
           }
           if (layer === Layer.FragmentHeld) {
+            this.stats.fragmentPackets++;
             layer = this.frags.add(p, this.frag, this.ts, p.vni + 1);
             if (this.frags.sideWeird) this.weird(this.frags.sideWeird);
             if (layer === Layer.FragmentHeld) return;
@@ -695,7 +699,8 @@ export class Engine implements TcpEvents {
       const c = conns[i];
       if (c !== null && now >= c.expiresAt) this.finishConnection(c);
     }
-    this.frags.expire(now);
+    const expired = this.frags.expire(now);
+    for (let i = 0; i < expired; i++) this.weird(W.fragmentTimeout);
   }
 
   /** Table full: finish the least recently active connections (counted as evictions). */
@@ -720,6 +725,9 @@ export class Engine implements TcpEvents {
 
   /** Finishes every live connection (end of input). */
   finish(): void {
+    // Fragment trains still incomplete at the end of input are reported, not silently dropped.
+    const incomplete = this.frags.expire(Number.POSITIVE_INFINITY);
+    for (let i = 0; i < incomplete; i++) this.weird(W.fragmentTimeout);
     for (const c of this.table.conns) if (c !== null) this.finishConnection(c);
   }
 
