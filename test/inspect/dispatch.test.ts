@@ -12,6 +12,7 @@ import type { Engine } from "../../sensor-ami/src/engine/engine.js";
 import {
   defaultRegistry,
   INSPECTION_GIVEN_UP,
+  MAX_BUFFERED_BYTES_PER_CONNECTION,
   ProtocolInspector,
 } from "../../sensor-ami/src/inspect/index.js";
 import type { LogRecordObject, LogSink } from "../../sensor-ami/src/logs/writer.js";
@@ -197,5 +198,47 @@ describe("inspector dispatch on the http__get.pcap exchange", () => {
     expect(sink.records).toEqual([]);
     expect(c.service).toBe("");
     expect(inspector.stats.unidentified).toBe(1);
+  });
+
+  it("survives arbitrary segments (mutated real bytes, random sequence numbers, both directions)", () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            isOrig: fc.boolean(),
+            seq: fc.integer({ min: 1, max: 12_000 }),
+            from: fc.nat({ max: RESPONSE.length - 1 }),
+            len: fc.integer({ min: 1, max: 1500 }),
+            flips: fc.array(fc.nat(), { maxLength: 4 }),
+            ack: fc.option(fc.integer({ min: 1, max: 12_000 }), { nil: undefined }),
+          }),
+          { maxLength: 40 },
+        ),
+        (segments) => {
+          // Prepare
+          const sink = new MemorySink();
+          const { engine } = engineWeirds();
+          const inspector = new ProtocolInspector(engine, sink, defaultRegistry(sink));
+          const c = connection();
+          const source = Buffer.concat([REQUEST, RESPONSE]);
+          // Act
+          for (const seg of segments) {
+            const bytes = source.subarray(seg.from, seg.from + seg.len).slice();
+            for (const f of seg.flips) bytes[f % bytes.length] ^= 1 << (f % 8);
+            // The peer's ACKs move the engine's in-order point, as tcp.ts does.
+            const ep = seg.isOrig ? c.orig! : c.resp!;
+            if (seg.ack !== undefined && seg.ack > ep.reassemSeq) ep.reassemSeq = seg.ack;
+            inspector.tcpPayload(c, seg.isOrig, bytes, 0, bytes.length, seg.seq, REQUEST_TS);
+            expect(inspector.stats.reassembly.used).toBeLessThanOrEqual(MAX_BUFFERED_BYTES_PER_CONNECTION);
+          }
+          inspector.connectionEnd(c, REQUEST_TS + 1);
+          // Assess: nothing thrown, nothing held, no state left behind
+          expect(inspector.stats.analyzerErrors).toBe(0);
+          expect(inspector.stats.reassembly.used).toBe(0);
+          expect(c.inspect === null || c.inspect === INSPECTION_GIVEN_UP).toBe(true);
+        },
+      ),
+      { numRuns: 150 },
+    );
   });
 });
