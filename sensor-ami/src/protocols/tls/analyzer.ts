@@ -44,6 +44,10 @@ const HANDSHAKE_CERTIFICATE = 11;
 const HANDSHAKE_SERVER_KEY_EXCHANGE = 12;
 const HANDSHAKE_CLIENT_KEY_EXCHANGE = 16;
 const TLS13 = 0x0304;
+/** TLS 1.3 drafts (0x7fNN) behave like TLS 1.3 for protection and resumption. */
+function isTls13(version: number | undefined): boolean {
+  return version === TLS13 || (version !== undefined && version >> 8 === 0x7f);
+}
 const SSLV2 = 0x0002;
 /** ServerKeyExchange ECParameters.curve_type value for a named curve (RFC 8422 §5.4). */
 const EC_CURVE_TYPE_NAMED = 3;
@@ -104,7 +108,7 @@ export class TlsAnalyzer implements StreamAnalyzer {
 
   constructor(
     private readonly ctx: AnalyzerContext,
-    private readonly observer: TlsAnalyzerOptions = {},
+    private readonly options: TlsAnalyzerOptions = {},
   ) {
     this.orig = this.direction(true);
     this.resp = this.direction(false);
@@ -265,7 +269,7 @@ export class TlsAnalyzer implements StreamAnalyzer {
         // In TLS 1.3 the CCS is a middlebox-compatibility no-op (RFC 8446 Appendix D.4): a second,
         // plaintext ClientHello may follow it after a HelloRetryRequest. Protection starts with the
         // server's ServerHello and the client's first application_data record instead.
-        if (this.versionNumber !== TLS13) dir.encrypted = true;
+        if (!isTls13(this.versionNumber)) dir.encrypted = true;
         if (this.isClient(isOrig) && this.clientTicketWithEmptySession && !this.clientKeyExchangeSeen) {
           this.resumed = true;
         }
@@ -281,7 +285,7 @@ export class TlsAnalyzer implements StreamAnalyzer {
         break;
       case CONTENT_APPLICATION_DATA:
         // TLS 1.3: the client's first protected record.
-        if (this.versionNumber === TLS13) {
+        if (isTls13(this.versionNumber)) {
           dir.encrypted = true;
           if (peer.encrypted && !this.established) {
             this.established = true;
@@ -344,7 +348,7 @@ export class TlsAnalyzer implements StreamAnalyzer {
   }
 
   private noteClientHello(hello: ClientHello): void {
-    this.observer.clientHello?.(hello);
+    this.options.clientHello?.(hello);
     if (hello.malformedExtensions.length > 0) {
       this.ctx.weird(
         "SSL_malformed_extension",
@@ -366,7 +370,7 @@ export class TlsAnalyzer implements StreamAnalyzer {
     }
     // The first ClientHello of the connection defines the fingerprints (a second one follows a HelloRetryRequest).
     this.ja3 ??= ja3(hello);
-    this.ja4 ??= ja4(hello, this.observer.ja4Transport ?? "t");
+    this.ja4 ??= ja4(hello, this.options.ja4Transport ?? "t");
   }
 
   private onServerHello(isOrig: boolean, bytes: Uint8Array): void {
@@ -383,7 +387,7 @@ export class TlsAnalyzer implements StreamAnalyzer {
   }
 
   private noteServerHello(hello: ServerHello): void {
-    this.observer.serverHello?.(hello);
+    this.options.serverHello?.(hello);
     const version = negotiatedVersion(hello);
     this.versionNumber = version;
     this.version = versionName(version);
@@ -392,19 +396,15 @@ export class TlsAnalyzer implements StreamAnalyzer {
     if (hello.alpn !== undefined) this.nextProtocol = hello.alpn;
     if (!hello.helloRetryRequest || this.ja3s === undefined) this.ja3s = ja3s(hello);
     const sessionId = Buffer.from(hello.sessionId).toString("hex");
-    const isDtls = version >> 8 === 0xfe;
-    if (
-      this.clientSessionId !== undefined &&
-      this.clientSessionId === sessionId &&
-      !isDtls &&
-      version !== TLS13
-    ) {
+    // Zeek: an echoed session ID means resumption, except in TLS 1.3 (and its drafts), where the
+    // legacy session ID is always echoed for middlebox compatibility.
+    if (this.clientSessionId !== undefined && this.clientSessionId === sessionId && !isTls13(version)) {
       this.resumed = true;
     }
     if (this.clientPskSeen && hello.extensions.some((ext) => ext.type === EXT_PRE_SHARED_KEY))
       this.resumed = true;
     // From a TLS 1.3 ServerHello on, the server's records are protected.
-    if (version === TLS13 && !hello.helloRetryRequest)
+    if (isTls13(version) && !hello.helloRetryRequest)
       (this.clientIsOrig ? this.resp : this.orig).encrypted = true;
   }
 
