@@ -15,7 +15,7 @@ import {
   MAX_BUFFERED_BYTES_PER_CONNECTION,
   ProtocolInspector,
 } from "../../sensor-ami/src/inspect/index.js";
-import type { LogRecordObject, LogSink } from "../../sensor-ami/src/logs/writer.js";
+import { type LogRecordObject, type LogSink, LogWriteError } from "../../sensor-ami/src/logs/writer.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -240,5 +240,24 @@ describe("inspector dispatch on the http__get.pcap exchange", () => {
       ),
       { numRuns: 150 },
     );
+  });
+
+  it("lets a log write failure through instead of blaming the analyzer", () => {
+    // Prepare: a sink whose disk is full
+    const sink: LogSink = {
+      write: () => {
+        throw new LogWriteError("cannot write /out/http.log: ENOSPC");
+      },
+    };
+    const { engine, weirds } = engineWeirds();
+    const inspector = new ProtocolInspector(engine, sink, defaultRegistry(sink));
+    const c = connection();
+    inspector.tcpPayload(c, true, REQUEST, 0, REQUEST.length, 1, REQUEST_TS);
+    // Act + Assess: the HTTP record is written when the response body is complete
+    expect(() => inspector.tcpPayload(c, false, RESPONSE, 0, RESPONSE.length, 1, RESPONSE_TS)).toThrow(
+      LogWriteError,
+    );
+    expect(inspector.stats.analyzerErrors).toBe(0);
+    expect(weirds).toEqual([]);
   });
 });

@@ -11,7 +11,7 @@
 import { formatAddr } from "../engine/addr.js";
 import { type Connection, Proto } from "../engine/connection.js";
 import type { Engine, Inspector } from "../engine/engine.js";
-import type { LogRecordObject, LogSink } from "../logs/writer.js";
+import { type LogRecordObject, type LogSink, LogWriteError } from "../logs/writer.js";
 import type {
   DatagramAnalyzer,
   DatagramAnalyzerFactory,
@@ -581,6 +581,8 @@ export class ProtocolInspector implements Inspector, AttachmentHost {
   }
 
   analyzerThrew(c: Connection, a: Attachment<StreamAnalyzer | DatagramAnalyzer>, err: unknown): void {
+    // A log that cannot be written is the run's failure, not the analyzer's: let it reach the caller.
+    if (err instanceof LogWriteError) throw err;
     this.stats.analyzerErrors++;
     a.detached = true;
     this.engine.analyzerWeird(c, WEIRD_ANALYZER_ERROR, `${a.service}: ${describe(err)}`, a.source);
