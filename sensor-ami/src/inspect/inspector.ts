@@ -516,7 +516,8 @@ export class ProtocolInspector implements Inspector, AttachmentHost {
   finish(): void {
     try {
       this.registry.finish?.();
-    } catch {
+    } catch (err) {
+      if (err instanceof LogWriteError) throw err;
       // Nothing to attribute it to but the run: counted, logged once, never thrown.
       this.stats.analyzerErrors++;
       this.engine.externalWeird(WEIRD_ANALYZER_ERROR, 0);
