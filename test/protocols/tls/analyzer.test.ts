@@ -341,3 +341,22 @@ describe("direction flip", () => {
     },
   );
 });
+
+describe("log write failures", () => {
+  it("propagate to the caller instead of being swallowed as an analyzer problem", () => {
+    // Prepare: a context whose log() fails like a full disk
+    const { ctx } = recordingContext();
+    const failing = {
+      ...ctx,
+      log: () => {
+        throw new Error("cannot write ssl.log: ENOSPC");
+      },
+    };
+    const analyzer = new TlsAnalyzer(failing);
+    const chunks = chunksOf(loadFixture("443-curl.pcap").streams[0]);
+    // Act / Assess: the established session is logged during data()
+    expect(() => {
+      for (const [isOrig, bytes] of chunks) analyzer.data(isOrig, bytes, 1);
+    }).toThrow("ENOSPC");
+  });
+});

@@ -131,19 +131,15 @@ export class TlsAnalyzer implements StreamAnalyzer {
     if (this.done || bytes.length === 0) return;
     this.currentTs = ts;
     const dir = isOrig ? this.orig : this.resp;
-    try {
-      const rest = dir.sslv2.push(bytes, (hello) =>
-        hello.kind === "client-hello"
-          ? this.onSslV2ClientHello(hello.body)
-          : this.onSslV2ServerHello(hello.body),
-      );
-      if (rest === undefined || rest.length === 0 || this.done) return;
-      dir.framer.push(rest);
-    } catch (error) {
-      // Defence in depth: parsers return errors as values, so this is a bug, but never the engine's problem.
-      this.ctx.weird("SSL_analyzer_internal_error", error instanceof Error ? error.message : String(error));
-      this.giveUp();
-    }
+    // No catch-all here: parsers return malformed input as values, and what ctx.log() throws (a log
+    // write failure) must reach the inspector, which tells it apart from analyzer bugs.
+    const rest = dir.sslv2.push(bytes, (hello) =>
+      hello.kind === "client-hello"
+        ? this.onSslV2ClientHello(hello.body)
+        : this.onSslV2ServerHello(hello.body),
+    );
+    if (rest === undefined || rest.length === 0 || this.done) return;
+    dir.framer.push(rest);
   }
 
   gap(isOrig: boolean, _length: number, _ts: number): void {
