@@ -118,6 +118,8 @@ class ConnInspection implements ReassemblySink {
     // anyway); a hole in what is being probed means the rest is not this direction's start.
     const d = isOrig ? 0 : 1;
     if (this.probeLen[d] === 0) return;
+    // What came before the hole is all this direction will show: judge it if it was waiting.
+    if (this.unprobed[d] && !this.runProbes(isOrig, ts)) return;
     this.probeDone[d] = true;
     this.maybeConclude(ts);
   }
@@ -501,9 +503,13 @@ export class ProtocolInspector implements Inspector, AttachmentHost {
       st = new ConnInspection(this, c, this.datagramOrder.forPorts(c.rPort, c.oPort));
       c.inspect = st;
     }
-    const bytes = buf.subarray(off, off + len);
-    if (st.phase === Phase.Probing) st.probeDatagram(isOrig, bytes, ts);
-    else st.datagramData(isOrig, bytes, ts);
+    if (st.phase === Phase.Probing) {
+      // Past the probe budget of this direction: nothing to do, and nothing allocated.
+      if (st.datagramsProbed[isOrig ? 0 : 1] >= PROBE_LIMIT_DATAGRAMS) return;
+      st.probeDatagram(isOrig, buf.subarray(off, off + len), ts);
+    } else {
+      st.datagramData(isOrig, buf.subarray(off, off + len), ts);
+    }
   }
 
   connectionEnd(c: Connection, ts: number): void {
