@@ -301,15 +301,7 @@ export class CaptureReader {
             );
             break;
           }
-          const iface = this.interfaces[ifId];
-          pkt.data = this.buf;
-          pkt.offset = blk + 28;
-          pkt.caplen = caplen;
-          pkt.origlen = this.u32(blk + 24);
-          pkt.interfaceId = ifId;
-          pkt.linkType = iface ? iface.linkType : -1;
-          pkt.ts = iface ? this.pcapngTs(iface, this.u32(blk + 12), this.u32(blk + 16)) : 0;
-          pkt.index = ++this.packetCount;
+          this.fillPcapngPacket(pkt, blk, ifId, caplen);
           return true;
         }
         case PCAPNG_SPB: {
@@ -331,15 +323,7 @@ export class CaptureReader {
           const ifId = this.u16(blk + 8);
           const caplen = this.u32(blk + 20);
           if (28 + caplen > len) break;
-          const iface = this.interfaces[ifId];
-          pkt.data = this.buf;
-          pkt.offset = blk + 28;
-          pkt.caplen = caplen;
-          pkt.origlen = this.u32(blk + 24);
-          pkt.interfaceId = ifId;
-          pkt.linkType = iface ? iface.linkType : -1;
-          pkt.ts = iface ? this.pcapngTs(iface, this.u32(blk + 12), this.u32(blk + 16)) : 0;
-          pkt.index = ++this.packetCount;
+          this.fillPcapngPacket(pkt, blk, ifId, caplen);
           return true;
         }
         default:
@@ -347,6 +331,19 @@ export class CaptureReader {
           break;
       }
     }
+  }
+
+  /** Enhanced and obsolete packet blocks share their layout from the timestamp on. */
+  private fillPcapngPacket(pkt: CapturedPacket, blk: number, ifId: number, caplen: number): void {
+    const iface = this.interfaces[ifId];
+    pkt.data = this.buf;
+    pkt.offset = blk + 28;
+    pkt.caplen = caplen;
+    pkt.origlen = this.u32(blk + 24);
+    pkt.interfaceId = ifId;
+    pkt.linkType = iface ? iface.linkType : -1;
+    pkt.ts = iface ? this.pcapngTs(iface, this.u32(blk + 12), this.u32(blk + 16)) : 0;
+    pkt.index = ++this.packetCount;
   }
 
   private readIdb(blk: number, len: number): void {

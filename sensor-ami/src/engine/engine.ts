@@ -59,6 +59,21 @@ for (const [a, b] of [
 const ICMP4_REPLY = new Set([0, 14, 16, 9, 18]);
 const ICMP6_REPLY = new Set([129, 131, 134, 136, 140, 145]);
 
+/** Zeek's ConnSize counters for UDP, ICMP and other IP protocols (TCP sizes come from sequence numbers). */
+function countPacket(c: Connection, isOrig: boolean, ipBytes: number, payloadBytes: number): void {
+  if (isOrig) {
+    c.origPkts++;
+    c.origIpBytes += ipBytes;
+    c.origBytes += payloadBytes;
+    c.origActive = true;
+  } else {
+    c.respPkts++;
+    c.respIpBytes += ipBytes;
+    c.respBytes += payloadBytes;
+    c.respActive = true;
+  }
+}
+
 /** Protocol inspection attaches here (issue: protocol inspection); the engine works without it. */
 export interface Inspector {
   /** One TCP segment's captured payload, in packet order, with its relative sequence number. */
@@ -477,17 +492,7 @@ export class Engine implements TcpEvents {
       if (isLogStep(n)) addHistory(c, isOrig, "C");
       return;
     }
-    if (isOrig) {
-      c.origPkts++;
-      c.origIpBytes += p.ipTotalLen;
-      c.origBytes += p.payloadLen;
-      c.origActive = true;
-    } else {
-      c.respPkts++;
-      c.respIpBytes += p.ipTotalLen;
-      c.respBytes += p.payloadLen;
-      c.respActive = true;
-    }
+    countPacket(c, isOrig, p.ipTotalLen, p.payloadLen);
     checkHistory(c, isOrig, HIST_UDP, "D");
 
     // Tunnels: VXLAN/GENEVE on their ports (either direction, as Zeek's dispatch does).
@@ -544,17 +549,7 @@ export class Engine implements TcpEvents {
       this.connWeird(c, "bad_ICMP_checksum");
       return;
     }
-    if (isOrig) {
-      c.origPkts++;
-      c.origIpBytes += p.ipTotalLen;
-      c.origBytes += p.payloadLen;
-      c.origActive = true;
-    } else {
-      c.respPkts++;
-      c.respIpBytes += p.ipTotalLen;
-      c.respBytes += p.payloadLen;
-      c.respActive = true;
-    }
+    countPacket(c, isOrig, p.ipTotalLen, p.payloadLen);
   }
 
   private handleOther(): void {
@@ -570,20 +565,9 @@ export class Engine implements TcpEvents {
     this.stats.tracked++;
     c.lastTs = this.ts;
     c.expiresAt = this.ts + this.opts.timeouts.otherInactivity;
-    if (isOrig) {
-      c.origPkts++;
-      c.origIpBytes += p.ipTotalLen;
-      c.origBytes += p.l4Len;
-      c.origActive = true;
-    } else {
-      c.respPkts++;
-      c.respIpBytes += p.ipTotalLen;
-      c.respBytes += p.l4Len;
-      c.respActive = true;
-    }
+    countPacket(c, isOrig, p.ipTotalLen, p.l4Len);
   }
 
-  /** Zeek's tunnel_parents: the uid of the immediately enclosing tunnel of each packet. */
   /** Destination is broadcast or multicast (IPv4 255.255.255.255 / 224.0.0.0/4, IPv6 ff00::/8). */
   private dstIsGroup(): boolean {
     const p = this.p;
@@ -591,6 +575,7 @@ export class Engine implements TcpEvents {
     return p.d0 >>> 24 === 0xff;
   }
 
+  /** Zeek's tunnel_parents: the uid of the immediately enclosing tunnel of each packet. */
   private addTunnelParents(c: Connection): void {
     const tu = this.tunnelUids;
     if (tu.length > 0) c.addTunnelParent(tu[tu.length - 1]);
@@ -632,27 +617,23 @@ export class Engine implements TcpEvents {
     }
     if (seen.includes(name)) return;
     seen.push(name);
-    const rec: LogRecordObject = {
-      ts: this.ts,
-      uid: c.uid,
-      "id.orig_h": formatAddr(c.o0, c.o1, c.o2, c.o3),
-      "id.orig_p": c.oPort,
-      "id.resp_h": formatAddr(c.r0, c.r1, c.r2, c.r3),
-      "id.resp_p": c.rPort,
-      name,
-      notice: false,
-      peer: "spanless",
-      source: c.proto === Proto.Tcp ? "TCP" : c.proto === Proto.Udp ? "UDP" : "IP",
-      packet: this.pktIndex,
-    };
-    if (c.vni >= 0) rec.vni = c.vni;
-    this.sink.write("weird", rec);
+    const source = c.proto === Proto.Tcp ? "TCP" : c.proto === Proto.Udp ? "UDP" : "IP";
+    this.sink.write("weird", this.connWeirdRecord(c, name, undefined, source));
   }
 
   /** Weird raised by a protocol analyzer for a connection. */
   analyzerWeird(c: Connection, name: string, addl: string | undefined, source: string): void {
     this.namedWeirdCounts.set(name, (this.namedWeirdCounts.get(name) ?? 0) + 1);
-    const rec: LogRecordObject = {
+    this.sink.write("weird", this.connWeirdRecord(c, name, addl, source));
+  }
+
+  private connWeirdRecord(
+    c: Connection,
+    name: string,
+    addl: string | undefined,
+    source: string,
+  ): LogRecordObject {
+    return {
       ts: this.ts,
       uid: c.uid,
       "id.orig_h": formatAddr(c.o0, c.o1, c.o2, c.o3),
@@ -660,14 +641,13 @@ export class Engine implements TcpEvents {
       "id.resp_h": formatAddr(c.r0, c.r1, c.r2, c.r3),
       "id.resp_p": c.rPort,
       name,
+      addl,
+      notice: false,
+      peer: "spanless",
+      source,
+      packet: this.pktIndex,
+      vni: c.vni >= 0 ? c.vni : undefined,
     };
-    if (addl !== undefined) rec.addl = addl;
-    rec.notice = false;
-    rec.peer = "spanless";
-    rec.source = source;
-    rec.packet = this.pktIndex;
-    if (c.vni >= 0) rec.vni = c.vni;
-    this.sink.write("weird", rec);
   }
 
   weirdsByName(): Map<string, number> {
