@@ -86,9 +86,17 @@ export class TcpEndpoint {
   }
 }
 
+const F_ORIG_IS_B = 1;
+const F_ORIG_ACTIVE = 2;
+const F_RESP_ACTIVE = 4;
+const F_PARTIAL = 8;
+const F_CLOSE_COMPLETE = 16;
+
 export class Connection {
   /** Index in the connection table's storage (stable for the connection's life). */
   index = -1;
+  /** Booleans packed in one field (see the accessors below): fewer fields, less memory per connection. */
+  private flags = 0;
   uid = "";
   proto: Proto = Proto.Tcp;
   ipProto = 0;
@@ -103,11 +111,6 @@ export class Connection {
   r3 = 0;
   oPort = 0;
   rPort = 0;
-  isV6 = false;
-  /** Protocol-detection state owned by the inspection layer (bit flags). */
-  dpdState = 0;
-  /** The originator is the B side of the table key (so isOrig = packetIsB === origIsB). */
-  origIsB = false;
   /** Weird names already logged for this connection (null until the first). */
   weirds: string[] | null = null;
   /** UDP bad-checksum counters for the logarithmic 'C' letter. */
@@ -115,7 +118,6 @@ export class Connection {
   respChk = 0;
   /** VNI of the innermost tunnel, -1 when not tunnelled. */
   vni = -1;
-  vlan = 0;
   // Timestamps start as doubles (NaN) so V8 never has to change the field representation later.
   startTs = Number.NaN;
   lastTs = Number.NaN;
@@ -130,8 +132,6 @@ export class Connection {
   /** UDP/ICMP/other payload bytes (TCP uses sequence numbers instead). */
   origBytes = 0;
   respBytes = 0;
-  origActive = false;
-  respActive = false;
   missedBytes = 0;
   /** Comma-joined confirmed services, in confirmation order. */
   service = "";
@@ -139,14 +139,46 @@ export class Connection {
   tunnelParents: string[] | null = null;
   orig: TcpEndpoint | null = null;
   resp: TcpEndpoint | null = null;
-  isPartial = false;
   firstPacketSeen = 0;
-  /** Both directions closed (FIN/RST) and the delete delay started. */
-  closeComplete = false;
   /** Time of the first SYN from the originator while the responder had not answered. */
   attemptTs = -1;
   /** Extra per-connection state owned by the inspection layer. */
   inspect: unknown = null;
+
+  /** The originator is the B side of the table key (so isOrig = packetIsB === origIsB). */
+  get origIsB(): boolean {
+    return (this.flags & F_ORIG_IS_B) !== 0;
+  }
+  set origIsB(v: boolean) {
+    this.flags = v ? this.flags | F_ORIG_IS_B : this.flags & ~F_ORIG_IS_B;
+  }
+  /** The originator / responder sent at least one (valid) packet: UDP's conn_state input. */
+  get origActive(): boolean {
+    return (this.flags & F_ORIG_ACTIVE) !== 0;
+  }
+  set origActive(v: boolean) {
+    this.flags = v ? this.flags | F_ORIG_ACTIVE : this.flags & ~F_ORIG_ACTIVE;
+  }
+  get respActive(): boolean {
+    return (this.flags & F_RESP_ACTIVE) !== 0;
+  }
+  set respActive(v: boolean) {
+    this.flags = v ? this.flags | F_RESP_ACTIVE : this.flags & ~F_RESP_ACTIVE;
+  }
+  /** Zeek's is_partial: the connection did not start with a clean handshake. */
+  get isPartial(): boolean {
+    return (this.flags & F_PARTIAL) !== 0;
+  }
+  set isPartial(v: boolean) {
+    this.flags = v ? this.flags | F_PARTIAL : this.flags & ~F_PARTIAL;
+  }
+  /** Both directions closed (FIN/RST) and the delete delay started. */
+  get closeComplete(): boolean {
+    return (this.flags & F_CLOSE_COMPLETE) !== 0;
+  }
+  set closeComplete(v: boolean) {
+    this.flags = v ? this.flags | F_CLOSE_COMPLETE : this.flags & ~F_CLOSE_COMPLETE;
+  }
 
   addService(name: string): void {
     if (this.service === "") this.service = name;

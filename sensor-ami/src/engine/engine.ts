@@ -331,7 +331,6 @@ export class Engine implements TcpEvents {
     const c = new Connection();
     c.proto = proto;
     c.ipProto = ipProto;
-    c.isV6 = !(p.s0 === 0 && p.s1 === 0 && p.s2 === 0xffff);
     // Stored as signed 32-bit so V8 keeps them as small integers (no boxed double per field).
     c.o0 = p.s0 | 0;
     c.o1 = p.s1 | 0;
@@ -345,7 +344,6 @@ export class Engine implements TcpEvents {
     c.rPort = dport;
     c.origIsB = t.swapped;
     c.vni = p.vni;
-    c.vlan = p.vlan;
     c.startTs = this.ts;
     c.lastTs = this.ts;
     c.uid = this.uids.next62("C");
