@@ -64,12 +64,11 @@ describe("label-only probes on real first payloads", () => {
     });
   }
 
-  it("covers every label-only service with a real or documented sample", () => {
+  it("covers every label-only service with a real sample", () => {
     const sampled = new Set(fixture.samples.map((s) => `${s.transport}/${s.service}`));
-    const documentedOnly = ["tcp/rtsp", "udp/ldap_udp"]; // no capture in the corpus: see RFC tests below
     for (const f of labelOnlyFactories) {
       const key = `${f.transport}/${f.service}`;
-      expect(sampled.has(key) || documentedOnly.includes(key), key).toBe(true);
+      expect(sampled.has(key), key).toBe(true);
     }
   });
 });
@@ -113,7 +112,7 @@ describe("negatives: no probe claims another protocol's payload", () => {
   });
 });
 
-describe("protocols without a corpus sample (documented RFC examples)", () => {
+describe("RFC examples", () => {
   const rtsp = labelOnlyStreamFactories.find((f) => f.service === "rtsp")!;
 
   it("rtsp: RFC 2326 §10.1 OPTIONS request and its reply", () => {
