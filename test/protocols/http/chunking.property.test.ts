@@ -50,7 +50,7 @@ function mutate(fixture: StreamFixture, mutations: Mutation[]): StreamFixture {
   const segments = fixture.segments.map((s) => ({ ...s }));
   for (const m of mutations) {
     const target = segments[m.segment % segments.length];
-    if (!target.hex) continue;
+    if (!target?.hex) continue;
     const bytes = Buffer.from(target.hex, "hex");
     const at = bytes.length === 0 ? 0 : m.at % bytes.length;
     if (m.kind === "flip" && bytes.length > 0) bytes[at] = m.value;
