@@ -245,8 +245,9 @@ describe.skipIf(!corpusAvailable())("inspection end to end", () => {
       stream: [httpWithHandOver, tls, ssh, dnsTcp],
       datagram: [dnsUdp],
     });
-    // Assess: the proxy connection (client port 1714 → proxy 8080) is http, then ssl inside
-    expect(connOn(plain, 1714).service).toBe("http");
+    // Assess: the proxy connection (client port 1714 → proxy 8080) is http, then ssl inside — with
+    // the real HTTP analyzer (which hands over after an accepted CONNECT) and with the stand-in.
+    expect(connOn(plain, 1714).service).toBe("http,ssl");
     const conn = connOn(run, 1714);
     expect(conn.service).toBe("http,ssl");
     expect(records(run, "http").filter((r) => r.uid === conn.uid)).toEqual([

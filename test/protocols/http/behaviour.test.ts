@@ -92,6 +92,45 @@ describe("bodies", () => {
     expect(out.violations).toEqual([]);
   });
 
+  it("hands the connection over once the CONNECT is accepted, after logging it (http_connect.pcap)", () => {
+    // Prepare: a context with the inspector's switchProtocol extension, recording call order.
+    const fixture = stream("ndpi-http-connect.json");
+    const { ctx, out } = recordingContext();
+    const order: string[] = [];
+    const withSwitch = {
+      ...ctx,
+      log: (path: string, record: Parameters<typeof ctx.log>[1]) => {
+        order.push(`log:${path}`);
+        ctx.log(path, record);
+      },
+      switchProtocol: () => order.push("switchProtocol"),
+    };
+    // Act
+    replay(http.create!(withSwitch), fixture);
+    // Assess
+    expect(order).toEqual(["log:http", "switchProtocol"]);
+    expect(out.logs).toHaveLength(1);
+  });
+
+  it("hands over after 101 Switching Protocols (RFC 6455 §1.2 opening handshake)", () => {
+    const { ctx } = recordingContext();
+    let switches = 0;
+    const analyzer = http.create!({ ...ctx, switchProtocol: () => switches++ } as typeof ctx);
+    analyzer.data(
+      true,
+      Buffer.from("GET /chat HTTP/1.1\r\nHost: server.example.com\r\nUpgrade: websocket\r\n\r\n"),
+      1,
+    );
+    analyzer.data(
+      false,
+      Buffer.from("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n\x81\x05hello"),
+      2,
+    );
+    analyzer.data(false, Buffer.from("\x81\x05hello"), 3);
+    analyzer.end(4);
+    expect(switches).toBe(1);
+  });
+
   it("expects no body after HEAD, 204 and 304 even when Content-Length is present (RFC 9110 §6.4.1 cases)", () => {
     // Prepare: no HEAD in the corpus; these follow RFC 9110's rules with an illustrative exchange.
     const { records, out } = feed(

@@ -63,6 +63,8 @@ export class HttpAnalyzer implements StreamAnalyzer {
   private readonly replyFraming = new FramingHeaders();
   private depth = 0;
   private confirmed = false;
+  /** An accepted CONNECT or a 101 reply ended HTTP: hand the connection over after this delivery. */
+  private handOverPending = false;
 
   constructor(private readonly ctx: AnalyzerContext) {
     this.requests = new HttpMessageParser(this.requestEvents(), REQUEST_LINE_START);
@@ -71,6 +73,12 @@ export class HttpAnalyzer implements StreamAnalyzer {
 
   data(isOrig: boolean, bytes: Uint8Array, ts: number): void {
     (isOrig ? this.requests : this.replies).data(bytes, ts);
+    if (this.handOverPending) {
+      this.handOverPending = false;
+      // The inspector's extension of AnalyzerContext: detection restarts on the bytes that follow
+      // (TLS inside a CONNECT tunnel, WebSocket after 101). Optional, so other hosts need not have it.
+      (this.ctx as { switchProtocol?: () => void }).switchProtocol?.();
+    }
   }
 
   gap(isOrig: boolean, length: number, ts: number): void {
@@ -259,6 +267,7 @@ export class HttpAnalyzer implements StreamAnalyzer {
   /** After an accepted CONNECT or a protocol switch, neither direction carries HTTP any more. */
   private tunnel(): BodyFraming {
     this.requests.stop();
+    this.handOverPending = true;
     return { kind: "stop" };
   }
 
