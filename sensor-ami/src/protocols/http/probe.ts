@@ -7,7 +7,8 @@ const PROBE_WINDOW_BYTES = 2048;
 
 const REQUEST_LINE = /^[A-Z][A-Z0-9_-]{1,23} [\x21-\x7e]+ HTTP\/1\.[0-9]\r?$/;
 const SIMPLE_REQUEST_LINE = /^GET \/[\x21-\x7e]*\r?$/;
-const REQUEST_PREFIX = /^[A-Z][A-Z0-9_-]{1,23} [\x21-\x7e]*$/;
+/** A request line cut short anywhere: method, then URI, then any prefix of " HTTP/1.x". */
+const REQUEST_PREFIX = /^[A-Z][A-Z0-9_-]{1,23}( [\x21-\x7e]*( (H(T(T(P(\/(1(\.[0-9]?)?)?)?)?)?)?)?)?)?$/;
 const MARKUP_START = /^\s*<[!?a-zA-Z]/;
 const STATUS_LINE_START = /^HTTP\/1\.[0-9] [0-9]{3}( |\r|\n|$)/;
 
