@@ -288,6 +288,22 @@ export class Engine implements TcpEvents {
     return false;
   }
 
+  /**
+   * A transport checksum failed: drop the packet (it keeps badChecksum and the connection records
+   * the 'C' letter), or, while auto mode is still sampling, count it and keep the packet.
+   */
+  private applyChecksumPolicy(): void {
+    const p = this.p;
+    if (p.badChecksum) {
+      if (!this.checksumDrops(true)) {
+        this.weird(p.proto === 6 ? W.badTcpChecksum : W.badUdpChecksum);
+        p.badChecksum = false;
+      }
+    } else if (this.checksumAuto) {
+      this.checksumDrops(false);
+    }
+  }
+
   private enterTunnel(): boolean {
     const p = this.p;
     if (p.tunnelDepth >= this.opts.maxTunnelDepth) {
@@ -368,12 +384,7 @@ export class Engine implements TcpEvents {
       this.weird(-r);
       return;
     }
-    if (p.badChecksum && !this.checksumDrops(true)) {
-      this.weird(p.proto === 6 ? W.badTcpChecksum : W.badUdpChecksum);
-      p.badChecksum = false;
-    } else if (!p.badChecksum && this.checksumAuto) {
-      this.checksumDrops(false);
-    }
+    this.applyChecksumPolicy();
     let c = this.lookup(Proto.Tcp, 6, p.sport, p.dport);
     if (c !== null && this.isTcpReuse(c)) {
       this.finishConnection(c);
@@ -461,15 +472,7 @@ export class Engine implements TcpEvents {
       this.weird(-r);
       return;
     }
-    if (p.badChecksum && !this.checksumDrops(true)) {
-      this.weird(p.proto === 6 ? W.badTcpChecksum : W.badUdpChecksum);
-      p.badChecksum = false;
-    } else if (!p.badChecksum && this.checksumAuto) {
-      this.checksumDrops(false);
-    }
-    if (p.payloadCap < p.payloadLen && p.tunnelDepth === 0) {
-      // Snap-length truncation is normal for captures; only a cut inside headers is a weird.
-    }
+    this.applyChecksumPolicy();
     let c = this.lookup(Proto.Udp, 17, p.sport, p.dport);
     if (c === null) {
       const ls = this.likelyServer;
