@@ -53,6 +53,16 @@ function copyBytes(src: Uint8Array, from: number, to: number): Uint8Array {
   return out;
 }
 
+/** memcmp of two byte ranges (native compare: garbage fragment floods overlap a lot). */
+function sameBytes(a: Uint8Array, ao: number, b: Uint8Array, bo: number, len: number): boolean {
+  return (
+    Buffer.compare(
+      Buffer.from(a.buffer, a.byteOffset + ao, len),
+      Buffer.from(b.buffer, b.byteOffset + bo, len),
+    ) === 0
+  );
+}
+
 export class FragmentReassembler {
   private readonly pending = new Map<string, Pending>();
   /** Weird codes raised by the last add() besides its return value (overlap is not fatal). */
@@ -149,18 +159,19 @@ export class FragmentReassembler {
       const os = Math.max(cs, start);
       const oe = Math.min(ce, end);
       // Identical overlap is a harmless duplicate; different bytes are an evasion attempt.
-      for (let i = os; i < oe; i++) {
-        if (c.data[i - cs] !== data[i - offset]) {
-          this.sideWeird = W.fragmentOverlap;
-          break;
-        }
+      if (this.sideWeird !== W.fragmentOverlap && !sameBytes(c.data, os - cs, data, os - offset, oe - os)) {
+        this.sideWeird = W.fragmentOverlap;
       }
       if (cs > start) pieces.push({ offset: start, data: copyBytes(data, start - offset, cs - offset) });
       start = Math.max(start, ce);
     }
     if (start < end) pieces.push({ offset: start, data: copyBytes(data, start - offset, end - offset) });
-    for (const piece of pieces) d.chunks.push(piece);
-    d.chunks.sort((a, b) => a.offset - b.offset);
+    if (pieces.length === 0) return;
+    const chunks = d.chunks;
+    const inOrder = chunks.length === 0 || chunks[chunks.length - 1].offset < pieces[0].offset;
+    for (const piece of pieces) chunks.push(piece);
+    // Fragments mostly arrive in order: sort only when this one did not.
+    if (!inOrder) chunks.sort((a, b) => a.offset - b.offset);
   }
 
   private emit(p: DecodedPacket, d: Pending): number {
