@@ -107,9 +107,21 @@ export class Rng {
   }
 }
 
+function concat(...parts: Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
 /** Applies 1-4 random mutations (flip, overwrite, truncate, delete, duplicate, insert, splice). */
 export function mutate(src: Uint8Array, rng: Rng, other: Uint8Array): Uint8Array {
-  let b = Uint8Array.from(src);
+  let b: Uint8Array = Uint8Array.from(src);
   const rounds = 1 + rng.below(4);
   for (let r = 0; r < rounds; r++) {
     const len = b.length;
@@ -126,27 +138,28 @@ export function mutate(src: Uint8Array, rng: Rng, other: Uint8Array): Uint8Array
       case 3: {
         const at = rng.below(len + 1);
         const n = rng.below(Math.min(64, len - at) + 1);
-        b = Uint8Array.from([...b.subarray(0, at), ...b.subarray(at + n)]);
+        b = concat(b.subarray(0, at), b.subarray(at + n));
         break;
       }
       case 4: {
         const at = rng.below(len + 1);
         const n = rng.below(Math.min(64, len - at) + 1);
         const piece = b.subarray(at, at + n);
-        b = Uint8Array.from([...b.subarray(0, at + n), ...piece, ...b.subarray(at + n)]);
+        b = concat(b.subarray(0, at + n), piece, b.subarray(at + n));
         break;
       }
       case 5: {
         const at = rng.below(len + 1);
         const n = 1 + rng.below(16);
-        const ins = Array.from({ length: n }, () => rng.below(256));
-        b = Uint8Array.from([...b.subarray(0, at), ...ins, ...b.subarray(at)]);
+        const ins = new Uint8Array(n);
+        for (let i = 0; i < n; i++) ins[i] = rng.below(256);
+        b = concat(b.subarray(0, at), ins, b.subarray(at));
         break;
       }
       default: {
         const at = rng.below(len + 1);
         const from = rng.below(other.length + 1);
-        b = Uint8Array.from([...b.subarray(0, at), ...other.subarray(from, from + 256)]);
+        b = concat(b.subarray(0, at), other.subarray(from, from + 256));
         break;
       }
     }
