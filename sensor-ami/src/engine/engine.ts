@@ -370,8 +370,6 @@ export class Engine implements TcpEvents {
     if (flip) c.flip();
     t.insert(c);
     this.stats.connections++;
-    const tu = this.tunnelUids;
-    if (tu.length > 0) c.addTunnelParent(tu[tu.length - 1]);
     return c;
   }
 
@@ -401,9 +399,8 @@ export class Engine implements TcpEvents {
       }
       c = this.create(Proto.Tcp, 6, p.sport, p.dport, flip && !this.dstIsGroup());
       if (c === null) return;
-    } else {
-      this.addTunnelParents(c);
     }
+    this.addTunnelParents(c);
     const isOrig = this.table.swapped === c.origIsB;
     this.stats.tracked++;
     if (tcpSegment(c, isOrig, p, this.ts, this)) {
@@ -473,20 +470,12 @@ export class Engine implements TcpEvents {
       return;
     }
     this.applyChecksumPolicy();
-    let c = this.lookup(Proto.Udp, 17, p.sport, p.dport);
-    if (c === null) {
-      const ls = this.likelyServer;
-      // Like Zeek, never make a broadcast or multicast address the originator.
-      const flip = ls[p.sport] === 1 && ls[p.dport] === 0 && !this.dstIsGroup();
-      c = this.create(Proto.Udp, 17, p.sport, p.dport, flip);
-      if (c === null) return;
-    } else {
-      this.addTunnelParents(c);
-    }
+    const ls = this.likelyServer;
+    // Like Zeek, never make a broadcast or multicast address the originator.
+    const flip = ls[p.sport] === 1 && ls[p.dport] === 0 && !this.dstIsGroup();
+    const c = this.connectionFor(Proto.Udp, 17, p.sport, p.dport, flip, this.opts.timeouts.udpInactivity);
+    if (c === null) return;
     const isOrig = this.table.swapped === c.origIsB;
-    this.stats.tracked++;
-    c.lastTs = this.ts;
-    c.expiresAt = this.ts + this.opts.timeouts.udpInactivity;
     if (p.badChecksum) {
       this.connWeird(c, "bad_UDP_checksum");
       const n = isOrig ? ++c.origChk : ++c.respChk;
@@ -534,18 +523,10 @@ export class Engine implements TcpEvents {
     const sport = type;
     const dport = counterpart >= 0 ? counterpart : p.icmpCode;
     const ipProto = v6 ? 58 : 1;
-    let c = this.lookup(Proto.Icmp, ipProto, sport, dport);
-    if (c === null) {
-      const flip = counterpart >= 0 && (v6 ? ICMP6_REPLY : ICMP4_REPLY).has(type);
-      c = this.create(Proto.Icmp, ipProto, sport, dport, flip);
-      if (c === null) return;
-    } else {
-      this.addTunnelParents(c);
-    }
+    const flip = counterpart >= 0 && (v6 ? ICMP6_REPLY : ICMP4_REPLY).has(type);
+    const c = this.connectionFor(Proto.Icmp, ipProto, sport, dport, flip, this.opts.timeouts.icmpInactivity);
+    if (c === null) return;
     const isOrig = this.table.swapped === c.origIsB;
-    this.stats.tracked++;
-    c.lastTs = this.ts;
-    c.expiresAt = this.ts + this.opts.timeouts.icmpInactivity;
     if (p.badChecksum) {
       this.connWeird(c, "bad_ICMP_checksum");
       return;
@@ -555,18 +536,32 @@ export class Engine implements TcpEvents {
 
   private handleOther(): void {
     const p = this.p;
-    let c = this.lookup(Proto.Other, p.proto, 0, 0);
-    if (c === null) {
-      c = this.create(Proto.Other, p.proto, 0, 0, false);
-      if (c === null) return;
-    } else {
-      this.addTunnelParents(c);
-    }
+    const c = this.connectionFor(Proto.Other, p.proto, 0, 0, false, this.opts.timeouts.otherInactivity);
+    if (c === null) return;
     const isOrig = this.table.swapped === c.origIsB;
+    countPacket(c, isOrig, p.ipTotalLen, p.l4Len);
+  }
+
+  /**
+   * The connection of a UDP, ICMP or other-protocol packet (found, or created with `flip` deciding
+   * the originator), marked active now with its idle timeout; null when the table is full.
+   */
+  private connectionFor(
+    proto: Proto,
+    ipProto: number,
+    sport: number,
+    dport: number,
+    flip: boolean,
+    idleSeconds: number,
+  ): Connection | null {
+    let c = this.lookup(proto, ipProto, sport, dport);
+    if (c === null) c = this.create(proto, ipProto, sport, dport, flip);
+    if (c === null) return null;
+    this.addTunnelParents(c);
     this.stats.tracked++;
     c.lastTs = this.ts;
-    c.expiresAt = this.ts + this.opts.timeouts.otherInactivity;
-    countPacket(c, isOrig, p.ipTotalLen, p.l4Len);
+    c.expiresAt = this.ts + idleSeconds;
+    return c;
   }
 
   /** Destination is broadcast or multicast (IPv4 255.255.255.255 / 224.0.0.0/4, IPv6 ff00::/8). */

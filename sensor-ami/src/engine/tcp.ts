@@ -46,6 +46,15 @@ function relativeSeq(ep: TcpEndpoint, cur: number, last: number, wraps: number):
   return wraps * 4294967296 + c - (ep.startSeq >>> 0);
 }
 
+/** A SYN that (re)starts this endpoint's sequence space. */
+function restartSequence(ep: TcpEndpoint, firstSeq: number, lastSeq: number): void {
+  ep.startSeq = firstSeq | 0;
+  ep.ackSeq = firstSeq | 0;
+  ep.lastSeq = lastSeq | 0;
+  ep.seqWraps = 0;
+  ep.ackWraps = 0;
+}
+
 function initEndpoint(
   ep: TcpEndpoint,
   flags: number,
@@ -72,22 +81,14 @@ function initEndpoint(
     case EpState.SynAckSent:
       if (syn && (firstSeq | 0) !== ep.startSeq) {
         ev.connWeird(c, "SYN_seq_jump");
-        ep.startSeq = firstSeq | 0;
-        ep.ackSeq = firstSeq | 0;
-        ep.lastSeq = lastSeq | 0;
-        ep.seqWraps = 0;
-        ep.ackWraps = 0;
+        restartSequence(ep, firstSeq, lastSeq);
       }
       break;
     case EpState.Established:
     case EpState.Partial:
       if (syn) {
         if ((firstSeq | 0) !== ep.startSeq) ev.connWeird(c, "SYN_seq_jump");
-        ep.startSeq = firstSeq | 0;
-        ep.ackSeq = firstSeq | 0;
-        ep.lastSeq = lastSeq | 0;
-        ep.seqWraps = 0;
-        ep.ackWraps = 0;
+        restartSequence(ep, firstSeq, lastSeq);
       }
       break;
     case EpState.Reset:
