@@ -190,12 +190,18 @@ export class CaptureReader {
     return this.end - this.start >= need;
   }
 
+  // Plain byte arithmetic: Buffer#readUInt32LE is a call into Node's bounds-checked helpers, and
+  // this runs four times per packet. Callers have already made the bytes available (fill()).
   private u32(at: number): number {
-    return this.littleEndian ? this.buf.readUInt32LE(at) : this.buf.readUInt32BE(at);
+    const b = this.buf;
+    return this.littleEndian
+      ? (b[at] | (b[at + 1] << 8) | (b[at + 2] << 16) | (b[at + 3] << 24)) >>> 0
+      : ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0;
   }
 
   private u16(at: number): number {
-    return this.littleEndian ? this.buf.readUInt16LE(at) : this.buf.readUInt16BE(at);
+    const b = this.buf;
+    return this.littleEndian ? b[at] | (b[at + 1] << 8) : (b[at] << 8) | b[at + 1];
   }
 
   private markTruncated(what: string): false {

@@ -17,6 +17,7 @@
 // | source(128) | destination(128), then extension headers (hop-by-hop 0, routing 43,
 // fragment 44, destination options 60, AH 51, mobility 135) until the upper-layer header.
 
+import { checksumVerifies, onesSum } from "./checksum.js";
 import { type DecodedPacket, Layer } from "./packet.js";
 import { W } from "./weirds.js";
 
@@ -44,31 +45,8 @@ export class FragmentInfo {
   proto = 0;
 }
 
-function ones16(b: Uint8Array, from: number, to: number, sum: number): number {
-  // Sum high and low bytes separately, eight bytes per iteration: the one's-complement sum is the
-  // same, with a quarter of the loop overhead (this runs over every verified payload byte).
-  let hi = 0;
-  let lo = 0;
-  let i = from;
-  for (; i + 7 < to; i += 8) {
-    hi += b[i] + b[i + 2] + b[i + 4] + b[i + 6];
-    lo += b[i + 1] + b[i + 3] + b[i + 5] + b[i + 7];
-  }
-  for (; i + 1 < to; i += 2) {
-    hi += b[i];
-    lo += b[i + 1];
-  }
-  if (i < to) hi += b[i];
-  return sum + hi * 256 + lo;
-}
-
-function fold(sum: number): number {
-  while (sum > 0xffff) sum = (sum & 0xffff) + Math.floor(sum / 0x10000);
-  return sum;
-}
-
 export function ipv4HeaderChecksumOk(b: Uint8Array, off: number, hl: number): boolean {
-  return fold(ones16(b, off, off + hl, 0)) === 0xffff;
+  return checksumVerifies(onesSum(b, off, off + hl, 0));
 }
 
 /**
@@ -82,14 +60,13 @@ export function transportChecksumOk(p: DecodedPacket, proto: number): boolean {
   let sum: number;
   if (p.ipVersion === 4) {
     const o = p.ipOff;
-    sum = ones16(b, o + 12, o + 20, 0);
+    sum = onesSum(b, o + 12, o + 20, 0);
   } else {
     const o = p.ipOff;
-    sum = ones16(b, o + 8, o + 40, 0);
+    sum = onesSum(b, o + 8, o + 40, 0);
   }
   sum += proto + p.l4Len;
-  sum = ones16(b, p.l4Off, end, sum);
-  return fold(sum) === 0xffff;
+  return checksumVerifies(onesSum(b, p.l4Off, end, sum));
 }
 
 export function decodeIPv4(p: DecodedPacket, frag: FragmentInfo, verifyChecksum: boolean): number {

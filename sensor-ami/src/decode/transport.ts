@@ -15,6 +15,7 @@
 // UDP (RFC 768): source port | destination port | length | checksum
 // ICMP (RFC 792) / ICMPv6 (RFC 4443): type | code | checksum | rest of header (4)
 
+import { checksumVerifies, onesSum } from "./checksum.js";
 import { IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, transportChecksumOk } from "./ip.js";
 import type { DecodedPacket } from "./packet.js";
 import { W } from "./weirds.js";
@@ -85,11 +86,5 @@ export function decodeIcmp(p: DecodedPacket, v6: boolean, verifyChecksum: boolea
 function icmp4ChecksumOk(p: DecodedPacket): boolean {
   const end = p.l4Off + p.l4Len;
   if (end > p.capEnd) return true;
-  const b = p.buf;
-  let sum = 0;
-  let i = p.l4Off;
-  for (; i + 1 < end; i += 2) sum += (b[i] << 8) | b[i + 1];
-  if (i < end) sum += b[i] << 8;
-  while (sum > 0xffff) sum = (sum & 0xffff) + Math.floor(sum / 0x10000);
-  return sum === 0xffff;
+  return checksumVerifies(onesSum(p.buf, p.l4Off, end, 0));
 }

@@ -188,7 +188,7 @@ export class Engine implements TcpEvents {
     p.vni = -1;
     p.tunnelDepth = 0;
     p.resetForTunnel();
-    this.tunnelUids.length = 0;
+    if (this.tunnelUids.length !== 0) this.tunnelUids.length = 0;
     if (pkt.linkType < 0) {
       this.weird(W.unknownLinkType);
       return;
