@@ -70,9 +70,21 @@ export function onesSum(b: Uint8Array, from: number, to: number, sum: number): n
     const wordCount = (to - alignedFrom) >>> 2;
     const alignedTo = alignedFrom + (wordCount << 2);
     const w = wordsOver(b.buffer);
-    let acc = 0;
-    for (let k = (base + alignedFrom) >>> 2, end = k + wordCount; k < end; k++) acc += w[k];
-    acc = fold(acc);
+    // Four independent accumulators: one would wait on each floating-point add's latency.
+    let a0 = 0;
+    let a1 = 0;
+    let a2 = 0;
+    let a3 = 0;
+    let k = (base + alignedFrom) >>> 2;
+    const end = k + wordCount;
+    for (; k + 3 < end; k += 4) {
+      a0 += w[k];
+      a1 += w[k + 1];
+      a2 += w[k + 2];
+      a3 += w[k + 3];
+    }
+    for (; k < end; k++) a0 += w[k];
+    let acc = fold(a0 + a1 + a2 + a3);
     // Little-endian words read the pairs swapped when the aligned part starts at an even offset.
     if (((alignedFrom - from) & 1) === 0) acc = fold(acc * 256);
     let hi = 0;
