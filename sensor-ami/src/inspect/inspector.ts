@@ -533,16 +533,22 @@ export class ProtocolInspector implements Inspector, AttachmentHost {
   // --- AttachmentHost -------------------------------------------------------------------------
 
   writeLog(c: Connection, path: string, record: LogRecord): void {
-    const out: LogRecordObject = { ts: record.ts };
+    // Zeek's field order: ts, uid and id.* first. The prefix is one object literal (one hidden
+    // class for every record) and the analyzer's fields are appended with for-in, which walks the
+    // record's enum cache without building a key array.
     // dhcp.log names its connections in `uids` (one transaction spans several): no id fields there.
-    if (!("uids" in record)) {
-      out.uid = c.uid;
-      out["id.orig_h"] = formatAddr(c.o0, c.o1, c.o2, c.o3);
-      out["id.orig_p"] = c.oPort;
-      out["id.resp_h"] = formatAddr(c.r0, c.r1, c.r2, c.r3);
-      out["id.resp_p"] = c.rPort;
-    }
-    for (const key of Object.keys(record)) if (key !== "ts") out[key] = record[key];
+    const out: LogRecordObject =
+      "uids" in record
+        ? { ts: record.ts }
+        : {
+            ts: record.ts,
+            uid: c.uid,
+            "id.orig_h": formatAddr(c.o0, c.o1, c.o2, c.o3),
+            "id.orig_p": c.oPort,
+            "id.resp_h": formatAddr(c.r0, c.r1, c.r2, c.r3),
+            "id.resp_p": c.rPort,
+          };
+    for (const key in record) if (key !== "ts") out[key] = record[key];
     if (c.vni >= 0) out.vni = c.vni;
     this.sink.write(path, out);
   }
