@@ -36,17 +36,36 @@ export function formatAddr(w0: number, w1: number, w2: number, w3: number): stri
   return `${head}::${tail}`;
 }
 
-export function addrBytes(w0: number, w1: number, w2: number, w3: number): Uint8Array {
-  if (isV4Mapped(w0, w1, w2)) return Uint8Array.of(w3 >>> 24, (w3 >>> 16) & 255, (w3 >>> 8) & 255, w3 & 255);
-  const out = new Uint8Array(16);
-  const words = [w0, w1, w2, w3];
-  for (let i = 0; i < 4; i++) {
-    out[i * 4] = words[i] >>> 24;
-    out[i * 4 + 1] = (words[i] >>> 16) & 255;
-    out[i * 4 + 2] = (words[i] >>> 8) & 255;
-    out[i * 4 + 3] = words[i] & 255;
+/**
+ * Network-byte-order address bytes written into arrays owned by this object (one for IPv4, one
+ * for IPv6): valid until the next call, for callers that copy them at once (the Community ID).
+ */
+export class AddrScratch {
+  private readonly v4 = new Uint8Array(4);
+  private readonly v6 = new Uint8Array(16);
+
+  bytes(w0: number, w1: number, w2: number, w3: number): Uint8Array {
+    return addrBytesInto(isV4Mapped(w0, w1, w2) ? this.v4 : this.v6, w0, w1, w2, w3);
+  }
+}
+
+function addrBytesInto(out: Uint8Array, w0: number, w1: number, w2: number, w3: number): Uint8Array {
+  if (out.length === 4) {
+    writeWord(out, 0, w3);
+  } else {
+    writeWord(out, 0, w0);
+    writeWord(out, 4, w1);
+    writeWord(out, 8, w2);
+    writeWord(out, 12, w3);
   }
   return out;
+}
+
+function writeWord(out: Uint8Array, at: number, w: number): void {
+  out[at] = w >>> 24;
+  out[at + 1] = (w >>> 16) & 255;
+  out[at + 2] = (w >>> 8) & 255;
+  out[at + 3] = w & 255;
 }
 
 export class CidrParseError extends Error {

@@ -47,6 +47,8 @@ function lessThan(a: Uint8Array, ap: number, b: Uint8Array, bp: number): boolean
   return ap < bp;
 }
 
+const scratch: Uint8Array[] = [];
+
 export function communityId(t: FlowTuple, seed = 0): string {
   let { src, dst, sport, dport } = t;
   const proto = t.proto;
@@ -62,10 +64,17 @@ export function communityId(t: FlowTuple, seed = 0): string {
     [src, dst] = [dst, src];
     [sport, dport] = [dport, sport];
   }
-  const buf = Buffer.alloc(2 + src.length * 2 + 2 + (hasPorts ? 4 : 0));
+  // The hash input is built in a scratch array per input length (the hash copies it): one of four
+  // sizes (IPv4/IPv6, with or without ports), so nothing is allocated per connection.
+  const size = 2 + src.length * 2 + 2 + (hasPorts ? 4 : 0);
+  let buf = scratch[size];
+  if (buf === undefined) {
+    buf = new Uint8Array(size);
+    scratch[size] = buf;
+  }
   let o = 0;
-  buf.writeUInt16BE(seed & 0xffff, o);
-  o += 2;
+  buf[o++] = (seed >>> 8) & 0xff;
+  buf[o++] = seed & 0xff;
   buf.set(src, o);
   o += src.length;
   buf.set(dst, o);
@@ -73,8 +82,10 @@ export function communityId(t: FlowTuple, seed = 0): string {
   buf[o++] = proto;
   buf[o++] = 0;
   if (hasPorts) {
-    buf.writeUInt16BE(sport, o);
-    buf.writeUInt16BE(dport, o + 2);
+    buf[o++] = sport >>> 8;
+    buf[o++] = sport & 0xff;
+    buf[o++] = dport >>> 8;
+    buf[o] = dport & 0xff;
   }
   // One-shot crypto.hash (Node >= 20.12) is ~4x cheaper than a Hash object per connection.
   return `1:${typeof hash === "function" ? hash("sha1", buf, "base64") : createHash("sha1").update(buf).digest("base64")}`;

@@ -12,7 +12,7 @@ import { decodeIcmp, decodeTcp, decodeUdp } from "../decode/transport.js";
 import { decodeGeneve, decodeGre, decodeVxlan, TunnelResult } from "../decode/tunnels.js";
 import { W, WEIRD_NAMES } from "../decode/weirds.js";
 import type { LogRecordObject, LogSink } from "../logs/writer.js";
-import { addrBytes, cidrContains, formatAddr } from "./addr.js";
+import { AddrScratch, cidrContains, formatAddr } from "./addr.js";
 import { communityId } from "./community-id.js";
 import { connState } from "./conn-state.js";
 import { ConnTable } from "./conn-table.js";
@@ -127,6 +127,9 @@ export class Engine implements TcpEvents {
 
   private readonly table: ConnTable;
   private readonly p = new DecodedPacket();
+  /** Address bytes for the Community ID hash input (copied by it at once). */
+  private readonly cidSrc = new AddrScratch();
+  private readonly cidDst = new AddrScratch();
   private readonly frag = new FragmentInfo();
   private readonly tunnel = new TunnelResult();
   private readonly frags: FragmentReassembler;
@@ -746,8 +749,8 @@ export class Engine implements TcpEvents {
       community_id: this.opts.communityId
         ? communityId(
             {
-              src: addrBytes(c.o0, c.o1, c.o2, c.o3),
-              dst: addrBytes(c.r0, c.r1, c.r2, c.r3),
+              src: this.cidSrc.bytes(c.o0, c.o1, c.o2, c.o3),
+              dst: this.cidDst.bytes(c.r0, c.r1, c.r2, c.r3),
               proto: c.ipProto,
               sport: c.oPort,
               dport: c.rPort,
