@@ -9,9 +9,10 @@
 //     256 modulo 0xffff. Little-endian words give the byte-swapped sum when the aligned part
 //     starts at an even distance from the segment's start, the straight sum when it starts at an
 //     odd one.
-// Sums are kept as plain numbers below 2^53 and reduced modulo 0xffff into 1..0xffff (0 only for a
-// zero sum), as the end-around carry does: a non-zero multiple of 0xffff is "all ones", which
-// verifies, and must never collapse to 0, which does not.
+// Sums are folded with the end-around carry into 0..0xffff (0 only for a zero sum): a non-zero
+// multiple of 0xffff is "all ones", which verifies, and must never collapse to 0, which does not.
+// Per-call overhead matters as much as the loop (three checksums per packet, most of them short),
+// so folds use integer arithmetic and the pseudo header is summed from the decoded address words.
 
 /** Below this many bytes the byte loop is as fast as setting up the word loop. */
 const WORD_LOOP_MIN_BYTES = 64;
@@ -32,9 +33,27 @@ function wordsOver(buffer: ArrayBufferLike): Uint32Array<ArrayBufferLike> {
   return words;
 }
 
-/** x modulo 0xffff into 1..0xffff for x > 0 (0 for 0): the end-around-carry fold of x. */
-function fold(x: number): number {
-  return x === 0 ? 0 : ((x - 1) % ONES) + 1;
+/**
+ * End-around-carry fold of an integer 0 <= x < 2^31 into 0..0xffff (0 only for 0): two rounds of
+ * adding the high half to the low half, in int32 arithmetic (no floating-point modulo).
+ */
+function foldInt(x: number): number {
+  x = (x & 0xffff) + (x >>> 16);
+  return (x & 0xffff) + (x >>> 16);
+}
+
+/** The same fold for an integer 0 <= x < 2^53 (the word accumulators exceed 32 bits). */
+function foldWide(x: number): number {
+  while (x > 0x7fffffff) {
+    const high = Math.floor(x / 0x10000);
+    x = x - high * 0x10000 + high;
+  }
+  return foldInt(x);
+}
+
+/** The two 16-bit halves of a 32-bit word (an address word of the pseudo header), added. */
+export function wordHalves(w: number): number {
+  return (w >>> 16) + (w & 0xffff);
 }
 
 /** Byte-at-a-time sum of b[from, to) as big-endian 16-bit words (an odd last byte is padded). */
@@ -57,49 +76,45 @@ function bytesSum(b: Uint8Array, from: number, to: number): number {
 
 /**
  * `sum` plus the one's-complement sum of b[from, to) read as big-endian 16-bit words, folded into
- * 1..0xffff (0 only when everything is zero). `sum` must be below 2^52.
+ * 0..0xffff (0 only when everything is zero). `sum` must be below 2^30.
  */
 export function onesSum(b: Uint8Array, from: number, to: number, sum: number): number {
-  let total: number;
-  if (to - from < WORD_LOOP_MIN_BYTES || !LITTLE_ENDIAN) {
-    total = sum + bytesSum(b, from, to);
-  } else {
-    const base = b.byteOffset;
-    // Bytes before the first 4-aligned address, then whole words, then the tail.
-    const alignedFrom = from + ((4 - ((base + from) & 3)) & 3);
-    const wordCount = (to - alignedFrom) >>> 2;
-    const alignedTo = alignedFrom + (wordCount << 2);
-    const w = wordsOver(b.buffer);
-    // Four independent accumulators: one would wait on each floating-point add's latency.
-    let a0 = 0;
-    let a1 = 0;
-    let a2 = 0;
-    let a3 = 0;
-    let k = (base + alignedFrom) >>> 2;
-    const end = k + wordCount;
-    for (; k + 3 < end; k += 4) {
-      a0 += w[k];
-      a1 += w[k + 1];
-      a2 += w[k + 2];
-      a3 += w[k + 3];
-    }
-    for (; k < end; k++) a0 += w[k];
-    let acc = fold(a0 + a1 + a2 + a3);
-    // Little-endian words read the pairs swapped when the aligned part starts at an even offset.
-    if (((alignedFrom - from) & 1) === 0) acc = fold(acc * 256);
-    let hi = 0;
-    let lo = 0;
-    for (let i = from; i < alignedFrom; i++) {
-      if (((i - from) & 1) === 0) hi += b[i];
-      else lo += b[i];
-    }
-    for (let i = alignedTo; i < to; i++) {
-      if (((i - from) & 1) === 0) hi += b[i];
-      else lo += b[i];
-    }
-    total = sum + acc + hi * 256 + lo;
+  if (to - from < WORD_LOOP_MIN_BYTES || !LITTLE_ENDIAN) return foldWide(sum + bytesSum(b, from, to));
+  const base = b.byteOffset;
+  // Bytes before the first 4-aligned address, then whole words, then the tail.
+  const alignedFrom = from + ((4 - ((base + from) & 3)) & 3);
+  const wordCount = (to - alignedFrom) >>> 2;
+  const alignedTo = alignedFrom + (wordCount << 2);
+  const w = wordsOver(b.buffer);
+  // Four independent accumulators: one would wait on each floating-point add's latency.
+  let a0 = 0;
+  let a1 = 0;
+  let a2 = 0;
+  let a3 = 0;
+  let k = (base + alignedFrom) >>> 2;
+  const end = k + wordCount;
+  for (; k + 3 < end; k += 4) {
+    a0 += w[k];
+    a1 += w[k + 1];
+    a2 += w[k + 2];
+    a3 += w[k + 3];
   }
-  return fold(total);
+  for (; k < end; k++) a0 += w[k];
+  let words = foldWide(a0 + a1 + a2 + a3);
+  // Little-endian words read the pairs swapped when the aligned part starts at an even offset.
+  if (((alignedFrom - from) & 1) === 0) words = foldInt(words * 256);
+  // At most three bytes on each side of the aligned part.
+  let hi = 0;
+  let lo = 0;
+  for (let i = from; i < alignedFrom; i++) {
+    if (((i - from) & 1) === 0) hi += b[i];
+    else lo += b[i];
+  }
+  for (let i = alignedTo; i < to; i++) {
+    if (((i - from) & 1) === 0) hi += b[i];
+    else lo += b[i];
+  }
+  return foldInt(sum + words + hi * 256 + lo);
 }
 
 /** Whether a sum from onesSum (of everything the checksum covers, itself included) verifies. */

@@ -17,7 +17,7 @@
 // | source(128) | destination(128), then extension headers (hop-by-hop 0, routing 43,
 // fragment 44, destination options 60, AH 51, mobility 135) until the upper-layer header.
 
-import { checksumVerifies, onesSum } from "./checksum.js";
+import { checksumVerifies, onesSum, wordHalves } from "./checksum.js";
 import { type DecodedPacket, Layer } from "./packet.js";
 import { W } from "./weirds.js";
 
@@ -54,19 +54,20 @@ export function ipv4HeaderChecksumOk(b: Uint8Array, off: number, hl: number): bo
  * Returns true when it verifies (or cannot be checked because the segment was not fully captured).
  */
 export function transportChecksumOk(p: DecodedPacket, proto: number): boolean {
-  const b = p.buf;
   const end = p.l4Off + p.l4Len;
   if (end > p.capEnd) return true;
-  let sum: number;
-  if (p.ipVersion === 4) {
-    const o = p.ipOff;
-    sum = onesSum(b, o + 12, o + 20, 0);
-  } else {
-    const o = p.ipOff;
-    sum = onesSum(b, o + 8, o + 40, 0);
+  // The pseudo header from the decoded address words (the same bytes, already in registers).
+  let sum = proto + wordHalves(p.l4Len) + wordHalves(p.s3) + wordHalves(p.d3);
+  if (p.ipVersion !== 4) {
+    sum +=
+      wordHalves(p.s0) +
+      wordHalves(p.s1) +
+      wordHalves(p.s2) +
+      wordHalves(p.d0) +
+      wordHalves(p.d1) +
+      wordHalves(p.d2);
   }
-  sum += proto + p.l4Len;
-  return checksumVerifies(onesSum(b, p.l4Off, end, sum));
+  return checksumVerifies(onesSum(p.buf, p.l4Off, end, sum));
 }
 
 export function decodeIPv4(p: DecodedPacket, frag: FragmentInfo, verifyChecksum: boolean): number {
