@@ -4,6 +4,7 @@
 // compression pointers must point strictly backwards (before the label holding the pointer), the
 // pointed-to name must end before that pointer, labels are lower-cased, the trailing dot dropped.
 
+import { latin1 } from "./address.js";
 import { MAX_COMPRESSION_POINTERS, MAX_LABEL_LENGTH, MAX_NAME_BUFFER, NAME_TOO_LONG } from "./constants.js";
 import type { DnsWeird } from "./types.js";
 
@@ -25,7 +26,7 @@ export interface NameCursor {
 
 // Name bytes are assembled here, then decoded once; the buffer holds the 512 bytes Zeek allows plus
 // the largest label that could still be copied before the limit check stops it.
-const nameBytes = Buffer.alloc(MAX_NAME_BUFFER + 256);
+const nameBytes = new Uint8Array(MAX_NAME_BUFFER + 256);
 
 const UPPER_A = 0x41;
 const UPPER_Z = 0x5a;
@@ -113,5 +114,5 @@ export function readName(
   cursor.end = end >= 0 ? end : position;
   if (length >= NAME_TOO_LONG) weirds.push({ name: "DNS_NAME_too_long" });
   if (!overflowed) kept = length;
-  if (build && kept > 0) cursor.name = nameBytes.toString("latin1", 0, kept - 1);
+  if (build && kept > 0) cursor.name = latin1(nameBytes, 0, kept - 1);
 }

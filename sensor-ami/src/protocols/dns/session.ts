@@ -15,10 +15,39 @@ import {
 import { decodeNetbiosName } from "./netbios.js";
 import type { DnsLogRecord, DnsMessage } from "./types.js";
 
-type Session = DnsLogRecord & {
-  sawQuery: boolean;
-  sawReply: boolean;
-};
+/**
+ * One query/reply pairing under construction. A class with every field set in the constructor, so
+ * all sessions share one hidden class (an object literal grown field by field in varying orders
+ * made every access site polymorphic).
+ */
+class Session {
+  rtt: number | undefined = undefined;
+  query: string | undefined = undefined;
+  qclass: number | undefined = undefined;
+  qclass_name: string | undefined = undefined;
+  qtype: number | undefined = undefined;
+  qtype_name: string | undefined = undefined;
+  rcode: number | undefined = undefined;
+  rcode_name: string | undefined = undefined;
+  AA = false;
+  TC = false;
+  RD = false;
+  RA = false;
+  Z = 0;
+  answers: string[] | undefined = undefined;
+  TTLs: number[] | undefined = undefined;
+  rejected = false;
+  opcode: number | undefined = undefined;
+  opcode_name: string | undefined = undefined;
+  sawQuery = false;
+  sawReply = false;
+
+  constructor(
+    readonly ts: number,
+    readonly proto: "udp" | "tcp",
+    readonly trans_id: number,
+  ) {}
+}
 
 type Pending = Map<number, Session[]>;
 
@@ -109,26 +138,10 @@ export class DnsSessions {
     }
   }
 
-  private newSession(transId: number, ts: number): Session {
-    return {
-      ts,
-      proto: this.proto,
-      trans_id: transId,
-      AA: false,
-      TC: false,
-      RD: false,
-      RA: false,
-      Z: 0,
-      rejected: false,
-      sawQuery: false,
-      sawReply: false,
-    };
-  }
-
   private sessionForQuery(id: number, ts: number): Session {
     const waitingReply = popMessage(this.pendingReplies, id);
     if (waitingReply) return waitingReply;
-    const session = this.newSession(id, ts);
+    const session = new Session(ts, this.proto, id);
     if (!this.pendingQuery) this.pendingQuery = session;
     else this.enqueue(this.pendingQueries, id, session);
     return session;
@@ -143,7 +156,7 @@ export class DnsSessions {
     }
     const waitingQuery = popMessage(this.pendingQueries, id);
     if (waitingQuery) return waitingQuery;
-    const session = this.newSession(id, ts);
+    const session = new Session(ts, this.proto, id);
     this.enqueue(this.pendingReplies, id, session);
     return session;
   }
@@ -185,24 +198,44 @@ function popFirst(pending: Pending): Session | undefined {
   return undefined;
 }
 
-/** The log line: only fields that are set, in Zeek's column order. */
+/**
+ * The log line: only fields that are set, in Zeek's column order. Built by assignment in that
+ * order (not by spreading conditional objects), so every record takes one of a few hidden-class
+ * paths and the log writer's key walk over it stays cheap.
+ */
 function toRecord(session: Session): DnsLogRecord {
-  return {
+  const record: DnsLogRecord = {
     ts: session.ts,
     proto: session.proto,
     trans_id: session.trans_id,
-    ...(session.rtt !== undefined && { rtt: session.rtt }),
-    ...(session.query !== undefined && { query: session.query }),
-    ...(session.qclass !== undefined && { qclass: session.qclass, qclass_name: session.qclass_name }),
-    ...(session.qtype !== undefined && { qtype: session.qtype, qtype_name: session.qtype_name }),
-    ...(session.rcode !== undefined && { rcode: session.rcode, rcode_name: session.rcode_name }),
-    AA: session.AA,
-    TC: session.TC,
-    RD: session.RD,
-    RA: session.RA,
-    Z: session.Z,
-    ...(session.answers !== undefined && { answers: session.answers, TTLs: session.TTLs }),
-    rejected: session.rejected,
-    ...(session.opcode !== undefined && { opcode: session.opcode, opcode_name: session.opcode_name }),
-  };
+  } as DnsLogRecord;
+  if (session.rtt !== undefined) record.rtt = session.rtt;
+  if (session.query !== undefined) record.query = session.query;
+  if (session.qclass !== undefined) {
+    record.qclass = session.qclass;
+    record.qclass_name = session.qclass_name;
+  }
+  if (session.qtype !== undefined) {
+    record.qtype = session.qtype;
+    record.qtype_name = session.qtype_name;
+  }
+  if (session.rcode !== undefined) {
+    record.rcode = session.rcode;
+    record.rcode_name = session.rcode_name;
+  }
+  record.AA = session.AA;
+  record.TC = session.TC;
+  record.RD = session.RD;
+  record.RA = session.RA;
+  record.Z = session.Z;
+  if (session.answers !== undefined) {
+    record.answers = session.answers;
+    record.TTLs = session.TTLs;
+  }
+  record.rejected = session.rejected;
+  if (session.opcode !== undefined) {
+    record.opcode = session.opcode;
+    record.opcode_name = session.opcode_name;
+  }
+  return record;
 }
