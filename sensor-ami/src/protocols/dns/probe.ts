@@ -81,7 +81,8 @@ function probeParsed(bytes: Uint8Array): ProbeResult {
 }
 
 function remember(bytes: Uint8Array, parsed: DnsParseResult, result: ProbeResult): ProbeResult {
-  probedBytes = bytes.slice();
+  // A copy (Buffer#slice would be a view of memory the engine reuses for the next packets).
+  probedBytes = new Uint8Array(bytes);
   probedParse = parsed;
   return result;
 }
