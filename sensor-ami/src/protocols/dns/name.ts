@@ -22,6 +22,66 @@ export interface NameCursor {
   end: number;
   status: NameStatus;
   name: string;
+  /** Names of the current message already built cleanly; the parser empties it per message. */
+  readonly seen: SeenNames;
+}
+
+/**
+ * Names built earlier in the same message, by start offset. An answer's owner name is nearly always
+ * a lone compression pointer to the question's name: reading that pointer walks exactly the bytes
+ * read before, so the string is reused instead of being copied and decoded again.
+ */
+export interface SeenNames {
+  count: number;
+  readonly start: number[];
+  /** `end` of that read: every byte it looked at lies before this offset. */
+  readonly end: number[];
+  readonly pointers: number[];
+  readonly netbios: boolean[];
+  readonly name: string[];
+}
+
+/** A few entries cover the question and the distinct names of a typical answer section. */
+const MAX_SEEN_NAMES = 8;
+
+export function newNameCursor(): NameCursor {
+  return {
+    end: 0,
+    status: NameStatus.Ok,
+    name: "",
+    seen: { count: 0, start: [], end: [], pointers: [], netbios: [], name: [] },
+  };
+}
+
+/**
+ * Whether the name at `offset` is a lone pointer to a name already read cleanly (no weird, not
+ * malformed) that ends before the pointer: reading it again would take the same steps, with one
+ * more pointer, and produce the same string. Sets the cursor as readName would.
+ */
+function reuseSeenName(
+  message: Uint8Array,
+  offset: number,
+  limit: number,
+  netbios: boolean,
+  cursor: NameCursor,
+): boolean {
+  const seen = cursor.seen;
+  if (seen.count === 0 || offset + 1 >= limit || (message[offset] & 0xc0) !== 0xc0) return false;
+  const target = ((message[offset] & 0x3f) << 8) | message[offset + 1];
+  for (let index = 0; index < seen.count; index++) {
+    if (
+      seen.start[index] === target &&
+      seen.end[index] <= offset &&
+      seen.pointers[index] < MAX_COMPRESSION_POINTERS &&
+      seen.netbios[index] === netbios
+    ) {
+      cursor.status = NameStatus.Ok;
+      cursor.end = offset + 2;
+      cursor.name = seen.name[index];
+      return true;
+    }
+  }
+  return false;
 }
 
 // Name bytes are assembled here, then decoded once; the buffer holds the 512 bytes Zeek allows plus
@@ -45,6 +105,8 @@ export function readName(
   weirds: DnsWeird[],
   cursor: NameCursor,
 ): void {
+  if (build && reuseSeenName(message, offset, limit, netbios, cursor)) return;
+  const weirdsBefore = weirds.length;
   let position = offset;
   let readLimit = limit;
   let end = -1;
@@ -115,4 +177,18 @@ export function readName(
   if (length >= NAME_TOO_LONG) weirds.push({ name: "DNS_NAME_too_long" });
   if (!overflowed) kept = length;
   if (build && kept > 0) cursor.name = latin1(nameBytes, 0, kept - 1);
+  const seen = cursor.seen;
+  if (
+    build &&
+    cursor.status === NameStatus.Ok &&
+    weirds.length === weirdsBefore &&
+    seen.count < MAX_SEEN_NAMES
+  ) {
+    const index = seen.count++;
+    seen.start[index] = offset;
+    seen.end[index] = cursor.end;
+    seen.pointers[index] = pointers;
+    seen.netbios[index] = netbios;
+    seen.name[index] = cursor.name;
+  }
 }
