@@ -44,7 +44,8 @@ export class DnsMessageHandler {
       (!this.netbios && this.firstMessage && takeProbedParse(bytes)) || parseDnsMessage(bytes, this.options);
     this.firstMessage = false;
     const weirds = parsed.ok ? parsed.message.weirds : parsed.weirds;
-    for (const weird of weirds) this.ctx.weird(weird.name, weird.addl);
+    for (let index = 0; index < weirds.length; index++)
+      this.ctx.weird(weirds[index].name, weirds[index].addl);
     if (!parsed.ok) {
       this.fail(parsed.error);
       return;

@@ -57,8 +57,8 @@ export const RR_TYPE = {
   BINDS: 65534,
 } as const;
 
-/** Opcodes whose sessions Zeek tracks (query, notify, dynamic update); others are not logged. */
-export const TRACKED_OPCODES: ReadonlySet<number> = new Set([0, 4, 5]);
+/** Opcodes whose sessions Zeek tracks (query, notify, dynamic update), a bit each; others are not logged. */
+export const TRACKED_OPCODE_BITS = (1 << 0) | (1 << 4) | (1 << 5);
 
 const QUERY_TYPE_NAMES: Record<number, string> = {
   1: "A",

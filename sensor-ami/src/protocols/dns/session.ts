@@ -10,7 +10,7 @@ import {
   queryTypeName,
   RR_TYPE,
   rcodeName,
-  TRACKED_OPCODES,
+  TRACKED_OPCODE_BITS,
 } from "./constants.js";
 import { decodeNetbiosName } from "./netbios.js";
 import type { DnsLogRecord, DnsMessage } from "./types.js";
@@ -54,8 +54,9 @@ type Pending = Map<number, Session[]>;
 export class DnsSessions {
   /** Zeek's fast path: the single oldest unanswered query. */
   private pendingQuery: Session | undefined;
-  private readonly pendingQueries: Pending = new Map();
-  private readonly pendingReplies: Pending = new Map();
+  /** Made on first use: most connections carry one query and its reply, on the fast path. */
+  private pendingQueries: Pending | undefined;
+  private pendingReplies: Pending | undefined;
 
   constructor(
     private readonly proto: "udp" | "tcp",
@@ -63,7 +64,7 @@ export class DnsSessions {
   ) {}
 
   message(message: DnsMessage, ts: number): void {
-    if (!TRACKED_OPCODES.has(message.opcode)) return;
+    if ((TRACKED_OPCODE_BITS & (1 << message.opcode)) === 0) return;
     const isQuery = !message.qr;
     const session = isQuery ? this.sessionForQuery(message.id, ts) : this.sessionForReply(message.id, ts);
 
@@ -75,7 +76,9 @@ export class DnsSessions {
     session.opcode = message.opcode;
     session.opcode_name = opcodeName(message.opcode, message.netbios);
 
-    for (const question of message.questions) {
+    const questions = message.questions;
+    for (let index = 0; index < questions.length; index++) {
+      const question = questions[index];
       if (isQuery) this.applyQuestion(session, message, question.name, question.qtype, question.qclass);
       else if (message.ancount === 0 && message.nscount === 0 && message.arcount === 0)
         session.rejected = true;
@@ -91,8 +94,8 @@ export class DnsSessions {
   flush(): void {
     if (this.pendingQuery) this.emit(toRecord(this.pendingQuery));
     this.pendingQuery = undefined;
-    this.flushAll(this.pendingQueries);
-    this.flushAll(this.pendingReplies);
+    if (this.pendingQueries) this.flushAll(this.pendingQueries);
+    if (this.pendingReplies) this.flushAll(this.pendingReplies);
   }
 
   private applyQuestion(
@@ -119,7 +122,9 @@ export class DnsSessions {
   }
 
   private applyAnswers(session: Session, message: DnsMessage, ts: number): void {
-    for (const record of message.records) {
+    const records = message.records;
+    for (let index = 0; index < records.length; index++) {
+      const record = records[index];
       if (record.section !== "answer" || record.reply === null) continue;
       if (session.query === undefined) session.query = record.name;
       session.AA = message.aa;
@@ -143,7 +148,10 @@ export class DnsSessions {
     if (waitingReply) return waitingReply;
     const session = new Session(ts, this.proto, id);
     if (!this.pendingQuery) this.pendingQuery = session;
-    else this.enqueue(this.pendingQueries, id, session);
+    else {
+      this.pendingQueries ??= new Map();
+      this.enqueue(this.pendingQueries, id, session);
+    }
     return session;
   }
 
@@ -157,6 +165,7 @@ export class DnsSessions {
     const waitingQuery = popMessage(this.pendingQueries, id);
     if (waitingQuery) return waitingQuery;
     const session = new Session(ts, this.proto, id);
+    this.pendingReplies ??= new Map();
     this.enqueue(this.pendingReplies, id, session);
     return session;
   }
@@ -182,7 +191,8 @@ export class DnsSessions {
   }
 }
 
-function popMessage(pending: Pending, id: number): Session | undefined {
+function popMessage(pending: Pending | undefined, id: number): Session | undefined {
+  if (pending === undefined) return undefined;
   const queue = pending.get(id);
   if (!queue || queue.length === 0) return undefined;
   const session = queue.shift();
@@ -190,7 +200,8 @@ function popMessage(pending: Pending, id: number): Session | undefined {
   return session;
 }
 
-function popFirst(pending: Pending): Session | undefined {
+function popFirst(pending: Pending | undefined): Session | undefined {
+  if (pending === undefined) return undefined;
   for (const id of pending.keys()) {
     const session = popMessage(pending, id);
     if (session) return session;
