@@ -106,7 +106,6 @@ export function readName(
   cursor: NameCursor,
 ): void {
   if (build && reuseSeenName(message, offset, limit, netbios, cursor)) return;
-  const weirdsBefore = weirds.length;
   let position = offset;
   let readLimit = limit;
   let end = -1;
@@ -114,6 +113,7 @@ export function readName(
   let pointers = 0;
   let overflowed = false;
   let kept = 0;
+  let forwardPointer = false;
   cursor.status = NameStatus.Ok;
   cursor.name = "";
 
@@ -134,6 +134,7 @@ export function readName(
       if (end < 0) end = position;
       if (target >= labelStart) {
         weirds.push({ name: "DNS_label_forward_compress_offset" });
+        forwardPointer = true;
         break;
       }
       if (++pointers > MAX_COMPRESSION_POINTERS) {
@@ -181,7 +182,10 @@ export function readName(
   if (
     build &&
     cursor.status === NameStatus.Ok &&
-    weirds.length === weirdsBefore &&
+    // No weird came up: not malformed, no forward pointer, not cut, not over-long.
+    !forwardPointer &&
+    !overflowed &&
+    length < NAME_TOO_LONG &&
     seen.count < MAX_SEEN_NAMES
   ) {
     const index = seen.count++;
