@@ -28,9 +28,8 @@ export function takeProbedParse(bytes: Uint8Array): DnsParseResult | undefined {
   if (probed === undefined) return undefined;
   probedBytes = undefined;
   probedParse = undefined;
-  if (probed.length !== bytes.length) return undefined;
-  for (let index = 0; index < probed.length; index++) if (probed[index] !== bytes[index]) return undefined;
-  return parse;
+  // Native comparison (lengths included): no JavaScript loop over the message.
+  return Buffer.compare(probed, bytes) === 0 ? parse : undefined;
 }
 
 /** Header sanity at `start` (first byte of the DNS header), before anything is parsed. */
