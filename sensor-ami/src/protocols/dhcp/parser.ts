@@ -1,6 +1,6 @@
 // BOOTP/DHCP message parser (RFC 2131/2132), in place over the datagram. Never throws.
 
-import { formatIPv4, latin1, toHex } from "../dns/address.js";
+import { formatIPv4, HEX_OCTETS, latin1, toHex } from "../dns/address.js";
 import {
   BOOTP_FIXED_LENGTH,
   BOOTREPLY,
@@ -39,9 +39,9 @@ function u32(bytes: Uint8Array, offset: number): number {
 export function formatMac(bytes: Uint8Array, offset: number, length: number): string {
   if (length < 8 && length !== 6) return "";
   const count = length === 6 || (bytes[offset + 6] === 0 && bytes[offset + 7] === 0) ? 6 : 8;
-  const parts: string[] = [];
-  for (let index = 0; index < count; index++) parts.push(bytes[offset + index].toString(16).padStart(2, "0"));
-  return parts.join(":");
+  let text = HEX_OCTETS[bytes[offset]];
+  for (let index = 1; index < count; index++) text += `:${HEX_OCTETS[bytes[offset + index]]}`;
+  return text;
 }
 
 /** A DNS wire-format name (RFC 4702 encoded FQDN option), uncompressed; null if malformed. */
@@ -58,6 +58,16 @@ function wireName(bytes: Uint8Array, start: number, end: number): string | null 
   return labels.join(".");
 }
 
+/** Whether a fixed-size option has its size; a weird when not. */
+function expectLength(code: number, length: number, wanted: number, weirds: DhcpWeird[]): boolean {
+  if (length === wanted) return true;
+  weirds.push({
+    name: "DHCP_option_bad_length",
+    addl: `option ${code}: ${length} bytes, expected ${wanted}`,
+  });
+  return false;
+}
+
 function parseOption(
   bytes: Uint8Array,
   code: number,
@@ -67,17 +77,9 @@ function parseOption(
   weirds: DhcpWeird[],
 ): void {
   const end = start + length;
-  const expectLength = (wanted: number): boolean => {
-    if (length === wanted) return true;
-    weirds.push({
-      name: "DHCP_option_bad_length",
-      addl: `option ${code}: ${length} bytes, expected ${wanted}`,
-    });
-    return false;
-  };
   switch (code) {
     case OPTION.MESSAGE_TYPE:
-      if (expectLength(1)) options.messageType = bytes[start];
+      if (expectLength(code, length, 1, weirds)) options.messageType = bytes[start];
       break;
     case OPTION.HOST_NAME:
       options.hostName = latin1(bytes, start, end);
@@ -86,19 +88,20 @@ function parseOption(
       options.domainName = latin1(bytes, start, end);
       break;
     case OPTION.REQUESTED_ADDRESS:
-      if (expectLength(4)) options.requestedAddr = formatIPv4(bytes, start);
+      if (expectLength(code, length, 4, weirds)) options.requestedAddr = formatIPv4(bytes, start);
       break;
     case OPTION.LEASE_TIME:
-      if (expectLength(4)) options.leaseTime = u32(bytes, start);
+      if (expectLength(code, length, 4, weirds)) options.leaseTime = u32(bytes, start);
       break;
     case OPTION.SERVER_ID:
-      if (expectLength(4)) options.serverId = formatIPv4(bytes, start);
+      if (expectLength(code, length, 4, weirds)) options.serverId = formatIPv4(bytes, start);
       break;
     case OPTION.MESSAGE:
       options.message = latin1(bytes, start, end);
       break;
     case OPTION.PARAMETER_LIST:
-      options.parameterList = Array.from(bytes.subarray(start, end));
+      options.parameterList = [];
+      for (let offset = start; offset < end; offset++) options.parameterList.push(bytes[offset]);
       break;
     case OPTION.CLIENT_ID:
       if (length < 2) {

@@ -65,7 +65,7 @@ export class DhcpTransactions {
     if (!transaction) {
       if (this.open.size >= this.maxOpen) this.evictOldest();
       transaction = {
-        record: { ts, msg_types: [], duration: 0 },
+        record: newRecord(ts),
         uids: new Set(),
         lastMessageTs: ts,
         nextCheck: ts + FIRST_CHECK_AFTER,
@@ -161,23 +161,46 @@ export class DhcpTransactions {
   }
 }
 
-/** Zeek's column order; `uids` only when the engine gave connection uids. */
-function toRecord(record: DhcpLogRecord, uids: Set<string>): DhcpLogRecord {
+/** Every field present from the start, so all open records share one hidden class. */
+function newRecord(ts: number): DhcpLogRecord {
   return {
-    ts: record.ts,
-    ...(uids.size > 0 && { uids: [...uids] }),
-    ...(record.client_addr !== undefined && { client_addr: record.client_addr }),
-    ...(record.server_addr !== undefined && { server_addr: record.server_addr }),
-    ...(record.mac !== undefined && { mac: record.mac }),
-    ...(record.host_name !== undefined && { host_name: record.host_name }),
-    ...(record.client_fqdn !== undefined && { client_fqdn: record.client_fqdn }),
-    ...(record.domain !== undefined && { domain: record.domain }),
-    ...(record.requested_addr !== undefined && { requested_addr: record.requested_addr }),
-    ...(record.assigned_addr !== undefined && { assigned_addr: record.assigned_addr }),
-    ...(record.lease_time !== undefined && { lease_time: record.lease_time }),
-    ...(record.client_message !== undefined && { client_message: record.client_message }),
-    ...(record.server_message !== undefined && { server_message: record.server_message }),
-    msg_types: record.msg_types,
-    duration: record.duration,
+    ts,
+    uids: undefined,
+    client_addr: undefined,
+    server_addr: undefined,
+    mac: undefined,
+    host_name: undefined,
+    client_fqdn: undefined,
+    domain: undefined,
+    requested_addr: undefined,
+    assigned_addr: undefined,
+    lease_time: undefined,
+    client_message: undefined,
+    server_message: undefined,
+    msg_types: [],
+    duration: 0,
   };
+}
+
+/**
+ * Zeek's column order; `uids` only when the engine gave connection uids. Fields are assigned in
+ * that order (no spreads of conditional objects), leaving out the unset ones.
+ */
+function toRecord(record: DhcpLogRecord, uids: Set<string>): DhcpLogRecord {
+  const out = { ts: record.ts } as DhcpLogRecord;
+  if (uids.size > 0) out.uids = [...uids];
+  if (record.client_addr !== undefined) out.client_addr = record.client_addr;
+  if (record.server_addr !== undefined) out.server_addr = record.server_addr;
+  if (record.mac !== undefined) out.mac = record.mac;
+  if (record.host_name !== undefined) out.host_name = record.host_name;
+  if (record.client_fqdn !== undefined) out.client_fqdn = record.client_fqdn;
+  if (record.domain !== undefined) out.domain = record.domain;
+  if (record.requested_addr !== undefined) out.requested_addr = record.requested_addr;
+  if (record.assigned_addr !== undefined) out.assigned_addr = record.assigned_addr;
+  if (record.lease_time !== undefined) out.lease_time = record.lease_time;
+  if (record.client_message !== undefined) out.client_message = record.client_message;
+  if (record.server_message !== undefined) out.server_message = record.server_message;
+  out.msg_types = record.msg_types;
+  out.duration = record.duration;
+  return out;
 }

@@ -1,7 +1,24 @@
 // Address and byte renderings matching what Zeek prints (glibc inet_ntop for IPv6).
 
+/** "0".."255": dotted quads are concatenated from these instead of converting numbers each time. */
+const DECIMAL_OCTETS: readonly string[] = Array.from({ length: 256 }, (_, value) => String(value));
+/** "00".."ff", for hex renderings without a toString/padStart per byte. */
+export const HEX_OCTETS: readonly string[] = Array.from({ length: 256 }, (_, value) =>
+  value.toString(16).padStart(2, "0"),
+);
+
+const HEX_UNPADDED: readonly string[] = Array.from({ length: 256 }, (_, value) => value.toString(16));
+
 export function formatIPv4(bytes: Uint8Array, offset: number): string {
-  return `${bytes[offset]}.${bytes[offset + 1]}.${bytes[offset + 2]}.${bytes[offset + 3]}`;
+  return (
+    DECIMAL_OCTETS[bytes[offset]] +
+    "." +
+    DECIMAL_OCTETS[bytes[offset + 1]] +
+    "." +
+    DECIMAL_OCTETS[bytes[offset + 2]] +
+    "." +
+    DECIMAL_OCTETS[bytes[offset + 3]]
+  );
 }
 
 /**
@@ -41,18 +58,29 @@ export function formatIPv6(bytes: Uint8Array, offset: number): string {
       break;
     }
     if (text.length > 0 && !text.endsWith(":")) text += ":";
-    text += (((bytes[offset + group * 2] << 8) | bytes[offset + group * 2 + 1]) >>> 0).toString(16);
+    const high = bytes[offset + group * 2];
+    const low = bytes[offset + group * 2 + 1];
+    // Hex without leading zeros, from the byte tables.
+    text += high === 0 ? HEX_UNPADDED[low] : HEX_UNPADDED[high] + HEX_OCTETS[low];
   }
   return text;
 }
 
 export function toHex(bytes: Uint8Array, start: number, end: number): string {
   let text = "";
-  for (let index = start; index < end; index++) text += bytes[index].toString(16).padStart(2, "0");
+  for (let index = start; index < end; index++) text += HEX_OCTETS[bytes[index]];
   return text;
 }
 
+/**
+ * Node's native latin1 decoder behind Buffer#toString("latin1"). Called directly it skips the
+ * encoding dispatch and works on any Uint8Array, so no Buffer view is made per string. It throws
+ * on out-of-range offsets, which callers rule out by their own bounds checks.
+ */
+const latin1Slice = (Buffer.prototype as unknown as { latin1Slice(start: number, end: number): string })
+  .latin1Slice;
+
 /** Raw bytes as a JavaScript string, one char per byte (Zeek strings are byte strings). */
 export function latin1(bytes: Uint8Array, start: number, end: number): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString("latin1");
+  return latin1Slice.call(bytes, start, end);
 }

@@ -3,7 +3,13 @@
 import type { AnalyzerContext } from "../types.js";
 import { MAX_QUESTIONS, MAX_TCP_MESSAGE } from "./constants.js";
 import { parseDnsMessage } from "./parser.js";
+import { takeProbedParse } from "./probe.js";
 import { DnsSessions } from "./session.js";
+import type { DnsParseOptions } from "./types.js";
+
+/** Parse options are constant per connection state: no options object per message. */
+const DNS_OPTIONS: DnsParseOptions = { netbios: false };
+const NETBIOS_OPTIONS: DnsParseOptions = { netbios: true };
 
 /** Parses one complete DNS message and feeds the session tracker; shared by UDP and TCP. */
 export class DnsMessageHandler {
@@ -11,6 +17,8 @@ export class DnsMessageHandler {
   private confirmed = false;
   /** NBNS is sticky per connection: answers carry no question to recognise it by. */
   private netbios = false;
+  private options: DnsParseOptions = DNS_OPTIONS;
+  private firstMessage = true;
 
   constructor(
     private readonly ctx: AnalyzerContext,
@@ -31,15 +39,22 @@ export class DnsMessageHandler {
   }
 
   private process(bytes: Uint8Array, ts: number): void {
-    const parsed = parseDnsMessage(bytes, { netbios: this.netbios });
+    // The first message is usually the one the probe just parsed (with the same default options).
+    const parsed =
+      (!this.netbios && this.firstMessage && takeProbedParse(bytes)) || parseDnsMessage(bytes, this.options);
+    this.firstMessage = false;
     const weirds = parsed.ok ? parsed.message.weirds : parsed.weirds;
-    for (const weird of weirds) this.ctx.weird(weird.name, weird.addl);
+    for (let index = 0; index < weirds.length; index++)
+      this.ctx.weird(weirds[index].name, weirds[index].addl);
     if (!parsed.ok) {
       this.fail(parsed.error);
       return;
     }
     const { message } = parsed;
-    if (message.netbios) this.netbios = true;
+    if (message.netbios && !this.netbios) {
+      this.netbios = true;
+      this.options = NETBIOS_OPTIONS;
+    }
     if (message.qdcount > MAX_QUESTIONS) {
       this.ctx.violation(`DNS_Conn_count_too_large: ${message.qdcount} questions`);
       return;

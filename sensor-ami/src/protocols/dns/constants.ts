@@ -57,8 +57,8 @@ export const RR_TYPE = {
   BINDS: 65534,
 } as const;
 
-/** Opcodes whose sessions Zeek tracks (query, notify, dynamic update); others are not logged. */
-export const TRACKED_OPCODES: ReadonlySet<number> = new Set([0, 4, 5]);
+/** Opcodes whose sessions Zeek tracks (query, notify, dynamic update), a bit each; others are not logged. */
+export const TRACKED_OPCODE_BITS = (1 << 0) | (1 << 4) | (1 << 5);
 
 const QUERY_TYPE_NAMES: Record<number, string> = {
   1: "A",
@@ -208,18 +208,36 @@ const SVC_PARAM_KEYS: Record<number, string> = {
   6: "ipv6hint",
 };
 
+/**
+ * Names for the codes below `size`, precomputed (fallback text included) into a packed array: one
+ * indexed load per lookup instead of a sparse-object probe and a template string for misses.
+ */
+function denseNames(names: Record<number, string>, size: number, fallback: string): readonly string[] {
+  return Array.from({ length: size }, (_, code) => names[code] ?? `${fallback}${code}`);
+}
+
+/** Query types seen in practice are all below 256; larger ones take the object lookup. */
+const DENSE_QUERY_TYPES = 256;
+const QUERY_TYPE_LIST = denseNames(QUERY_TYPE_NAMES, DENSE_QUERY_TYPES, "query-");
+const RCODE_LIST = denseNames(RCODE_NAMES, 16, "rcode-");
+const CLASS_LIST = denseNames(CLASS_NAMES, 256, "qclass-");
+const OPCODE_LIST = denseNames(OPCODE_NAMES, 16, "opcode-");
+const NETBIOS_OPCODE_LIST = denseNames(NETBIOS_OPCODE_NAMES, 16, "netbios-opcode-");
+
 export function queryTypeName(qtype: number): string {
+  if (qtype < DENSE_QUERY_TYPES) return QUERY_TYPE_LIST[qtype];
   return QUERY_TYPE_NAMES[qtype] ?? `query-${qtype}`;
 }
 export function rcodeName(rcode: number): string {
-  return RCODE_NAMES[rcode] ?? `rcode-${rcode}`;
+  return RCODE_LIST[rcode] ?? `rcode-${rcode}`;
 }
 export function className(qclass: number): string {
+  if (qclass < CLASS_LIST.length) return CLASS_LIST[qclass];
   return CLASS_NAMES[qclass] ?? `qclass-${qclass}`;
 }
 export function opcodeName(opcode: number, netbios: boolean): string {
-  if (netbios) return NETBIOS_OPCODE_NAMES[opcode] ?? `netbios-opcode-${opcode}`;
-  return OPCODE_NAMES[opcode] ?? `opcode-${opcode}`;
+  if (netbios) return NETBIOS_OPCODE_LIST[opcode] ?? `netbios-opcode-${opcode}`;
+  return OPCODE_LIST[opcode] ?? `opcode-${opcode}`;
 }
 export function svcParamKeyName(key: number): string {
   return SVC_PARAM_KEYS[key] ?? `key${key}`;

@@ -4,6 +4,7 @@
 // compression pointers must point strictly backwards (before the label holding the pointer), the
 // pointed-to name must end before that pointer, labels are lower-cased, the trailing dot dropped.
 
+import { latin1 } from "./address.js";
 import { MAX_COMPRESSION_POINTERS, MAX_LABEL_LENGTH, MAX_NAME_BUFFER, NAME_TOO_LONG } from "./constants.js";
 import type { DnsWeird } from "./types.js";
 
@@ -21,11 +22,71 @@ export interface NameCursor {
   end: number;
   status: NameStatus;
   name: string;
+  /** Names of the current message already built cleanly; the parser empties it per message. */
+  readonly seen: SeenNames;
+}
+
+/**
+ * Names built earlier in the same message, by start offset. An answer's owner name is nearly always
+ * a lone compression pointer to the question's name: reading that pointer walks exactly the bytes
+ * read before, so the string is reused instead of being copied and decoded again.
+ */
+export interface SeenNames {
+  count: number;
+  readonly start: number[];
+  /** `end` of that read: every byte it looked at lies before this offset. */
+  readonly end: number[];
+  readonly pointers: number[];
+  readonly netbios: boolean[];
+  readonly name: string[];
+}
+
+/** A few entries cover the question and the distinct names of a typical answer section. */
+const MAX_SEEN_NAMES = 8;
+
+export function newNameCursor(): NameCursor {
+  return {
+    end: 0,
+    status: NameStatus.Ok,
+    name: "",
+    seen: { count: 0, start: [], end: [], pointers: [], netbios: [], name: [] },
+  };
+}
+
+/**
+ * Whether the name at `offset` is a lone pointer to a name already read cleanly (no weird, not
+ * malformed) that ends before the pointer: reading it again would take the same steps, with one
+ * more pointer, and produce the same string. Sets the cursor as readName would.
+ */
+function reuseSeenName(
+  message: Uint8Array,
+  offset: number,
+  limit: number,
+  netbios: boolean,
+  cursor: NameCursor,
+): boolean {
+  const seen = cursor.seen;
+  if (seen.count === 0 || offset + 1 >= limit || (message[offset] & 0xc0) !== 0xc0) return false;
+  const target = ((message[offset] & 0x3f) << 8) | message[offset + 1];
+  for (let index = 0; index < seen.count; index++) {
+    if (
+      seen.start[index] === target &&
+      seen.end[index] <= offset &&
+      seen.pointers[index] < MAX_COMPRESSION_POINTERS &&
+      seen.netbios[index] === netbios
+    ) {
+      cursor.status = NameStatus.Ok;
+      cursor.end = offset + 2;
+      cursor.name = seen.name[index];
+      return true;
+    }
+  }
+  return false;
 }
 
 // Name bytes are assembled here, then decoded once; the buffer holds the 512 bytes Zeek allows plus
 // the largest label that could still be copied before the limit check stops it.
-const nameBytes = Buffer.alloc(MAX_NAME_BUFFER + 256);
+const nameBytes = new Uint8Array(MAX_NAME_BUFFER + 256);
 
 const UPPER_A = 0x41;
 const UPPER_Z = 0x5a;
@@ -44,6 +105,7 @@ export function readName(
   weirds: DnsWeird[],
   cursor: NameCursor,
 ): void {
+  if (build && reuseSeenName(message, offset, limit, netbios, cursor)) return;
   let position = offset;
   let readLimit = limit;
   let end = -1;
@@ -51,6 +113,7 @@ export function readName(
   let pointers = 0;
   let overflowed = false;
   let kept = 0;
+  let forwardPointer = false;
   cursor.status = NameStatus.Ok;
   cursor.name = "";
 
@@ -71,6 +134,7 @@ export function readName(
       if (end < 0) end = position;
       if (target >= labelStart) {
         weirds.push({ name: "DNS_label_forward_compress_offset" });
+        forwardPointer = true;
         break;
       }
       if (++pointers > MAX_COMPRESSION_POINTERS) {
@@ -113,5 +177,22 @@ export function readName(
   cursor.end = end >= 0 ? end : position;
   if (length >= NAME_TOO_LONG) weirds.push({ name: "DNS_NAME_too_long" });
   if (!overflowed) kept = length;
-  if (build && kept > 0) cursor.name = nameBytes.toString("latin1", 0, kept - 1);
+  if (build && kept > 0) cursor.name = latin1(nameBytes, 0, kept - 1);
+  const seen = cursor.seen;
+  if (
+    build &&
+    cursor.status === NameStatus.Ok &&
+    // No weird came up: not malformed, no forward pointer, not cut, not over-long.
+    !forwardPointer &&
+    !overflowed &&
+    length < NAME_TOO_LONG &&
+    seen.count < MAX_SEEN_NAMES
+  ) {
+    const index = seen.count++;
+    seen.start[index] = offset;
+    seen.end[index] = cursor.end;
+    seen.pointers[index] = pointers;
+    seen.netbios[index] = netbios;
+    seen.name[index] = cursor.name;
+  }
 }

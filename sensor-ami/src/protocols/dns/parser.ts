@@ -4,7 +4,7 @@
 // analyzer would stop, keeping what was read so far (header and questions still make a log line).
 
 import { DNS_HEADER_LENGTH, MAX_QUESTIONS, RR_TYPE } from "./constants.js";
-import { type NameCursor, NameStatus, readName } from "./name.js";
+import { type NameCursor, NameStatus, newNameCursor, readName } from "./name.js";
 import { checkEdnsOptions, MALFORMED, type RdataInput, renderRdata } from "./rdata.js";
 import type { DnsMessage, DnsParseOptions, DnsSection, DnsWeird } from "./types.js";
 
@@ -35,7 +35,7 @@ function looksLikeNetbiosName(name: string): boolean {
 }
 
 /** Reused between calls: the parser is synchronous and not re-entrant, so no per-record objects. */
-const cursor: NameCursor = { end: 0, status: NameStatus.Ok, name: "" };
+const cursor: NameCursor = newNameCursor();
 const EMPTY = new Uint8Array(0);
 const NO_WEIRDS: DnsWeird[] = [];
 const rdata: RdataInput = {
@@ -79,6 +79,8 @@ function parse(bytes: Uint8Array, options: DnsParseOptions): DnsParseResult {
       weirds: [{ name: "DNS_truncated_len_lt_hdr_len" }],
     };
   }
+  // Names seen belong to one message.
+  cursor.seen.count = 0;
   const flags = u16(bytes, 2);
   const message: DnsMessage = {
     id: u16(bytes, 0),

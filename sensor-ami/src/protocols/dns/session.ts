@@ -10,23 +10,53 @@ import {
   queryTypeName,
   RR_TYPE,
   rcodeName,
-  TRACKED_OPCODES,
+  TRACKED_OPCODE_BITS,
 } from "./constants.js";
 import { decodeNetbiosName } from "./netbios.js";
 import type { DnsLogRecord, DnsMessage } from "./types.js";
 
-type Session = DnsLogRecord & {
-  sawQuery: boolean;
-  sawReply: boolean;
-};
+/**
+ * One query/reply pairing under construction. A class with every field set in the constructor, so
+ * all sessions share one hidden class (an object literal grown field by field in varying orders
+ * made every access site polymorphic).
+ */
+class Session {
+  rtt: number | undefined = undefined;
+  query: string | undefined = undefined;
+  qclass: number | undefined = undefined;
+  qclass_name: string | undefined = undefined;
+  qtype: number | undefined = undefined;
+  qtype_name: string | undefined = undefined;
+  rcode: number | undefined = undefined;
+  rcode_name: string | undefined = undefined;
+  AA = false;
+  TC = false;
+  RD = false;
+  RA = false;
+  Z = 0;
+  answers: string[] | undefined = undefined;
+  TTLs: number[] | undefined = undefined;
+  rejected = false;
+  opcode: number | undefined = undefined;
+  opcode_name: string | undefined = undefined;
+  sawQuery = false;
+  sawReply = false;
+
+  constructor(
+    readonly ts: number,
+    readonly proto: "udp" | "tcp",
+    readonly trans_id: number,
+  ) {}
+}
 
 type Pending = Map<number, Session[]>;
 
 export class DnsSessions {
   /** Zeek's fast path: the single oldest unanswered query. */
   private pendingQuery: Session | undefined;
-  private readonly pendingQueries: Pending = new Map();
-  private readonly pendingReplies: Pending = new Map();
+  /** Made on first use: most connections carry one query and its reply, on the fast path. */
+  private pendingQueries: Pending | undefined;
+  private pendingReplies: Pending | undefined;
 
   constructor(
     private readonly proto: "udp" | "tcp",
@@ -34,7 +64,7 @@ export class DnsSessions {
   ) {}
 
   message(message: DnsMessage, ts: number): void {
-    if (!TRACKED_OPCODES.has(message.opcode)) return;
+    if ((TRACKED_OPCODE_BITS & (1 << message.opcode)) === 0) return;
     const isQuery = !message.qr;
     const session = isQuery ? this.sessionForQuery(message.id, ts) : this.sessionForReply(message.id, ts);
 
@@ -46,7 +76,9 @@ export class DnsSessions {
     session.opcode = message.opcode;
     session.opcode_name = opcodeName(message.opcode, message.netbios);
 
-    for (const question of message.questions) {
+    const questions = message.questions;
+    for (let index = 0; index < questions.length; index++) {
+      const question = questions[index];
       if (isQuery) this.applyQuestion(session, message, question.name, question.qtype, question.qclass);
       else if (message.ancount === 0 && message.nscount === 0 && message.arcount === 0)
         session.rejected = true;
@@ -62,8 +94,8 @@ export class DnsSessions {
   flush(): void {
     if (this.pendingQuery) this.emit(toRecord(this.pendingQuery));
     this.pendingQuery = undefined;
-    this.flushAll(this.pendingQueries);
-    this.flushAll(this.pendingReplies);
+    if (this.pendingQueries) this.flushAll(this.pendingQueries);
+    if (this.pendingReplies) this.flushAll(this.pendingReplies);
   }
 
   private applyQuestion(
@@ -90,7 +122,9 @@ export class DnsSessions {
   }
 
   private applyAnswers(session: Session, message: DnsMessage, ts: number): void {
-    for (const record of message.records) {
+    const records = message.records;
+    for (let index = 0; index < records.length; index++) {
+      const record = records[index];
       if (record.section !== "answer" || record.reply === null) continue;
       if (session.query === undefined) session.query = record.name;
       session.AA = message.aa;
@@ -109,28 +143,15 @@ export class DnsSessions {
     }
   }
 
-  private newSession(transId: number, ts: number): Session {
-    return {
-      ts,
-      proto: this.proto,
-      trans_id: transId,
-      AA: false,
-      TC: false,
-      RD: false,
-      RA: false,
-      Z: 0,
-      rejected: false,
-      sawQuery: false,
-      sawReply: false,
-    };
-  }
-
   private sessionForQuery(id: number, ts: number): Session {
     const waitingReply = popMessage(this.pendingReplies, id);
     if (waitingReply) return waitingReply;
-    const session = this.newSession(id, ts);
+    const session = new Session(ts, this.proto, id);
     if (!this.pendingQuery) this.pendingQuery = session;
-    else this.enqueue(this.pendingQueries, id, session);
+    else {
+      this.pendingQueries ??= new Map();
+      this.enqueue(this.pendingQueries, id, session);
+    }
     return session;
   }
 
@@ -143,7 +164,8 @@ export class DnsSessions {
     }
     const waitingQuery = popMessage(this.pendingQueries, id);
     if (waitingQuery) return waitingQuery;
-    const session = this.newSession(id, ts);
+    const session = new Session(ts, this.proto, id);
+    this.pendingReplies ??= new Map();
     this.enqueue(this.pendingReplies, id, session);
     return session;
   }
@@ -169,7 +191,8 @@ export class DnsSessions {
   }
 }
 
-function popMessage(pending: Pending, id: number): Session | undefined {
+function popMessage(pending: Pending | undefined, id: number): Session | undefined {
+  if (pending === undefined) return undefined;
   const queue = pending.get(id);
   if (!queue || queue.length === 0) return undefined;
   const session = queue.shift();
@@ -177,7 +200,8 @@ function popMessage(pending: Pending, id: number): Session | undefined {
   return session;
 }
 
-function popFirst(pending: Pending): Session | undefined {
+function popFirst(pending: Pending | undefined): Session | undefined {
+  if (pending === undefined) return undefined;
   for (const id of pending.keys()) {
     const session = popMessage(pending, id);
     if (session) return session;
@@ -185,24 +209,44 @@ function popFirst(pending: Pending): Session | undefined {
   return undefined;
 }
 
-/** The log line: only fields that are set, in Zeek's column order. */
+/**
+ * The log line: only fields that are set, in Zeek's column order. Built by assignment in that
+ * order (not by spreading conditional objects), so every record takes one of a few hidden-class
+ * paths and the log writer's key walk over it stays cheap.
+ */
 function toRecord(session: Session): DnsLogRecord {
-  return {
+  const record: DnsLogRecord = {
     ts: session.ts,
     proto: session.proto,
     trans_id: session.trans_id,
-    ...(session.rtt !== undefined && { rtt: session.rtt }),
-    ...(session.query !== undefined && { query: session.query }),
-    ...(session.qclass !== undefined && { qclass: session.qclass, qclass_name: session.qclass_name }),
-    ...(session.qtype !== undefined && { qtype: session.qtype, qtype_name: session.qtype_name }),
-    ...(session.rcode !== undefined && { rcode: session.rcode, rcode_name: session.rcode_name }),
-    AA: session.AA,
-    TC: session.TC,
-    RD: session.RD,
-    RA: session.RA,
-    Z: session.Z,
-    ...(session.answers !== undefined && { answers: session.answers, TTLs: session.TTLs }),
-    rejected: session.rejected,
-    ...(session.opcode !== undefined && { opcode: session.opcode, opcode_name: session.opcode_name }),
-  };
+  } as DnsLogRecord;
+  if (session.rtt !== undefined) record.rtt = session.rtt;
+  if (session.query !== undefined) record.query = session.query;
+  if (session.qclass !== undefined) {
+    record.qclass = session.qclass;
+    record.qclass_name = session.qclass_name;
+  }
+  if (session.qtype !== undefined) {
+    record.qtype = session.qtype;
+    record.qtype_name = session.qtype_name;
+  }
+  if (session.rcode !== undefined) {
+    record.rcode = session.rcode;
+    record.rcode_name = session.rcode_name;
+  }
+  record.AA = session.AA;
+  record.TC = session.TC;
+  record.RD = session.RD;
+  record.RA = session.RA;
+  record.Z = session.Z;
+  if (session.answers !== undefined) {
+    record.answers = session.answers;
+    record.TTLs = session.TTLs;
+  }
+  record.rejected = session.rejected;
+  if (session.opcode !== undefined) {
+    record.opcode = session.opcode;
+    record.opcode_name = session.opcode_name;
+  }
+  return record;
 }

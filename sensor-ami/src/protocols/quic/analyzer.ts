@@ -1,18 +1,19 @@
 // The per-connection QUIC analyzer: walks the packets of each datagram, decrypts client and server
 // Initial packets with the version's public keys, reassembles their CRYPTO streams and writes one
 // quic.log record per QUIC session, following Zeek's QUIC analyzer and base/protocols/quic scripts.
+import type { ClientHello } from "../tls/index.js";
 import type { AnalyzerContext, DatagramAnalyzer } from "../types.js";
 import { CryptoStreamAssembler } from "./crypto-stream.js";
 import { QuicDecryptError } from "./errors.js";
 import { type FrameHandler, walkInitialFrames } from "./frames.js";
 import { GQUIC_CID_OFFSET, gquicVersionAt, gquicVersionOffset, readChlo } from "./gquic.js";
-import { deriveInitialKeys } from "./initial-keys.js";
+import { initialExtract, keysFromExtract } from "./initial-keys.js";
 import { FIXED_BIT, HEADER_FORM_LONG, newLongHeader, parseLongHeader } from "./long-header.js";
 import { InitialOpener } from "./packet-protection.js";
 import { QuicSession } from "./session.js";
 import { SslBridge, type StreamAnalyzerMaker } from "./ssl-bridge.js";
 import { HANDSHAKE_CLIENT_HELLO, HANDSHAKE_SERVER_HELLO, type HelloInspectors } from "./types.js";
-import { LongPacketType, quicVersionInfo, quicVersionName } from "./versions.js";
+import { LongPacketType, type QuicVersionInfo, quicVersionInfo, quicVersionName } from "./versions.js";
 
 /** Zeek's QUIC::max_discarded_packet_events: X letters stop after this many discarded packets. */
 export const MAX_DISCARDED_PACKET_EVENTS = 100;
@@ -26,10 +27,14 @@ export const MAX_INITIAL_DECRYPTIONS = 64;
 /** Short-header packets are noted in history at counts 1, 2, 4, 8, … per direction (Zeek). */
 const SHORT_HEADER_THRESHOLD_BASE = 2;
 
-const toHex = (bytes: Uint8Array, offset: number, length: number): string =>
-  Buffer.from(bytes.buffer, bytes.byteOffset + offset, length).toString("hex");
+/** Node's native hex encoder behind Buffer#toString("hex"), called on the datagram without a Buffer view. */
+const hexSlice = (Buffer.prototype as unknown as { hexSlice(start: number, end: number): string }).hexSlice;
 
-const HEX_DIGITS = "0123456789abcdef";
+const toHex = (bytes: Uint8Array, offset: number, length: number): string =>
+  hexSlice.call(bytes, offset, offset + length);
+
+/** Character codes of the lower-case hex digits, compared as numbers (no one-char strings). */
+const HEX_DIGIT_CODES = Uint8Array.from("0123456789abcdef", (digit) => digit.charCodeAt(0));
 
 /** Whether `hex` already spells these bytes: Zeek re-sets the SCIDs on every long-header packet,
  * and comparing in place avoids a new string per Handshake packet. */
@@ -37,7 +42,11 @@ function sameHex(hex: string | undefined, bytes: Uint8Array, offset: number, len
   if (hex === undefined || hex.length !== length * 2) return false;
   for (let i = 0; i < length; i++) {
     const b = bytes[offset + i];
-    if (hex[2 * i] !== HEX_DIGITS[b >> 4] || hex[2 * i + 1] !== HEX_DIGITS[b & 0x0f]) return false;
+    if (
+      hex.charCodeAt(2 * i) !== HEX_DIGIT_CODES[b >> 4] ||
+      hex.charCodeAt(2 * i + 1) !== HEX_DIGIT_CODES[b & 0x0f]
+    )
+      return false;
   }
   return true;
 }
@@ -61,12 +70,15 @@ interface DirectionCrypto {
   opener: InitialOpener | undefined;
   stream: CryptoStreamAssembler;
   attempts: number;
+  /** Receives the direction's decrypted frames; made on the first decrypted packet. */
+  handler: FrameHandler | undefined;
 }
 
 const freshDirection = (): DirectionCrypto => ({
   opener: undefined,
   stream: new CryptoStreamAssembler(),
   attempts: 0,
+  handler: undefined,
 });
 
 export class QuicAnalyzer implements DatagramAnalyzer {
@@ -74,6 +86,9 @@ export class QuicAnalyzer implements DatagramAnalyzer {
   private readonly header = newLongHeader();
   /** The client's first Initial DCID: the input of both directions' Initial keys. */
   private initialDcid: Buffer | undefined;
+  /** HKDF-Extract of the initial DCID under `extractVersion`'s salt (undefined: no salt). */
+  private extract: Buffer | undefined;
+  private extractVersion: QuicVersionInfo | undefined;
   private client = freshDirection();
   private server = freshDirection();
   private totalDecrypted = 0;
@@ -264,6 +279,8 @@ export class QuicAnalyzer implements DatagramAnalyzer {
     this.ssl?.end(ts);
     this.ssl = undefined;
     this.initialDcid = undefined;
+    this.extract = undefined;
+    this.extractVersion = undefined;
     this.client = freshDirection();
     this.server = freshDirection();
   }
@@ -284,7 +301,12 @@ export class QuicAnalyzer implements DatagramAnalyzer {
     }
     if (this.initialDcid === undefined || h.info === undefined) return; // server first: no keys
     if (direction.opener === undefined) {
-      const keys = deriveInitialKeys(h.info, this.initialDcid, isOrig);
+      // Both directions' secrets start from the same extract of (salt, client DCID).
+      if (this.extractVersion !== h.info) {
+        this.extractVersion = h.info;
+        this.extract = initialExtract(h.info, this.initialDcid);
+      }
+      const keys = this.extract === undefined ? undefined : keysFromExtract(h.info, this.extract, isOrig);
       if (keys === undefined) {
         if (!this.unsupportedVersionReported) {
           this.ctx.weird("QUIC_initial_keys_unknown_for_version", quicVersionName(h.version));
@@ -313,7 +335,8 @@ export class QuicAnalyzer implements DatagramAnalyzer {
       this.confirmed = true;
       this.ctx.confirm("quic");
     }
-    const problem = walkInitialFrames(payload, this.frameHandler(isOrig, direction));
+    direction.handler ??= this.frameHandler(isOrig, direction);
+    const problem = walkInitialFrames(payload, direction.handler);
     if (problem !== undefined) this.ctx.weird(problem);
     // Done with this direction: free the keys, cipher and reassembly buffer for the connection's rest.
     if (direction.stream.result !== "pending") {
@@ -347,17 +370,25 @@ export class QuicAnalyzer implements DatagramAnalyzer {
       this.ctx.weird("QUIC_unexpected_handshake_message", `type ${message[0]}`);
       return;
     }
+    // The TLS analyzer (when ssl.log is written) parses the hello first; what it parsed is reused.
+    let parsedClientHello: ClientHello | undefined;
+    let serverHelloParsed = false;
     if (this.options.sslAnalyzer !== undefined) {
       this.ssl ??= new SslBridge(this.ctx, this.options.sslAnalyzer);
       this.ssl.hello(isOrig, message, this.lastTs);
+      parsedClientHello = this.ssl.clientHelloParsed();
+      serverHelloParsed = this.ssl.serverHelloParsed();
     }
     if (!isOrig) {
-      const problem = this.inspect.server(message);
+      const problem = serverHelloParsed ? undefined : this.inspect.server(message);
       if (problem === undefined) this.addHistory(false, "S");
       else this.ctx.weird("QUIC_server_hello_unparsed", problem);
       return;
     }
-    const facts = this.inspect.client(message);
+    const facts =
+      parsedClientHello !== undefined && this.inspect.clientParsed !== undefined
+        ? this.inspect.clientParsed(parsedClientHello)
+        : this.inspect.client(message);
     if (typeof facts === "string") {
       this.ctx.weird("QUIC_client_hello_unparsed", facts);
       return;

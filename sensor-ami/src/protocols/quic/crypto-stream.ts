@@ -93,6 +93,18 @@ export class CryptoStreamAssembler {
   }
 
   private insertRange(start: number, end: number): boolean {
+    const ranges = this.ranges;
+    const count = ranges.length;
+    // Fast paths, no allocation: the first range, or data in order that starts inside or right at
+    // the end of the last range (earlier ranges all end before the last one starts).
+    if (count === 0) {
+      ranges.push(start, end);
+      return true;
+    }
+    if (start >= ranges[count - 2] && start <= ranges[count - 1]) {
+      if (end > ranges[count - 1]) ranges[count - 1] = end;
+      return true;
+    }
     const merged: number[] = [];
     let s = start;
     let e = end;

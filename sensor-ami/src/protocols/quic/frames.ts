@@ -19,6 +19,21 @@ export interface FrameHandler {
   connectionClose(errorCode: number, reason: Uint8Array, transport: boolean): void;
 }
 
+/** Zero bytes to compare padding against; Initials are padded to 1200+ bytes of datagram. */
+const ZEROES = Buffer.alloc(2048);
+
+/**
+ * The offset of the first non-zero byte at or after `pos` (PADDING frames are single zero bytes).
+ * A client Initial usually ends in ~1000 bytes of padding: one native comparison settles that
+ * case instead of a JavaScript loop over every byte.
+ */
+function skipPadding(payload: Uint8Array, pos: number, n: number): number {
+  if (n - pos <= ZEROES.length && ZEROES.compare(payload, pos, n, 0, n - pos) === 0) return n;
+  let at = pos;
+  while (at < n && payload[at] === 0) at++;
+  return at;
+}
+
 export type FrameProblem = "QUIC_truncated_frame" | "QUIC_unexpected_frame_type" | "QUIC_too_many_ack_ranges";
 
 /** Walk all frames in `payload`; returns the first problem, or undefined when every frame parsed. */
@@ -37,7 +52,7 @@ export function walkInitialFrames(payload: Uint8Array, handler: FrameHandler): F
     const type = payload[pos++];
     switch (type) {
       case FRAME_PADDING:
-        while (pos < n && payload[pos] === 0) pos++;
+        pos = skipPadding(payload, pos, n);
         break;
       case FRAME_PING:
         break;

@@ -20,6 +20,8 @@ export const quic: DatagramAnalyzerFactory = {
   ports: QUIC_PORTS,
   probe: probeQuic,
   create(ctx: AnalyzerContext): DatagramAnalyzer {
-    return new QuicAnalyzer(ctx, tlsHelloInspectors, { sslAnalyzer: (sslCtx) => new TlsAnalyzer(sslCtx) });
+    return new QuicAnalyzer(ctx, tlsHelloInspectors, {
+      sslAnalyzer: (sslCtx, observer) => new TlsAnalyzer(sslCtx, observer),
+    });
   },
 };

@@ -1,11 +1,14 @@
 // Initial packet-protection keys (RFC 9001 §5.2, RFC 9369 §3.3.2): derived from the version's public
 // salt and the client's first Destination Connection ID, so any observer can compute them.
-import { createHmac } from "node:crypto";
+import { hash } from "node:crypto";
 import type { QuicVersionInfo } from "./versions.js";
 
 const SHA256_LENGTH = 32;
+const SHA256_BLOCK_LENGTH = 64;
 const AES128_KEY_LENGTH = 16;
 const AEAD_IV_LENGTH = 12;
+const HMAC_INNER_PAD = 0x36;
+const HMAC_OUTER_PAD = 0x5c;
 
 export interface InitialKeys {
   /** AES-128-GCM payload key. */
@@ -16,8 +19,45 @@ export interface InitialKeys {
   readonly hp: Buffer;
 }
 
+/**
+ * HMAC-SHA256 (RFC 2104) from two one-shot crypto.hash() calls: about half the cost of an Hmac
+ * object (createHmac().update().digest()), and a QUIC connection needs nine of them.
+ */
+function hmacSha256(key: Uint8Array, message: Uint8Array): Buffer {
+  const blockKey = key.length > SHA256_BLOCK_LENGTH ? hash("sha256", key, "buffer") : key;
+  const inner = Buffer.allocUnsafe(SHA256_BLOCK_LENGTH + message.length);
+  const outer = Buffer.allocUnsafe(SHA256_BLOCK_LENGTH + SHA256_LENGTH);
+  for (let i = 0; i < SHA256_BLOCK_LENGTH; i++) {
+    const byte = i < blockKey.length ? blockKey[i] : 0;
+    inner[i] = byte ^ HMAC_INNER_PAD;
+    outer[i] = byte ^ HMAC_OUTER_PAD;
+  }
+  inner.set(message, SHA256_BLOCK_LENGTH);
+  outer.set(hash("sha256", inner, "buffer"), SHA256_BLOCK_LENGTH);
+  return hash("sha256", outer, "buffer");
+}
+
 export function hkdfExtract(salt: Uint8Array, ikm: Uint8Array): Buffer {
-  return createHmac("sha256", salt).update(ikm).digest();
+  return hmacSha256(salt, ikm);
+}
+
+/** HKDF-Expand-Label `info || 0x01` inputs by label and length: a handful of constants. */
+const expandInputs = new Map<string, Buffer>();
+
+function expandInput(label: string, length: number): Buffer {
+  const cacheKey = `${length} ${label}`;
+  let info = expandInputs.get(cacheKey);
+  if (info === undefined) {
+    const fullLabel = Buffer.from(`tls13 ${label}`, "latin1");
+    info = Buffer.alloc(2 + 1 + fullLabel.length + 1 + 1);
+    info.writeUInt16BE(length, 0);
+    info[2] = fullLabel.length;
+    fullLabel.copy(info, 3);
+    info[3 + fullLabel.length] = 0; // empty context
+    info[info.length - 1] = 1; // HKDF-Expand block counter
+    expandInputs.set(cacheKey, info);
+  }
+  return info;
 }
 
 /**
@@ -25,20 +65,24 @@ export function hkdfExtract(salt: Uint8Array, ikm: Uint8Array): Buffer {
  * most one SHA-256 block long, so HKDF-Expand is a single HMAC over `info || 0x01`.
  */
 export function hkdfExpandLabel(secret: Uint8Array, label: string, length: number): Buffer {
-  const fullLabel = Buffer.from(`tls13 ${label}`, "latin1");
-  const info = Buffer.alloc(2 + 1 + fullLabel.length + 1 + 1);
-  info.writeUInt16BE(length, 0);
-  info[2] = fullLabel.length;
-  fullLabel.copy(info, 3);
-  info[3 + fullLabel.length] = 0; // empty context
-  info[info.length - 1] = 1; // HKDF-Expand block counter
-  return createHmac("sha256", secret).update(info).digest().subarray(0, length);
+  return hmacSha256(secret, expandInput(label, length)).subarray(0, length);
+}
+
+/**
+ * HKDF-Extract of the version's salt and the client's DCID: shared by both directions' secrets, so
+ * an analyzer computes it once per connection. Undefined when the version has no known salt.
+ */
+export function initialExtract(version: QuicVersionInfo, clientDcid: Uint8Array): Buffer | undefined {
+  return version.salt === undefined ? undefined : hkdfExtract(version.salt, clientDcid);
 }
 
 /** The client's or server's Initial secret (`client in` / `server in`). */
 export function initialSecret(salt: Uint8Array, clientDcid: Uint8Array, fromClient: boolean): Buffer {
-  const initial = hkdfExtract(salt, clientDcid);
-  return hkdfExpandLabel(initial, fromClient ? "client in" : "server in", SHA256_LENGTH);
+  return secretFromExtract(hkdfExtract(salt, clientDcid), fromClient);
+}
+
+function secretFromExtract(extracted: Uint8Array, fromClient: boolean): Buffer {
+  return hkdfExpandLabel(extracted, fromClient ? "client in" : "server in", SHA256_LENGTH);
 }
 
 export function packetKeysFromSecret(
@@ -52,12 +96,21 @@ export function packetKeysFromSecret(
   };
 }
 
+/** One direction's keys from initialExtract()'s output. */
+export function keysFromExtract(
+  version: QuicVersionInfo,
+  extracted: Uint8Array,
+  fromClient: boolean,
+): InitialKeys {
+  return packetKeysFromSecret(secretFromExtract(extracted, fromClient), version.labelPrefix);
+}
+
 /** Keys for one direction's Initial packets, or undefined when the version has no known salt. */
 export function deriveInitialKeys(
   version: QuicVersionInfo,
   clientDcid: Uint8Array,
   fromClient: boolean,
 ): InitialKeys | undefined {
-  if (version.salt === undefined) return undefined;
-  return packetKeysFromSecret(initialSecret(version.salt, clientDcid, fromClient), version.labelPrefix);
+  const extracted = initialExtract(version, clientDcid);
+  return extracted === undefined ? undefined : keysFromExtract(version, extracted, fromClient);
 }

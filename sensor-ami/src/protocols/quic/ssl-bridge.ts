@@ -1,6 +1,7 @@
 // Zeek logs an ssl.log record for every QUIC connection: its QUIC analyzer hands the reassembled
 // CRYPTO data to the SSL analyzer as TLS 1.3 handshake records. We do the same with the TLS
 // analyzer, through a context that gives ssl.log the QUIC form of JA4 (`q`, not `t`).
+import type { ClientHello, HelloObserver } from "../tls/index.js";
 import type { AnalyzerContext, LogRecord, StreamAnalyzer } from "../types.js";
 
 const CONTENT_HANDSHAKE = 0x16;
@@ -9,7 +10,8 @@ const RECORD_HEADER_LENGTH = 5;
 /** A TLS record carries at most 2^14 bytes of plaintext (RFC 8446 §5.1). */
 const MAX_RECORD_PAYLOAD = 2 ** 14;
 
-export type StreamAnalyzerMaker = (ctx: AnalyzerContext) => StreamAnalyzer;
+/** `observer` taps the hellos the TLS analyzer parses, so the QUIC side need not parse them again. */
+export type StreamAnalyzerMaker = (ctx: AnalyzerContext, observer?: HelloObserver) => StreamAnalyzer;
 
 /** Frame one handshake message as TLSPlaintext records, split at the record size limit. */
 export function asHandshakeRecords(message: Uint8Array): Uint8Array {
@@ -34,6 +36,17 @@ export function asHandshakeRecords(message: Uint8Array): Uint8Array {
 export class SslBridge {
   private analyzer: StreamAnalyzer | undefined;
   private detached = false;
+  /** What the TLS analyzer parsed while handling the last hello() call. */
+  private parsedClientHello: ClientHello | undefined;
+  private parsedServerHello = false;
+  private readonly observer: HelloObserver = {
+    clientHello: (hello) => {
+      this.parsedClientHello = hello;
+    },
+    serverHello: () => {
+      this.parsedServerHello = true;
+    },
+  };
 
   constructor(
     private readonly ctx: AnalyzerContext,
@@ -41,9 +54,21 @@ export class SslBridge {
   ) {}
 
   hello(isOrig: boolean, message: Uint8Array, ts: number): void {
+    this.parsedClientHello = undefined;
+    this.parsedServerHello = false;
     if (this.detached) return;
-    this.analyzer ??= this.make(this.quicContext());
+    this.analyzer ??= this.make(this.quicContext(), this.observer);
     this.analyzer.data(isOrig, asHandshakeRecords(message), ts);
+  }
+
+  /** The ClientHello the TLS analyzer parsed from the last hello() message, if it did. */
+  clientHelloParsed(): ClientHello | undefined {
+    return this.parsedClientHello;
+  }
+
+  /** Whether the TLS analyzer parsed the last hello() message as a valid ServerHello. */
+  serverHelloParsed(): boolean {
+    return this.parsedServerHello;
   }
 
   end(ts: number): void {

@@ -1,6 +1,8 @@
 // Types of the QUIC analyzer: what it needs from reassembled TLS hellos. The parsing belongs to
 // the TLS analyzer; this seam keeps the QUIC state machine independent of its module layout.
 
+import type { ClientHello } from "../tls/index.js";
+
 export interface ClientHelloFacts {
   /** First host_name of the SNI extension. */
   readonly serverName?: string;
@@ -22,6 +24,8 @@ export type ServerHelloInspector = (message: Uint8Array) => string | undefined;
 export interface HelloInspectors {
   readonly client: ClientHelloInspector;
   readonly server: ServerHelloInspector;
+  /** The facts of a ClientHello the TLS analyzer already parsed (saves parsing it twice). */
+  readonly clientParsed?: (hello: ClientHello) => ClientHelloFacts;
 }
 
 export const HANDSHAKE_CLIENT_HELLO = 1;
