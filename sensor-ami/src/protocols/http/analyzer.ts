@@ -3,6 +3,7 @@
 
 import type { AnalyzerContext, StreamAnalyzer } from "../types.js";
 import { type ContentCoding, contentCoding } from "./body.js";
+import { HeaderNames } from "./header-names.js";
 import { MAX_PENDING_TRANSACTIONS } from "./limits.js";
 import {
   type BodyFraming,
@@ -10,16 +11,22 @@ import {
   type MessageEvents,
   type StartLineVerdict,
 } from "./message-parser.js";
-import { HttpTransaction } from "./transaction.js";
+import { HttpTransaction, LOGGED_REQUEST_HEADERS } from "./transaction.js";
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const REQUEST_VERSION = /^HTTP\/(\d+\.\d+)$/i;
 const STATUS_LINE = /^HTTP\/(\d+\.\d+)[ \t]+(\d{3})(?:[ \t]+(.*))?$/i;
 /** Where parsing may pick up again after a gap: a request line or a status line. */
-const REQUEST_LINE_START = /[A-Z][A-Z0-9_-]{1,23} \S+ HTTP\/1\.\d\r?\n/;
-const STATUS_LINE_START = /HTTP\/1\.\d \d{3}[ \r\n]/;
+const REQUEST_LINE_START = /^[A-Z][A-Z0-9_-]{1,23} \S+ HTTP\/1\.\d\r?\n/;
+const STATUS_LINE_START = /^HTTP\/1\.\d \d{3}[ \r\n]/;
 /** What Zeek puts in status_msg when the reply has no reason phrase (or no status line at all). */
 const EMPTY_REASON = "<empty>";
+
+/** Headers FramingHeaders.observe() looks at. */
+const FRAMING_HEADERS = ["content-length", "transfer-encoding", "content-encoding"];
+/** Headers whose values are used: framing in both directions, logged fields in requests. */
+const REQUEST_HEADERS_USED = new HeaderNames([...FRAMING_HEADERS, ...LOGGED_REQUEST_HEADERS]);
+const REPLY_HEADERS_USED = new HeaderNames(FRAMING_HEADERS);
 
 /** Framing headers of the message currently being parsed in one direction. */
 class FramingHeaders {
@@ -67,8 +74,8 @@ export class HttpAnalyzer implements StreamAnalyzer {
   private handOverPending = false;
 
   constructor(private readonly ctx: AnalyzerContext) {
-    this.requests = new HttpMessageParser(this.requestEvents(), REQUEST_LINE_START);
-    this.replies = new HttpMessageParser(this.replyEvents(), STATUS_LINE_START);
+    this.requests = new HttpMessageParser(this.requestEvents(), REQUEST_LINE_START, REQUEST_HEADERS_USED);
+    this.replies = new HttpMessageParser(this.replyEvents(), STATUS_LINE_START, REPLY_HEADERS_USED);
   }
 
   data(isOrig: boolean, bytes: Uint8Array, ts: number): void {

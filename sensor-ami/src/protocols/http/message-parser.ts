@@ -2,7 +2,11 @@
 // block, then a body delimited by Content-Length, chunked transfer coding (with trailers) or the
 // end of the connection. Bytes may arrive split at any position; only an unfinished line is
 // copied, body bytes are handed on as views.
+//
+// Lines are judged as bytes: text is built only for start lines, for the headers the owner asked
+// for (most headers of a message are never logged) and for weirds.
 
+import type { HeaderNames } from "./header-names.js";
 import { MAX_CHUNK_SIZE_LINE_BYTES, MAX_HEADER_BLOCK_BYTES } from "./limits.js";
 
 /** How the body after a header block is delimited, as decided by the message's owner. */
@@ -24,6 +28,7 @@ export interface MessageEvents {
   /** Called before a new message: true when it has no start line or headers (HTTP/0.9 reply). */
   headerless(ts: number): boolean;
   startLine(line: string, ts: number): StartLineVerdict;
+  /** A header whose name is in the parser's `wanted` set (name and value trimmed, as sent). */
   header(name: string, value: string): void;
   headersDone(ts: number): BodyFraming;
   body(bytes: Uint8Array): void;
@@ -49,15 +54,46 @@ type State =
   | "stopped";
 
 const LF = 0x0a;
+const EMPTY = Buffer.alloc(0);
 /** Bytes after a line start inspected when looking for a message start after a gap. */
 const RESYNC_WINDOW_BYTES = 2048;
 
-function parseChunkSize(line: string): number | undefined {
-  const semicolon = line.indexOf(";");
-  const digits = (semicolon >= 0 ? line.slice(0, semicolon) : line).trim();
-  // 13 hex digits stay below 2^53, so the arithmetic is exact.
-  if (!/^[0-9a-fA-F]{1,13}$/.test(digits)) return undefined;
-  return Number.parseInt(digits, 16);
+const SEMICOLON = 0x3b;
+const COLON = 0x3a;
+/** 13 hex digits stay below 2^53, so the arithmetic is exact. */
+const MAX_CHUNK_SIZE_DIGITS = 13;
+
+/** Whitespace as String#trim sees it, for the bytes latin1 maps to U+0000–U+00FF. */
+export function isTrimmedByte(b: number): boolean {
+  return (b >= 0x09 && b <= 0x0d) || b === 0x20 || b === 0xa0;
+}
+
+function hexValue(b: number): number {
+  if (b >= 0x30 && b <= 0x39) return b - 0x30;
+  const lower = b | 0x20;
+  return lower >= 0x61 && lower <= 0x66 ? lower - 0x61 + 10 : -1;
+}
+
+/** Chunk size from a chunk-size line (extensions after ";" ignored); undefined when malformed. */
+function parseChunkSize(b: Uint8Array, start: number, end: number): number | undefined {
+  let stop = start;
+  while (stop < end && b[stop] !== SEMICOLON) stop++;
+  let from = start;
+  while (from < stop && isTrimmedByte(b[from])) from++;
+  while (stop > from && isTrimmedByte(b[stop - 1])) stop--;
+  if (stop === from || stop - from > MAX_CHUNK_SIZE_DIGITS) return undefined;
+  let size = 0;
+  for (let i = from; i < stop; i++) {
+    const digit = hexValue(b[i]);
+    if (digit < 0) return undefined;
+    size = size * 16 + digit;
+  }
+  return size;
+}
+
+/** Buffer's latin1 decoder (what toString("latin1", …) ends in, without its argument handling). */
+function latin1(b: Buffer, start: number, end: number): string {
+  return (b as unknown as { latin1Slice(start: number, end: number): string }).latin1Slice(start, end);
 }
 
 export class HttpMessageParser {
@@ -68,23 +104,31 @@ export class HttpMessageParser {
   /** Bytes of the current start line + header block (or trailer block) seen so far. */
   private blockBytes = 0;
   private remaining = 0;
-  private pendingHeader: { name: string; value: string } | undefined;
+  /** A header line was read and may still get obs-fold continuation lines. */
+  private headerPending = false;
+  /** Name and value of the pending header when it is a wanted one (else undefined). */
+  private pendingName: string | undefined = undefined;
+  private pendingValue = "";
   private stateAfterPause: State = "start";
+  /** The line readLine() found: bytes [lineStart, lineEnd) of lineSource, CRs before the LF dropped. */
+  private lineSource: Buffer = EMPTY;
+  private lineStart = 0;
+  private lineEnd = 0;
+  /** Where parsing continues after the last readLine() call. */
+  private nextPos = 0;
   /** The start of a line that may begin a message, cut by the end of a delivery while resyncing. */
   private resyncCarry: Uint8Array | undefined;
 
-  /**
-   * `messageStart` recognises where a message can start again after a gap or a line that is not
-   * a start line: it is tried at each line start, on the rest of that delivery.
-   */
-  private readonly resyncPattern: RegExp;
-
   constructor(
     private readonly events: MessageEvents,
-    messageStart: RegExp,
-  ) {
-    this.resyncPattern = new RegExp(`^(?:${messageStart.source})`);
-  }
+    /**
+     * Recognises where a message can start again after a gap or a line that is not a start line
+     * (anchored with ^): it is tried at each line start, on the rest of that delivery.
+     */
+    private readonly resyncPattern: RegExp,
+    /** Header names the owner wants as text; other headers are only framed. */
+    private readonly wanted: HeaderNames,
+  ) {}
 
   get stopped(): boolean {
     return this.state === "stopped";
@@ -164,7 +208,7 @@ export class HttpMessageParser {
       this.events.lostSync();
     }
     this.resetLine();
-    this.pendingHeader = undefined;
+    this.dropPendingHeader();
     this.blockBytes = 0;
     this.state = "resync";
   }
@@ -211,15 +255,14 @@ export class HttpMessageParser {
       this.state = "body-close";
       return pos;
     }
-    const next = this.readLine(bytes, pos, MAX_HEADER_BLOCK_BYTES, ts, "http_header_too_large");
-    if (next.line === undefined) return next.pos;
+    if (!this.readLine(bytes, pos, MAX_HEADER_BLOCK_BYTES, ts, "http_header_too_large")) return this.nextPos;
     // Stray CRLFs between messages are allowed before a start line (RFC 9112 §2.2).
-    if (next.line === "") {
+    if (this.lineEnd === this.lineStart) {
       this.blockBytes = 0;
-      return next.pos;
+      return this.nextPos;
     }
     this.inMessage = true;
-    const verdict = this.events.startLine(next.line, ts);
+    const verdict = this.events.startLine(this.lineText(), ts);
     if (verdict === "reject") {
       // Not a start line (e.g. the tail of a message that began before the capture): skip to
       // the next line that can start one.
@@ -230,40 +273,59 @@ export class HttpMessageParser {
     } else {
       this.state = "headers";
     }
-    return next.pos;
+    return this.nextPos;
   }
 
   private onHeaderLine(bytes: Buffer, pos: number, ts: number): number {
-    const next = this.readLine(bytes, pos, MAX_HEADER_BLOCK_BYTES, ts, "http_header_too_large");
-    if (next.line === undefined) return next.pos;
-    const line = next.line;
-    if (line === "") {
+    if (!this.readLine(bytes, pos, MAX_HEADER_BLOCK_BYTES, ts, "http_header_too_large")) return this.nextPos;
+    const source = this.lineSource;
+    const start = this.lineStart;
+    const end = this.lineEnd;
+    if (end === start) {
       this.flushHeader();
       this.blockBytes = 0;
       this.applyFraming(this.events.headersDone(ts), ts);
-      return next.pos;
+      return this.nextPos;
     }
-    const first = line.charCodeAt(0);
-    if ((first === 0x20 || first === 0x09) && this.pendingHeader) {
+    const first = source[start];
+    if ((first === 0x20 || first === 0x09) && this.headerPending) {
       // obs-fold: a continuation line belongs to the previous header's value.
-      this.pendingHeader.value = `${this.pendingHeader.value} ${line.trim()}`;
-      return next.pos;
+      if (this.pendingName !== undefined)
+        this.pendingValue = `${this.pendingValue} ${this.lineText().trim()}`;
+      return this.nextPos;
     }
     this.flushHeader();
-    const colon = line.indexOf(":");
-    if (colon <= 0) {
-      this.events.weird("http_bad_header_line", line.slice(0, 80));
-      return next.pos;
+    let colon = start;
+    while (colon < end && source[colon] !== COLON) colon++;
+    if (colon === end || colon === start) {
+      this.events.weird("http_bad_header_line", this.lineText().slice(0, 80));
+      return this.nextPos;
     }
-    this.pendingHeader = { name: line.slice(0, colon).trim(), value: line.slice(colon + 1).trim() };
-    return next.pos;
+    this.headerPending = true;
+    // The name as String#trim would leave it; only wanted names become text.
+    let nameStart = start;
+    let nameEnd = colon;
+    while (nameStart < nameEnd && isTrimmedByte(source[nameStart])) nameStart++;
+    while (nameEnd > nameStart && isTrimmedByte(source[nameEnd - 1])) nameEnd--;
+    if (this.wanted.has(source, nameStart, nameEnd)) {
+      this.pendingName = latin1(source, nameStart, nameEnd);
+      this.pendingValue = latin1(source, colon + 1, end).trim();
+    }
+    return this.nextPos;
   }
 
   private flushHeader(): void {
-    if (!this.pendingHeader) return;
-    const { name, value } = this.pendingHeader;
-    this.pendingHeader = undefined;
-    this.events.header(name, value);
+    if (!this.headerPending) return;
+    const name = this.pendingName;
+    const value = this.pendingValue;
+    this.dropPendingHeader();
+    if (name !== undefined) this.events.header(name, value);
+  }
+
+  private dropPendingHeader(): void {
+    this.headerPending = false;
+    this.pendingName = undefined;
+    this.pendingValue = "";
   }
 
   private applyFraming(framing: BodyFraming, ts: number): void {
@@ -312,17 +374,17 @@ export class HttpMessageParser {
   }
 
   private onChunkSize(bytes: Buffer, pos: number, ts: number): number {
-    const next = this.readLine(bytes, pos, MAX_CHUNK_SIZE_LINE_BYTES, ts, "http_chunk_size_line_too_long");
-    if (next.line === undefined) return next.pos;
+    if (!this.readLine(bytes, pos, MAX_CHUNK_SIZE_LINE_BYTES, ts, "http_chunk_size_line_too_long"))
+      return this.nextPos;
     this.blockBytes = 0;
     // Tolerate stray empty lines before a chunk size, as common servers and browsers do.
-    if (next.line === "") return next.pos;
-    const size = parseChunkSize(next.line);
+    if (this.lineEnd === this.lineStart) return this.nextPos;
+    const size = parseChunkSize(this.lineSource, this.lineStart, this.lineEnd);
     if (size === undefined) {
-      this.events.weird("http_bad_chunk_size", next.line.slice(0, 80));
+      this.events.weird("http_bad_chunk_size", this.lineText().slice(0, 80));
       this.finishInterrupted(ts);
       this.stop();
-      return next.pos;
+      return this.nextPos;
     }
     if (size === 0) {
       this.state = "trailers";
@@ -330,38 +392,37 @@ export class HttpMessageParser {
       this.remaining = size;
       this.state = "chunk-data";
     }
-    return next.pos;
+    return this.nextPos;
   }
 
   private onChunkDataEnd(bytes: Buffer, pos: number, ts: number): number {
-    const next = this.readLine(bytes, pos, MAX_CHUNK_SIZE_LINE_BYTES, ts, "http_chunk_size_line_too_long");
-    if (next.line === undefined) return next.pos;
+    if (!this.readLine(bytes, pos, MAX_CHUNK_SIZE_LINE_BYTES, ts, "http_chunk_size_line_too_long"))
+      return this.nextPos;
     this.blockBytes = 0;
-    if (next.line !== "") {
-      this.events.weird("http_chunk_missing_crlf", next.line.slice(0, 80));
+    if (this.lineEnd !== this.lineStart) {
+      this.events.weird("http_chunk_missing_crlf", this.lineText().slice(0, 80));
       this.finishInterrupted(ts);
       this.stop();
-      return next.pos;
+      return this.nextPos;
     }
     this.state = "chunk-size";
-    return next.pos;
+    return this.nextPos;
   }
 
   private onTrailerLine(bytes: Buffer, pos: number, ts: number): number {
-    const next = this.readLine(bytes, pos, MAX_HEADER_BLOCK_BYTES, ts, "http_header_too_large");
-    if (next.line === undefined) return next.pos;
+    if (!this.readLine(bytes, pos, MAX_HEADER_BLOCK_BYTES, ts, "http_header_too_large")) return this.nextPos;
     // Trailer fields are framing metadata after the body; http.log takes nothing from them.
-    if (next.line === "") {
+    if (this.lineEnd === this.lineStart) {
       this.blockBytes = 0;
       this.finishMessage(ts, false);
     }
-    return next.pos;
+    return this.nextPos;
   }
 
   private finishMessage(ts: number, interrupted: boolean): void {
     this.inMessage = false;
     this.remaining = 0;
-    this.pendingHeader = undefined;
+    this.dropPendingHeader();
     this.state = "start";
     this.events.messageDone(ts, interrupted);
   }
@@ -374,16 +435,11 @@ export class HttpMessageParser {
   }
 
   /**
-   * Reads up to the next LF. Returns the line (without CR LF) once complete; otherwise keeps a
-   * copy of the partial line — the caller's buffer is reused after data() returns.
+   * Reads up to the next LF. True once a line is complete: it is then lineSource[lineStart,
+   * lineEnd) without CR LF, and parsing continues at nextPos. Otherwise keeps a copy of the partial
+   * line — the caller's buffer is reused after data() returns.
    */
-  private readLine(
-    bytes: Buffer,
-    pos: number,
-    limit: number,
-    ts: number,
-    weirdName: string,
-  ): { line?: string; pos: number } {
+  private readLine(bytes: Buffer, pos: number, limit: number, ts: number, weirdName: string): boolean {
     const lf = bytes.indexOf(LF, pos);
     const end = lf < 0 ? bytes.length : lf;
     this.blockBytes += end - pos + (lf < 0 ? 0 : 1);
@@ -391,13 +447,15 @@ export class HttpMessageParser {
       this.events.weird(weirdName, `more than ${limit} bytes without the end of the block`);
       this.finishInterrupted(ts);
       this.stop();
-      return { pos: bytes.length };
+      this.nextPos = bytes.length;
+      return false;
     }
     if (lf < 0) {
       // A copy: the delivery's buffer is reused after data() returns.
       this.lineParts.push(new Uint8Array(bytes.subarray(pos)));
       this.lineLength += bytes.length - pos;
-      return { pos: bytes.length };
+      this.nextPos = bytes.length;
+      return false;
     }
     let source = bytes;
     let lineStart = pos;
@@ -412,12 +470,23 @@ export class HttpMessageParser {
     // Every CR before the LF goes: "\r\r\n" ends a header block for browsers too (an evasion
     // trick seen in the bench capture's HTTP-evader traces).
     while (lineEnd > lineStart && source[lineEnd - 1] === 0x0d) lineEnd--;
-    // latin1 maps bytes one-to-one: obs-text stays visible instead of turning into U+FFFD.
-    return { line: source.toString("latin1", lineStart, lineEnd), pos: lf + 1 };
+    this.lineSource = source;
+    this.lineStart = lineStart;
+    this.lineEnd = lineEnd;
+    this.nextPos = lf + 1;
+    return true;
+  }
+
+  /**
+   * The line readLine() found, as text. latin1 maps bytes one-to-one: obs-text stays visible
+   * instead of turning into U+FFFD.
+   */
+  private lineText(): string {
+    return latin1(this.lineSource, this.lineStart, this.lineEnd);
   }
 
   private resetLine(): void {
-    this.lineParts = [];
+    if (this.lineParts.length > 0) this.lineParts = [];
     this.lineLength = 0;
   }
 }

@@ -5,7 +5,7 @@ import { type BodySummary, type ContentCoding, MessageBody } from "./body.js";
 import { MAX_LOGGED_VALUE_CHARS } from "./limits.js";
 
 /** Request headers Zeek lists in `proxied` (HTTP::proxy_headers), upper case as Zeek prints them. */
-const PROXY_HEADERS = new Set([
+export const PROXY_HEADERS: ReadonlySet<string> = new Set([
   "FORWARDED",
   "X-FORWARDED-FOR",
   "X-FORWARDED-FROM",
@@ -14,6 +14,16 @@ const PROXY_HEADERS = new Set([
   "XROXY-CONNECTION",
   "PROXY-CONNECTION",
 ]);
+
+/** Every request header requestHeader() takes something from (upper case). */
+export const LOGGED_REQUEST_HEADERS: readonly string[] = [
+  "HOST",
+  "REFERER",
+  "USER-AGENT",
+  "ORIGIN",
+  "AUTHORIZATION",
+  ...PROXY_HEADERS,
+];
 
 const clip = (value: string): string =>
   value.length > MAX_LOGGED_VALUE_CHARS ? value.slice(0, MAX_LOGGED_VALUE_CHARS) : value;

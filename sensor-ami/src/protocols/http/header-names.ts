@@ -1,0 +1,32 @@
+// A small set of header names matched against raw bytes, case-insensitively, so that a header
+// line becomes text only when its value is used.
+
+/** Lower-case ASCII names (letters, digits and "-"); bytes of other names never match. */
+export class HeaderNames {
+  private readonly names: readonly Uint8Array[];
+
+  constructor(names: Iterable<string>) {
+    this.names = [...names].map((name) => Uint8Array.from(name.toLowerCase(), (c) => c.charCodeAt(0)));
+  }
+
+  /**
+   * True when b[start, end) is one of the names in any letter case. Letters match their other
+   * case only (a byte OR 0x20 hits a lower-case letter only from the same letter); other bytes
+   * must be equal. For latin1 text this is exactly `toLowerCase()` equality for these names:
+   * no latin1 character outside ASCII lower-cases to an ASCII letter.
+   */
+  has(b: Uint8Array, start: number, end: number): boolean {
+    const length = end - start;
+    for (const name of this.names) {
+      if (name.length !== length) continue;
+      let i = 0;
+      for (; i < length; i++) {
+        const want = name[i];
+        const got = b[start + i];
+        if (got !== want && !(want >= 0x61 && want <= 0x7a && (got | 0x20) === want)) break;
+      }
+      if (i === length) return true;
+    }
+    return false;
+  }
+}
