@@ -20,8 +20,21 @@ function firstLine(bytes: Uint8Array): { line: string; complete: boolean } {
   return { line, complete: lf >= 0 };
 }
 
+/** Whitespace as the \s of MARKUP_START sees it, for latin1 bytes. */
+const isSpaceByte = (b: number): boolean => (b >= 0x09 && b <= 0x0d) || b === 0x20 || b === 0xa0;
+
+/**
+ * Whether the first byte can begin anything probeHttp answers Yes or Maybe to, so that most
+ * payloads are turned away without building text: requests start with A-Z; replies with "H"
+ * (HTTP/1.x), LF (an empty first line is a prefix of "HTTP/1."), or whitespace or "<" (markup).
+ */
+function possibleStart(first: number, isOrig: boolean): boolean {
+  if (isOrig) return first >= 0x41 && first <= 0x5a;
+  return first === 0x48 || first === 0x3c || isSpaceByte(first);
+}
+
 export function probeHttp(bytes: Uint8Array, isOrig: boolean): ProbeResult {
-  if (bytes.length < 4) return ProbeResult.No;
+  if (bytes.length < 4 || !possibleStart(bytes[0], isOrig)) return ProbeResult.No;
   const { line, complete } = firstLine(bytes);
   if (!isOrig) {
     if (STATUS_LINE_START.test(line)) return ProbeResult.Yes;

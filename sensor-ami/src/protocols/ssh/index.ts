@@ -10,6 +10,8 @@ const PREFIX = "SSH-";
 
 /** Either side opens with its identification string "SSH-protoversion-softwareversion". */
 export function probeSsh(bytes: Uint8Array, _isOrig: boolean): ProbeResult {
+  // Both answers need a first "S": most payloads are turned away without building text.
+  if (bytes[0] !== 0x53) return ProbeResult.No;
   const head = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.length, 32)).toString("latin1");
   if (IDENTIFICATION.test(head)) return ProbeResult.Yes;
   if (head.length < 8 && head.length > 0 && (PREFIX.startsWith(head) || head.startsWith(PREFIX))) {
