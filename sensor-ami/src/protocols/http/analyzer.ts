@@ -13,7 +13,20 @@ import {
 } from "./message-parser.js";
 import { HttpTransaction, LOGGED_REQUEST_HEADERS } from "./transaction.js";
 
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** tchar (RFC 9110 §5.6.2), as a table over ASCII. */
+const TCHAR = new Uint8Array(128);
+for (const c of "!#$%&'*+.^_`|~-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+  TCHAR[c.charCodeAt(0)] = 1;
+
+/** A method is a token: one or more tchar. */
+function isToken(text: string): boolean {
+  if (text.length === 0) return false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 128 || TCHAR[c] === 0) return false;
+  }
+  return true;
+}
 const REQUEST_VERSION = /^HTTP\/(\d+\.\d+)$/i;
 const STATUS_LINE = /^HTTP\/(\d+\.\d+)[ \t]+(\d{3})(?:[ \t]+(.*))?$/i;
 /** Where parsing may pick up again after a gap: a request line or a status line. */
@@ -57,6 +70,13 @@ class FramingHeaders {
     return undefined;
   }
 }
+
+/** The framings without a parameter, shared rather than allocated per message. */
+const NO_BODY: BodyFraming = { kind: "none" };
+const CHUNKED: BodyFraming = { kind: "chunked" };
+const UNTIL_CLOSE: BodyFraming = { kind: "until-close" };
+const PAUSE: BodyFraming = { kind: "pause" };
+const STOP: BodyFraming = { kind: "stop" };
 
 export class HttpAnalyzer implements StreamAnalyzer {
   private readonly requests: HttpMessageParser;
@@ -152,7 +172,7 @@ export class HttpAnalyzer implements StreamAnalyzer {
   private onRequestLine(line: string, ts: number): StartLineVerdict {
     const parts = line.trim().split(/[ \t]+/);
     const method = parts[0];
-    if (!TOKEN.test(method) || parts.length < 2) return this.reject("request", line);
+    if (!isToken(method) || parts.length < 2) return this.reject("request", line);
     let version: string | undefined;
     let uriParts = parts.slice(1);
     const versionMatch = parts.length >= 3 ? REQUEST_VERSION.exec(parts[parts.length - 1]) : null;
@@ -182,19 +202,20 @@ export class HttpAnalyzer implements StreamAnalyzer {
     const tx = this.currentRequest;
     if (tx?.method === "CONNECT") {
       // Bytes after a CONNECT belong to the tunnel if the proxy accepts it; wait for the reply.
-      return { kind: "pause" };
+      return PAUSE;
     }
-    if (this.requestFraming.chunked) return { kind: "chunked" };
+    if (this.requestFraming.chunked) return CHUNKED;
     if (this.requestFraming.contentLength !== undefined) {
       return { kind: "length", length: this.requestFraming.contentLength };
     }
     // Requests without framing headers have no body (RFC 9112 §6.3 rule 7).
-    return { kind: "none" };
+    return NO_BODY;
   }
 
   /** The oldest request still waiting for its final response. */
   private awaitingReply(): HttpTransaction | undefined {
-    return this.pending.find((tx) => !tx.replyStarted);
+    for (const tx of this.pending) if (!tx.replyStarted) return tx;
+    return undefined;
   }
 
   private replyEvents(): MessageEvents {
@@ -256,26 +277,26 @@ export class HttpAnalyzer implements StreamAnalyzer {
 
   private replyBodyFraming(): BodyFraming {
     const tx = this.currentReply;
-    if (!tx || this.currentReplyIsInterim) return { kind: "none" };
+    if (!tx || this.currentReplyIsInterim) return NO_BODY;
     const code = tx.statusCode ?? 0;
     if (code === 101) return this.tunnel();
     if (tx.method === "CONNECT") {
       if (code >= 200 && code < 300) return this.tunnel();
       this.requests.resume();
     }
-    if (tx.method === "HEAD" || code === 204 || code === 304) return { kind: "none" };
-    if (this.replyFraming.chunked) return { kind: "chunked" };
+    if (tx.method === "HEAD" || code === 204 || code === 304) return NO_BODY;
+    if (this.replyFraming.chunked) return CHUNKED;
     if (this.replyFraming.contentLength !== undefined) {
       return { kind: "length", length: this.replyFraming.contentLength };
     }
-    return { kind: "until-close" };
+    return UNTIL_CLOSE;
   }
 
   /** After an accepted CONNECT or a protocol switch, neither direction carries HTTP any more. */
   private tunnel(): BodyFraming {
     this.requests.stop();
     this.handOverPending = true;
-    return { kind: "stop" };
+    return STOP;
   }
 
   /**

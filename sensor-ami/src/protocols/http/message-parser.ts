@@ -39,19 +39,35 @@ export interface MessageEvents {
   lostSync(): void;
 }
 
-type State =
-  | "start"
-  | "headers"
-  | "body-length"
-  | "chunk-size"
-  | "chunk-data"
-  | "chunk-data-end"
-  | "trailers"
-  | "body-close"
-  | "paused"
-  /** After a gap: bytes are skipped until a line that can start a message. */
-  | "resync"
-  | "stopped";
+// Parser states: small integers, since every turn of the per-delivery loop dispatches on them.
+const S_START = 0;
+const S_HEADERS = 1;
+const S_BODY_LENGTH = 2;
+const S_CHUNK_SIZE = 3;
+const S_CHUNK_DATA = 4;
+const S_CHUNK_DATA_END = 5;
+const S_TRAILERS = 6;
+const S_BODY_CLOSE = 7;
+/** Bytes after the header block are held back until resume(). */
+const S_PAUSED = 8;
+/** After a gap: bytes are skipped until a line that can start a message. */
+const S_RESYNC = 9;
+const S_STOPPED = 10;
+type State = number;
+/** State names, for weirds. */
+const STATE_NAMES = [
+  "start",
+  "headers",
+  "body-length",
+  "chunk-size",
+  "chunk-data",
+  "chunk-data-end",
+  "trailers",
+  "body-close",
+  "paused",
+  "resync",
+  "stopped",
+];
 
 const LF = 0x0a;
 const EMPTY = Buffer.alloc(0);
@@ -97,7 +113,7 @@ function latin1(b: Buffer, start: number, end: number): string {
 }
 
 export class HttpMessageParser {
-  private state: State = "start";
+  private state: State = S_START;
   private inMessage = false;
   private lineParts: Uint8Array[] = [];
   private lineLength = 0;
@@ -109,7 +125,7 @@ export class HttpMessageParser {
   /** Name and value of the pending header when it is a wanted one (else undefined). */
   private pendingName: string | undefined = undefined;
   private pendingValue = "";
-  private stateAfterPause: State = "start";
+  private stateAfterPause: State = S_START;
   /** The line readLine() found: bytes [lineStart, lineEnd) of lineSource, CRs before the LF dropped. */
   private lineSource: Buffer = EMPTY;
   private lineStart = 0;
@@ -131,19 +147,19 @@ export class HttpMessageParser {
   ) {}
 
   get stopped(): boolean {
-    return this.state === "stopped";
+    return this.state === S_STOPPED;
   }
 
   /** Nothing more in this direction is HTTP. */
   stop(): void {
-    this.state = "stopped";
+    this.state = S_STOPPED;
     this.resetLine();
     this.resyncCarry = undefined;
   }
 
   /** Leaves the "pause" framing: the next bytes start a new message. */
   resume(): void {
-    if (this.state === "paused") this.state = this.stateAfterPause;
+    if (this.state === S_PAUSED) this.state = this.stateAfterPause;
   }
 
   data(chunk: Uint8Array, ts: number): void {
@@ -158,33 +174,33 @@ export class HttpMessageParser {
     let pos = 0;
     while (pos < bytes.length) {
       switch (this.state) {
-        case "stopped":
-        case "paused":
+        case S_STOPPED:
+        case S_PAUSED:
           return;
-        case "start":
+        case S_START:
           pos = this.onStart(bytes, pos, ts);
           break;
-        case "headers":
+        case S_HEADERS:
           pos = this.onHeaderLine(bytes, pos, ts);
           break;
-        case "body-length":
-        case "chunk-data":
+        case S_BODY_LENGTH:
+        case S_CHUNK_DATA:
           pos = this.onCountedBody(bytes, pos, ts);
           break;
-        case "chunk-size":
+        case S_CHUNK_SIZE:
           pos = this.onChunkSize(bytes, pos, ts);
           break;
-        case "chunk-data-end":
+        case S_CHUNK_DATA_END:
           pos = this.onChunkDataEnd(bytes, pos, ts);
           break;
-        case "trailers":
+        case S_TRAILERS:
           pos = this.onTrailerLine(bytes, pos, ts);
           break;
-        case "body-close":
+        case S_BODY_CLOSE:
           this.events.body(bytes.subarray(pos));
           pos = bytes.length;
           break;
-        case "resync":
+        case S_RESYNC:
           pos = this.onResync(bytes, pos);
           break;
       }
@@ -197,25 +213,25 @@ export class HttpMessageParser {
    * ended and parsing resumes at the next line that starts a message.
    */
   gap(length: number, ts: number): void {
-    if ((this.state === "body-length" || this.state === "chunk-data") && length < this.remaining) {
+    if ((this.state === S_BODY_LENGTH || this.state === S_CHUNK_DATA) && length < this.remaining) {
       this.remaining -= length;
       return;
     }
-    if (this.state === "body-close" || this.state === "stopped" || this.state === "paused") return;
-    if (this.state !== "resync") {
-      this.events.weird("http_content_gap", `${length} bytes missing while in ${this.state}`);
+    if (this.state === S_BODY_CLOSE || this.state === S_STOPPED || this.state === S_PAUSED) return;
+    if (this.state !== S_RESYNC) {
+      this.events.weird("http_content_gap", `${length} bytes missing while in ${STATE_NAMES[this.state]}`);
       this.finishInterrupted(ts);
       this.events.lostSync();
     }
     this.resetLine();
     this.dropPendingHeader();
     this.blockBytes = 0;
-    this.state = "resync";
+    this.state = S_RESYNC;
   }
 
   /** The connection ended: a close-delimited body is complete, anything else was cut short. */
   end(ts: number): void {
-    if (this.state === "body-close") {
+    if (this.state === S_BODY_CLOSE) {
       this.finishMessage(ts, false);
     } else if (this.inMessage) {
       this.finishInterrupted(ts);
@@ -235,7 +251,7 @@ export class HttpMessageParser {
       if (first >= 0x41 && first <= 0x5a) {
         const window = bytes.subarray(at, Math.min(bytes.length, at + RESYNC_WINDOW_BYTES));
         if (this.resyncPattern.test(window.toString("latin1"))) {
-          this.state = "start";
+          this.state = S_START;
           return at;
         }
         if (lf < 0 && window.length < RESYNC_WINDOW_BYTES) {
@@ -252,7 +268,7 @@ export class HttpMessageParser {
   private onStart(bytes: Buffer, pos: number, ts: number): number {
     if (!this.inMessage && this.lineLength === 0 && this.events.headerless(ts)) {
       this.inMessage = true;
-      this.state = "body-close";
+      this.state = S_BODY_CLOSE;
       return pos;
     }
     if (!this.readLine(bytes, pos, MAX_HEADER_BLOCK_BYTES, ts, "http_header_too_large")) return this.nextPos;
@@ -267,11 +283,11 @@ export class HttpMessageParser {
       // Not a start line (e.g. the tail of a message that began before the capture): skip to
       // the next line that can start one.
       this.inMessage = false;
-      this.state = "resync";
+      this.state = S_RESYNC;
     } else if (verdict === "no-headers") {
       this.finishMessage(ts, false);
     } else {
-      this.state = "headers";
+      this.state = S_HEADERS;
     }
     return this.nextPos;
   }
@@ -338,19 +354,19 @@ export class HttpMessageParser {
           this.finishMessage(ts, false);
         } else {
           this.remaining = framing.length;
-          this.state = "body-length";
+          this.state = S_BODY_LENGTH;
         }
         return;
       case "chunked":
-        this.state = "chunk-size";
+        this.state = S_CHUNK_SIZE;
         return;
       case "until-close":
-        this.state = "body-close";
+        this.state = S_BODY_CLOSE;
         return;
       case "pause":
         this.finishMessage(ts, false);
-        this.stateAfterPause = "start";
-        this.state = "paused";
+        this.stateAfterPause = S_START;
+        this.state = S_PAUSED;
         return;
       case "stop":
         this.finishMessage(ts, false);
@@ -364,8 +380,8 @@ export class HttpMessageParser {
     this.events.body(bytes.subarray(pos, pos + take));
     this.remaining -= take;
     if (this.remaining === 0) {
-      if (this.state === "chunk-data") {
-        this.state = "chunk-data-end";
+      if (this.state === S_CHUNK_DATA) {
+        this.state = S_CHUNK_DATA_END;
       } else {
         this.finishMessage(ts, false);
       }
@@ -387,10 +403,10 @@ export class HttpMessageParser {
       return this.nextPos;
     }
     if (size === 0) {
-      this.state = "trailers";
+      this.state = S_TRAILERS;
     } else {
       this.remaining = size;
-      this.state = "chunk-data";
+      this.state = S_CHUNK_DATA;
     }
     return this.nextPos;
   }
@@ -405,7 +421,7 @@ export class HttpMessageParser {
       this.stop();
       return this.nextPos;
     }
-    this.state = "chunk-size";
+    this.state = S_CHUNK_SIZE;
     return this.nextPos;
   }
 
@@ -423,7 +439,7 @@ export class HttpMessageParser {
     this.inMessage = false;
     this.remaining = 0;
     this.dropPendingHeader();
-    this.state = "start";
+    this.state = S_START;
     this.events.messageDone(ts, interrupted);
   }
 

@@ -78,6 +78,21 @@ function ruleMatches(data: Uint8Array, rule: MagicRule): boolean {
   return matchesAt(data, rule.offset, rule.bytes);
 }
 
+/** The byte a rule requires at offset 0, if any (every rule in the table has one). */
+function requiredFirstByte(rule: MagicRule): number | undefined {
+  if (rule.offset === 0) return rule.bytes[0];
+  if (rule.also?.offset === 0) return rule.also.bytes[0];
+  return undefined;
+}
+
+/** MAGIC_RULES by the first byte they need, in table order: a body is tried against few rules. */
+const RULES_BY_FIRST_BYTE: readonly (readonly MagicRule[])[] = Array.from({ length: 256 }, (_, b) =>
+  MAGIC_RULES.filter((rule) => {
+    const first = requiredFirstByte(rule);
+    return first === undefined || first === b;
+  }),
+);
+
 const isSpace = (b: number): boolean => b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d || b === 0x0c;
 
 /** True when the bytes look like text: printable ASCII, whitespace, or well-formed UTF-8 sequences. */
@@ -103,28 +118,56 @@ function looksLikeText(data: Uint8Array): boolean {
   return true;
 }
 
+/** Markup and JSON are recognised within this many bytes after leading whitespace. */
+const HEAD_BYTES = 16;
+const MARKUP_HTML_PREFIX_BYTES = MARKUP_HTML_PREFIXES.map(ascii);
+const XML_PREFIX = ascii("<?xml");
+/** What may follow "[" in a JSON array (after whitespace; letters in lower case). */
+const JSON_ARRAY_NEXT = new Set(ascii('"{[]-0123456789tfn'));
+
+/** ASCII letters in lower case; other bytes unchanged (latin1 never lower-cases into ASCII). */
+const lowerAscii = (b: number): number => (b >= 0x41 && b <= 0x5a ? b | 0x20 : b);
+
+/** Whitespace as String#trimStart sees it, for latin1 bytes. */
+const isTrimmedByte = (b: number): boolean => (b >= 0x09 && b <= 0x0d) || b === 0x20 || b === 0xa0;
+
+/** data[start, end) begins with `prefix` (lower-case ASCII), ignoring ASCII letter case. */
+function startsWithLower(data: Uint8Array, start: number, end: number, prefix: readonly number[]): boolean {
+  if (end - start < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) {
+    if (lowerAscii(data[start + i]) !== prefix[i]) return false;
+  }
+  return true;
+}
+
 /** `{` must open an object ("key" or empty), `[` an array of JSON values. */
-function looksLikeJsonStart(head: string): boolean {
-  const first = head.charAt(0);
-  if (first !== "{" && first !== "[") return false;
-  const next = head.slice(1).trimStart().charAt(0);
-  if (next === "") return false;
-  return first === "{" ? next === '"' || next === "}" : '"{[]-0123456789tfn'.includes(next);
+function looksLikeJsonStart(data: Uint8Array, start: number, end: number): boolean {
+  const first = data[start];
+  let at = start + 1;
+  while (at < end && isTrimmedByte(data[at])) at++;
+  if (at >= end) return false;
+  const next = lowerAscii(data[at]);
+  return first === 0x7b ? next === 0x22 || next === 0x7d : JSON_ARRAY_NEXT.has(next);
 }
 
 /** The MIME type of a body from its first bytes, or undefined when nothing in the table fits. */
 export function sniffMimeType(data: Uint8Array): string | undefined {
   if (data.length === 0) return undefined;
-  for (const rule of MAGIC_RULES) {
+  for (const rule of RULES_BY_FIRST_BYTE[data[0]]) {
     if (ruleMatches(data, rule)) return rule.mime;
   }
   let start = 0;
   while (start < data.length && isSpace(data[start])) start++;
-  const head = Buffer.from(data.buffer, data.byteOffset + start, Math.min(data.length - start, 16))
-    .toString("latin1")
-    .toLowerCase();
-  if (MARKUP_HTML_PREFIXES.some((p) => head.startsWith(p))) return "text/html";
-  if (head.startsWith("<?xml")) return "application/xml";
-  if (looksLikeJsonStart(head)) return "application/json";
+  // The first HEAD_BYTES after the whitespace, compared without letter case.
+  const end = Math.min(data.length, start + HEAD_BYTES);
+  const first = data[start];
+  if (first === 0x3c) {
+    for (const prefix of MARKUP_HTML_PREFIX_BYTES) {
+      if (startsWithLower(data, start, end, prefix)) return "text/html";
+    }
+    if (startsWithLower(data, start, end, XML_PREFIX)) return "application/xml";
+  } else if ((first === 0x7b || first === 0x5b) && looksLikeJsonStart(data, start, end)) {
+    return "application/json";
+  }
   return looksLikeText(data) ? "text/plain" : undefined;
 }

@@ -126,25 +126,23 @@ export class HttpTransaction {
   /** Fields in Zeek's order; unset values are left out, as Zeek's JSON writer does. */
   toRecord(): LogRecord {
     const record: LogRecord = { ts: this.ts, trans_depth: this.transDepth };
-    const set = (key: string, value: unknown): void => {
-      if (value !== undefined) record[key] = value;
-    };
-    set("method", this.method);
-    set("host", this.host);
-    set("uri", this.uri);
-    set("referrer", this.referrer);
-    set("version", this.replyVersion ?? this.requestVersion);
-    set("user_agent", this.userAgent);
-    set("origin", this.origin);
+    if (this.method !== undefined) record.method = this.method;
+    if (this.host !== undefined) record.host = this.host;
+    if (this.uri !== undefined) record.uri = this.uri;
+    if (this.referrer !== undefined) record.referrer = this.referrer;
+    const version = this.replyVersion ?? this.requestVersion;
+    if (version !== undefined) record.version = version;
+    if (this.userAgent !== undefined) record.user_agent = this.userAgent;
+    if (this.origin !== undefined) record.origin = this.origin;
     // A body still arriving when the record is written (connection cut) counts what was seen.
     record.request_body_len = this.requestBody?.length ?? this.requestBodyInProgress?.transferred ?? 0;
     record.response_body_len = this.replyBody?.length ?? this.replyBodyInProgress?.transferred ?? 0;
-    set("status_code", this.statusCode);
-    set("status_msg", this.statusMsg);
-    set("info_code", this.infoCode);
-    set("info_msg", this.infoMsg);
+    if (this.statusCode !== undefined) record.status_code = this.statusCode;
+    if (this.statusMsg !== undefined) record.status_msg = this.statusMsg;
+    if (this.infoCode !== undefined) record.info_code = this.infoCode;
+    if (this.infoMsg !== undefined) record.info_msg = this.infoMsg;
     record.tags = [];
-    set("username", this.username);
+    if (this.username !== undefined) record.username = this.username;
     if (this.proxied.length > 0) record.proxied = [...this.proxied];
     if (this.requestBody?.mimeType) record.orig_mime_types = [this.requestBody.mimeType];
     if (this.replyBody?.mimeType) record.resp_mime_types = [this.replyBody.mimeType];
