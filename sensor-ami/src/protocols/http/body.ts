@@ -78,7 +78,8 @@ export class MessageBody {
     if (!coded || coded.length < needed) {
       let capacity = coded ? coded.length * 2 : INITIAL_CODED_CAPACITY;
       while (capacity < needed) capacity *= 2;
-      const grown = new Uint8Array(Math.min(capacity, MAX_COMPRESSED_BODY_BYTES));
+      // Unzeroed: every byte up to codedLength is written before it is read.
+      const grown: Uint8Array = Buffer.allocUnsafe(Math.min(capacity, MAX_COMPRESSED_BODY_BYTES));
       if (coded) grown.set(coded.subarray(0, this.codedLength));
       this.coded = coded = grown;
     }
