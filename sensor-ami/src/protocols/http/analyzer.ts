@@ -18,6 +18,14 @@ const TCHAR = new Uint8Array(128);
 for (const c of "!#$%&'*+.^_`|~-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
   TCHAR[c.charCodeAt(0)] = 1;
 
+/**
+ * `text.split(/[ \t]+/)` for trimmed text; the usual line, single spaces and no tabs, takes the
+ * plain string split.
+ */
+function splitOnBlanks(text: string): string[] {
+  return text.includes("\t") || text.includes("  ") ? text.split(/[ \t]+/) : text.split(" ");
+}
+
 /** A method is a token: one or more tchar. */
 function isToken(text: string): boolean {
   if (text.length === 0) return false;
@@ -170,7 +178,7 @@ export class HttpAnalyzer implements StreamAnalyzer {
   }
 
   private onRequestLine(line: string, ts: number): StartLineVerdict {
-    const parts = line.trim().split(/[ \t]+/);
+    const parts = splitOnBlanks(line.trim());
     const method = parts[0];
     if (!isToken(method) || parts.length < 2) return this.reject("request", line);
     let version: string | undefined;
@@ -185,7 +193,7 @@ export class HttpAnalyzer implements StreamAnalyzer {
     this.confirm();
     const tx = new HttpTransaction(ts, ++this.depth);
     tx.method = method;
-    tx.uri = uriParts.join(" ");
+    tx.uri = uriParts.length === 1 ? uriParts[0] : uriParts.join(" ");
     tx.requestVersion = version ?? "0.9";
     this.pending.push(tx);
     if (this.pending.length > MAX_PENDING_TRANSACTIONS) {
@@ -214,7 +222,8 @@ export class HttpAnalyzer implements StreamAnalyzer {
 
   /** The oldest request still waiting for its final response. */
   private awaitingReply(): HttpTransaction | undefined {
-    for (const tx of this.pending) if (!tx.replyStarted) return tx;
+    const pending = this.pending;
+    for (let i = 0; i < pending.length; i++) if (!pending[i].replyStarted) return pending[i];
     return undefined;
   }
 

@@ -3,10 +3,15 @@
 
 /** Lower-case ASCII names (letters, digits and "-"); bytes of other names never match. */
 export class HeaderNames {
-  private readonly names: readonly Uint8Array[];
+  /** The names by length: most header names are turned away by their length alone. */
+  private readonly byLength: Uint8Array[][] = [];
 
   constructor(names: Iterable<string>) {
-    this.names = [...names].map((name) => Uint8Array.from(name.toLowerCase(), (c) => c.charCodeAt(0)));
+    for (const name of names) {
+      const bytes = Uint8Array.from(name.toLowerCase(), (c) => c.charCodeAt(0));
+      while (this.byLength.length <= bytes.length) this.byLength.push([]);
+      this.byLength[bytes.length].push(bytes);
+    }
   }
 
   /**
@@ -17,8 +22,10 @@ export class HeaderNames {
    */
   has(b: Uint8Array, start: number, end: number): boolean {
     const length = end - start;
-    for (const name of this.names) {
-      if (name.length !== length) continue;
+    if (length >= this.byLength.length) return false;
+    const candidates = this.byLength[length];
+    for (let n = 0; n < candidates.length; n++) {
+      const name = candidates[n];
       let i = 0;
       for (; i < length; i++) {
         const want = name[i];

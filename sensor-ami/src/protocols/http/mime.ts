@@ -153,8 +153,9 @@ function looksLikeJsonStart(data: Uint8Array, start: number, end: number): boole
 /** The MIME type of a body from its first bytes, or undefined when nothing in the table fits. */
 export function sniffMimeType(data: Uint8Array): string | undefined {
   if (data.length === 0) return undefined;
-  for (const rule of RULES_BY_FIRST_BYTE[data[0]]) {
-    if (ruleMatches(data, rule)) return rule.mime;
+  const rules = RULES_BY_FIRST_BYTE[data[0]];
+  for (let r = 0; r < rules.length; r++) {
+    if (ruleMatches(data, rules[r])) return rules[r].mime;
   }
   let start = 0;
   while (start < data.length && isSpace(data[start])) start++;
@@ -162,8 +163,8 @@ export function sniffMimeType(data: Uint8Array): string | undefined {
   const end = Math.min(data.length, start + HEAD_BYTES);
   const first = data[start];
   if (first === 0x3c) {
-    for (const prefix of MARKUP_HTML_PREFIX_BYTES) {
-      if (startsWithLower(data, start, end, prefix)) return "text/html";
+    for (let p = 0; p < MARKUP_HTML_PREFIX_BYTES.length; p++) {
+      if (startsWithLower(data, start, end, MARKUP_HTML_PREFIX_BYTES[p])) return "text/html";
     }
     if (startsWithLower(data, start, end, XML_PREFIX)) return "application/xml";
   } else if ((first === 0x7b || first === 0x5b) && looksLikeJsonStart(data, start, end)) {
