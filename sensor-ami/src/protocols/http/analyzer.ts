@@ -162,7 +162,8 @@ export class HttpAnalyzer implements StreamAnalyzer {
         this.currentRequest?.requestHeader(name, value);
       },
       headersDone: () => this.requestBodyFraming(),
-      body: (bytes) => this.currentRequest?.requestBodyBytes(bytes, this.requestFraming.coding),
+      body: (bytes, start, end) =>
+        this.currentRequest?.requestBodyBytes(bytes, start, end, this.requestFraming.coding),
       messageDone: () => {
         const problem = this.currentRequest?.requestFinished();
         if (problem) this.ctx.weird("http_body_not_decoded", problem);
@@ -236,7 +237,8 @@ export class HttpAnalyzer implements StreamAnalyzer {
         if (problem) this.ctx.weird(problem, value.slice(0, 80));
       },
       headersDone: () => this.replyBodyFraming(),
-      body: (bytes) => this.currentReply?.replyBodyBytes(bytes, this.replyFraming.coding),
+      body: (bytes, start, end) =>
+        this.currentReply?.replyBodyBytes(bytes, start, end, this.replyFraming.coding),
       messageDone: () => this.onReplyDone(),
       weird: (name, addl) => this.ctx.weird(name, addl),
       lostSync: () => this.onRepliesLost(),

@@ -56,11 +56,13 @@ export class MessageBody {
     return this.rawLength;
   }
 
-  add(bytes: Uint8Array): void {
-    this.rawLength += bytes.length;
+  /** Adds body bytes bytes[start, end). */
+  add(bytes: Uint8Array, start: number, end: number): void {
+    const length = end - start;
+    this.rawLength += length;
     if (this.headFilled < MIME_SNIFF_BYTES) {
-      const take = Math.min(bytes.length, MIME_SNIFF_BYTES - this.headFilled);
-      this.head.set(bytes.subarray(0, take), this.headFilled);
+      const take = Math.min(length, MIME_SNIFF_BYTES - this.headFilled);
+      this.head.set(bytes.subarray(start, start + take), this.headFilled);
       this.headFilled += take;
     }
     if (!this.coding || this.tooLarge) return;
@@ -69,7 +71,7 @@ export class MessageBody {
       this.tooLarge = true;
       return;
     }
-    this.keepCoded(bytes);
+    this.keepCoded(bytes.subarray(start, end));
   }
 
   private keepCoded(bytes: Uint8Array): void {

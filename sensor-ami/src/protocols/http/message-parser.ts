@@ -31,7 +31,8 @@ export interface MessageEvents {
   /** A header whose name is in the parser's `wanted` set (name and value trimmed, as sent). */
   header(name: string, value: string): void;
   headersDone(ts: number): BodyFraming;
-  body(bytes: Uint8Array): void;
+  /** Body bytes bytes[start, end) (a range rather than a view: no object per delivery). */
+  body(bytes: Uint8Array, start: number, end: number): void;
   /** `interrupted` when a gap, a limit or the end of the connection cut the message short. */
   messageDone(ts: number, interrupted: boolean): void;
   weird(name: string, addl?: string): void;
@@ -197,7 +198,7 @@ export class HttpMessageParser {
           pos = this.onTrailerLine(bytes, pos, ts);
           break;
         case S_BODY_CLOSE:
-          this.events.body(bytes.subarray(pos));
+          this.events.body(bytes, pos, bytes.length);
           pos = bytes.length;
           break;
         case S_RESYNC:
@@ -377,7 +378,7 @@ export class HttpMessageParser {
 
   private onCountedBody(bytes: Buffer, pos: number, ts: number): number {
     const take = Math.min(this.remaining, bytes.length - pos);
-    this.events.body(bytes.subarray(pos, pos + take));
+    this.events.body(bytes, pos, pos + take);
     this.remaining -= take;
     if (this.remaining === 0) {
       if (this.state === S_CHUNK_DATA) {

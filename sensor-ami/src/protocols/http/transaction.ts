@@ -98,14 +98,14 @@ export class HttpTransaction {
     if (PROXY_HEADERS.has(upper)) this.proxied.push(clip(`${upper} -> ${value}`));
   }
 
-  requestBodyBytes(bytes: Uint8Array, coding: ContentCoding | undefined): void {
+  requestBodyBytes(bytes: Uint8Array, start: number, end: number, coding: ContentCoding | undefined): void {
     this.requestBodyInProgress ??= new MessageBody(coding);
-    this.requestBodyInProgress.add(bytes);
+    this.requestBodyInProgress.add(bytes, start, end);
   }
 
-  replyBodyBytes(bytes: Uint8Array, coding: ContentCoding | undefined): void {
+  replyBodyBytes(bytes: Uint8Array, start: number, end: number, coding: ContentCoding | undefined): void {
     this.replyBodyInProgress ??= new MessageBody(coding);
-    this.replyBodyInProgress.add(bytes);
+    this.replyBodyInProgress.add(bytes, start, end);
   }
 
   /** Ends the request; returns a decoding problem worth a weird, if any. */
