@@ -142,6 +142,10 @@ describe("sniffMimeType", () => {
         expect(sniffMimeType(body)).toBe(reference(body));
         const prefix = body.subarray(0, cut);
         expect(sniffMimeType(prefix)).toBe(reference(prefix));
+        // A filled prefix of a larger buffer, given by its length, is sniffed as that prefix alone.
+        const padded = new Uint8Array(body.length + 8).fill(0x3c);
+        padded.set(body);
+        expect(sniffMimeType(padded, body.length)).toBe(reference(body));
       }),
       { numRuns: 20000 },
     );

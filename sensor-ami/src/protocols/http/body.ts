@@ -99,12 +99,12 @@ export class MessageBody {
     this.coded = undefined;
     const outcome = decode(this.coding, coded.subarray(0, this.codedLength));
     if (!outcome.ok) return this.raw(`${this.coding} body not decodable: ${outcome.message}`);
-    return { length: outcome.length, mimeType: sniffMimeType(decodedHead.subarray(0, inflater.headLength)) };
+    return { length: outcome.length, mimeType: sniffMimeType(decodedHead, inflater.headLength) };
   }
 
   /** Figures of the body as transferred. */
   private raw(decodeProblem: string | undefined): BodySummary {
-    const mimeType = sniffMimeType(this.head.subarray(0, this.headFilled));
+    const mimeType = sniffMimeType(this.head, this.headFilled);
     return decodeProblem === undefined
       ? { length: this.rawLength, mimeType }
       : { length: this.rawLength, mimeType, decodeProblem };

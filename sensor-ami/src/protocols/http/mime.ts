@@ -65,17 +65,17 @@ const MAGIC_RULES: readonly MagicRule[] = [
   { offset: 0, bytes: ascii("ID3"), mime: "audio/mpeg" },
 ];
 
-function matchesAt(data: Uint8Array, offset: number, bytes: readonly number[]): boolean {
-  if (data.length < offset + bytes.length) return false;
+function matchesAt(data: Uint8Array, length: number, offset: number, bytes: readonly number[]): boolean {
+  if (length < offset + bytes.length) return false;
   for (let i = 0; i < bytes.length; i++) {
     if (data[offset + i] !== bytes[i]) return false;
   }
   return true;
 }
 
-function ruleMatches(data: Uint8Array, rule: MagicRule): boolean {
-  if (rule.also && !matchesAt(data, rule.also.offset, rule.also.bytes)) return false;
-  return matchesAt(data, rule.offset, rule.bytes);
+function ruleMatches(data: Uint8Array, length: number, rule: MagicRule): boolean {
+  if (rule.also && !matchesAt(data, length, rule.also.offset, rule.also.bytes)) return false;
+  return matchesAt(data, length, rule.offset, rule.bytes);
 }
 
 /** The byte a rule requires at offset 0, if any (every rule in the table has one). */
@@ -96,9 +96,9 @@ const RULES_BY_FIRST_BYTE: readonly (readonly MagicRule[])[] = Array.from({ leng
 const isSpace = (b: number): boolean => b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d || b === 0x0c;
 
 /** True when the bytes look like text: printable ASCII, whitespace, or well-formed UTF-8 sequences. */
-function looksLikeText(data: Uint8Array): boolean {
+function looksLikeText(data: Uint8Array, length: number): boolean {
   let i = 0;
-  while (i < data.length) {
+  while (i < length) {
     const b = data[i];
     if (b < 0x80) {
       if (b < 0x20 && !isSpace(b) && b !== 0x1b) return false;
@@ -110,7 +110,7 @@ function looksLikeText(data: Uint8Array): boolean {
     if (extra < 0 || b >= 0xf5) return false;
     for (let k = 1; k <= extra; k++) {
       // A sequence cut by the end of the sniff window still counts as text.
-      if (i + k >= data.length) return true;
+      if (i + k >= length) return true;
       if ((data[i + k] & 0xc0) !== 0x80) return false;
     }
     i += extra + 1;
@@ -150,17 +150,20 @@ function looksLikeJsonStart(data: Uint8Array, start: number, end: number): boole
   return first === 0x7b ? next === 0x22 || next === 0x7d : JSON_ARRAY_NEXT.has(next);
 }
 
-/** The MIME type of a body from its first bytes, or undefined when nothing in the table fits. */
-export function sniffMimeType(data: Uint8Array): string | undefined {
-  if (data.length === 0) return undefined;
+/**
+ * The MIME type of a body from its first bytes (data[0, length): callers with a filled prefix of
+ * a buffer pass its length instead of a view), or undefined when nothing in the table fits.
+ */
+export function sniffMimeType(data: Uint8Array, length = data.length): string | undefined {
+  if (length === 0) return undefined;
   const rules = RULES_BY_FIRST_BYTE[data[0]];
   for (let r = 0; r < rules.length; r++) {
-    if (ruleMatches(data, rules[r])) return rules[r].mime;
+    if (ruleMatches(data, length, rules[r])) return rules[r].mime;
   }
   let start = 0;
-  while (start < data.length && isSpace(data[start])) start++;
+  while (start < length && isSpace(data[start])) start++;
   // The first HEAD_BYTES after the whitespace, compared without letter case.
-  const end = Math.min(data.length, start + HEAD_BYTES);
+  const end = Math.min(length, start + HEAD_BYTES);
   const first = data[start];
   if (first === 0x3c) {
     for (let p = 0; p < MARKUP_HTML_PREFIX_BYTES.length; p++) {
@@ -170,5 +173,5 @@ export function sniffMimeType(data: Uint8Array): string | undefined {
   } else if ((first === 0x7b || first === 0x5b) && looksLikeJsonStart(data, start, end)) {
     return "application/json";
   }
-  return looksLikeText(data) ? "text/plain" : undefined;
+  return looksLikeText(data, length) ? "text/plain" : undefined;
 }
