@@ -1,6 +1,8 @@
 // Length and MIME type of one message body. Like Zeek, a gzip/deflate Content-Encoding is
 // undone before measuring and sniffing — within fixed bounds, beyond which raw figures are kept.
 
+// The module binding, not the global: global `Buffer` is an accessor property, a getter call per use.
+import { Buffer } from "node:buffer";
 import { BodyInflater, type InflateOutcome } from "./inflate.js";
 import { MAX_COMPRESSED_BODY_BYTES, MAX_DECODED_BODY_BYTES, MIME_SNIFF_BYTES } from "./limits.js";
 import { sniffMimeType } from "./mime.js";

@@ -6,6 +6,8 @@
 // Lines are judged as bytes: text is built only for start lines, for the headers the owner asked
 // for (most headers of a message are never logged) and for weirds.
 
+// The module binding, not the global: global `Buffer` is an accessor property, a getter call per use.
+import { Buffer } from "node:buffer";
 import type { HeaderNames } from "./header-names.js";
 import { MAX_CHUNK_SIZE_LINE_BYTES, MAX_HEADER_BLOCK_BYTES } from "./limits.js";
 

@@ -1,5 +1,7 @@
 // Content probes: is the first payload of a direction an HTTP/1.x request or status line?
 
+// The module binding, not the global: global `Buffer` is an accessor property, a getter call per use.
+import { Buffer } from "node:buffer";
 import { ProbeResult } from "../types.js";
 
 /** Bytes of the first line a probe looks at; request lines with longer URIs only get Maybe. */

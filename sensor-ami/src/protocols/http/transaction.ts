@@ -1,5 +1,7 @@
 // One request/response exchange and how it becomes an http.log record (Zeek's HTTP::Info).
 
+// The module binding, not the global: global `Buffer` is an accessor property, a getter call per use.
+import { Buffer } from "node:buffer";
 import type { LogRecord } from "../types.js";
 import { type BodySummary, type ContentCoding, MessageBody } from "./body.js";
 import { MAX_LOGGED_VALUE_CHARS } from "./limits.js";

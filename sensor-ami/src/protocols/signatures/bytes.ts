@@ -4,6 +4,9 @@
 // byte or two whether the payload can be theirs at all, and build text (for the exact pattern
 // check) only for those candidates.
 
+// The module binding, not the global: global `Buffer` is an accessor property, a getter call per use.
+import { Buffer } from "node:buffer";
+
 /** Bytes of a payload a text probe looks at (first lines only). */
 export const TEXT_PROBE_BYTES = 512;
 

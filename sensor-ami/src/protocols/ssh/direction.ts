@@ -1,6 +1,8 @@
 // One direction of an SSH connection: the identification line, then unencrypted binary packets
 // (RFC 4253 §6, no MAC yet) until NEWKEYS; after that only segment sizes are observable.
 
+// The module binding, not the global: global `Buffer` is an accessor property, a getter call per use.
+import { Buffer } from "node:buffer";
 import { MAX_BANNER_LINE_BYTES, MAX_CLEARTEXT_PACKET_BYTES, MAX_PRE_BANNER_LINES } from "./limits.js";
 
 export const MSG_NEWKEYS = 21;

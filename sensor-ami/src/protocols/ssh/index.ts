@@ -1,5 +1,7 @@
 // SSH protocol analyzer: ssh.log records with Zeek's field names plus HASSH.
 
+// The module binding, not the global: global `Buffer` is an accessor property, a getter call per use.
+import { Buffer } from "node:buffer";
 import { ProbeResult, type StreamAnalyzerFactory } from "../types.js";
 import { SshAnalyzer } from "./analyzer.js";
 

@@ -1,6 +1,8 @@
 // SSH_MSG_KEXINIT (RFC 4253 §7.1): the algorithm name-lists each side offers, and the
 // negotiation rule that picks the first client algorithm the server also supports.
 
+// The module binding, not the global: global `Buffer` is an accessor property, a getter call per use.
+import { Buffer } from "node:buffer";
 import { hash } from "node:crypto";
 
 export interface KexInit {
