@@ -110,6 +110,12 @@ function parseChunkSize(b: Uint8Array, start: number, end: number): number | und
   return size;
 }
 
+/** V8's own search (Buffer#indexOf wraps it in argument handling: slower before the JIT warms up). */
+const typedIndexOf = Uint8Array.prototype.indexOf;
+function indexOfByte(b: Uint8Array, value: number, from: number): number {
+  return typedIndexOf.call(b, value, from);
+}
+
 /** Buffer's latin1 decoder (what toString("latin1", …) ends in, without its argument handling). */
 function latin1(b: Buffer, start: number, end: number): string {
   return (b as unknown as { latin1Slice(start: number, end: number): string }).latin1Slice(start, end);
@@ -459,7 +465,7 @@ export class HttpMessageParser {
    * line — the caller's buffer is reused after data() returns.
    */
   private readLine(bytes: Buffer, pos: number, limit: number, ts: number, weirdName: string): boolean {
-    const lf = bytes.indexOf(LF, pos);
+    const lf = indexOfByte(bytes, LF, pos);
     const end = lf < 0 ? bytes.length : lf;
     this.blockBytes += end - pos + (lf < 0 ? 0 : 1);
     if (this.blockBytes > limit) {
