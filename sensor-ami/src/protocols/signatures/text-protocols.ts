@@ -5,23 +5,24 @@
 // first line as text and the exact pattern check.
 
 import { ProbeResult } from "../types.js";
-import { bytesEqualAscii, firstLine, firstLineLength, lowerAscii } from "./bytes.js";
+import { bytesEqualAscii, firstLine, firstLineLength } from "./bytes.js";
 
 const REPLY_220 = /^220[ -]/;
 const DIGIT_2 = 0x32;
 const SPACE = 0x20;
 
-/** First byte, lower-cased if an ASCII letter (NaN-safe: an empty payload gives -1). */
-const firstLower = (bytes: Uint8Array): number => (bytes.length > 0 ? lowerAscii(bytes[0]) : -1);
-
-/** Lower-case ASCII letters as a 128-entry table, for "is this first byte one of …" checks. */
+/** A 256-entry table marking the given ASCII letters in both cases ("is this byte one of …"). */
 function letterTable(letters: string): Uint8Array {
-  const table = new Uint8Array(128);
-  for (const c of letters) table[c.charCodeAt(0)] = 1;
+  const table = new Uint8Array(256);
+  for (const c of letters) {
+    table[c.toLowerCase().charCodeAt(0)] = 1;
+    table[c.toUpperCase().charCodeAt(0)] = 1;
+  }
   return table;
 }
 
-const inTable = (table: Uint8Array, b: number): boolean => b >= 0 && b < 128 && table[b] === 1;
+/** bytes[at] is marked in `table` (false past the end: table[undefined] is undefined). */
+const startsWithOneOf = (table: Uint8Array, bytes: Uint8Array, at: number): boolean => table[bytes[at]] === 1;
 
 /** EHLO / HELO. */
 const SMTP_COMMAND_START = letterTable("eh");
@@ -33,7 +34,7 @@ const POP3_COMMAND_START = letterTable("uacs");
 const IMAP_COMMAND_START = letterTable("clasnie");
 
 export function probeSmtp(bytes: Uint8Array, isOrig: boolean): ProbeResult {
-  if (isOrig ? !inTable(SMTP_COMMAND_START, firstLower(bytes)) : bytes[0] !== DIGIT_2) return ProbeResult.No;
+  if (isOrig ? !startsWithOneOf(SMTP_COMMAND_START, bytes, 0) : bytes[0] !== DIGIT_2) return ProbeResult.No;
   const line = firstLine(bytes);
   if (line === undefined) return ProbeResult.No;
   if (isOrig) return /^(EHLO|HELO) \S+/i.test(line) ? ProbeResult.Yes : ProbeResult.No;
@@ -43,7 +44,7 @@ export function probeSmtp(bytes: Uint8Array, isOrig: boolean): ProbeResult {
 }
 
 export function probeFtp(bytes: Uint8Array, isOrig: boolean): ProbeResult {
-  if (isOrig ? !inTable(FTP_COMMAND_START, firstLower(bytes)) : bytes[0] !== DIGIT_2) return ProbeResult.No;
+  if (isOrig ? !startsWithOneOf(FTP_COMMAND_START, bytes, 0) : bytes[0] !== DIGIT_2) return ProbeResult.No;
   const line = firstLine(bytes);
   if (line === undefined) return ProbeResult.No;
   if (isOrig) {
@@ -66,7 +67,7 @@ function imapCommandCandidate(bytes: Uint8Array): boolean {
   let tag = 0;
   while (tag <= MAX_IMAP_TAG_BYTES && tag < bytes.length && isImapTagByte(bytes[tag])) tag++;
   if (tag === 0 || tag > MAX_IMAP_TAG_BYTES || bytes[tag] !== SPACE || tag + 1 >= bytes.length) return false;
-  return inTable(IMAP_COMMAND_START, lowerAscii(bytes[tag + 1]));
+  return startsWithOneOf(IMAP_COMMAND_START, bytes, tag + 1);
 }
 
 export function probeImap(bytes: Uint8Array, isOrig: boolean): ProbeResult {
@@ -79,7 +80,7 @@ export function probeImap(bytes: Uint8Array, isOrig: boolean): ProbeResult {
 }
 
 export function probePop3(bytes: Uint8Array, isOrig: boolean): ProbeResult {
-  if (isOrig ? !inTable(POP3_COMMAND_START, firstLower(bytes)) : bytes[0] !== 0x2b) return ProbeResult.No;
+  if (isOrig ? !startsWithOneOf(POP3_COMMAND_START, bytes, 0) : bytes[0] !== 0x2b) return ProbeResult.No;
   const line = firstLine(bytes);
   if (line === undefined) return ProbeResult.No;
   if (isOrig)
