@@ -36,11 +36,6 @@ export function firstLine(bytes: Uint8Array): string | undefined {
   return length < 0 ? undefined : headText(bytes, length);
 }
 
-/** ASCII letters in lower case, any other byte unchanged (for case-insensitive first-byte checks). */
-export function lowerAscii(b: number): number {
-  return (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) ? b | 0x20 : b;
-}
-
 /** bytes[at, at + text.length) equals the ASCII `text`, case included. */
 export function bytesEqualAscii(bytes: Uint8Array, at: number, text: string): boolean {
   if (at < 0 || at + text.length > bytes.length) return false;
