@@ -43,6 +43,14 @@ describe("HeaderNames", () => {
     );
   });
 
+  it("gives each name its position in the list, in any letter case", () => {
+    NAMES.forEach((name, id) => {
+      const mixed = [...name].map((c, i) => (i % 2 === 0 ? c.toUpperCase() : c.toLowerCase())).join("");
+      expect(names.match(latin1(mixed), 0, mixed.length)).toBe(id);
+    });
+    expect(names.match(latin1("Accept"), 0, 6)).toBe(-1);
+  });
+
   it("trims the same bytes as String#trim", () => {
     for (let b = 0; b < 256; b++) {
       expect(isTrimmedByte(b)).toBe(String.fromCharCode(b).trim() === "");

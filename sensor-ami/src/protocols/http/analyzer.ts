@@ -43,8 +43,15 @@ const STATUS_LINE_START = /^HTTP\/1\.\d \d{3}[ \r\n]/;
 /** What Zeek puts in status_msg when the reply has no reason phrase (or no status line at all). */
 const EMPTY_REASON = "<empty>";
 
-/** Headers FramingHeaders.observe() looks at. */
+/**
+ * Headers FramingHeaders.observe() looks at, by id (their position here). Both directions match
+ * header names against a HeaderNames list that starts with these, so ids below FRAMING_HEADERS
+ * .length are framing headers; request ids after them are LOGGED_REQUEST_HEADERS in order.
+ */
 const FRAMING_HEADERS = ["content-length", "transfer-encoding", "content-encoding"];
+const CONTENT_LENGTH = 0;
+const TRANSFER_ENCODING = 1;
+const CONTENT_ENCODING = 2;
 /** Headers whose values are used: framing in both directions, logged fields in requests. */
 const REQUEST_HEADERS_USED = new HeaderNames([...FRAMING_HEADERS, ...LOGGED_REQUEST_HEADERS]);
 const REPLY_HEADERS_USED = new HeaderNames(FRAMING_HEADERS);
@@ -61,18 +68,17 @@ class FramingHeaders {
     this.coding = undefined;
   }
 
-  /** Returns a weird name when the header is malformed. */
-  observe(name: string, value: string): string | undefined {
-    const lower = name.toLowerCase();
-    if (lower === "content-length") {
+  /** A framing header by id; returns a weird name when the header is malformed. */
+  observe(id: number, value: string): string | undefined {
+    if (id === CONTENT_LENGTH) {
       if (!/^\d{1,15}$/.test(value)) return "http_bad_content_length";
       const length = Number(value);
       if (this.contentLength !== undefined && this.contentLength !== length)
         return "http_conflicting_content_length";
       this.contentLength = length;
-    } else if (lower === "transfer-encoding") {
+    } else if (id === TRANSFER_ENCODING) {
       if (/(^|,)\s*chunked\s*$/i.test(value)) this.chunked = true;
-    } else if (lower === "content-encoding") {
+    } else if (id === CONTENT_ENCODING) {
       this.coding = contentCoding(value);
     }
     return undefined;
@@ -156,10 +162,13 @@ export class HttpAnalyzer implements StreamAnalyzer {
     return {
       headerless: () => false,
       startLine: (line, ts) => this.onRequestLine(line, ts),
-      header: (name, value) => {
-        const problem = this.requestFraming.observe(name, value);
-        if (problem) this.ctx.weird(problem, value.slice(0, 80));
-        this.currentRequest?.requestHeader(name, value);
+      header: (id, value) => {
+        if (id < FRAMING_HEADERS.length) {
+          const problem = this.requestFraming.observe(id, value);
+          if (problem) this.ctx.weird(problem, value.slice(0, 80));
+        } else {
+          this.currentRequest?.requestHeader(LOGGED_REQUEST_HEADERS[id - FRAMING_HEADERS.length], value);
+        }
       },
       headersDone: () => this.requestBodyFraming(),
       body: (bytes, start, end) =>
@@ -232,8 +241,8 @@ export class HttpAnalyzer implements StreamAnalyzer {
     return {
       headerless: () => this.onReplyWithoutHeaders(),
       startLine: (line, ts) => this.onStatusLine(line, ts),
-      header: (name, value) => {
-        const problem = this.replyFraming.observe(name, value);
+      header: (id, value) => {
+        const problem = this.replyFraming.observe(id, value);
         if (problem) this.ctx.weird(problem, value.slice(0, 80));
       },
       headersDone: () => this.replyBodyFraming(),

@@ -30,8 +30,11 @@ export interface MessageEvents {
   /** Called before a new message: true when it has no start line or headers (HTTP/0.9 reply). */
   headerless(ts: number): boolean;
   startLine(line: string, ts: number): StartLineVerdict;
-  /** A header whose name is in the parser's `wanted` set (name and value trimmed, as sent). */
-  header(name: string, value: string): void;
+  /**
+   * A header whose name is in the parser's `wanted` set: `id` is the name's id there, `value`
+   * the trimmed value as sent (obs-fold lines joined).
+   */
+  header(id: number, value: string): void;
   headersDone(ts: number): BodyFraming;
   /** Body bytes bytes[start, end) (a range rather than a view: no object per delivery). */
   body(bytes: Uint8Array, start: number, end: number): void;
@@ -131,8 +134,8 @@ export class HttpMessageParser {
   private remaining = 0;
   /** A header line was read and may still get obs-fold continuation lines. */
   private headerPending = false;
-  /** Name and value of the pending header when it is a wanted one (else undefined). */
-  private pendingName: string | undefined = undefined;
+  /** Id and value of the pending header when it is a wanted one (else -1). */
+  private pendingId = -1;
   private pendingValue = "";
   private stateAfterPause: State = S_START;
   /** The line readLine() found: bytes [lineStart, lineEnd) of lineSource, CRs before the LF dropped. */
@@ -315,8 +318,7 @@ export class HttpMessageParser {
     const first = source[start];
     if ((first === 0x20 || first === 0x09) && this.headerPending) {
       // obs-fold: a continuation line belongs to the previous header's value.
-      if (this.pendingName !== undefined)
-        this.pendingValue = `${this.pendingValue} ${this.lineText().trim()}`;
+      if (this.pendingId >= 0) this.pendingValue = `${this.pendingValue} ${this.lineText().trim()}`;
       return this.nextPos;
     }
     this.flushHeader();
@@ -327,13 +329,14 @@ export class HttpMessageParser {
       return this.nextPos;
     }
     this.headerPending = true;
-    // The name as String#trim would leave it; only wanted names become text.
+    // The name's bytes as String#trim would leave them; only wanted headers' values become text.
     let nameStart = start;
     let nameEnd = colon;
     while (nameStart < nameEnd && isTrimmedByte(source[nameStart])) nameStart++;
     while (nameEnd > nameStart && isTrimmedByte(source[nameEnd - 1])) nameEnd--;
-    if (this.wanted.has(source, nameStart, nameEnd)) {
-      this.pendingName = latin1(source, nameStart, nameEnd);
+    const id = this.wanted.match(source, nameStart, nameEnd);
+    if (id >= 0) {
+      this.pendingId = id;
       this.pendingValue = latin1(source, colon + 1, end).trim();
     }
     return this.nextPos;
@@ -341,15 +344,15 @@ export class HttpMessageParser {
 
   private flushHeader(): void {
     if (!this.headerPending) return;
-    const name = this.pendingName;
+    const id = this.pendingId;
     const value = this.pendingValue;
     this.dropPendingHeader();
-    if (name !== undefined) this.events.header(name, value);
+    if (id >= 0) this.events.header(id, value);
   }
 
   private dropPendingHeader(): void {
     this.headerPending = false;
-    this.pendingName = undefined;
+    this.pendingId = -1;
     this.pendingValue = "";
   }
 

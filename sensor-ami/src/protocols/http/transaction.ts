@@ -78,8 +78,8 @@ export class HttpTransaction {
     readonly transDepth: number,
   ) {}
 
-  requestHeader(name: string, value: string): void {
-    const upper = name.toUpperCase();
+  /** A request header by its upper-case name (one of LOGGED_REQUEST_HEADERS to have an effect). */
+  requestHeader(upper: string, value: string): void {
     switch (upper) {
       case "HOST":
         this.host = clip(hostWithoutPort(value));
