@@ -19,11 +19,14 @@ for (const c of "!#$%&'*+.^_`|~-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijkl
   TCHAR[c.charCodeAt(0)] = 1;
 
 /**
- * `text.split(/[ \t]+/)` for trimmed text; the usual line, single spaces and no tabs, takes the
- * plain string split.
+ * `text.split(/[ \t]+/)` for trimmed text. The usual line, single spaces and no tabs, takes the
+ * plain string split (an empty part means a run of spaces: then the pattern decides).
  */
 function splitOnBlanks(text: string): string[] {
-  return text.includes("\t") || text.includes("  ") ? text.split(/[ \t]+/) : text.split(" ");
+  if (text.includes("\t")) return text.split(/[ \t]+/);
+  const parts = text.split(" ");
+  for (let i = 0; i < parts.length; i++) if (parts[i] === "") return text.split(/[ \t]+/);
+  return parts;
 }
 
 /** A method is a token: one or more tchar. */
