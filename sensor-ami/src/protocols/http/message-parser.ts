@@ -322,8 +322,9 @@ export class HttpMessageParser {
       return this.nextPos;
     }
     this.flushHeader();
-    let colon = start;
-    while (colon < end && source[colon] !== COLON) colon++;
+    // V8's search rather than a byte loop: cheaper while this code still runs in the interpreter.
+    let colon = indexOfByte(source, COLON, start);
+    if (colon < 0 || colon > end) colon = end;
     if (colon === end || colon === start) {
       this.events.weird("http_bad_header_line", this.lineText().slice(0, 80));
       return this.nextPos;
