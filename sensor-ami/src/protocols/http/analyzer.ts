@@ -3,6 +3,7 @@
 
 import type { AnalyzerContext, StreamAnalyzer } from "../types.js";
 import { type ContentCoding, contentCoding } from "./body.js";
+import { HeaderNames } from "./header-names.js";
 import { MAX_PENDING_TRANSACTIONS } from "./limits.js";
 import {
   type BodyFraming,
@@ -10,16 +11,53 @@ import {
   type MessageEvents,
   type StartLineVerdict,
 } from "./message-parser.js";
-import { HttpTransaction } from "./transaction.js";
+import { HttpTransaction, LOGGED_REQUEST_HEADERS } from "./transaction.js";
 
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** tchar (RFC 9110 §5.6.2), as a table over ASCII. */
+const TCHAR = new Uint8Array(128);
+for (const c of "!#$%&'*+.^_`|~-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+  TCHAR[c.charCodeAt(0)] = 1;
+
+/**
+ * `text.split(/[ \t]+/)` for trimmed text. The usual line, single spaces and no tabs, takes the
+ * plain string split (an empty part means a run of spaces: then the pattern decides).
+ */
+function splitOnBlanks(text: string): string[] {
+  if (text.includes("\t")) return text.split(/[ \t]+/);
+  const parts = text.split(" ");
+  for (let i = 0; i < parts.length; i++) if (parts[i] === "") return text.split(/[ \t]+/);
+  return parts;
+}
+
+/** A method is a token: one or more tchar. */
+function isToken(text: string): boolean {
+  if (text.length === 0) return false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 128 || TCHAR[c] === 0) return false;
+  }
+  return true;
+}
 const REQUEST_VERSION = /^HTTP\/(\d+\.\d+)$/i;
 const STATUS_LINE = /^HTTP\/(\d+\.\d+)[ \t]+(\d{3})(?:[ \t]+(.*))?$/i;
 /** Where parsing may pick up again after a gap: a request line or a status line. */
-const REQUEST_LINE_START = /[A-Z][A-Z0-9_-]{1,23} \S+ HTTP\/1\.\d\r?\n/;
-const STATUS_LINE_START = /HTTP\/1\.\d \d{3}[ \r\n]/;
+const REQUEST_LINE_START = /^[A-Z][A-Z0-9_-]{1,23} \S+ HTTP\/1\.\d\r?\n/;
+const STATUS_LINE_START = /^HTTP\/1\.\d \d{3}[ \r\n]/;
 /** What Zeek puts in status_msg when the reply has no reason phrase (or no status line at all). */
 const EMPTY_REASON = "<empty>";
+
+/**
+ * Headers FramingHeaders.observe() looks at, by id (their position here). Both directions match
+ * header names against a HeaderNames list that starts with these, so ids below FRAMING_HEADERS
+ * .length are framing headers; request ids after them are LOGGED_REQUEST_HEADERS in order.
+ */
+const FRAMING_HEADERS = ["content-length", "transfer-encoding", "content-encoding"];
+const CONTENT_LENGTH = 0;
+const TRANSFER_ENCODING = 1;
+const CONTENT_ENCODING = 2;
+/** Headers whose values are used: framing in both directions, logged fields in requests. */
+const REQUEST_HEADERS_USED = new HeaderNames([...FRAMING_HEADERS, ...LOGGED_REQUEST_HEADERS]);
+const REPLY_HEADERS_USED = new HeaderNames(FRAMING_HEADERS);
 
 /** Framing headers of the message currently being parsed in one direction. */
 class FramingHeaders {
@@ -33,23 +71,29 @@ class FramingHeaders {
     this.coding = undefined;
   }
 
-  /** Returns a weird name when the header is malformed. */
-  observe(name: string, value: string): string | undefined {
-    const lower = name.toLowerCase();
-    if (lower === "content-length") {
+  /** A framing header by id; returns a weird name when the header is malformed. */
+  observe(id: number, value: string): string | undefined {
+    if (id === CONTENT_LENGTH) {
       if (!/^\d{1,15}$/.test(value)) return "http_bad_content_length";
       const length = Number(value);
       if (this.contentLength !== undefined && this.contentLength !== length)
         return "http_conflicting_content_length";
       this.contentLength = length;
-    } else if (lower === "transfer-encoding") {
+    } else if (id === TRANSFER_ENCODING) {
       if (/(^|,)\s*chunked\s*$/i.test(value)) this.chunked = true;
-    } else if (lower === "content-encoding") {
+    } else if (id === CONTENT_ENCODING) {
       this.coding = contentCoding(value);
     }
     return undefined;
   }
 }
+
+/** The framings without a parameter, shared rather than allocated per message. */
+const NO_BODY: BodyFraming = { kind: "none" };
+const CHUNKED: BodyFraming = { kind: "chunked" };
+const UNTIL_CLOSE: BodyFraming = { kind: "until-close" };
+const PAUSE: BodyFraming = { kind: "pause" };
+const STOP: BodyFraming = { kind: "stop" };
 
 export class HttpAnalyzer implements StreamAnalyzer {
   private readonly requests: HttpMessageParser;
@@ -67,8 +111,8 @@ export class HttpAnalyzer implements StreamAnalyzer {
   private handOverPending = false;
 
   constructor(private readonly ctx: AnalyzerContext) {
-    this.requests = new HttpMessageParser(this.requestEvents(), REQUEST_LINE_START);
-    this.replies = new HttpMessageParser(this.replyEvents(), STATUS_LINE_START);
+    this.requests = new HttpMessageParser(this.requestEvents(), REQUEST_LINE_START, REQUEST_HEADERS_USED);
+    this.replies = new HttpMessageParser(this.replyEvents(), STATUS_LINE_START, REPLY_HEADERS_USED);
   }
 
   data(isOrig: boolean, bytes: Uint8Array, ts: number): void {
@@ -121,13 +165,17 @@ export class HttpAnalyzer implements StreamAnalyzer {
     return {
       headerless: () => false,
       startLine: (line, ts) => this.onRequestLine(line, ts),
-      header: (name, value) => {
-        const problem = this.requestFraming.observe(name, value);
-        if (problem) this.ctx.weird(problem, value.slice(0, 80));
-        this.currentRequest?.requestHeader(name, value);
+      header: (id, value) => {
+        if (id < FRAMING_HEADERS.length) {
+          const problem = this.requestFraming.observe(id, value);
+          if (problem) this.ctx.weird(problem, value.slice(0, 80));
+        } else {
+          this.currentRequest?.requestHeader(LOGGED_REQUEST_HEADERS[id - FRAMING_HEADERS.length], value);
+        }
       },
       headersDone: () => this.requestBodyFraming(),
-      body: (bytes) => this.currentRequest?.requestBodyBytes(bytes, this.requestFraming.coding),
+      body: (bytes, start, end) =>
+        this.currentRequest?.requestBodyBytes(bytes, start, end, this.requestFraming.coding),
       messageDone: () => {
         const problem = this.currentRequest?.requestFinished();
         if (problem) this.ctx.weird("http_body_not_decoded", problem);
@@ -143,9 +191,9 @@ export class HttpAnalyzer implements StreamAnalyzer {
   }
 
   private onRequestLine(line: string, ts: number): StartLineVerdict {
-    const parts = line.trim().split(/[ \t]+/);
+    const parts = splitOnBlanks(line.trim());
     const method = parts[0];
-    if (!TOKEN.test(method) || parts.length < 2) return this.reject("request", line);
+    if (!isToken(method) || parts.length < 2) return this.reject("request", line);
     let version: string | undefined;
     let uriParts = parts.slice(1);
     const versionMatch = parts.length >= 3 ? REQUEST_VERSION.exec(parts[parts.length - 1]) : null;
@@ -158,7 +206,7 @@ export class HttpAnalyzer implements StreamAnalyzer {
     this.confirm();
     const tx = new HttpTransaction(ts, ++this.depth);
     tx.method = method;
-    tx.uri = uriParts.join(" ");
+    tx.uri = uriParts.length === 1 ? uriParts[0] : uriParts.join(" ");
     tx.requestVersion = version ?? "0.9";
     this.pending.push(tx);
     if (this.pending.length > MAX_PENDING_TRANSACTIONS) {
@@ -175,31 +223,34 @@ export class HttpAnalyzer implements StreamAnalyzer {
     const tx = this.currentRequest;
     if (tx?.method === "CONNECT") {
       // Bytes after a CONNECT belong to the tunnel if the proxy accepts it; wait for the reply.
-      return { kind: "pause" };
+      return PAUSE;
     }
-    if (this.requestFraming.chunked) return { kind: "chunked" };
+    if (this.requestFraming.chunked) return CHUNKED;
     if (this.requestFraming.contentLength !== undefined) {
       return { kind: "length", length: this.requestFraming.contentLength };
     }
     // Requests without framing headers have no body (RFC 9112 §6.3 rule 7).
-    return { kind: "none" };
+    return NO_BODY;
   }
 
   /** The oldest request still waiting for its final response. */
   private awaitingReply(): HttpTransaction | undefined {
-    return this.pending.find((tx) => !tx.replyStarted);
+    const pending = this.pending;
+    for (let i = 0; i < pending.length; i++) if (!pending[i].replyStarted) return pending[i];
+    return undefined;
   }
 
   private replyEvents(): MessageEvents {
     return {
       headerless: () => this.onReplyWithoutHeaders(),
       startLine: (line, ts) => this.onStatusLine(line, ts),
-      header: (name, value) => {
-        const problem = this.replyFraming.observe(name, value);
+      header: (id, value) => {
+        const problem = this.replyFraming.observe(id, value);
         if (problem) this.ctx.weird(problem, value.slice(0, 80));
       },
       headersDone: () => this.replyBodyFraming(),
-      body: (bytes) => this.currentReply?.replyBodyBytes(bytes, this.replyFraming.coding),
+      body: (bytes, start, end) =>
+        this.currentReply?.replyBodyBytes(bytes, start, end, this.replyFraming.coding),
       messageDone: () => this.onReplyDone(),
       weird: (name, addl) => this.ctx.weird(name, addl),
       lostSync: () => this.onRepliesLost(),
@@ -249,26 +300,26 @@ export class HttpAnalyzer implements StreamAnalyzer {
 
   private replyBodyFraming(): BodyFraming {
     const tx = this.currentReply;
-    if (!tx || this.currentReplyIsInterim) return { kind: "none" };
+    if (!tx || this.currentReplyIsInterim) return NO_BODY;
     const code = tx.statusCode ?? 0;
     if (code === 101) return this.tunnel();
     if (tx.method === "CONNECT") {
       if (code >= 200 && code < 300) return this.tunnel();
       this.requests.resume();
     }
-    if (tx.method === "HEAD" || code === 204 || code === 304) return { kind: "none" };
-    if (this.replyFraming.chunked) return { kind: "chunked" };
+    if (tx.method === "HEAD" || code === 204 || code === 304) return NO_BODY;
+    if (this.replyFraming.chunked) return CHUNKED;
     if (this.replyFraming.contentLength !== undefined) {
       return { kind: "length", length: this.replyFraming.contentLength };
     }
-    return { kind: "until-close" };
+    return UNTIL_CLOSE;
   }
 
   /** After an accepted CONNECT or a protocol switch, neither direction carries HTTP any more. */
   private tunnel(): BodyFraming {
     this.requests.stop();
     this.handOverPending = true;
-    return { kind: "stop" };
+    return STOP;
   }
 
   /**

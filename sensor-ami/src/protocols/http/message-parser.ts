@@ -2,7 +2,13 @@
 // block, then a body delimited by Content-Length, chunked transfer coding (with trailers) or the
 // end of the connection. Bytes may arrive split at any position; only an unfinished line is
 // copied, body bytes are handed on as views.
+//
+// Lines are judged as bytes: text is built only for start lines, for the headers the owner asked
+// for (most headers of a message are never logged) and for weirds.
 
+// The module binding, not the global: global `Buffer` is an accessor property, a getter call per use.
+import { Buffer } from "node:buffer";
+import type { HeaderNames } from "./header-names.js";
 import { MAX_CHUNK_SIZE_LINE_BYTES, MAX_HEADER_BLOCK_BYTES } from "./limits.js";
 
 /** How the body after a header block is delimited, as decided by the message's owner. */
@@ -24,9 +30,14 @@ export interface MessageEvents {
   /** Called before a new message: true when it has no start line or headers (HTTP/0.9 reply). */
   headerless(ts: number): boolean;
   startLine(line: string, ts: number): StartLineVerdict;
-  header(name: string, value: string): void;
+  /**
+   * A header whose name is in the parser's `wanted` set: `id` is the name's id there, `value`
+   * the trimmed value as sent (obs-fold lines joined).
+   */
+  header(id: number, value: string): void;
   headersDone(ts: number): BodyFraming;
-  body(bytes: Uint8Array): void;
+  /** Body bytes bytes[start, end) (a range rather than a view: no object per delivery). */
+  body(bytes: Uint8Array, start: number, end: number): void;
   /** `interrupted` when a gap, a limit or the end of the connection cut the message short. */
   messageDone(ts: number, interrupted: boolean): void;
   weird(name: string, addl?: string): void;
@@ -34,72 +45,133 @@ export interface MessageEvents {
   lostSync(): void;
 }
 
-type State =
-  | "start"
-  | "headers"
-  | "body-length"
-  | "chunk-size"
-  | "chunk-data"
-  | "chunk-data-end"
-  | "trailers"
-  | "body-close"
-  | "paused"
-  /** After a gap: bytes are skipped until a line that can start a message. */
-  | "resync"
-  | "stopped";
+// Parser states: small integers, since every turn of the per-delivery loop dispatches on them.
+const S_START = 0;
+const S_HEADERS = 1;
+const S_BODY_LENGTH = 2;
+const S_CHUNK_SIZE = 3;
+const S_CHUNK_DATA = 4;
+const S_CHUNK_DATA_END = 5;
+const S_TRAILERS = 6;
+const S_BODY_CLOSE = 7;
+/** Bytes after the header block are held back until resume(). */
+const S_PAUSED = 8;
+/** After a gap: bytes are skipped until a line that can start a message. */
+const S_RESYNC = 9;
+const S_STOPPED = 10;
+type State = number;
+/** State names, for weirds. */
+const STATE_NAMES = [
+  "start",
+  "headers",
+  "body-length",
+  "chunk-size",
+  "chunk-data",
+  "chunk-data-end",
+  "trailers",
+  "body-close",
+  "paused",
+  "resync",
+  "stopped",
+];
 
 const LF = 0x0a;
+const EMPTY = Buffer.alloc(0);
 /** Bytes after a line start inspected when looking for a message start after a gap. */
 const RESYNC_WINDOW_BYTES = 2048;
 
-function parseChunkSize(line: string): number | undefined {
-  const semicolon = line.indexOf(";");
-  const digits = (semicolon >= 0 ? line.slice(0, semicolon) : line).trim();
-  // 13 hex digits stay below 2^53, so the arithmetic is exact.
-  if (!/^[0-9a-fA-F]{1,13}$/.test(digits)) return undefined;
-  return Number.parseInt(digits, 16);
+const SEMICOLON = 0x3b;
+const COLON = 0x3a;
+/** 13 hex digits stay below 2^53, so the arithmetic is exact. */
+const MAX_CHUNK_SIZE_DIGITS = 13;
+
+/** Whitespace as String#trim sees it, for the bytes latin1 maps to U+0000–U+00FF. */
+export function isTrimmedByte(b: number): boolean {
+  return (b >= 0x09 && b <= 0x0d) || b === 0x20 || b === 0xa0;
+}
+
+function hexValue(b: number): number {
+  if (b >= 0x30 && b <= 0x39) return b - 0x30;
+  const lower = b | 0x20;
+  return lower >= 0x61 && lower <= 0x66 ? lower - 0x61 + 10 : -1;
+}
+
+/** Chunk size from a chunk-size line (extensions after ";" ignored); undefined when malformed. */
+function parseChunkSize(b: Uint8Array, start: number, end: number): number | undefined {
+  let stop = start;
+  while (stop < end && b[stop] !== SEMICOLON) stop++;
+  let from = start;
+  while (from < stop && isTrimmedByte(b[from])) from++;
+  while (stop > from && isTrimmedByte(b[stop - 1])) stop--;
+  if (stop === from || stop - from > MAX_CHUNK_SIZE_DIGITS) return undefined;
+  let size = 0;
+  for (let i = from; i < stop; i++) {
+    const digit = hexValue(b[i]);
+    if (digit < 0) return undefined;
+    size = size * 16 + digit;
+  }
+  return size;
+}
+
+/** V8's own search (Buffer#indexOf wraps it in argument handling: slower before the JIT warms up). */
+const typedIndexOf = Uint8Array.prototype.indexOf;
+function indexOfByte(b: Uint8Array, value: number, from: number): number {
+  return typedIndexOf.call(b, value, from);
+}
+
+/** Buffer's latin1 decoder (what toString("latin1", …) ends in, without its argument handling). */
+function latin1(b: Buffer, start: number, end: number): string {
+  return (b as unknown as { latin1Slice(start: number, end: number): string }).latin1Slice(start, end);
 }
 
 export class HttpMessageParser {
-  private state: State = "start";
+  private state: State = S_START;
   private inMessage = false;
   private lineParts: Uint8Array[] = [];
   private lineLength = 0;
   /** Bytes of the current start line + header block (or trailer block) seen so far. */
   private blockBytes = 0;
   private remaining = 0;
-  private pendingHeader: { name: string; value: string } | undefined;
-  private stateAfterPause: State = "start";
+  /** A header line was read and may still get obs-fold continuation lines. */
+  private headerPending = false;
+  /** Id and value of the pending header when it is a wanted one (else -1). */
+  private pendingId = -1;
+  private pendingValue = "";
+  private stateAfterPause: State = S_START;
+  /** The line readLine() found: bytes [lineStart, lineEnd) of lineSource, CRs before the LF dropped. */
+  private lineSource: Buffer = EMPTY;
+  private lineStart = 0;
+  private lineEnd = 0;
+  /** Where parsing continues after the last readLine() call. */
+  private nextPos = 0;
   /** The start of a line that may begin a message, cut by the end of a delivery while resyncing. */
   private resyncCarry: Uint8Array | undefined;
 
-  /**
-   * `messageStart` recognises where a message can start again after a gap or a line that is not
-   * a start line: it is tried at each line start, on the rest of that delivery.
-   */
-  private readonly resyncPattern: RegExp;
-
   constructor(
     private readonly events: MessageEvents,
-    messageStart: RegExp,
-  ) {
-    this.resyncPattern = new RegExp(`^(?:${messageStart.source})`);
-  }
+    /**
+     * Recognises where a message can start again after a gap or a line that is not a start line
+     * (anchored with ^): it is tried at each line start, on the rest of that delivery.
+     */
+    private readonly resyncPattern: RegExp,
+    /** Header names the owner wants as text; other headers are only framed. */
+    private readonly wanted: HeaderNames,
+  ) {}
 
   get stopped(): boolean {
-    return this.state === "stopped";
+    return this.state === S_STOPPED;
   }
 
   /** Nothing more in this direction is HTTP. */
   stop(): void {
-    this.state = "stopped";
+    this.state = S_STOPPED;
     this.resetLine();
     this.resyncCarry = undefined;
   }
 
   /** Leaves the "pause" framing: the next bytes start a new message. */
   resume(): void {
-    if (this.state === "paused") this.state = this.stateAfterPause;
+    if (this.state === S_PAUSED) this.state = this.stateAfterPause;
   }
 
   data(chunk: Uint8Array, ts: number): void {
@@ -114,33 +186,33 @@ export class HttpMessageParser {
     let pos = 0;
     while (pos < bytes.length) {
       switch (this.state) {
-        case "stopped":
-        case "paused":
+        case S_STOPPED:
+        case S_PAUSED:
           return;
-        case "start":
+        case S_START:
           pos = this.onStart(bytes, pos, ts);
           break;
-        case "headers":
+        case S_HEADERS:
           pos = this.onHeaderLine(bytes, pos, ts);
           break;
-        case "body-length":
-        case "chunk-data":
+        case S_BODY_LENGTH:
+        case S_CHUNK_DATA:
           pos = this.onCountedBody(bytes, pos, ts);
           break;
-        case "chunk-size":
+        case S_CHUNK_SIZE:
           pos = this.onChunkSize(bytes, pos, ts);
           break;
-        case "chunk-data-end":
+        case S_CHUNK_DATA_END:
           pos = this.onChunkDataEnd(bytes, pos, ts);
           break;
-        case "trailers":
+        case S_TRAILERS:
           pos = this.onTrailerLine(bytes, pos, ts);
           break;
-        case "body-close":
-          this.events.body(bytes.subarray(pos));
+        case S_BODY_CLOSE:
+          this.events.body(bytes, pos, bytes.length);
           pos = bytes.length;
           break;
-        case "resync":
+        case S_RESYNC:
           pos = this.onResync(bytes, pos);
           break;
       }
@@ -153,25 +225,25 @@ export class HttpMessageParser {
    * ended and parsing resumes at the next line that starts a message.
    */
   gap(length: number, ts: number): void {
-    if ((this.state === "body-length" || this.state === "chunk-data") && length < this.remaining) {
+    if ((this.state === S_BODY_LENGTH || this.state === S_CHUNK_DATA) && length < this.remaining) {
       this.remaining -= length;
       return;
     }
-    if (this.state === "body-close" || this.state === "stopped" || this.state === "paused") return;
-    if (this.state !== "resync") {
-      this.events.weird("http_content_gap", `${length} bytes missing while in ${this.state}`);
+    if (this.state === S_BODY_CLOSE || this.state === S_STOPPED || this.state === S_PAUSED) return;
+    if (this.state !== S_RESYNC) {
+      this.events.weird("http_content_gap", `${length} bytes missing while in ${STATE_NAMES[this.state]}`);
       this.finishInterrupted(ts);
       this.events.lostSync();
     }
     this.resetLine();
-    this.pendingHeader = undefined;
+    this.dropPendingHeader();
     this.blockBytes = 0;
-    this.state = "resync";
+    this.state = S_RESYNC;
   }
 
   /** The connection ended: a close-delimited body is complete, anything else was cut short. */
   end(ts: number): void {
-    if (this.state === "body-close") {
+    if (this.state === S_BODY_CLOSE) {
       this.finishMessage(ts, false);
     } else if (this.inMessage) {
       this.finishInterrupted(ts);
@@ -191,7 +263,7 @@ export class HttpMessageParser {
       if (first >= 0x41 && first <= 0x5a) {
         const window = bytes.subarray(at, Math.min(bytes.length, at + RESYNC_WINDOW_BYTES));
         if (this.resyncPattern.test(window.toString("latin1"))) {
-          this.state = "start";
+          this.state = S_START;
           return at;
         }
         if (lf < 0 && window.length < RESYNC_WINDOW_BYTES) {
@@ -208,62 +280,81 @@ export class HttpMessageParser {
   private onStart(bytes: Buffer, pos: number, ts: number): number {
     if (!this.inMessage && this.lineLength === 0 && this.events.headerless(ts)) {
       this.inMessage = true;
-      this.state = "body-close";
+      this.state = S_BODY_CLOSE;
       return pos;
     }
-    const next = this.readLine(bytes, pos, MAX_HEADER_BLOCK_BYTES, ts, "http_header_too_large");
-    if (next.line === undefined) return next.pos;
+    if (!this.readLine(bytes, pos, MAX_HEADER_BLOCK_BYTES, ts, "http_header_too_large")) return this.nextPos;
     // Stray CRLFs between messages are allowed before a start line (RFC 9112 §2.2).
-    if (next.line === "") {
+    if (this.lineEnd === this.lineStart) {
       this.blockBytes = 0;
-      return next.pos;
+      return this.nextPos;
     }
     this.inMessage = true;
-    const verdict = this.events.startLine(next.line, ts);
+    const verdict = this.events.startLine(this.lineText(), ts);
     if (verdict === "reject") {
       // Not a start line (e.g. the tail of a message that began before the capture): skip to
       // the next line that can start one.
       this.inMessage = false;
-      this.state = "resync";
+      this.state = S_RESYNC;
     } else if (verdict === "no-headers") {
       this.finishMessage(ts, false);
     } else {
-      this.state = "headers";
+      this.state = S_HEADERS;
     }
-    return next.pos;
+    return this.nextPos;
   }
 
   private onHeaderLine(bytes: Buffer, pos: number, ts: number): number {
-    const next = this.readLine(bytes, pos, MAX_HEADER_BLOCK_BYTES, ts, "http_header_too_large");
-    if (next.line === undefined) return next.pos;
-    const line = next.line;
-    if (line === "") {
+    if (!this.readLine(bytes, pos, MAX_HEADER_BLOCK_BYTES, ts, "http_header_too_large")) return this.nextPos;
+    const source = this.lineSource;
+    const start = this.lineStart;
+    const end = this.lineEnd;
+    if (end === start) {
       this.flushHeader();
       this.blockBytes = 0;
       this.applyFraming(this.events.headersDone(ts), ts);
-      return next.pos;
+      return this.nextPos;
     }
-    const first = line.charCodeAt(0);
-    if ((first === 0x20 || first === 0x09) && this.pendingHeader) {
+    const first = source[start];
+    if ((first === 0x20 || first === 0x09) && this.headerPending) {
       // obs-fold: a continuation line belongs to the previous header's value.
-      this.pendingHeader.value = `${this.pendingHeader.value} ${line.trim()}`;
-      return next.pos;
+      if (this.pendingId >= 0) this.pendingValue = `${this.pendingValue} ${this.lineText().trim()}`;
+      return this.nextPos;
     }
     this.flushHeader();
-    const colon = line.indexOf(":");
-    if (colon <= 0) {
-      this.events.weird("http_bad_header_line", line.slice(0, 80));
-      return next.pos;
+    // V8's search rather than a byte loop: cheaper while this code still runs in the interpreter.
+    let colon = indexOfByte(source, COLON, start);
+    if (colon < 0 || colon > end) colon = end;
+    if (colon === end || colon === start) {
+      this.events.weird("http_bad_header_line", this.lineText().slice(0, 80));
+      return this.nextPos;
     }
-    this.pendingHeader = { name: line.slice(0, colon).trim(), value: line.slice(colon + 1).trim() };
-    return next.pos;
+    this.headerPending = true;
+    // The name's bytes as String#trim would leave them; only wanted headers' values become text.
+    let nameStart = start;
+    let nameEnd = colon;
+    while (nameStart < nameEnd && isTrimmedByte(source[nameStart])) nameStart++;
+    while (nameEnd > nameStart && isTrimmedByte(source[nameEnd - 1])) nameEnd--;
+    const id = this.wanted.match(source, nameStart, nameEnd);
+    if (id >= 0) {
+      this.pendingId = id;
+      this.pendingValue = latin1(source, colon + 1, end).trim();
+    }
+    return this.nextPos;
   }
 
   private flushHeader(): void {
-    if (!this.pendingHeader) return;
-    const { name, value } = this.pendingHeader;
-    this.pendingHeader = undefined;
-    this.events.header(name, value);
+    if (!this.headerPending) return;
+    const id = this.pendingId;
+    const value = this.pendingValue;
+    this.dropPendingHeader();
+    if (id >= 0) this.events.header(id, value);
+  }
+
+  private dropPendingHeader(): void {
+    this.headerPending = false;
+    this.pendingId = -1;
+    this.pendingValue = "";
   }
 
   private applyFraming(framing: BodyFraming, ts: number): void {
@@ -276,19 +367,19 @@ export class HttpMessageParser {
           this.finishMessage(ts, false);
         } else {
           this.remaining = framing.length;
-          this.state = "body-length";
+          this.state = S_BODY_LENGTH;
         }
         return;
       case "chunked":
-        this.state = "chunk-size";
+        this.state = S_CHUNK_SIZE;
         return;
       case "until-close":
-        this.state = "body-close";
+        this.state = S_BODY_CLOSE;
         return;
       case "pause":
         this.finishMessage(ts, false);
-        this.stateAfterPause = "start";
-        this.state = "paused";
+        this.stateAfterPause = S_START;
+        this.state = S_PAUSED;
         return;
       case "stop":
         this.finishMessage(ts, false);
@@ -299,11 +390,11 @@ export class HttpMessageParser {
 
   private onCountedBody(bytes: Buffer, pos: number, ts: number): number {
     const take = Math.min(this.remaining, bytes.length - pos);
-    this.events.body(bytes.subarray(pos, pos + take));
+    this.events.body(bytes, pos, pos + take);
     this.remaining -= take;
     if (this.remaining === 0) {
-      if (this.state === "chunk-data") {
-        this.state = "chunk-data-end";
+      if (this.state === S_CHUNK_DATA) {
+        this.state = S_CHUNK_DATA_END;
       } else {
         this.finishMessage(ts, false);
       }
@@ -312,57 +403,56 @@ export class HttpMessageParser {
   }
 
   private onChunkSize(bytes: Buffer, pos: number, ts: number): number {
-    const next = this.readLine(bytes, pos, MAX_CHUNK_SIZE_LINE_BYTES, ts, "http_chunk_size_line_too_long");
-    if (next.line === undefined) return next.pos;
+    if (!this.readLine(bytes, pos, MAX_CHUNK_SIZE_LINE_BYTES, ts, "http_chunk_size_line_too_long"))
+      return this.nextPos;
     this.blockBytes = 0;
     // Tolerate stray empty lines before a chunk size, as common servers and browsers do.
-    if (next.line === "") return next.pos;
-    const size = parseChunkSize(next.line);
+    if (this.lineEnd === this.lineStart) return this.nextPos;
+    const size = parseChunkSize(this.lineSource, this.lineStart, this.lineEnd);
     if (size === undefined) {
-      this.events.weird("http_bad_chunk_size", next.line.slice(0, 80));
+      this.events.weird("http_bad_chunk_size", this.lineText().slice(0, 80));
       this.finishInterrupted(ts);
       this.stop();
-      return next.pos;
+      return this.nextPos;
     }
     if (size === 0) {
-      this.state = "trailers";
+      this.state = S_TRAILERS;
     } else {
       this.remaining = size;
-      this.state = "chunk-data";
+      this.state = S_CHUNK_DATA;
     }
-    return next.pos;
+    return this.nextPos;
   }
 
   private onChunkDataEnd(bytes: Buffer, pos: number, ts: number): number {
-    const next = this.readLine(bytes, pos, MAX_CHUNK_SIZE_LINE_BYTES, ts, "http_chunk_size_line_too_long");
-    if (next.line === undefined) return next.pos;
+    if (!this.readLine(bytes, pos, MAX_CHUNK_SIZE_LINE_BYTES, ts, "http_chunk_size_line_too_long"))
+      return this.nextPos;
     this.blockBytes = 0;
-    if (next.line !== "") {
-      this.events.weird("http_chunk_missing_crlf", next.line.slice(0, 80));
+    if (this.lineEnd !== this.lineStart) {
+      this.events.weird("http_chunk_missing_crlf", this.lineText().slice(0, 80));
       this.finishInterrupted(ts);
       this.stop();
-      return next.pos;
+      return this.nextPos;
     }
-    this.state = "chunk-size";
-    return next.pos;
+    this.state = S_CHUNK_SIZE;
+    return this.nextPos;
   }
 
   private onTrailerLine(bytes: Buffer, pos: number, ts: number): number {
-    const next = this.readLine(bytes, pos, MAX_HEADER_BLOCK_BYTES, ts, "http_header_too_large");
-    if (next.line === undefined) return next.pos;
+    if (!this.readLine(bytes, pos, MAX_HEADER_BLOCK_BYTES, ts, "http_header_too_large")) return this.nextPos;
     // Trailer fields are framing metadata after the body; http.log takes nothing from them.
-    if (next.line === "") {
+    if (this.lineEnd === this.lineStart) {
       this.blockBytes = 0;
       this.finishMessage(ts, false);
     }
-    return next.pos;
+    return this.nextPos;
   }
 
   private finishMessage(ts: number, interrupted: boolean): void {
     this.inMessage = false;
     this.remaining = 0;
-    this.pendingHeader = undefined;
-    this.state = "start";
+    this.dropPendingHeader();
+    this.state = S_START;
     this.events.messageDone(ts, interrupted);
   }
 
@@ -374,30 +464,27 @@ export class HttpMessageParser {
   }
 
   /**
-   * Reads up to the next LF. Returns the line (without CR LF) once complete; otherwise keeps a
-   * copy of the partial line — the caller's buffer is reused after data() returns.
+   * Reads up to the next LF. True once a line is complete: it is then lineSource[lineStart,
+   * lineEnd) without CR LF, and parsing continues at nextPos. Otherwise keeps a copy of the partial
+   * line — the caller's buffer is reused after data() returns.
    */
-  private readLine(
-    bytes: Buffer,
-    pos: number,
-    limit: number,
-    ts: number,
-    weirdName: string,
-  ): { line?: string; pos: number } {
-    const lf = bytes.indexOf(LF, pos);
+  private readLine(bytes: Buffer, pos: number, limit: number, ts: number, weirdName: string): boolean {
+    const lf = indexOfByte(bytes, LF, pos);
     const end = lf < 0 ? bytes.length : lf;
     this.blockBytes += end - pos + (lf < 0 ? 0 : 1);
     if (this.blockBytes > limit) {
       this.events.weird(weirdName, `more than ${limit} bytes without the end of the block`);
       this.finishInterrupted(ts);
       this.stop();
-      return { pos: bytes.length };
+      this.nextPos = bytes.length;
+      return false;
     }
     if (lf < 0) {
       // A copy: the delivery's buffer is reused after data() returns.
       this.lineParts.push(new Uint8Array(bytes.subarray(pos)));
       this.lineLength += bytes.length - pos;
-      return { pos: bytes.length };
+      this.nextPos = bytes.length;
+      return false;
     }
     let source = bytes;
     let lineStart = pos;
@@ -412,12 +499,23 @@ export class HttpMessageParser {
     // Every CR before the LF goes: "\r\r\n" ends a header block for browsers too (an evasion
     // trick seen in the bench capture's HTTP-evader traces).
     while (lineEnd > lineStart && source[lineEnd - 1] === 0x0d) lineEnd--;
-    // latin1 maps bytes one-to-one: obs-text stays visible instead of turning into U+FFFD.
-    return { line: source.toString("latin1", lineStart, lineEnd), pos: lf + 1 };
+    this.lineSource = source;
+    this.lineStart = lineStart;
+    this.lineEnd = lineEnd;
+    this.nextPos = lf + 1;
+    return true;
+  }
+
+  /**
+   * The line readLine() found, as text. latin1 maps bytes one-to-one: obs-text stays visible
+   * instead of turning into U+FFFD.
+   */
+  private lineText(): string {
+    return latin1(this.lineSource, this.lineStart, this.lineEnd);
   }
 
   private resetLine(): void {
-    this.lineParts = [];
+    if (this.lineParts.length > 0) this.lineParts = [];
     this.lineLength = 0;
   }
 }

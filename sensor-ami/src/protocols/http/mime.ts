@@ -65,25 +65,40 @@ const MAGIC_RULES: readonly MagicRule[] = [
   { offset: 0, bytes: ascii("ID3"), mime: "audio/mpeg" },
 ];
 
-function matchesAt(data: Uint8Array, offset: number, bytes: readonly number[]): boolean {
-  if (data.length < offset + bytes.length) return false;
+function matchesAt(data: Uint8Array, length: number, offset: number, bytes: readonly number[]): boolean {
+  if (length < offset + bytes.length) return false;
   for (let i = 0; i < bytes.length; i++) {
     if (data[offset + i] !== bytes[i]) return false;
   }
   return true;
 }
 
-function ruleMatches(data: Uint8Array, rule: MagicRule): boolean {
-  if (rule.also && !matchesAt(data, rule.also.offset, rule.also.bytes)) return false;
-  return matchesAt(data, rule.offset, rule.bytes);
+function ruleMatches(data: Uint8Array, length: number, rule: MagicRule): boolean {
+  if (rule.also && !matchesAt(data, length, rule.also.offset, rule.also.bytes)) return false;
+  return matchesAt(data, length, rule.offset, rule.bytes);
 }
+
+/** The byte a rule requires at offset 0, if any (every rule in the table has one). */
+function requiredFirstByte(rule: MagicRule): number | undefined {
+  if (rule.offset === 0) return rule.bytes[0];
+  if (rule.also?.offset === 0) return rule.also.bytes[0];
+  return undefined;
+}
+
+/** MAGIC_RULES by the first byte they need, in table order: a body is tried against few rules. */
+const RULES_BY_FIRST_BYTE: readonly (readonly MagicRule[])[] = Array.from({ length: 256 }, (_, b) =>
+  MAGIC_RULES.filter((rule) => {
+    const first = requiredFirstByte(rule);
+    return first === undefined || first === b;
+  }),
+);
 
 const isSpace = (b: number): boolean => b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d || b === 0x0c;
 
 /** True when the bytes look like text: printable ASCII, whitespace, or well-formed UTF-8 sequences. */
-function looksLikeText(data: Uint8Array): boolean {
+function looksLikeText(data: Uint8Array, length: number): boolean {
   let i = 0;
-  while (i < data.length) {
+  while (i < length) {
     const b = data[i];
     if (b < 0x80) {
       if (b < 0x20 && !isSpace(b) && b !== 0x1b) return false;
@@ -95,7 +110,7 @@ function looksLikeText(data: Uint8Array): boolean {
     if (extra < 0 || b >= 0xf5) return false;
     for (let k = 1; k <= extra; k++) {
       // A sequence cut by the end of the sniff window still counts as text.
-      if (i + k >= data.length) return true;
+      if (i + k >= length) return true;
       if ((data[i + k] & 0xc0) !== 0x80) return false;
     }
     i += extra + 1;
@@ -103,28 +118,60 @@ function looksLikeText(data: Uint8Array): boolean {
   return true;
 }
 
-/** `{` must open an object ("key" or empty), `[` an array of JSON values. */
-function looksLikeJsonStart(head: string): boolean {
-  const first = head.charAt(0);
-  if (first !== "{" && first !== "[") return false;
-  const next = head.slice(1).trimStart().charAt(0);
-  if (next === "") return false;
-  return first === "{" ? next === '"' || next === "}" : '"{[]-0123456789tfn'.includes(next);
+/** Markup and JSON are recognised within this many bytes after leading whitespace. */
+const HEAD_BYTES = 16;
+const MARKUP_HTML_PREFIX_BYTES = MARKUP_HTML_PREFIXES.map(ascii);
+const XML_PREFIX = ascii("<?xml");
+/** What may follow "[" in a JSON array (after whitespace; letters in lower case). */
+const JSON_ARRAY_NEXT = new Set(ascii('"{[]-0123456789tfn'));
+
+/** ASCII letters in lower case; other bytes unchanged (latin1 never lower-cases into ASCII). */
+const lowerAscii = (b: number): number => (b >= 0x41 && b <= 0x5a ? b | 0x20 : b);
+
+/** Whitespace as String#trimStart sees it, for latin1 bytes. */
+const isTrimmedByte = (b: number): boolean => (b >= 0x09 && b <= 0x0d) || b === 0x20 || b === 0xa0;
+
+/** data[start, end) begins with `prefix` (lower-case ASCII), ignoring ASCII letter case. */
+function startsWithLower(data: Uint8Array, start: number, end: number, prefix: readonly number[]): boolean {
+  if (end - start < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) {
+    if (lowerAscii(data[start + i]) !== prefix[i]) return false;
+  }
+  return true;
 }
 
-/** The MIME type of a body from its first bytes, or undefined when nothing in the table fits. */
-export function sniffMimeType(data: Uint8Array): string | undefined {
-  if (data.length === 0) return undefined;
-  for (const rule of MAGIC_RULES) {
-    if (ruleMatches(data, rule)) return rule.mime;
+/** `{` must open an object ("key" or empty), `[` an array of JSON values. */
+function looksLikeJsonStart(data: Uint8Array, start: number, end: number): boolean {
+  const first = data[start];
+  let at = start + 1;
+  while (at < end && isTrimmedByte(data[at])) at++;
+  if (at >= end) return false;
+  const next = lowerAscii(data[at]);
+  return first === 0x7b ? next === 0x22 || next === 0x7d : JSON_ARRAY_NEXT.has(next);
+}
+
+/**
+ * The MIME type of a body from its first bytes (data[0, length): callers with a filled prefix of
+ * a buffer pass its length instead of a view), or undefined when nothing in the table fits.
+ */
+export function sniffMimeType(data: Uint8Array, length = data.length): string | undefined {
+  if (length === 0) return undefined;
+  const rules = RULES_BY_FIRST_BYTE[data[0]];
+  for (let r = 0; r < rules.length; r++) {
+    if (ruleMatches(data, length, rules[r])) return rules[r].mime;
   }
   let start = 0;
-  while (start < data.length && isSpace(data[start])) start++;
-  const head = Buffer.from(data.buffer, data.byteOffset + start, Math.min(data.length - start, 16))
-    .toString("latin1")
-    .toLowerCase();
-  if (MARKUP_HTML_PREFIXES.some((p) => head.startsWith(p))) return "text/html";
-  if (head.startsWith("<?xml")) return "application/xml";
-  if (looksLikeJsonStart(head)) return "application/json";
-  return looksLikeText(data) ? "text/plain" : undefined;
+  while (start < length && isSpace(data[start])) start++;
+  // The first HEAD_BYTES after the whitespace, compared without letter case.
+  const end = Math.min(length, start + HEAD_BYTES);
+  const first = data[start];
+  if (first === 0x3c) {
+    for (let p = 0; p < MARKUP_HTML_PREFIX_BYTES.length; p++) {
+      if (startsWithLower(data, start, end, MARKUP_HTML_PREFIX_BYTES[p])) return "text/html";
+    }
+    if (startsWithLower(data, start, end, XML_PREFIX)) return "application/xml";
+  } else if ((first === 0x7b || first === 0x5b) && looksLikeJsonStart(data, start, end)) {
+    return "application/json";
+  }
+  return looksLikeText(data, length) ? "text/plain" : undefined;
 }

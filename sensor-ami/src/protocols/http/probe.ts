@@ -1,5 +1,7 @@
 // Content probes: is the first payload of a direction an HTTP/1.x request or status line?
 
+// The module binding, not the global: global `Buffer` is an accessor property, a getter call per use.
+import { Buffer } from "node:buffer";
 import { ProbeResult } from "../types.js";
 
 /** Bytes of the first line a probe looks at; request lines with longer URIs only get Maybe. */
@@ -12,16 +14,33 @@ const REQUEST_PREFIX = /^[A-Z][A-Z0-9_-]{1,23}( [\x21-\x7e]*( (H(T(T(P(\/(1(\.[0
 const MARKUP_START = /^\s*<[!?a-zA-Z]/;
 const STATUS_LINE_START = /^HTTP\/1\.[0-9] [0-9]{3}( |\r|\n|$)/;
 
+/** V8's own search (Buffer#indexOf wraps it in argument handling: slower before the JIT warms up). */
+const typedIndexOf = Uint8Array.prototype.indexOf;
+
 function firstLine(bytes: Uint8Array): { line: string; complete: boolean } {
-  const window = bytes.subarray(0, PROBE_WINDOW_BYTES);
-  const lf = window.indexOf(0x0a);
-  const end = lf < 0 ? window.length : lf;
-  const line = Buffer.from(window.buffer, window.byteOffset, end).toString("latin1");
+  const windowLength = Math.min(bytes.length, PROBE_WINDOW_BYTES);
+  let lf: number = typedIndexOf.call(bytes, 0x0a);
+  if (lf >= windowLength) lf = -1;
+  const end = lf < 0 ? windowLength : lf;
+  const line = Buffer.from(bytes.buffer, bytes.byteOffset, end).toString("latin1");
   return { line, complete: lf >= 0 };
 }
 
+/** Whitespace as the \s of MARKUP_START sees it, for latin1 bytes. */
+const isSpaceByte = (b: number): boolean => (b >= 0x09 && b <= 0x0d) || b === 0x20 || b === 0xa0;
+
+/**
+ * Whether the first byte can begin anything probeHttp answers Yes or Maybe to, so that most
+ * payloads are turned away without building text: requests start with A-Z; replies with "H"
+ * (HTTP/1.x), LF (an empty first line is a prefix of "HTTP/1."), or whitespace or "<" (markup).
+ */
+function possibleStart(first: number, isOrig: boolean): boolean {
+  if (isOrig) return first >= 0x41 && first <= 0x5a;
+  return first === 0x48 || first === 0x3c || isSpaceByte(first);
+}
+
 export function probeHttp(bytes: Uint8Array, isOrig: boolean): ProbeResult {
-  if (bytes.length < 4) return ProbeResult.No;
+  if (bytes.length < 4 || !possibleStart(bytes[0], isOrig)) return ProbeResult.No;
   const { line, complete } = firstLine(bytes);
   if (!isOrig) {
     if (STATUS_LINE_START.test(line)) return ProbeResult.Yes;

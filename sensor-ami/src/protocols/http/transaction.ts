@@ -1,11 +1,13 @@
 // One request/response exchange and how it becomes an http.log record (Zeek's HTTP::Info).
 
+// The module binding, not the global: global `Buffer` is an accessor property, a getter call per use.
+import { Buffer } from "node:buffer";
 import type { LogRecord } from "../types.js";
 import { type BodySummary, type ContentCoding, MessageBody } from "./body.js";
 import { MAX_LOGGED_VALUE_CHARS } from "./limits.js";
 
 /** Request headers Zeek lists in `proxied` (HTTP::proxy_headers), upper case as Zeek prints them. */
-const PROXY_HEADERS = new Set([
+export const PROXY_HEADERS: ReadonlySet<string> = new Set([
   "FORWARDED",
   "X-FORWARDED-FOR",
   "X-FORWARDED-FROM",
@@ -14,6 +16,16 @@ const PROXY_HEADERS = new Set([
   "XROXY-CONNECTION",
   "PROXY-CONNECTION",
 ]);
+
+/** Every request header requestHeader() takes something from (upper case). */
+export const LOGGED_REQUEST_HEADERS: readonly string[] = [
+  "HOST",
+  "REFERER",
+  "USER-AGENT",
+  "ORIGIN",
+  "AUTHORIZATION",
+  ...PROXY_HEADERS,
+];
 
 const clip = (value: string): string =>
   value.length > MAX_LOGGED_VALUE_CHARS ? value.slice(0, MAX_LOGGED_VALUE_CHARS) : value;
@@ -66,8 +78,8 @@ export class HttpTransaction {
     readonly transDepth: number,
   ) {}
 
-  requestHeader(name: string, value: string): void {
-    const upper = name.toUpperCase();
+  /** A request header by its upper-case name (one of LOGGED_REQUEST_HEADERS to have an effect). */
+  requestHeader(upper: string, value: string): void {
     switch (upper) {
       case "HOST":
         this.host = clip(hostWithoutPort(value));
@@ -88,14 +100,14 @@ export class HttpTransaction {
     if (PROXY_HEADERS.has(upper)) this.proxied.push(clip(`${upper} -> ${value}`));
   }
 
-  requestBodyBytes(bytes: Uint8Array, coding: ContentCoding | undefined): void {
+  requestBodyBytes(bytes: Uint8Array, start: number, end: number, coding: ContentCoding | undefined): void {
     this.requestBodyInProgress ??= new MessageBody(coding);
-    this.requestBodyInProgress.add(bytes);
+    this.requestBodyInProgress.add(bytes, start, end);
   }
 
-  replyBodyBytes(bytes: Uint8Array, coding: ContentCoding | undefined): void {
+  replyBodyBytes(bytes: Uint8Array, start: number, end: number, coding: ContentCoding | undefined): void {
     this.replyBodyInProgress ??= new MessageBody(coding);
-    this.replyBodyInProgress.add(bytes);
+    this.replyBodyInProgress.add(bytes, start, end);
   }
 
   /** Ends the request; returns a decoding problem worth a weird, if any. */
@@ -116,25 +128,23 @@ export class HttpTransaction {
   /** Fields in Zeek's order; unset values are left out, as Zeek's JSON writer does. */
   toRecord(): LogRecord {
     const record: LogRecord = { ts: this.ts, trans_depth: this.transDepth };
-    const set = (key: string, value: unknown): void => {
-      if (value !== undefined) record[key] = value;
-    };
-    set("method", this.method);
-    set("host", this.host);
-    set("uri", this.uri);
-    set("referrer", this.referrer);
-    set("version", this.replyVersion ?? this.requestVersion);
-    set("user_agent", this.userAgent);
-    set("origin", this.origin);
+    if (this.method !== undefined) record.method = this.method;
+    if (this.host !== undefined) record.host = this.host;
+    if (this.uri !== undefined) record.uri = this.uri;
+    if (this.referrer !== undefined) record.referrer = this.referrer;
+    const version = this.replyVersion ?? this.requestVersion;
+    if (version !== undefined) record.version = version;
+    if (this.userAgent !== undefined) record.user_agent = this.userAgent;
+    if (this.origin !== undefined) record.origin = this.origin;
     // A body still arriving when the record is written (connection cut) counts what was seen.
     record.request_body_len = this.requestBody?.length ?? this.requestBodyInProgress?.transferred ?? 0;
     record.response_body_len = this.replyBody?.length ?? this.replyBodyInProgress?.transferred ?? 0;
-    set("status_code", this.statusCode);
-    set("status_msg", this.statusMsg);
-    set("info_code", this.infoCode);
-    set("info_msg", this.infoMsg);
+    if (this.statusCode !== undefined) record.status_code = this.statusCode;
+    if (this.statusMsg !== undefined) record.status_msg = this.statusMsg;
+    if (this.infoCode !== undefined) record.info_code = this.infoCode;
+    if (this.infoMsg !== undefined) record.info_msg = this.infoMsg;
     record.tags = [];
-    set("username", this.username);
+    if (this.username !== undefined) record.username = this.username;
     if (this.proxied.length > 0) record.proxied = [...this.proxied];
     if (this.requestBody?.mimeType) record.orig_mime_types = [this.requestBody.mimeType];
     if (this.replyBody?.mimeType) record.resp_mime_types = [this.replyBody.mimeType];

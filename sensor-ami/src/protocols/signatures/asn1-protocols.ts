@@ -15,6 +15,8 @@ const KRB_TCP_MAX_RECORD = 0x7fffffff;
  * Requests number pvno [1], replies and errors [0].
  */
 function kerberosMessage(b: Uint8Array, at: number): boolean {
+  // [APPLICATION n] constructed: the one byte most payloads fail on, before any parsing.
+  if ((b[at] & 0xe0) !== 0x60) return false;
   const app = readBerHeader(b, at);
   if (!app || (app.tag & 0xe0) !== 0x60) return false;
   const messageType = app.tag & 0x1f;
@@ -66,6 +68,7 @@ const LDAP_MAX_MESSAGE_ID = 0x7fffffff;
 
 /** LDAPMessage ::= SEQUENCE { messageID INTEGER, protocolOp CHOICE {…}, controls [0] OPTIONAL }. */
 export function probeLdap(bytes: Uint8Array, _isOrig: boolean): ProbeResult {
+  if (bytes[0] !== 0x30) return ProbeResult.No;
   const message = readBerHeader(bytes, 0);
   if (message?.tag !== 0x30 || message.length < 5) return ProbeResult.No;
   const id = readBerSmallInt(bytes, message.contentStart);

@@ -1,7 +1,7 @@
 // Probes for binary protocols with a recognisable first message.
 
 import { ProbeResult } from "../types.js";
-import { headText, u16be, u32be } from "./bytes.js";
+import { bytesEqualAscii, headText, u16be, u32be } from "./bytes.js";
 
 const SMB_MAGICS = [0xff, 0xfe, 0xfd, 0xfc]; // SMB1, SMB2/3, SMB3 transform, SMB3 compression
 
@@ -39,8 +39,8 @@ export function probeRdp(bytes: Uint8Array, _isOrig: boolean): ProbeResult {
     variable[at + 2] === 0x08 &&
     variable[at + 3] === 0x00;
   if (code === X224_CONNECTION_REQUEST) {
-    const text = headText(variable, 64);
-    if (text.startsWith("Cookie: mstshash=") || text.startsWith("Cookie: msts=")) return ProbeResult.Yes;
+    if (bytesEqualAscii(variable, 0, "Cookie: mstshash=") || bytesEqualAscii(variable, 0, "Cookie: msts="))
+      return ProbeResult.Yes;
     return negotiationAt(RDP_NEG_REQ, 0) ? ProbeResult.Yes : ProbeResult.Maybe;
   }
   return negotiationAt(RDP_NEG_RSP, 0) || negotiationAt(RDP_NEG_FAILURE, 0)
@@ -91,6 +91,9 @@ export function probePostgresql(bytes: Uint8Array, isOrig: boolean): ProbeResult
 
 /** Redis clients send commands as RESP arrays of bulk strings: "*2\r\n$4\r\nAUTH\r\n…". */
 export function probeRedis(bytes: Uint8Array, isOrig: boolean): ProbeResult {
+  // Requests open with "*", the replies we accept with "+" or "-".
+  const first = bytes[0];
+  if (isOrig ? first !== 0x2a : first !== 0x2b && first !== 0x2d) return ProbeResult.No;
   const text = headText(bytes, 64);
   if (isOrig)
     return /^\*[1-9]\d{0,5}\r\n\$[1-9]\d{0,8}\r\n[A-Za-z]+/.test(text) ? ProbeResult.Yes : ProbeResult.No;

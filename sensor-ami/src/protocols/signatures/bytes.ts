@@ -1,19 +1,48 @@
 // Small helpers the label-only probes share: text views of the first bytes and BER parsing.
+//
+// Every probe sees the first payload of nearly every connection, so probes first decide from a
+// byte or two whether the payload can be theirs at all, and build text (for the exact pattern
+// check) only for those candidates.
+
+// The module binding, not the global: global `Buffer` is an accessor property, a getter call per use.
+import { Buffer } from "node:buffer";
 
 /** Bytes of a payload a text probe looks at (first lines only). */
 export const TEXT_PROBE_BYTES = 512;
+
+const LF = 0x0a;
+const CR = 0x0d;
 
 /** The payload's first bytes as latin1 text (one character per byte). */
 export function headText(bytes: Uint8Array, max = TEXT_PROBE_BYTES): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.length, max)).toString("latin1");
 }
 
+/**
+ * Length of the first line without its LF and one CR before it, or -1 when no LF arrived within
+ * the probe window.
+ */
+export function firstLineLength(bytes: Uint8Array): number {
+  const window = Math.min(bytes.length, TEXT_PROBE_BYTES);
+  for (let i = 0; i < window; i++) {
+    if (bytes[i] === LF) return i > 0 && bytes[i - 1] === CR ? i - 1 : i;
+  }
+  return -1;
+}
+
 /** The first line without its CR LF, or undefined when no LF arrived within the probe window. */
 export function firstLine(bytes: Uint8Array): string | undefined {
-  const text = headText(bytes);
-  const lf = text.indexOf("\n");
-  if (lf < 0) return undefined;
-  return text.slice(0, lf).replace(/\r$/, "");
+  const length = firstLineLength(bytes);
+  return length < 0 ? undefined : headText(bytes, length);
+}
+
+/** bytes[at, at + text.length) equals the ASCII `text`, case included. */
+export function bytesEqualAscii(bytes: Uint8Array, at: number, text: string): boolean {
+  if (at < 0 || at + text.length > bytes.length) return false;
+  for (let i = 0; i < text.length; i++) {
+    if (bytes[at + i] !== text.charCodeAt(i)) return false;
+  }
+  return true;
 }
 
 export const u16be = (b: Uint8Array, at: number): number => (b[at] << 8) | b[at + 1];

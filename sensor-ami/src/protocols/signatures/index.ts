@@ -6,7 +6,7 @@
 // use Zeek's plain names ("smtp", "ftp", "smb", "rdp", "ntp", "mysql", "postgresql", "redis",
 // "imap", "pop3", "sip", "telnet") and "rtsp", which Zeek does not analyze.
 
-import { type DatagramAnalyzerFactory, ProbeResult, type StreamAnalyzerFactory } from "../types.js";
+import type { DatagramAnalyzerFactory, ProbeResult, StreamAnalyzerFactory } from "../types.js";
 import { probeKerberosTcp, probeKerberosUdp, probeLdap } from "./asn1-protocols.js";
 import { probeMysql, probeNtp, probePostgresql, probeRdp, probeRedis, probeSmb } from "./binary-protocols.js";
 import {
@@ -21,29 +21,24 @@ import {
 
 type ProbeFn = (bytes: Uint8Array, isOrig: boolean) => ProbeResult;
 
-/** Probes see arbitrary first bytes; one that throws anyway answers No instead of failing the packet. */
-function neverThrows(probe: ProbeFn): ProbeFn {
-  return (bytes, isOrig) => {
-    try {
-      return probe(bytes, isOrig);
-    } catch {
-      return ProbeResult.No;
-    }
-  };
-}
+// The probes are total functions of their bytes (bounds-checked reads, no parsing that can throw;
+// test/protocols/signatures/probes.test.ts feeds them truncated, mutated and random payloads).
+// They are registered as they are: a shared try/catch wrapper made every call an extra frame and
+// one megamorphic call site, and the inspector already turns a probe exception into No plus a
+// weird.
 
 const tcp = (service: string, ports: readonly number[], probe: ProbeFn): StreamAnalyzerFactory => ({
   service,
   transport: "tcp",
   ports,
-  probe: neverThrows(probe),
+  probe,
 });
 
 const udp = (service: string, ports: readonly number[], probe: ProbeFn): DatagramAnalyzerFactory => ({
   service,
   transport: "udp",
   ports,
-  probe: neverThrows(probe),
+  probe,
 });
 
 export const labelOnlyStreamFactories: readonly StreamAnalyzerFactory[] = [

@@ -103,7 +103,14 @@ export class SshAnalyzer implements StreamAnalyzer {
 
   data(isOrig: boolean, bytes: Uint8Array, ts: number): void {
     if (this.hadGap) return;
-    (isOrig ? this.orig : this.resp).data(bytes, ts);
+    const direction = isOrig ? this.orig : this.resp;
+    // After NEWKEYS only delivery sizes matter, and most deliveries come after it: straight to
+    // the heuristic (what the direction's encryptedSegment event would do).
+    if (direction.encrypted) {
+      this.onEncrypted(isOrig, bytes.length);
+      return;
+    }
+    direction.data(bytes, ts);
   }
 
   /** Like Zeek, a content gap ends analysis: the record keeps what was learned before it. */

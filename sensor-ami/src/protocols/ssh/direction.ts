@@ -1,10 +1,16 @@
 // One direction of an SSH connection: the identification line, then unencrypted binary packets
 // (RFC 4253 §6, no MAC yet) until NEWKEYS; after that only segment sizes are observable.
 
+// The module binding, not the global: global `Buffer` is an accessor property, a getter call per use.
+import { Buffer } from "node:buffer";
 import { MAX_BANNER_LINE_BYTES, MAX_CLEARTEXT_PACKET_BYTES, MAX_PRE_BANNER_LINES } from "./limits.js";
 
 export const MSG_NEWKEYS = 21;
 const IDENTIFICATION_PREFIX = Buffer.from("SSH-", "latin1");
+const EMPTY = Buffer.alloc(0);
+const LF = 0x0a;
+/** V8's own search (Buffer#indexOf adds argument handling on top of it). */
+const indexOfByte = (b: Uint8Array, value: number): number => Uint8Array.prototype.indexOf.call(b, value);
 
 export interface DirectionEvents {
   banner(line: string, ts: number): void;
@@ -20,7 +26,12 @@ type State = "banner" | "packets" | "encrypted" | "stopped";
 
 export class SshDirection {
   private state: State = "banner";
-  private buffered: Buffer = Buffer.alloc(0);
+  /**
+   * Bytes not parsed yet. During data() this may be a view of the caller's delivery (no copy
+   * when nothing was left over); what is left at the end of the call is copied (`owned`).
+   */
+  private buffered: Buffer = EMPTY;
+  private owned = true;
   private preBannerLines = 0;
 
   constructor(
@@ -35,7 +46,8 @@ export class SshDirection {
 
   stop(): void {
     this.state = "stopped";
-    this.buffered = Buffer.alloc(0);
+    this.buffered = EMPTY;
+    this.owned = true;
   }
 
   data(bytes: Uint8Array, ts: number): void {
@@ -44,14 +56,28 @@ export class SshDirection {
       this.events.encryptedSegment(bytes.length);
       return;
     }
-    this.buffered = this.buffered.length === 0 ? Buffer.from(bytes) : Buffer.concat([this.buffered, bytes]);
+    if (this.buffered.length === 0) {
+      this.buffered = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      this.owned = false;
+    } else {
+      this.buffered = Buffer.concat([this.buffered, bytes]);
+      this.owned = true;
+    }
     if (this.state === "banner") this.readBannerLines(ts);
     if (this.state === "packets") this.readPackets(ts);
     if (this.encrypted && this.buffered.length > 0) {
       // NEWKEYS and encrypted bytes arrived in one delivery: the rest counts as a segment.
       const rest = this.buffered.length;
-      this.buffered = Buffer.alloc(0);
+      this.buffered = EMPTY;
+      this.owned = true;
       this.events.encryptedSegment(rest);
+    }
+    if (!this.owned) {
+      // The delivery's buffer is reused after this call: keep a copy of what is left.
+      const rest = this.buffered;
+      this.buffered = rest.length === 0 ? EMPTY : Buffer.allocUnsafe(rest.length);
+      this.buffered.set(rest);
+      this.owned = true;
     }
   }
 
@@ -62,7 +88,7 @@ export class SshDirection {
       return;
     }
     while (this.state === "banner") {
-      const lf = this.buffered.indexOf(0x0a);
+      const lf = indexOfByte(this.buffered, LF);
       if (lf < 0) {
         if (this.buffered.length > MAX_BANNER_LINE_BYTES)
           this.fail("ssh_banner_too_long", "identification line too long");

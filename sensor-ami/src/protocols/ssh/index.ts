@@ -1,5 +1,7 @@
 // SSH protocol analyzer: ssh.log records with Zeek's field names plus HASSH.
 
+// The module binding, not the global: global `Buffer` is an accessor property, a getter call per use.
+import { Buffer } from "node:buffer";
 import { ProbeResult, type StreamAnalyzerFactory } from "../types.js";
 import { SshAnalyzer } from "./analyzer.js";
 
@@ -10,6 +12,8 @@ const PREFIX = "SSH-";
 
 /** Either side opens with its identification string "SSH-protoversion-softwareversion". */
 export function probeSsh(bytes: Uint8Array, _isOrig: boolean): ProbeResult {
+  // Both answers need a first "S": most payloads are turned away without building text.
+  if (bytes[0] !== 0x53) return ProbeResult.No;
   const head = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.length, 32)).toString("latin1");
   if (IDENTIFICATION.test(head)) return ProbeResult.Yes;
   if (head.length < 8 && head.length > 0 && (PREFIX.startsWith(head) || head.startsWith(PREFIX))) {

@@ -1,7 +1,9 @@
 // SSH_MSG_KEXINIT (RFC 4253 §7.1): the algorithm name-lists each side offers, and the
 // negotiation rule that picks the first client algorithm the server also supports.
 
-import { createHash } from "node:crypto";
+// The module binding, not the global: global `Buffer` is an accessor property, a getter call per use.
+import { Buffer } from "node:buffer";
+import { hash } from "node:crypto";
 
 export interface KexInit {
   kex: string[];
@@ -110,10 +112,11 @@ export function hassh(kexinit: KexInit, fromServer: boolean): Hassh {
         kexinit.compressionClientToServer,
       ];
   const algorithms = lists.map((l) => l.join(",")).join(";");
-  return { algorithms, hash: createHash("md5").update(algorithms, "latin1").digest("hex") };
+  // One-shot hashing (Node >= 20.12); the names are latin1 text, hashed byte for byte.
+  return { algorithms, hash: hash("md5", Buffer.from(algorithms, "latin1"), "hex") };
 }
 
 /** OpenSSH-style host key fingerprint: "SHA256:" + unpadded base64 of the key blob's SHA-256. */
 export function hostKeyFingerprint(keyBlob: Uint8Array): string {
-  return `SHA256:${createHash("sha256").update(keyBlob).digest("base64").replace(/=+$/, "")}`;
+  return `SHA256:${hash("sha256", keyBlob, "base64").replace(/=+$/, "")}`;
 }
