@@ -96,3 +96,37 @@ describe("BodyInflater matches Node's one-shot inflate calls", () => {
     );
   });
 });
+
+describe("BodyInflater's self-check of Node's internal zlib handle", () => {
+  it("falls back to the one-shot functions, with the same outcomes, when the check cannot pass", () => {
+    // Prepare: a limit below the self-check body's size makes the check fail (it must decode the
+    // whole body), so this inflater runs on the public one-shot functions only.
+    const smallLimit = 1_000;
+    const smallHead = new Uint8Array(HEAD_BYTES);
+    const fallback = new BodyInflater(smallLimit, smallHead);
+    const small = Buffer.from("a small body that fits the limit");
+    for (const [mode, coded] of [
+      ["gunzip", gzipSync(small)],
+      ["inflate", deflateSync(small)],
+      ["inflate-raw", deflateRawSync(small)],
+      ["gunzip", gzipSync(Buffer.alloc(smallLimit + 1, 0x41))],
+    ] as const) {
+      // Act
+      const got = fallback.run(mode, coded);
+      // Assess
+      let want: { ok: boolean; length?: number; message?: string };
+      try {
+        const out = ONE_SHOT[mode](coded, {
+          finishFlush: constants.Z_SYNC_FLUSH,
+          maxOutputLength: smallLimit,
+        });
+        want = { ok: true, length: out.length };
+      } catch (error) {
+        want = { ok: false, message: (error as Error).message };
+      }
+      expect(got.ok).toBe(want.ok);
+      if (got.ok) expect(got.length).toBe(want.length);
+      else expect(got.message).toBe(want.message);
+    }
+  });
+});

@@ -11,12 +11,16 @@
 // length, or the same error message (zlib's, or ERR_BUFFER_TOO_LARGE's). When the handle is not
 // there (another Node), the public one-shot functions are used instead.
 
+import { Buffer } from "node:buffer";
 import {
   constants,
   createGunzip,
   createInflate,
   createInflateRaw,
+  deflateRawSync,
+  deflateSync,
   gunzipSync,
+  gzipSync,
   inflateRawSync,
   inflateSync,
   type ZlibOptions,
@@ -84,6 +88,13 @@ function createEngine(mode: InflateMode): Engine | undefined {
 
 const ONE_SHOT = { gunzip: gunzipSync, inflate: inflateSync, "inflate-raw": inflateRawSync } as const;
 
+/** The self-check body: 40 KB of varied text, more than two output windows once decoded. */
+const SELF_CHECK_PLAIN = Buffer.from(
+  Array.from({ length: 1000 }, (_, i) => `line ${i} of the zlib self-check ${i * 7919}\n`).join(""),
+  "latin1",
+);
+const SELF_CHECK_CODERS = { gunzip: gzipSync, inflate: deflateSync, "inflate-raw": deflateRawSync } as const;
+
 /** Reusable inflaters for one thread of analysis (one per mode, created on first use). */
 export class BodyInflater {
   private readonly engines = new Map<InflateMode, Engine>();
@@ -146,13 +157,34 @@ export class BodyInflater {
     let engine = this.engines.get(mode);
     if (!engine) {
       engine = createEngine(mode);
-      if (!engine) {
+      if (!engine || !this.selfCheck(mode, engine)) {
         this.nativeUsable = false;
         return undefined;
       }
       this.engines.set(mode, engine);
     }
     return engine;
+  }
+
+  /**
+   * The native handle is internal API: before trusting it, one known body (compressed by the
+   * public API, long enough to need several output windows) must decode to the same length and
+   * first bytes through it. A Node whose internals differ then gets the one-shot functions.
+   */
+  private selfCheck(mode: InflateMode, engine: Engine): boolean {
+    this.engines.set(mode, engine);
+    try {
+      const sample = SELF_CHECK_PLAIN;
+      const coded = SELF_CHECK_CODERS[mode](sample);
+      const outcome = this.run(mode, coded);
+      const headOk = this.head.every((b, i) => i >= this.headLength || b === sample[i]);
+      return outcome.ok && outcome.length === sample.length && this.headLength > 0 && headOk;
+    } catch {
+      return false;
+    } finally {
+      this.engines.delete(mode);
+      this.headLength = 0;
+    }
   }
 
   private runOneShot(mode: InflateMode, input: Uint8Array): InflateOutcome {
