@@ -28,10 +28,14 @@ export const MAX_INITIAL_DECRYPTIONS = 64;
 const SHORT_HEADER_THRESHOLD_BASE = 2;
 
 /** Node's native hex encoder behind Buffer#toString("hex"), called on the datagram without a Buffer view. */
-const hexSlice = (Buffer.prototype as unknown as { hexSlice(start: number, end: number): string }).hexSlice;
+const hexSlice = (Buffer.prototype as unknown as { hexSlice?: (start: number, end: number) => string })
+  .hexSlice;
 
-const toHex = (bytes: Uint8Array, offset: number, length: number): string =>
-  hexSlice.call(bytes, offset, offset + length);
+const toHex: (bytes: Uint8Array, offset: number, length: number) => string =
+  typeof hexSlice === "function"
+    ? (bytes, offset, length) => hexSlice.call(bytes, offset, offset + length)
+    : // An undocumented method may go away: the public route then, with a view per string.
+      (bytes, offset, length) => Buffer.from(bytes.buffer, bytes.byteOffset + offset, length).toString("hex");
 
 /** Character codes of the lower-case hex digits, compared as numbers (no one-char strings). */
 const HEX_DIGIT_CODES = Uint8Array.from("0123456789abcdef", (digit) => digit.charCodeAt(0));
