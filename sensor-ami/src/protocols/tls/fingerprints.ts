@@ -2,8 +2,8 @@
 // (FoxIO technical_details/JA4.md, BSD-3-Clause). JA4S and the other JA4+ methods are under the
 // FoxIO License 1.1 (not permissive for monetisation) and are deliberately NOT implemented here.
 
-import { createHash } from "node:crypto";
-import type { ClientHello, ServerHello } from "./hello.js";
+import { hash } from "node:crypto";
+import type { ClientHello, ServerHello, TlsExtension } from "./hello.js";
 import { EXT_ALPN, EXT_SERVER_NAME, EXT_SUPPORTED_VERSIONS } from "./hello.js";
 import { isGrease } from "./tables.js";
 
@@ -28,16 +28,40 @@ const JA4_VERSION_CODES: ReadonlyMap<number, string> = new Map([
   [0xfefc, "d3"],
 ]);
 
+// One-shot crypto.hash(): no Hash object per fingerprint. The hashed texts are ASCII, so its
+// default UTF-8 encoding gives the same bytes as latin1.
 function md5Hex(text: string): string {
-  return createHash("md5").update(text, "latin1").digest("hex");
+  return hash("md5", text, "hex");
 }
 
 function sha256Prefix(text: string): string {
-  return createHash("sha256").update(text, "latin1").digest("hex").slice(0, JA4_HASH_CHARS);
+  return hash("sha256", text, "hex").slice(0, JA4_HASH_CHARS);
 }
 
 function withoutGrease(values: readonly number[]): number[] {
   return values.filter((value) => !isGrease(value));
+}
+
+/** `values` without GREASE, in decimal, joined by "-" (a JA3 list), built without intermediate arrays. */
+function ja3List(values: readonly number[]): string {
+  let text = "";
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i];
+    if (isGrease(value)) continue;
+    text = text === "" ? String(value) : `${text}-${value}`;
+  }
+  return text;
+}
+
+/** Like ja3List, over the extension types. */
+function ja3ExtensionList(extensions: readonly TlsExtension[]): string {
+  let text = "";
+  for (let i = 0; i < extensions.length; i++) {
+    const type = extensions[i].type;
+    if (isGrease(type)) continue;
+    text = text === "" ? String(type) : `${text}-${type}`;
+  }
+  return text;
 }
 
 /**
@@ -47,13 +71,7 @@ function withoutGrease(values: readonly number[]): number[] {
  */
 export function ja3String(hello: ClientHello): string | undefined {
   if (hello.sslv2) return undefined;
-  return [
-    String(hello.version),
-    withoutGrease(hello.cipherSuites).join("-"),
-    withoutGrease(hello.extensions.map((ext) => ext.type)).join("-"),
-    withoutGrease(hello.supportedGroups).join("-"),
-    hello.ecPointFormats.join("-"),
-  ].join(",");
+  return `${hello.version},${ja3List(hello.cipherSuites)},${ja3ExtensionList(hello.extensions)},${ja3List(hello.supportedGroups)},${hello.ecPointFormats.join("-")}`;
 }
 
 /** JA3: MD5 of ja3String as 32 lower-case hex characters (undefined for SSLv2 hellos). */
@@ -64,11 +82,7 @@ export function ja3(hello: ClientHello): string | undefined {
 
 /** The JA3S string: `SSLVersion,Cipher,Extensions` from the ServerHello (legacy version field). */
 export function ja3sString(hello: ServerHello): string {
-  return [
-    String(hello.version),
-    String(hello.cipherSuite),
-    withoutGrease(hello.extensions.map((ext) => ext.type)).join("-"),
-  ].join(",");
+  return `${hello.version},${hello.cipherSuite},${ja3ExtensionList(hello.extensions)}`;
 }
 
 /** JA3S: MD5 of ja3sString. */
@@ -76,8 +90,23 @@ export function ja3s(hello: ServerHello): string {
   return md5Hex(ja3sString(hello));
 }
 
+/** hex4() results: 16-bit values (cipher suites, extension types) repeat across hellos. */
+const HEX4_CACHE: (string | undefined)[] = [];
+
 function hex4(value: number): string {
-  return value.toString(16).padStart(4, "0");
+  let text = HEX4_CACHE[value];
+  if (text === undefined) {
+    text = value.toString(16).padStart(4, "0");
+    HEX4_CACHE[value] = text;
+  }
+  return text;
+}
+
+/** Comma-joined hex4 of `values` (already filtered and ordered). */
+function hexList(values: ArrayLike<number>): string {
+  let text = "";
+  for (let i = 0; i < values.length; i++) text = i === 0 ? hex4(values[i]) : `${text},${hex4(values[i])}`;
+  return text;
 }
 
 function twoDigits(count: number): string {
@@ -100,10 +129,21 @@ function ja4AlpnCode(alpn: readonly string[]): string {
 }
 
 function ja4Version(hello: ClientHello): string {
-  const supported = withoutGrease(hello.supportedVersions);
-  const hasSupportedVersions = hello.extensions.some((ext) => ext.type === EXT_SUPPORTED_VERSIONS);
-  const version = hasSupportedVersions && supported.length > 0 ? Math.max(...supported) : hello.version;
-  return JA4_VERSION_CODES.get(version) ?? "00";
+  let hasSupportedVersions = false;
+  for (let i = 0; i < hello.extensions.length; i++) {
+    if (hello.extensions[i].type === EXT_SUPPORTED_VERSIONS) {
+      hasSupportedVersions = true;
+      break;
+    }
+  }
+  let highest = -1;
+  if (hasSupportedVersions) {
+    for (let i = 0; i < hello.supportedVersions.length; i++) {
+      const value = hello.supportedVersions[i];
+      if (!isGrease(value) && value > highest) highest = value;
+    }
+  }
+  return JA4_VERSION_CODES.get(highest >= 0 ? highest : hello.version) ?? "00";
 }
 
 /** All JA4 forms of one ClientHello (field names as in FoxIO's reference output). */
@@ -152,9 +192,46 @@ export function ja4Forms(hello: ClientHello, transport: Ja4Transport): Ja4Forms 
   };
 }
 
-/** The JA4 client fingerprint (`t13d1516h2_8daaf6152771_e5627efa2ab1`), or undefined for SSLv2 hellos. */
+/**
+ * The JA4 client fingerprint (`t13d1516h2_8daaf6152771_e5627efa2ab1`), or undefined for SSLv2 hellos.
+ * Same value as ja4Forms().ja4, computed alone (the other forms are not logged): numeric sorts of
+ * typed arrays stand in for the string sorts (fixed-width lower-case hex sorts like the numbers).
+ */
 export function ja4(hello: ClientHello, transport: Ja4Transport): string | undefined {
-  return ja4Forms(hello, transport)?.ja4;
+  if (hello.sslv2) return undefined;
+  const suites = hello.cipherSuites;
+  const ciphers = new Uint16Array(suites.length);
+  let cipherCount = 0;
+  for (let i = 0; i < suites.length; i++) if (!isGrease(suites[i])) ciphers[cipherCount++] = suites[i];
+  const extensions = hello.extensions;
+  const hashedExtensions = new Uint16Array(extensions.length);
+  let hashedCount = 0;
+  let extensionCount = 0;
+  let sni = "i";
+  for (let i = 0; i < extensions.length; i++) {
+    const type = extensions[i].type;
+    if (isGrease(type)) continue;
+    extensionCount++;
+    if (type === EXT_SERVER_NAME) sni = "d";
+    else if (type !== EXT_ALPN) hashedExtensions[hashedCount++] = type;
+  }
+  const prefix = `${transport}${ja4Version(hello)}${sni}${twoDigits(cipherCount)}${twoDigits(extensionCount)}${ja4AlpnCode(hello.alpn)}`;
+  const cipherText = hexList(ciphers.subarray(0, cipherCount).sort());
+  const extensionText = hexList(hashedExtensions.subarray(0, hashedCount).sort());
+  let extensionHash = JA4_EMPTY_HASH;
+  if (extensionText !== "") {
+    let signatureAlgorithms = "";
+    for (let i = 0; i < hello.signatureAlgorithms.length; i++) {
+      const value = hello.signatureAlgorithms[i];
+      if (isGrease(value)) continue;
+      signatureAlgorithms =
+        signatureAlgorithms === "" ? hex4(value) : `${signatureAlgorithms},${hex4(value)}`;
+    }
+    extensionHash = sha256Prefix(
+      signatureAlgorithms === "" ? extensionText : `${extensionText}_${signatureAlgorithms}`,
+    );
+  }
+  return `${prefix}_${cipherText === "" ? JA4_EMPTY_HASH : sha256Prefix(cipherText)}_${extensionHash}`;
 }
 
 /** JA4's `b` part for a cipher list given as the spec's comma-joined hex string (test-vector helper). */

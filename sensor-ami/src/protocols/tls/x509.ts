@@ -2,7 +2,7 @@
 // reader. Names are rendered like OpenSSL's RFC 2253 printing, which is what Zeek logs
 // (e.g. "CN=*.taleo.net,OU=Web,O=Taleo Inc.,C=US": most specific RDN first).
 
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import {
   DerReader,
   decodeString,
@@ -284,8 +284,36 @@ function parseExtensions(list: DerReader, out: ExtensionFields): void {
   }
 }
 
-/** Parse a DER certificate; a DerParseError names the structure that was malformed. */
+/**
+ * Parsed certificates kept, by SHA-256 fingerprint (Zeek caches parsed X.509 certificates the same
+ * way): servers send the same chain to every client, so a repeated certificate costs one hash.
+ */
+export const CERTIFICATE_CACHE_ENTRIES = 4096;
+/** Least recently used first (a Map iterates in insertion order; a hit re-inserts its entry). */
+const certificateCache = new Map<string, X509Info>();
+
+/**
+ * Parse a DER certificate; a DerParseError names the structure that was malformed. The result is
+ * shared with every later caller that passes the same bytes: treat it as immutable.
+ */
 export function parseCertificate(der: Uint8Array): X509Info | DerParseError {
+  const fingerprint = hash("sha256", der, "hex");
+  const cached = certificateCache.get(fingerprint);
+  if (cached !== undefined) {
+    certificateCache.delete(fingerprint);
+    certificateCache.set(fingerprint, cached);
+    return cached;
+  }
+  const parsed = parseUncached(der, fingerprint);
+  if (parsed instanceof DerParseError) return parsed;
+  if (certificateCache.size >= CERTIFICATE_CACHE_ENTRIES) {
+    certificateCache.delete(certificateCache.keys().next().value as string);
+  }
+  certificateCache.set(fingerprint, parsed);
+  return parsed;
+}
+
+function parseUncached(der: Uint8Array, fingerprint: string): X509Info | DerParseError {
   try {
     const certificate = new DerReader(der, "Certificate").enter(TAG_SEQUENCE, "Certificate");
     const tbs = certificate.enter(TAG_SEQUENCE, "TBSCertificate");
@@ -324,7 +352,7 @@ export function parseCertificate(der: Uint8Array): X509Info | DerParseError {
     const signatureAlgorithm = certificate.enter(TAG_SEQUENCE, "signatureAlgorithm");
     const sigAlg = algorithmName(oidToString(signatureAlgorithm.next(TAG_OID).value));
     return {
-      fingerprint: createHash("sha256").update(der).digest("hex"),
+      fingerprint,
       version,
       serial: hexUpper(serialBytes.subarray(serialStart)),
       subject,
