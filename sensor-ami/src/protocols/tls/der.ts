@@ -85,30 +85,51 @@ export class DerReader {
   }
 }
 
-/** Dotted-decimal form of an OBJECT IDENTIFIER's content octets. */
+/** Dotted-decimal form of an OBJECT IDENTIFIER's content octets (built in one pass, no arrays). */
 export function oidToString(value: Uint8Array): string {
   if (value.length === 0) throw new DerParseError("empty OBJECT IDENTIFIER");
-  const arcs: number[] = [];
+  let text = "";
+  let arcs = 0;
   let arc = 0;
-  for (const byte of value) {
+  for (let i = 0; i < value.length; i++) {
+    const byte = value[i];
     arc = arc * 128 + (byte & 0x7f);
     if (!(byte & 0x80)) {
-      arcs.push(arc);
+      // The first subidentifier packs the first two arcs (X.690 §8.19.4).
+      if (arcs === 0) text = arc < 40 ? `0.${arc}` : arc < 80 ? `1.${arc - 40}` : `2.${arc - 80}`;
+      else text += `.${arc}`;
+      arcs++;
       arc = 0;
     }
   }
-  const first = arcs[0];
-  const head = first < 40 ? [0, first] : first < 80 ? [1, first - 40] : [2, first - 80];
-  return [...head, ...arcs.slice(1)].join(".");
+  // Only continuation octets: what the array-based rendering this replaces printed.
+  return arcs === 0 ? "2.NaN" : text;
+}
+
+/** Strings up to this long are built with one String.fromCharCode call (its arguments go on the stack). */
+const MAX_CHAR_CODE_ARGUMENTS = 1024;
+
+/** Bytes as Latin-1 text (each byte one character), without a Buffer for the usual short values. */
+export function latin1Text(value: Uint8Array): string {
+  if (value.length <= MAX_CHAR_CODE_ARGUMENTS) {
+    return String.fromCharCode.apply(null, value as unknown as number[]);
+  }
+  return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("latin1");
+}
+
+function isAscii(value: Uint8Array): boolean {
+  for (let i = 0; i < value.length; i++) if (value[i] >= 0x80) return false;
+  return true;
 }
 
 /** Decode an ASN.1 string type to text (UTF-8, Latin-1 for the 8-bit types, UCS-2/UCS-4 for BMP/Universal). */
 export function decodeString(element: DerElement): string {
   const { tag, value } = element;
-  const buffer = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
   switch (tag) {
     case TAG_UTF8_STRING:
-      return buffer.toString("utf8");
+      // ASCII is its own UTF-8: only other text needs the decoder.
+      if (isAscii(value)) return latin1Text(value);
+      return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("utf8");
     case TAG_BMP_STRING: {
       let text = "";
       for (let i = 0; i + 1 < value.length; i += 2)
@@ -124,28 +145,53 @@ export function decodeString(element: DerElement): string {
       return text;
     }
     default:
-      return buffer.toString("latin1");
+      return latin1Text(value);
   }
 }
 
-/** UTCTime / GeneralizedTime (DER forms ending in "Z") to seconds since the epoch. */
+const DIGIT_0 = 0x30;
+const DIGIT_9 = 0x39;
+const CHAR_Z = 0x5a;
+const CHAR_DOT = 0x2e;
+
+/** The two decimal digits at `offset` (the caller checked they are digits). */
+function twoDigits(value: Uint8Array, offset: number): number {
+  return (value[offset] - DIGIT_0) * 10 + (value[offset + 1] - DIGIT_0);
+}
+
+/**
+ * UTCTime / GeneralizedTime (DER forms ending in "Z") to seconds since the epoch. Accepts exactly
+ * YYMMDDHHMM[SS]Z (UTCTime) and YYYYMMDDHHMM[SS][.f+]Z (otherwise); read without a regex.
+ */
 export function decodeTime(element: DerElement): number {
-  const text = Buffer.from(element.value).toString("latin1");
-  const match =
-    element.tag === TAG_UTC_TIME
-      ? /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})?Z$/.exec(text)
-      : /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})?(?:\.\d+)?Z$/.exec(text);
-  if (!match) throw new DerParseError(`unsupported time value "${text}"`);
-  let year = Number(match[1]);
+  const value = element.value;
+  const utc = element.tag === TAG_UTC_TIME;
+  let digits = 0;
+  while (digits < value.length && value[digits] >= DIGIT_0 && value[digits] <= DIGIT_9) digits++;
+  const yearDigits = utc ? 2 : 4;
+  let end = digits;
+  let valid = digits === yearDigits + 8 || digits === yearDigits + 10;
+  if (valid && !utc && value[end] === CHAR_DOT) {
+    let fraction = end + 1;
+    while (fraction < value.length && value[fraction] >= DIGIT_0 && value[fraction] <= DIGIT_9) fraction++;
+    valid = fraction > end + 1;
+    end = fraction;
+  }
+  if (!valid || end !== value.length - 1 || value[end] !== CHAR_Z) {
+    throw new DerParseError(`unsupported time value "${latin1Text(value)}"`);
+  }
+  let year = utc ? twoDigits(value, 0) : twoDigits(value, 0) * 100 + twoDigits(value, 2);
   // RFC 5280 §4.1.2.5.1: UTCTime years 50–99 are 19xx, 00–49 are 20xx.
-  if (element.tag === TAG_UTC_TIME) year += year >= 50 ? 1900 : 2000;
+  if (utc) year += year >= 50 ? 1900 : 2000;
+  const y = yearDigits;
+  const seconds = digits === y + 10 ? twoDigits(value, y + 8) : 0;
   const millis = Date.UTC(
     year,
-    Number(match[2]) - 1,
-    Number(match[3]),
-    Number(match[4]),
-    Number(match[5]),
-    Number(match[6] ?? "0"),
+    twoDigits(value, y) - 1,
+    twoDigits(value, y + 2),
+    twoDigits(value, y + 4),
+    twoDigits(value, y + 6),
+    seconds,
   );
   return millis / 1000;
 }

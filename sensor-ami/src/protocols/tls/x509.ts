@@ -7,6 +7,7 @@ import {
   DerReader,
   decodeString,
   decodeTime,
+  latin1Text,
   oidToString,
   TAG_BIT_STRING,
   TAG_BOOLEAN,
@@ -17,6 +18,7 @@ import {
   TAG_SET,
 } from "./der.js";
 import { DerParseError } from "./errors.js";
+import { LruCache } from "./lru-cache.js";
 
 /** Context-specific constructed tags inside TBSCertificate. */
 const TAG_EXPLICIT_VERSION = 0xa0;
@@ -129,8 +131,12 @@ export interface X509Info {
   readonly basicConstraintsPathLen: number | undefined;
 }
 
+const HEX_UPPER = "0123456789ABCDEF";
+
 function hexUpper(bytes: Uint8Array): string {
-  return Buffer.from(bytes).toString("hex").toUpperCase();
+  let text = "";
+  for (let i = 0; i < bytes.length; i++) text += HEX_UPPER[bytes[i] >> 4] + HEX_UPPER[bytes[i] & 0x0f];
+  return text;
 }
 
 function integerBits(value: Uint8Array): number {
@@ -140,7 +146,15 @@ function integerBits(value: Uint8Array): number {
   return (value.length - start - 1) * 8 + (32 - Math.clz32(value[start]));
 }
 
+/** Integers up to this many bytes fit a double exactly (2^48 < 2^53): no BigInt needed. */
+const MAX_EXACT_INTEGER_BYTES = 6;
+
 function integerDecimal(value: Uint8Array): string {
+  if (value.length <= MAX_EXACT_INTEGER_BYTES) {
+    let small = 0;
+    for (let i = 0; i < value.length; i++) small = small * 256 + value[i];
+    return String(small);
+  }
   let n = 0n;
   for (const byte of value) n = (n << 8n) | BigInt(byte);
   return n.toString();
@@ -150,8 +164,25 @@ function algorithmName(oid: string): string {
   return ALGORITHM_NAMES.get(oid) ?? oid;
 }
 
+/** Characters RFC 2253 §2.4 escapes anywhere in a value: comma, plus, quote, backslash, <, >, semicolon. */
+function needsEscape(code: number): boolean {
+  return (
+    code === 0x2c ||
+    code === 0x2b ||
+    code === 0x22 ||
+    code === 0x5c ||
+    code === 0x3c ||
+    code === 0x3e ||
+    code === 0x3b
+  );
+}
+
 /** RFC 2253 §2.4 escaping of an attribute value. */
 function escapeRfc2253(value: string): string {
+  // Fast path: most values need no escaping at all.
+  let plain = value.length === 0 || (value[0] !== "#" && value[0] !== " " && value[value.length - 1] !== " ");
+  for (let i = 0; plain && i < value.length; i++) if (needsEscape(value.charCodeAt(i))) plain = false;
+  if (plain) return value;
   let out = value.replace(/[,+"\\<>;]/g, (c) => `\\${c}`);
   if (out.startsWith("#") || out.startsWith(" ")) out = `\\${out}`;
   if (out.endsWith(" ") && out.length > 1) out = `${out.slice(0, -1)}\\ `;
@@ -160,24 +191,28 @@ function escapeRfc2253(value: string): string {
 
 /** Render a Name (SEQUENCE OF RDN) in RFC 2253 order: last RDN first, multi-valued RDNs joined by "+". */
 function formatName(name: DerReader): string {
-  const rdns: string[] = [];
+  let text = "";
+  let first = true;
   while (!name.done) {
     const set = name.enter(TAG_SET, "RelativeDistinguishedName");
-    const parts: string[] = [];
+    let rdn = "";
+    let firstPart = true;
     while (!set.done) {
       const attribute = set.enter(TAG_SEQUENCE, "AttributeTypeAndValue");
       const oid = oidToString(attribute.next(TAG_OID).value);
       const value = attribute.next();
       const label = NAME_ATTRIBUTES.get(oid);
-      parts.push(
-        label
-          ? `${label}=${escapeRfc2253(decodeString(value))}`
-          : `${oid}=#${Buffer.from(value.value).toString("hex")}`,
-      );
+      const part = label
+        ? `${label}=${escapeRfc2253(decodeString(value))}`
+        : `${oid}=#${Buffer.from(value.value).toString("hex")}`;
+      rdn = firstPart ? part : `${rdn}+${part}`;
+      firstPart = false;
     }
-    rdns.push(parts.join("+"));
+    // Most specific (last) RDN first.
+    text = first ? rdn : `${rdn},${text}`;
+    first = false;
   }
-  return rdns.reverse().join(",");
+  return text;
 }
 
 function formatIp(bytes: Uint8Array): string {
@@ -266,7 +301,7 @@ function parseExtensions(list: DerReader, out: ExtensionFields): void {
       const names = new DerReader(value, "subjectAltName").enter(TAG_SEQUENCE, "GeneralNames");
       while (!names.done) {
         const name = names.next();
-        const text = Buffer.from(name.value).toString("latin1");
+        const text = latin1Text(name.value);
         if (name.tag === SAN_DNS) out.sanDns.push(text);
         else if (name.tag === SAN_URI) out.sanUri.push(text);
         else if (name.tag === SAN_EMAIL) out.sanEmail.push(text);
@@ -289,8 +324,7 @@ function parseExtensions(list: DerReader, out: ExtensionFields): void {
  * way): servers send the same chain to every client, so a repeated certificate costs one hash.
  */
 export const CERTIFICATE_CACHE_ENTRIES = 4096;
-/** Least recently used first (a Map iterates in insertion order; a hit re-inserts its entry). */
-const certificateCache = new Map<string, X509Info>();
+const certificateCache = new LruCache<X509Info>(CERTIFICATE_CACHE_ENTRIES);
 
 /**
  * Parse a DER certificate; a DerParseError names the structure that was malformed. The result is
@@ -299,17 +333,9 @@ const certificateCache = new Map<string, X509Info>();
 export function parseCertificate(der: Uint8Array): X509Info | DerParseError {
   const fingerprint = hash("sha256", der, "hex");
   const cached = certificateCache.get(fingerprint);
-  if (cached !== undefined) {
-    certificateCache.delete(fingerprint);
-    certificateCache.set(fingerprint, cached);
-    return cached;
-  }
+  if (cached !== undefined) return cached;
   const parsed = parseUncached(der, fingerprint);
-  if (parsed instanceof DerParseError) return parsed;
-  if (certificateCache.size >= CERTIFICATE_CACHE_ENTRIES) {
-    certificateCache.delete(certificateCache.keys().next().value as string);
-  }
-  certificateCache.set(fingerprint, parsed);
+  if (!(parsed instanceof DerParseError)) certificateCache.set(fingerprint, parsed);
   return parsed;
 }
 
