@@ -3,6 +3,7 @@
 // against the enclosing element, so a hostile certificate can only produce a DerParseError.
 
 import { DerParseError } from "./errors.js";
+import { latin1Text } from "./latin1.js";
 
 export const TAG_BOOLEAN = 0x01;
 export const TAG_INTEGER = 0x02;
@@ -104,17 +105,6 @@ export function oidToString(value: Uint8Array): string {
   }
   // Only continuation octets: what the array-based rendering this replaces printed.
   return arcs === 0 ? "2.NaN" : text;
-}
-
-/** Strings up to this long are built with one String.fromCharCode call (its arguments go on the stack). */
-const MAX_CHAR_CODE_ARGUMENTS = 1024;
-
-/** Bytes as Latin-1 text (each byte one character), without a Buffer for the usual short values. */
-export function latin1Text(value: Uint8Array): string {
-  if (value.length <= MAX_CHAR_CODE_ARGUMENTS) {
-    return String.fromCharCode.apply(null, value as unknown as number[]);
-  }
-  return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("latin1");
 }
 
 function isAscii(value: Uint8Array): boolean {

@@ -7,7 +7,6 @@ import {
   DerReader,
   decodeString,
   decodeTime,
-  latin1Text,
   oidToString,
   TAG_BIT_STRING,
   TAG_BOOLEAN,
@@ -18,6 +17,7 @@ import {
   TAG_SET,
 } from "./der.js";
 import { DerParseError } from "./errors.js";
+import { latin1Text } from "./latin1.js";
 import { LruCache } from "./lru-cache.js";
 
 /** Context-specific constructed tags inside TBSCertificate. */
