@@ -107,19 +107,19 @@ export function oidToString(value: Uint8Array): string {
   return arcs === 0 ? "2.NaN" : text;
 }
 
-function isAscii(value: Uint8Array): boolean {
-  for (let i = 0; i < value.length; i++) if (value[i] >= 0x80) return false;
-  return true;
-}
+/** A character a Latin-1 decoding made from a byte ≥ 0x80 (not ASCII, so not its own UTF-8). */
+const NON_ASCII = /[\u0080-\u00ff]/;
 
 /** Decode an ASN.1 string type to text (UTF-8, Latin-1 for the 8-bit types, UCS-2/UCS-4 for BMP/Universal). */
 export function decodeString(element: DerElement): string {
   const { tag, value } = element;
   switch (tag) {
-    case TAG_UTF8_STRING:
+    case TAG_UTF8_STRING: {
       // ASCII is its own UTF-8: only other text needs the decoder.
-      if (isAscii(value)) return latin1Text(value);
+      const latin1 = latin1Text(value);
+      if (!NON_ASCII.test(latin1)) return latin1;
       return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("utf8");
+    }
     case TAG_BMP_STRING: {
       let text = "";
       for (let i = 0; i + 1 < value.length; i += 2)

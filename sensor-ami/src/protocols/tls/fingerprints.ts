@@ -109,16 +109,14 @@ export function ja3s(hello: ServerHello): string {
   return md5Hex(ja3sString(hello));
 }
 
-/** hex4() results: 16-bit values (cipher suites, extension types) repeat across hellos. */
-const HEX4_CACHE: (string | undefined)[] = [];
+/** Two lower-case hex digits per byte value. */
+const HEX_BYTES: readonly string[] = Array.from({ length: 256 }, (_, byte) =>
+  byte.toString(16).padStart(2, "0"),
+);
 
+/** A 16-bit value as 4 lower-case hex digits. */
 function hex4(value: number): string {
-  let text = HEX4_CACHE[value];
-  if (text === undefined) {
-    text = value.toString(16).padStart(4, "0");
-    HEX4_CACHE[value] = text;
-  }
-  return text;
+  return HEX_BYTES[(value >> 8) & 0xff] + HEX_BYTES[value & 0xff];
 }
 
 /** Comma-joined hex4 of `values` (already filtered and ordered). */
@@ -211,6 +209,14 @@ export function ja4Forms(hello: ClientHello, transport: Ja4Transport): Ja4Forms 
   };
 }
 
+/** Reused sort buffers for ja4() (cipher suites, extension types), grown on demand. */
+const sortScratch = [new Uint16Array(128), new Uint16Array(64)];
+
+function scratch(which: 0 | 1, length: number): Uint16Array {
+  if (sortScratch[which].length < length) sortScratch[which] = new Uint16Array(length);
+  return sortScratch[which];
+}
+
 /**
  * The JA4 client fingerprint (`t13d1516h2_8daaf6152771_e5627efa2ab1`), or undefined for SSLv2 hellos.
  * Same value as ja4Forms().ja4, computed alone (the other forms are not logged): numeric sorts of
@@ -219,11 +225,11 @@ export function ja4Forms(hello: ClientHello, transport: Ja4Transport): Ja4Forms 
 export function ja4(hello: ClientHello, transport: Ja4Transport): string | undefined {
   if (hello.sslv2) return undefined;
   const suites = hello.cipherSuites;
-  const ciphers = new Uint16Array(suites.length);
+  const ciphers = scratch(0, suites.length);
   let cipherCount = 0;
   for (let i = 0; i < suites.length; i++) if (!isGrease(suites[i])) ciphers[cipherCount++] = suites[i];
   const extensions = hello.extensions;
-  const hashedExtensions = new Uint16Array(extensions.length);
+  const hashedExtensions = scratch(1, extensions.length);
   let hashedCount = 0;
   let extensionCount = 0;
   let sni = "i";

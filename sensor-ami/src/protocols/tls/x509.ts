@@ -164,25 +164,13 @@ function algorithmName(oid: string): string {
   return ALGORITHM_NAMES.get(oid) ?? oid;
 }
 
-/** Characters RFC 2253 §2.4 escapes anywhere in a value: comma, plus, quote, backslash, <, >, semicolon. */
-function needsEscape(code: number): boolean {
-  return (
-    code === 0x2c ||
-    code === 0x2b ||
-    code === 0x22 ||
-    code === 0x5c ||
-    code === 0x3c ||
-    code === 0x3e ||
-    code === 0x3b
-  );
-}
+/** Anything escapeRfc2253 would change: a special character anywhere, "#"/" " first, " " last. */
+const NEEDS_RFC2253_ESCAPE = /[,+"\\<>;]|^[# ]| $/;
 
 /** RFC 2253 §2.4 escaping of an attribute value. */
 function escapeRfc2253(value: string): string {
-  // Fast path: most values need no escaping at all.
-  let plain = value.length === 0 || (value[0] !== "#" && value[0] !== " " && value[value.length - 1] !== " ");
-  for (let i = 0; plain && i < value.length; i++) if (needsEscape(value.charCodeAt(i))) plain = false;
-  if (plain) return value;
+  // Fast path (one native regex test): most values need no escaping at all.
+  if (!NEEDS_RFC2253_ESCAPE.test(value)) return value;
   let out = value.replace(/[,+"\\<>;]/g, (c) => `\\${c}`);
   if (out.startsWith("#") || out.startsWith(" ")) out = `\\${out}`;
   if (out.endsWith(" ") && out.length > 1) out = `${out.slice(0, -1)}\\ `;
