@@ -5,9 +5,6 @@
 import { hash } from "node:crypto";
 import {
   DerReader,
-  decodeString,
-  decodeTime,
-  oidToString,
   TAG_BIT_STRING,
   TAG_BOOLEAN,
   TAG_INTEGER,
@@ -133,30 +130,35 @@ export interface X509Info {
 
 const HEX_UPPER = "0123456789ABCDEF";
 
-function hexUpper(bytes: Uint8Array): string {
+function hexUpper(bytes: Uint8Array, start: number, end: number): string {
   let text = "";
-  for (let i = 0; i < bytes.length; i++) text += HEX_UPPER[bytes[i] >> 4] + HEX_UPPER[bytes[i] & 0x0f];
+  for (let i = start; i < end; i++) text += HEX_UPPER[bytes[i] >> 4] + HEX_UPPER[bytes[i] & 0x0f];
   return text;
 }
 
-function integerBits(value: Uint8Array): number {
-  let start = 0;
-  while (start < value.length - 1 && value[start] === 0) start++;
-  if (start >= value.length) return 0;
-  return (value.length - start - 1) * 8 + (32 - Math.clz32(value[start]));
+/** Bit length of the unsigned big-endian INTEGER element `r` read last. */
+function integerBits(r: DerReader): number {
+  const bytes = r.bytes;
+  const end = r.valueEnd;
+  let start = r.valueStart;
+  while (start < end - 1 && bytes[start] === 0) start++;
+  if (start >= end) return 0;
+  return (end - start - 1) * 8 + (32 - Math.clz32(bytes[start]));
 }
 
 /** Integers up to this many bytes fit a double exactly (2^48 < 2^53): no BigInt needed. */
 const MAX_EXACT_INTEGER_BYTES = 6;
 
-function integerDecimal(value: Uint8Array): string {
-  if (value.length <= MAX_EXACT_INTEGER_BYTES) {
+/** Decimal text of the INTEGER element `r` read last, its bytes taken as unsigned. */
+function integerDecimal(r: DerReader): string {
+  const bytes = r.bytes;
+  if (r.valueEnd - r.valueStart <= MAX_EXACT_INTEGER_BYTES) {
     let small = 0;
-    for (let i = 0; i < value.length; i++) small = small * 256 + value[i];
+    for (let i = r.valueStart; i < r.valueEnd; i++) small = small * 256 + bytes[i];
     return String(small);
   }
   let n = 0n;
-  for (const byte of value) n = (n << 8n) | BigInt(byte);
+  for (let i = r.valueStart; i < r.valueEnd; i++) n = (n << 8n) | BigInt(bytes[i]);
   return n.toString();
 }
 
@@ -187,12 +189,13 @@ function formatName(name: DerReader): string {
     let firstPart = true;
     while (!set.done) {
       const attribute = set.enter(TAG_SEQUENCE, "AttributeTypeAndValue");
-      const oid = oidToString(attribute.next(TAG_OID).value);
-      const value = attribute.next();
+      attribute.next(TAG_OID);
+      const oid = attribute.oid();
+      attribute.next();
       const label = NAME_ATTRIBUTES.get(oid);
       const part = label
-        ? `${label}=${escapeRfc2253(decodeString(value))}`
-        : `${oid}=#${Buffer.from(value.value).toString("hex")}`;
+        ? `${label}=${escapeRfc2253(attribute.text())}`
+        : `${oid}=#${Buffer.from(attribute.value()).toString("hex")}`;
       rdn = firstPart ? part : `${rdn}+${part}`;
       firstPart = false;
     }
@@ -239,9 +242,14 @@ interface PublicKeyFields {
 
 function parsePublicKey(spki: DerReader): PublicKeyFields {
   const algorithm = spki.enter(TAG_SEQUENCE, "SubjectPublicKeyInfo.algorithm");
-  const algorithmOid = oidToString(algorithm.next(TAG_OID).value);
-  const parameters = algorithm.done ? undefined : algorithm.next();
-  const keyBits = spki.next(TAG_BIT_STRING).value.subarray(1); // skip the unused-bits octet
+  algorithm.next(TAG_OID);
+  const algorithmOid = algorithm.oid();
+  // The optional parameters are left as the element `algorithm` read last.
+  const hasParameters = !algorithm.done;
+  if (hasParameters) algorithm.next();
+  spki.next(TAG_BIT_STRING);
+  // Skip the unused-bits octet.
+  const keyStart = Math.min(spki.valueStart + 1, spki.valueEnd);
   const fields: PublicKeyFields = {
     keyAlg: algorithmName(algorithmOid),
     keyType: undefined,
@@ -250,21 +258,28 @@ function parsePublicKey(spki: DerReader): PublicKeyFields {
     curve: undefined,
   };
   if (algorithmOid === "1.2.840.113549.1.1.1") {
-    const rsa = new DerReader(keyBits, "RSAPublicKey").enter(TAG_SEQUENCE, "RSAPublicKey");
+    const rsa = new DerReader(spki.bytes, "RSAPublicKey", keyStart, spki.valueEnd).enter(
+      TAG_SEQUENCE,
+      "RSAPublicKey",
+    );
     fields.keyType = "rsa";
-    fields.keyLength = integerBits(rsa.next(TAG_INTEGER).value);
-    fields.exponent = integerDecimal(rsa.next(TAG_INTEGER).value);
+    rsa.next(TAG_INTEGER);
+    fields.keyLength = integerBits(rsa);
+    rsa.next(TAG_INTEGER);
+    fields.exponent = integerDecimal(rsa);
   } else if (algorithmOid === "1.2.840.10045.2.1") {
     fields.keyType = "ecdsa";
-    if (parameters?.tag === TAG_OID) {
-      const curve = EC_CURVES.get(oidToString(parameters.value));
+    if (hasParameters && algorithm.tag === TAG_OID) {
+      const curve = EC_CURVES.get(algorithm.oid());
       fields.curve = curve?.name;
       fields.keyLength = curve?.bits;
     }
   } else if (algorithmOid === "1.2.840.10040.4.1") {
     fields.keyType = "dsa";
-    if (parameters?.tag === TAG_SEQUENCE) {
-      fields.keyLength = integerBits(new DerReader(parameters.value, "Dss-Parms").next(TAG_INTEGER).value);
+    if (hasParameters && algorithm.tag === TAG_SEQUENCE) {
+      const parameters = algorithm.contents("Dss-Parms");
+      parameters.next(TAG_INTEGER);
+      fields.keyLength = integerBits(parameters);
     }
   }
   return fields;
@@ -282,26 +297,32 @@ interface ExtensionFields {
 function parseExtensions(list: DerReader, out: ExtensionFields): void {
   while (!list.done) {
     const extension = list.enter(TAG_SEQUENCE, "Extension");
-    const oid = oidToString(extension.next(TAG_OID).value);
+    extension.next(TAG_OID);
+    const oid = extension.oid();
     if (extension.peekTag() === TAG_BOOLEAN) extension.next(TAG_BOOLEAN);
-    const value = extension.next(TAG_OCTET_STRING).value;
+    extension.next(TAG_OCTET_STRING);
     if (oid === OID_SUBJECT_ALT_NAME) {
-      const names = new DerReader(value, "subjectAltName").enter(TAG_SEQUENCE, "GeneralNames");
+      const names = extension.contents("subjectAltName").enter(TAG_SEQUENCE, "GeneralNames");
       while (!names.done) {
-        const name = names.next();
-        const text = latin1Text(name.value);
-        if (name.tag === SAN_DNS) out.sanDns.push(text);
-        else if (name.tag === SAN_URI) out.sanUri.push(text);
-        else if (name.tag === SAN_EMAIL) out.sanEmail.push(text);
-        else if (name.tag === SAN_IP) out.sanIp.push(formatIp(name.value));
+        names.next();
+        const tag = names.tag;
+        if (tag === SAN_DNS) out.sanDns.push(latin1Text(names.value()));
+        else if (tag === SAN_URI) out.sanUri.push(latin1Text(names.value()));
+        else if (tag === SAN_EMAIL) out.sanEmail.push(latin1Text(names.value()));
+        else if (tag === SAN_IP) out.sanIp.push(formatIp(names.value()));
       }
     } else if (oid === OID_BASIC_CONSTRAINTS) {
-      const constraints = new DerReader(value, "basicConstraints").enter(TAG_SEQUENCE, "BasicConstraints");
+      const constraints = extension.contents("basicConstraints").enter(TAG_SEQUENCE, "BasicConstraints");
       out.basicConstraintsCa = false;
-      if (constraints.peekTag() === TAG_BOOLEAN)
-        out.basicConstraintsCa = constraints.next(TAG_BOOLEAN).value[0] !== 0;
+      if (constraints.peekTag() === TAG_BOOLEAN) {
+        constraints.next(TAG_BOOLEAN);
+        // An empty BOOLEAN reads as true, as the byte-view code this replaces did (undefined !== 0).
+        out.basicConstraintsCa =
+          constraints.valueEnd === constraints.valueStart || constraints.bytes[constraints.valueStart] !== 0;
+      }
       if (constraints.peekTag() === TAG_INTEGER) {
-        out.basicConstraintsPathLen = Number(integerDecimal(constraints.next(TAG_INTEGER).value));
+        constraints.next(TAG_INTEGER);
+        out.basicConstraintsPathLen = Number(integerDecimal(constraints));
       }
     }
   }
@@ -333,17 +354,22 @@ function parseUncached(der: Uint8Array, fingerprint: string): X509Info | DerPars
     const tbs = certificate.enter(TAG_SEQUENCE, "TBSCertificate");
     let version = 1;
     if (tbs.peekTag() === TAG_EXPLICIT_VERSION) {
-      version =
-        Number(integerDecimal(new DerReader(tbs.next().value, "version").next(TAG_INTEGER).value)) + 1;
+      tbs.next();
+      const explicit = tbs.contents("version");
+      explicit.next(TAG_INTEGER);
+      version = Number(integerDecimal(explicit)) + 1;
     }
-    const serialBytes = tbs.next(TAG_INTEGER).value;
-    let serialStart = 0;
-    while (serialStart < serialBytes.length - 1 && serialBytes[serialStart] === 0) serialStart++;
+    tbs.next(TAG_INTEGER);
+    let serialStart = tbs.valueStart;
+    while (serialStart < tbs.valueEnd - 1 && der[serialStart] === 0) serialStart++;
+    const serial = hexUpper(der, serialStart, tbs.valueEnd);
     tbs.next(TAG_SEQUENCE); // signature AlgorithmIdentifier (repeated after the TBS)
     const issuer = formatName(tbs.enter(TAG_SEQUENCE, "issuer"));
     const validity = tbs.enter(TAG_SEQUENCE, "validity");
-    const notValidBefore = decodeTime(validity.next());
-    const notValidAfter = decodeTime(validity.next());
+    validity.next();
+    const notValidBefore = validity.time();
+    validity.next();
+    const notValidAfter = validity.time();
     const subject = formatName(tbs.enter(TAG_SEQUENCE, "subject"));
     const publicKey = parsePublicKey(tbs.enter(TAG_SEQUENCE, "SubjectPublicKeyInfo"));
     const extensions: ExtensionFields = {
@@ -355,27 +381,34 @@ function parseUncached(der: Uint8Array, fingerprint: string): X509Info | DerPars
       basicConstraintsPathLen: undefined,
     };
     while (!tbs.done) {
-      const element = tbs.next();
-      if (element.tag === TAG_EXPLICIT_EXTENSIONS) {
-        parseExtensions(
-          new DerReader(element.value, "extensions").enter(TAG_SEQUENCE, "Extensions"),
-          extensions,
-        );
+      tbs.next();
+      if (tbs.tag === TAG_EXPLICIT_EXTENSIONS) {
+        parseExtensions(tbs.contents("extensions").enter(TAG_SEQUENCE, "Extensions"), extensions);
       }
     }
     const signatureAlgorithm = certificate.enter(TAG_SEQUENCE, "signatureAlgorithm");
-    const sigAlg = algorithmName(oidToString(signatureAlgorithm.next(TAG_OID).value));
+    signatureAlgorithm.next(TAG_OID);
+    const sigAlg = algorithmName(signatureAlgorithm.oid());
     return {
       fingerprint,
       version,
-      serial: hexUpper(serialBytes.subarray(serialStart)),
+      serial,
       subject,
       issuer,
       notValidBefore,
       notValidAfter,
       sigAlg,
-      ...publicKey,
-      ...extensions,
+      keyAlg: publicKey.keyAlg,
+      keyType: publicKey.keyType,
+      keyLength: publicKey.keyLength,
+      exponent: publicKey.exponent,
+      curve: publicKey.curve,
+      sanDns: extensions.sanDns,
+      sanUri: extensions.sanUri,
+      sanEmail: extensions.sanEmail,
+      sanIp: extensions.sanIp,
+      basicConstraintsCa: extensions.basicConstraintsCa,
+      basicConstraintsPathLen: extensions.basicConstraintsPathLen,
     };
   } catch (error) {
     if (error instanceof DerParseError) return error;
