@@ -58,9 +58,9 @@ export class RecordFramer {
   private stopped = false;
   private readonly current = new MutableRecord();
   /**
-   * Set once the sink needs only record headers (the direction is encrypted): a record split across
-   * pushes is then skipped instead of copied, and delivered with an empty fragment when its last
-   * byte arrives. Records that lie inside one push still come with their fragment (a free view).
+   * Set once the sink needs only record headers (the direction is encrypted): records are then
+   * delivered with an empty fragment, and one split across pushes is skipped instead of copied
+   * (delivered when its last byte arrives).
    */
   skipFragments = false;
 
@@ -107,7 +107,7 @@ export class RecordFramer {
       this.emit(
         bytes[offset],
         (bytes[offset + 1] << 8) | bytes[offset + 2],
-        bytes.subarray(fragmentStart, fragmentStart + length),
+        this.skipFragments ? NO_FRAGMENT : bytes.subarray(fragmentStart, fragmentStart + length),
       );
       offset = fragmentStart + length;
     }
