@@ -5,7 +5,6 @@
 import { hash } from "node:crypto";
 import type { ClientHello, ServerHello, TlsExtension } from "./hello.js";
 import { EXT_ALPN, EXT_SERVER_NAME, EXT_SUPPORTED_VERSIONS } from "./hello.js";
-import { LruCache } from "./lru-cache.js";
 import { isGrease } from "./tables.js";
 
 /** JA4's first character: TLS over TCP, QUIC, or DTLS. */
@@ -29,32 +28,15 @@ const JA4_VERSION_CODES: ReadonlyMap<number, string> = new Map([
   [0xfefc, "d3"],
 ]);
 
-/**
- * Hashes kept per fingerprint text: clients running the same software send the same lists, and a
- * map lookup costs less than a call into OpenSSL. Per cache; the texts are at most a few KiB.
- */
-export const FINGERPRINT_CACHE_ENTRIES = 4096;
-const md5Cache = new LruCache<string>(FINGERPRINT_CACHE_ENTRIES);
-const sha256PrefixCache = new LruCache<string>(FINGERPRINT_CACHE_ENTRIES);
-
 // One-shot crypto.hash(): no Hash object per fingerprint. The hashed texts are ASCII, so its
-// default UTF-8 encoding gives the same bytes as latin1.
+// default UTF-8 encoding gives the same bytes as latin1. (A map from text to hash was tried: the
+// lookup has to flatten and hash the freshly concatenated text, which costs more than MD5 itself.)
 function md5Hex(text: string): string {
-  let digest = md5Cache.get(text);
-  if (digest === undefined) {
-    digest = hash("md5", text, "hex");
-    md5Cache.set(text, digest);
-  }
-  return digest;
+  return hash("md5", text, "hex");
 }
 
 function sha256Prefix(text: string): string {
-  let digest = sha256PrefixCache.get(text);
-  if (digest === undefined) {
-    digest = hash("sha256", text, "hex").slice(0, JA4_HASH_CHARS);
-    sha256PrefixCache.set(text, digest);
-  }
-  return digest;
+  return hash("sha256", text, "hex").slice(0, JA4_HASH_CHARS);
 }
 
 function withoutGrease(values: readonly number[]): number[] {
