@@ -4,7 +4,12 @@
 // records split across pushes (same records, nothing buffered).
 
 import { describe, expect, it } from "vitest";
-import { ja4, ja4Forms, parseCertificate } from "../../../sensor-ami/src/protocols/tls/index.js";
+import {
+  ja4,
+  ja4Forms,
+  parseCertificate,
+  type X509Info,
+} from "../../../sensor-ami/src/protocols/tls/index.js";
 import {
   MAX_TLS_RECORD_BYTES,
   RECORD_HEADER_BYTES,
@@ -59,6 +64,9 @@ describe("certificate cache", () => {
     // Assess
     expect(first).not.toBeInstanceOf(Error);
     expect(again).toEqual(snapshot);
+    // Shared between connections: frozen, so no consumer can change another's record.
+    expect(Object.isFrozen(first)).toBe(true);
+    expect(Object.isFrozen((first as X509Info).sanDns)).toBe(true);
   });
 
   it("still reports a malformed certificate every time", () => {

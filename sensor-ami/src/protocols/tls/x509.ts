@@ -344,7 +344,13 @@ export function parseCertificate(der: Uint8Array): X509Info | DerParseError {
   const cached = certificateCache.get(fingerprint);
   if (cached !== undefined) return cached;
   const parsed = parseUncached(der, fingerprint);
-  if (!(parsed instanceof DerParseError)) certificateCache.set(fingerprint, parsed);
+  if (parsed instanceof DerParseError) return parsed;
+  // Shared by every connection (and log record) that carries this certificate: make that safe.
+  Object.freeze(parsed.sanDns);
+  Object.freeze(parsed.sanUri);
+  Object.freeze(parsed.sanEmail);
+  Object.freeze(parsed.sanIp);
+  certificateCache.set(fingerprint, Object.freeze(parsed));
   return parsed;
 }
 
