@@ -76,7 +76,7 @@ interface Direction {
   readonly sslv2: SslV2Detector;
 }
 
-/** True for an empty session ID too (Zeek treats all-zero IDs as absent). */
+/** True for an empty session ID too: an all-zero ID counts as no ID. */
 function allZero(bytes: Uint8Array): boolean {
   for (let i = 0; i < bytes.length; i++) if (bytes[i] !== 0) return false;
   return true;
