@@ -36,6 +36,16 @@ export class ByteReader {
     return this.offset - this.start;
   }
 
+  /** The bytes read from (shared with sub-readers). */
+  get source(): Uint8Array {
+    return this.bytes;
+  }
+
+  /** Index in `source` of the next byte (for windows that outlive this reader). */
+  get sourceOffset(): number {
+    return this.offset;
+  }
+
   private description(): string {
     return this.parent === undefined ? `${this.what}` : `${this.what} of ${this.parent.description()}`;
   }

@@ -5,7 +5,7 @@
 // parsed hello or a TlsParseError (never throw), and keep GREASE values: fingerprint functions drop
 // them where their specs say so. Byte fields are views into the input: copy them to keep them.
 
-import { ByteReader } from "./byte-reader.js";
+import { ByteReader, type FieldName } from "./byte-reader.js";
 import { TlsParseError } from "./errors.js";
 import { latin1Text } from "./latin1.js";
 
@@ -125,9 +125,30 @@ function bodyReader(bytes: Uint8Array, expectedType: number, what: string, form:
   return outer.vector(3, `${what} body`);
 }
 
+/**
+ * An extension as a window into the hello's bytes: `data` is made when read (most extensions are
+ * only listed), and reader() reads it without making it.
+ */
+class ExtensionView implements TlsExtension {
+  constructor(
+    readonly type: number,
+    private readonly bytes: Uint8Array,
+    private readonly start: number,
+    private readonly end: number,
+  ) {}
+
+  get data(): Uint8Array {
+    return this.bytes.subarray(this.start, this.end);
+  }
+
+  reader(what: FieldName): ByteReader {
+    return new ByteReader(this.bytes, what, undefined, this.start, this.end);
+  }
+}
+
 /** `typeField` names the type field in errors: "ClientHello extension type" or the ServerHello's. */
-function parseExtensionBlock(reader: ByteReader, typeField: string): TlsExtension[] {
-  const extensions: TlsExtension[] = [];
+function parseExtensionBlock(reader: ByteReader, typeField: string): ExtensionView[] {
+  const extensions: ExtensionView[] = [];
   // The extensions block is optional (absent in SSLv3/early TLS hellos).
   if (reader.remaining === 0) return extensions;
   const block = reader.vector(2, "extensions");
@@ -135,11 +156,10 @@ function parseExtensionBlock(reader: ByteReader, typeField: string): TlsExtensio
     const type = block.u16(typeField);
     // Both lengths of an extension fit in 4 bytes: only a short block needs the named reads.
     const length = block.remaining >= 2 ? block.u16("") : block.u16(new ExtensionName("", type, " length"));
-    const data =
-      block.remaining >= length
-        ? block.bytesView(length, "")
-        : block.bytesView(length, new ExtensionName("", type, " data"));
-    extensions.push({ type, data });
+    const start = block.sourceOffset;
+    if (block.remaining >= length) block.skip(length, "");
+    else block.skip(length, new ExtensionName("", type, " data"));
+    extensions.push(new ExtensionView(type, block.source, start, start + length));
   }
   return extensions;
 }
@@ -175,8 +195,8 @@ function appended(list: number[], values: number[]): number[] {
   return list;
 }
 
-function decodeClientExtension(ext: TlsExtension, out: ClientExtensionFields): void {
-  const r = new ByteReader(ext.data, new ExtensionName("", ext.type, ""));
+function decodeClientExtension(ext: ExtensionView, out: ClientExtensionFields): void {
+  const r = ext.reader(new ExtensionName("", ext.type, ""));
   switch (ext.type) {
     case EXT_SERVER_NAME: {
       const list = r.vector(2, "server_name_list");
@@ -225,7 +245,7 @@ function decodeClientExtension(ext: TlsExtension, out: ClientExtensionFields): v
   }
 }
 
-function decodeClientExtensions(extensions: TlsExtension[]): ClientExtensionFields {
+function decodeClientExtensions(extensions: ExtensionView[]): ClientExtensionFields {
   const out: ClientExtensionFields = {
     serverNames: [],
     alpn: [],
@@ -371,7 +391,7 @@ export function parseServerHello(bytes: Uint8Array, form: HelloForm = "auto"): S
       try {
         if (ext.type !== EXT_SUPPORTED_VERSIONS && ext.type !== EXT_KEY_SHARE && ext.type !== EXT_ALPN)
           continue;
-        const er = new ByteReader(ext.data, new ExtensionName("ServerHello ", ext.type, ""));
+        const er = ext.reader(new ExtensionName("ServerHello ", ext.type, ""));
         if (ext.type === EXT_SUPPORTED_VERSIONS) selectedVersion = er.u16("selected_version");
         else if (ext.type === EXT_KEY_SHARE) keyShareGroup = er.u16("group");
         else if (ext.type === EXT_ALPN) {
