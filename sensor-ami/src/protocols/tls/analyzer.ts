@@ -6,7 +6,7 @@
 // logged then, or at connection end for sessions that never got there.
 
 import type { AnalyzerContext, LogRecord, StreamAnalyzer } from "../types.js";
-import { type Ja4Transport, ja3, ja3s, ja4 } from "./fingerprints.js";
+import { clientFingerprints, type Ja4Transport, ja3s } from "./fingerprints.js";
 import { HandshakeAssembler, type HandshakeMessage, type HandshakeSink } from "./handshake-assembler.js";
 import {
   type ClientHello,
@@ -390,8 +390,15 @@ export class TlsAnalyzer implements StreamAnalyzer {
       if (hello.serverNames.length > 1) this.ctx.weird("SSL_many_server_names", hello.serverNames.join(","));
     }
     // The first ClientHello of the connection defines the fingerprints (a second one follows a HelloRetryRequest).
-    this.ja3 ??= ja3(hello);
-    this.ja4 ??= ja4(hello, this.options.ja4Transport ?? "t");
+    if (this.ja3 === undefined || this.ja4 === undefined) {
+      const fingerprints = clientFingerprints(
+        hello,
+        this.options.ja4Transport ?? "t",
+        this.ja3 === undefined,
+      );
+      this.ja3 ??= fingerprints.ja3;
+      this.ja4 ??= fingerprints.ja4;
+    }
   }
 
   private onServerHello(isOrig: boolean, bytes: Uint8Array): void {

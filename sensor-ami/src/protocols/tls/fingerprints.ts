@@ -104,7 +104,11 @@ function hex4(value: number): string {
 /** Comma-joined hex4 of `values` (already filtered and ordered). */
 function hexList(values: ArrayLike<number>): string {
   let text = "";
-  for (let i = 0; i < values.length; i++) text = i === 0 ? hex4(values[i]) : `${text},${hex4(values[i])}`;
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i];
+    const hex = HEX_BYTES[value >> 8] + HEX_BYTES[value & 0xff];
+    text = i === 0 ? hex : `${text},${hex}`;
+  }
   return text;
 }
 
@@ -127,14 +131,7 @@ function ja4AlpnCode(alpn: readonly string[]): string {
   return hex[0] + hex[hex.length - 1];
 }
 
-function ja4Version(hello: ClientHello): string {
-  let hasSupportedVersions = false;
-  for (let i = 0; i < hello.extensions.length; i++) {
-    if (hello.extensions[i].type === EXT_SUPPORTED_VERSIONS) {
-      hasSupportedVersions = true;
-      break;
-    }
-  }
+function ja4Version(hello: ClientHello, hasSupportedVersions: boolean): string {
   let highest = -1;
   if (hasSupportedVersions) {
     for (let i = 0; i < hello.supportedVersions.length; i++) {
@@ -166,7 +163,10 @@ export function ja4Forms(hello: ClientHello, transport: Ja4Transport): Ja4Forms 
   const ciphers = withoutGrease(hello.cipherSuites).map(hex4);
   const extensionTypes = withoutGrease(hello.extensions.map((ext) => ext.type));
   const sni = extensionTypes.includes(EXT_SERVER_NAME) ? "d" : "i";
-  const prefix = `${transport}${ja4Version(hello)}${sni}${twoDigits(ciphers.length)}${twoDigits(extensionTypes.length)}${ja4AlpnCode(hello.alpn)}`;
+  const prefix = `${transport}${ja4Version(
+    hello,
+    hello.extensions.some((ext) => ext.type === EXT_SUPPORTED_VERSIONS),
+  )}${sni}${twoDigits(ciphers.length)}${twoDigits(extensionTypes.length)}${ja4AlpnCode(hello.alpn)}`;
   const signatureAlgorithms = withoutGrease(hello.signatureAlgorithms).map(hex4).join(",");
 
   const sortedCiphers = [...ciphers].sort().join(",");
@@ -199,46 +199,82 @@ function scratch(which: 0 | 1, length: number): Uint16Array {
   return sortScratch[which];
 }
 
+/** The fingerprints ssl.log keeps from a ClientHello (both undefined for SSLv2 hellos). */
+export interface ClientFingerprints {
+  readonly ja3: string | undefined;
+  readonly ja4: string | undefined;
+}
+
+const NO_FINGERPRINTS: ClientFingerprints = { ja3: undefined, ja4: undefined };
+
 /**
- * The JA4 client fingerprint (`t13d1516h2_8daaf6152771_e5627efa2ab1`), or undefined for SSLv2 hellos.
- * Same value as ja4Forms().ja4, computed alone (the other forms are not logged): numeric sorts of
- * typed arrays stand in for the string sorts (fixed-width lower-case hex sorts like the numbers).
+ * JA4 (and, with `withJa3`, JA3) of a ClientHello in one pass over its lists: each cipher suite and
+ * extension is looked at once for both. The GREASE test (isGrease) is written out in these loops:
+ * they run for every hello, and before the JIT has inlined anything a call per value is what costs.
+ * JA4 equals ja4Forms().ja4, computed alone (the other forms are not logged): numeric sorts of typed
+ * arrays stand in for the string sorts (fixed-width lower-case hex sorts like the numbers).
  */
-export function ja4(hello: ClientHello, transport: Ja4Transport): string | undefined {
-  if (hello.sslv2) return undefined;
+export function clientFingerprints(
+  hello: ClientHello,
+  transport: Ja4Transport,
+  withJa3: boolean,
+): ClientFingerprints {
+  if (hello.sslv2) return NO_FINGERPRINTS;
   const suites = hello.cipherSuites;
   const ciphers = scratch(0, suites.length);
   let cipherCount = 0;
-  for (let i = 0; i < suites.length; i++) if (!isGrease(suites[i])) ciphers[cipherCount++] = suites[i];
+  let ja3Ciphers = "";
+  for (let i = 0; i < suites.length; i++) {
+    const suite = suites[i];
+    if ((suite & 0x0f0f) === 0x0a0a && suite >> 8 === (suite & 0xff)) continue;
+    if (withJa3) ja3Ciphers = cipherCount === 0 ? String(suite) : `${ja3Ciphers}-${suite}`;
+    ciphers[cipherCount++] = suite;
+  }
   const extensions = hello.extensions;
   const hashedExtensions = scratch(1, extensions.length);
   let hashedCount = 0;
   let extensionCount = 0;
+  let ja3Extensions = "";
   let sni = "i";
+  let hasSupportedVersions = false;
   for (let i = 0; i < extensions.length; i++) {
     const type = extensions[i].type;
-    if (isGrease(type)) continue;
+    if ((type & 0x0f0f) === 0x0a0a && type >> 8 === (type & 0xff)) continue;
+    if (withJa3) ja3Extensions = extensionCount === 0 ? String(type) : `${ja3Extensions}-${type}`;
     extensionCount++;
     if (type === EXT_SERVER_NAME) sni = "d";
     else if (type !== EXT_ALPN) hashedExtensions[hashedCount++] = type;
+    if (type === EXT_SUPPORTED_VERSIONS) hasSupportedVersions = true;
   }
-  const prefix = `${transport}${ja4Version(hello)}${sni}${twoDigits(cipherCount)}${twoDigits(extensionCount)}${ja4AlpnCode(hello.alpn)}`;
+  const prefix = `${transport}${ja4Version(hello, hasSupportedVersions)}${sni}${twoDigits(cipherCount)}${twoDigits(extensionCount)}${ja4AlpnCode(hello.alpn)}`;
   const cipherText = hexList(ciphers.subarray(0, cipherCount).sort());
   const extensionText = hexList(hashedExtensions.subarray(0, hashedCount).sort());
   let extensionHash = JA4_EMPTY_HASH;
   if (extensionText !== "") {
     let signatureAlgorithms = "";
-    for (let i = 0; i < hello.signatureAlgorithms.length; i++) {
-      const value = hello.signatureAlgorithms[i];
-      if (isGrease(value)) continue;
-      signatureAlgorithms =
-        signatureAlgorithms === "" ? hex4(value) : `${signatureAlgorithms},${hex4(value)}`;
+    const algorithms = hello.signatureAlgorithms;
+    for (let i = 0; i < algorithms.length; i++) {
+      const value = algorithms[i];
+      if ((value & 0x0f0f) === 0x0a0a && value >> 8 === (value & 0xff)) continue;
+      const hex = HEX_BYTES[value >> 8] + HEX_BYTES[value & 0xff];
+      signatureAlgorithms = signatureAlgorithms === "" ? hex : `${signatureAlgorithms},${hex}`;
     }
     extensionHash = sha256Prefix(
       signatureAlgorithms === "" ? extensionText : `${extensionText}_${signatureAlgorithms}`,
     );
   }
-  return `${prefix}_${cipherText === "" ? JA4_EMPTY_HASH : sha256Prefix(cipherText)}_${extensionHash}`;
+  const ja4 = `${prefix}_${cipherText === "" ? JA4_EMPTY_HASH : sha256Prefix(cipherText)}_${extensionHash}`;
+  const ja3 = withJa3
+    ? md5Hex(
+        `${hello.version},${ja3Ciphers},${ja3Extensions},${ja3List(hello.supportedGroups)},${hello.ecPointFormats.join("-")}`,
+      )
+    : undefined;
+  return { ja3, ja4 };
+}
+
+/** The JA4 client fingerprint (`t13d1516h2_8daaf6152771_e5627efa2ab1`), or undefined for SSLv2 hellos. */
+export function ja4(hello: ClientHello, transport: Ja4Transport): string | undefined {
+  return clientFingerprints(hello, transport, false).ja4;
 }
 
 /** JA4's `b` part for a cipher list given as the spec's comma-joined hex string (test-vector helper). */
