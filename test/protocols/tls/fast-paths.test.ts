@@ -4,7 +4,9 @@
 // records split across pushes (same records, nothing buffered).
 
 import { describe, expect, it } from "vitest";
+import { clientFingerprints } from "../../../sensor-ami/src/protocols/tls/fingerprints.js";
 import {
+  ja3,
   ja4,
   ja4Forms,
   parseCertificate,
@@ -19,8 +21,8 @@ import { fixtureNames, handshakeMessages, hellosOf, loadFixture } from "./suppor
 
 const HANDSHAKE_CERTIFICATE = 11;
 
-describe("ja4() alone", () => {
-  it("equals ja4Forms().ja4 for every ClientHello of every fixture, for each transport letter", () => {
+describe("ja4() alone and JA3+JA4 in one pass", () => {
+  it("equal ja3() and ja4Forms().ja4 for every ClientHello of every fixture, for each transport letter", () => {
     // Prepare
     let compared = 0;
     for (const name of fixtureNames()) {
@@ -31,6 +33,10 @@ describe("ja4() alone", () => {
         for (const hello of clients) {
           for (const transport of ["t", "q", "d"] as const) {
             expect(ja4(hello, transport)).toBe(ja4Forms(hello, transport)?.ja4);
+            expect(clientFingerprints(hello, transport, true)).toEqual({
+              ja3: ja3(hello),
+              ja4: ja4Forms(hello, transport)?.ja4,
+            });
             compared++;
           }
         }
