@@ -143,6 +143,30 @@ export function oidToString(bytes: Uint8Array, start: number, end: number): stri
   return arcs === 0 ? "2.NaN" : text;
 }
 
+/**
+ * The arcs of an OBJECT IDENTIFIER in bytes[start, end), decoded exactly as oidToString() decodes
+ * them (so comparing arcs answers what comparing its text would), into `out`. Returns how many;
+ * 0 when no subidentifier completes. Lets callers recognise an OID without building its text.
+ */
+export function oidArcs(bytes: Uint8Array, start: number, end: number, out: number[]): number {
+  if (start >= end) throw new DerParseError("empty OBJECT IDENTIFIER");
+  let count = 0;
+  let arc = 0;
+  for (let i = start; i < end; i++) {
+    const byte = bytes[i];
+    arc = arc * 128 + (byte & 0x7f);
+    if (!(byte & 0x80)) {
+      if (count === 0) {
+        out[0] = arc < 40 ? 0 : arc < 80 ? 1 : 2;
+        out[1] = arc < 40 ? arc : arc < 80 ? arc - 40 : arc - 80;
+        count = 2;
+      } else out[count++] = arc;
+      arc = 0;
+    }
+  }
+  return count;
+}
+
 /** A character a Latin-1 decoding made from a byte ≥ 0x80 (not ASCII, so not its own UTF-8). */
 const NON_ASCII = /[\u0080-\u00ff]/;
 

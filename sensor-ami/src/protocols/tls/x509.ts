@@ -5,6 +5,7 @@
 import { hash } from "node:crypto";
 import {
   DerReader,
+  oidArcs,
   TAG_BIT_STRING,
   TAG_BOOLEAN,
   TAG_INTEGER,
@@ -26,8 +27,8 @@ const SAN_DNS = 0x82;
 const SAN_URI = 0x86;
 const SAN_IP = 0x87;
 
-const OID_SUBJECT_ALT_NAME = "2.5.29.17";
-const OID_BASIC_CONSTRAINTS = "2.5.29.19";
+const OID_SUBJECT_ALT_NAME: readonly number[] = [2, 5, 29, 17];
+const OID_BASIC_CONSTRAINTS: readonly number[] = [2, 5, 29, 19];
 
 /** Attribute short names as OpenSSL prints them. */
 const NAME_ATTRIBUTES: ReadonlyMap<string, string> = new Map([
@@ -65,6 +66,23 @@ const NAME_ATTRIBUTES: ReadonlyMap<string, string> = new Map([
   ["1.3.6.1.4.1.311.60.2.1.2", "jurisdictionST"],
   ["1.3.6.1.4.1.311.60.2.1.3", "jurisdictionC"],
 ]);
+
+/** NAME_ATTRIBUTES' 2.5.4.N labels by N: most name attributes, recognised without their OID text. */
+const X520_LABELS: ReadonlyMap<number, string> = new Map(
+  [...NAME_ATTRIBUTES]
+    .filter(([oid]) => /^2\.5\.4\.\d+$/.test(oid))
+    .map(([oid, label]) => [Number(oid.slice("2.5.4.".length)), label]),
+);
+
+/** Arcs of the OID being looked at (oidArcs() output; one certificate is parsed at a time). */
+const oidScratch: number[] = [];
+
+/** Whether oidArcs() put exactly `arcs` (`count` of them) into oidScratch. */
+function isOid(count: number, arcs: readonly number[]): boolean {
+  if (count !== arcs.length) return false;
+  for (let i = 0; i < count; i++) if (oidScratch[i] !== arcs[i]) return false;
+  return true;
+}
 
 /** Algorithm names as OpenSSL's long/short names (what Zeek logs in key_alg / sig_alg). */
 const ALGORITHM_NAMES: ReadonlyMap<string, string> = new Map([
@@ -190,9 +208,15 @@ function formatName(name: DerReader): string {
     while (!set.done) {
       const attribute = set.enter(TAG_SEQUENCE, "AttributeTypeAndValue");
       attribute.next(TAG_OID);
-      const oid = attribute.oid();
+      const arcs = oidArcs(attribute.bytes, attribute.valueStart, attribute.valueEnd, oidScratch);
+      let label =
+        arcs === 4 && oidScratch[0] === 2 && oidScratch[1] === 5 && oidScratch[2] === 4
+          ? X520_LABELS.get(oidScratch[3])
+          : undefined;
+      // Other attributes: by their text, which an unknown one is also printed with.
+      const oid = label === undefined ? attribute.oid() : "";
+      label ??= NAME_ATTRIBUTES.get(oid);
       attribute.next();
-      const label = NAME_ATTRIBUTES.get(oid);
       const part = label
         ? `${label}=${escapeRfc2253(attribute.text())}`
         : `${oid}=#${Buffer.from(attribute.value()).toString("hex")}`;
@@ -298,10 +322,10 @@ function parseExtensions(list: DerReader, out: ExtensionFields): void {
   while (!list.done) {
     const extension = list.enter(TAG_SEQUENCE, "Extension");
     extension.next(TAG_OID);
-    const oid = extension.oid();
+    const arcs = oidArcs(extension.bytes, extension.valueStart, extension.valueEnd, oidScratch);
     if (extension.peekTag() === TAG_BOOLEAN) extension.next(TAG_BOOLEAN);
     extension.next(TAG_OCTET_STRING);
-    if (oid === OID_SUBJECT_ALT_NAME) {
+    if (isOid(arcs, OID_SUBJECT_ALT_NAME)) {
       const names = extension.contents("subjectAltName").enter(TAG_SEQUENCE, "GeneralNames");
       while (!names.done) {
         names.next();
@@ -311,7 +335,7 @@ function parseExtensions(list: DerReader, out: ExtensionFields): void {
         else if (tag === SAN_EMAIL) out.sanEmail.push(latin1Text(names.value()));
         else if (tag === SAN_IP) out.sanIp.push(formatIp(names.value()));
       }
-    } else if (oid === OID_BASIC_CONSTRAINTS) {
+    } else if (isOid(arcs, OID_BASIC_CONSTRAINTS)) {
       const constraints = extension.contents("basicConstraints").enter(TAG_SEQUENCE, "BasicConstraints");
       out.basicConstraintsCa = false;
       if (constraints.peekTag() === TAG_BOOLEAN) {
