@@ -3,6 +3,7 @@
 // (e.g. "CN=*.taleo.net,OU=Web,O=Taleo Inc.,C=US": most specific RDN first).
 
 import { hash } from "node:crypto";
+import { BoundedCache } from "./bounded-cache.js";
 import {
   DerReader,
   oidArcs,
@@ -16,7 +17,6 @@ import {
 } from "./der.js";
 import { DerParseError } from "./errors.js";
 import { latin1Text } from "./latin1.js";
-import { LruCache } from "./lru-cache.js";
 
 /** Context-specific constructed tags inside TBSCertificate. */
 const TAG_EXPLICIT_VERSION = 0xa0;
@@ -357,7 +357,7 @@ function parseExtensions(list: DerReader, out: ExtensionFields): void {
  * way): servers send the same chain to every client, so a repeated certificate costs one hash.
  */
 export const CERTIFICATE_CACHE_ENTRIES = 4096;
-const certificateCache = new LruCache<X509Info>(CERTIFICATE_CACHE_ENTRIES);
+const certificateCache = new BoundedCache<X509Info>(CERTIFICATE_CACHE_ENTRIES);
 
 /**
  * Parse a DER certificate; a DerParseError names the structure that was malformed. The result is
