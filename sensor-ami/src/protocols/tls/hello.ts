@@ -130,19 +130,28 @@ function bodyReader(bytes: Uint8Array, expectedType: number, what: string, form:
  * only listed), and reader() reads it without making it.
  */
 class ExtensionView implements TlsExtension {
+  // ECMAScript-private: the extension's only own property stays `type`, as with the plain objects.
+  readonly #bytes: Uint8Array;
+  readonly #start: number;
+  readonly #end: number;
+
   constructor(
     readonly type: number,
-    private readonly bytes: Uint8Array,
-    private readonly start: number,
-    private readonly end: number,
-  ) {}
+    bytes: Uint8Array,
+    start: number,
+    end: number,
+  ) {
+    this.#bytes = bytes;
+    this.#start = start;
+    this.#end = end;
+  }
 
   get data(): Uint8Array {
-    return this.bytes.subarray(this.start, this.end);
+    return this.#bytes.subarray(this.#start, this.#end);
   }
 
   reader(what: FieldName): ByteReader {
-    return new ByteReader(this.bytes, what, undefined, this.start, this.end);
+    return new ByteReader(this.#bytes, what, undefined, this.#start, this.#end);
   }
 }
 
