@@ -6,8 +6,8 @@
 // logged then, or at connection end for sessions that never got there.
 
 import type { AnalyzerContext, LogRecord, StreamAnalyzer } from "../types.js";
-import { type Ja4Transport, ja3, ja3s, ja4 } from "./fingerprints.js";
-import { HandshakeAssembler, type HandshakeMessage } from "./handshake-assembler.js";
+import { clientFingerprints, type Ja4Transport, ja3s } from "./fingerprints.js";
+import { HandshakeAssembler, type HandshakeMessage, type HandshakeSink } from "./handshake-assembler.js";
 import {
   type ClientHello,
   EXT_PRE_SHARED_KEY,
@@ -19,6 +19,7 @@ import {
   parseServerHello,
   parseSslV2ClientHello,
   type ServerHello,
+  type TlsExtension,
 } from "./hello.js";
 import {
   CONTENT_ALERT,
@@ -30,7 +31,7 @@ import {
   RecordFramer,
   type TlsRecord,
 } from "./record-layer.js";
-import { parseSslV2ServerHello, SSLV2_CIPHER_NAMES, SslV2Detector } from "./sslv2.js";
+import { parseSslV2ServerHello, SSLV2_CIPHER_NAMES, SslV2Detector, type SslV2Message } from "./sslv2.js";
 import { alertName, cipherName, groupName, HANDSHAKE_HISTORY_LETTERS, versionName } from "./tables.js";
 import { hostMatchesCertificate, parseCertificate, type X509Info } from "./x509.js";
 import { x509Record } from "./x509-log.js";
@@ -67,10 +68,33 @@ interface Direction {
   readonly isOrig: boolean;
   readonly framer: RecordFramer;
   readonly handshake: HandshakeAssembler;
+  /** Where `handshake` delivers this direction's messages (made once, not per record). */
+  readonly handshakeSink: HandshakeSink;
   /** This side has sent ChangeCipherSpec (or TLS 1.3 keys are in use): its records are ciphertext. */
   encrypted: boolean;
   /** Recognises an SSLv2 hello at the start of the direction. */
   readonly sslv2: SslV2Detector;
+}
+
+/** True for an empty session ID too: an all-zero ID counts as no ID. */
+function allZero(bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] !== 0) return false;
+  return true;
+}
+
+function hex(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex");
+}
+
+function findExtension(extensions: readonly TlsExtension[], type: number): TlsExtension | undefined {
+  for (let i = 0; i < extensions.length; i++) if (extensions[i].type === type) return extensions[i];
+  return undefined;
+}
+
+/** From now on only the record headers of `dir` matter (its contents are ciphertext). */
+function markEncrypted(dir: Direction): void {
+  dir.encrypted = true;
+  dir.framer.skipFragments = true;
 }
 
 export class TlsAnalyzer implements StreamAnalyzer {
@@ -122,6 +146,13 @@ export class TlsAnalyzer implements StreamAnalyzer {
         problem: (problem) => this.onFramingProblem(isOrig, problem),
       }),
       handshake: new HandshakeAssembler(),
+      handshakeSink: {
+        message: (message) => this.onHandshake(isOrig, message),
+        oversized: (type, length) => {
+          this.ctx.weird("SSL_handshake_message_too_large", `type ${type}, ${length} bytes`);
+          this.addHistory(isOrig, this.historyLetter(type));
+        },
+      },
       encrypted: false,
       sslv2: new SslV2Detector(isOrig),
     };
@@ -133,11 +164,7 @@ export class TlsAnalyzer implements StreamAnalyzer {
     const dir = isOrig ? this.orig : this.resp;
     // No catch-all here: parsers return malformed input as values, and what ctx.log() throws (a log
     // write failure) must reach the inspector, which tells it apart from analyzer bugs.
-    const rest = dir.sslv2.push(bytes, (hello) =>
-      hello.kind === "client-hello"
-        ? this.onSslV2ClientHello(hello.body)
-        : this.onSslV2ServerHello(hello.body),
-    );
+    const rest = dir.sslv2.push(bytes, this.onSslV2Hello);
     if (rest === undefined || rest.length === 0 || this.done) return;
     dir.framer.push(rest);
   }
@@ -176,6 +203,11 @@ export class TlsAnalyzer implements StreamAnalyzer {
     this.history += this.isClient(isOrig) ? letter.toUpperCase() : letter.toLowerCase();
     if (this.history.length === MAX_SSL_HISTORY_LENGTH) this.ctx.weird("SSL_max_ssl_history_length_reached");
   }
+
+  private readonly onSslV2Hello = (hello: SslV2Message): void => {
+    if (hello.kind === "client-hello") this.onSslV2ClientHello(hello.body);
+    else this.onSslV2ServerHello(hello.body);
+  };
 
   private onSslV2ClientHello(body: Uint8Array): void {
     const hello = parseSslV2ClientHello(body);
@@ -251,13 +283,7 @@ export class TlsAnalyzer implements StreamAnalyzer {
     this.startSession();
     switch (record.contentType) {
       case CONTENT_HANDSHAKE: {
-        dir.handshake.push(record.fragment, {
-          message: (message) => this.onHandshake(isOrig, message),
-          oversized: (type, length) => {
-            this.ctx.weird("SSL_handshake_message_too_large", `type ${type}, ${length} bytes`);
-            this.addHistory(isOrig, this.historyLetter(type));
-          },
-        });
+        dir.handshake.push(record.fragment, dir.handshakeSink);
         break;
       }
       case CONTENT_CHANGE_CIPHER_SPEC:
@@ -265,7 +291,7 @@ export class TlsAnalyzer implements StreamAnalyzer {
         // In TLS 1.3 the CCS is a middlebox-compatibility no-op (RFC 8446 Appendix D.4): a second,
         // plaintext ClientHello may follow it after a HelloRetryRequest. Protection starts with the
         // server's ServerHello and the client's first application_data record instead.
-        if (!isTls13(this.versionNumber)) dir.encrypted = true;
+        if (!isTls13(this.versionNumber)) markEncrypted(dir);
         if (this.isClient(isOrig) && this.clientTicketWithEmptySession && !this.clientKeyExchangeSeen) {
           this.resumed = true;
         }
@@ -282,7 +308,7 @@ export class TlsAnalyzer implements StreamAnalyzer {
       case CONTENT_APPLICATION_DATA:
         // TLS 1.3: the client's first protected record.
         if (isTls13(this.versionNumber)) {
-          dir.encrypted = true;
+          markEncrypted(dir);
           if (peer.encrypted && !this.established) {
             this.established = true;
             this.writeLog();
@@ -351,22 +377,28 @@ export class TlsAnalyzer implements StreamAnalyzer {
         hello.malformedExtensions.map((t) => `0x${t.toString(16)}`).join(","),
       );
     }
-    const sessionId = Buffer.from(hello.sessionId).toString("hex");
-    if (hello.sessionId.length > 0 && !/^0+$/.test(sessionId)) {
-      this.clientSessionId = sessionId;
+    if (!allZero(hello.sessionId)) {
+      this.clientSessionId = hex(hello.sessionId);
       this.clientTicketWithEmptySession = false;
     } else {
-      const ticket = hello.extensions.find((ext) => ext.type === EXT_SESSION_TICKET);
+      const ticket = findExtension(hello.extensions, EXT_SESSION_TICKET);
       if (ticket && ticket.data.length > 0) this.clientTicketWithEmptySession = true;
     }
-    if (hello.extensions.some((ext) => ext.type === EXT_PRE_SHARED_KEY)) this.clientPskSeen = true;
+    if (findExtension(hello.extensions, EXT_PRE_SHARED_KEY) !== undefined) this.clientPskSeen = true;
     if (hello.serverNames.length > 0) {
       this.serverName ??= hello.serverNames[0];
       if (hello.serverNames.length > 1) this.ctx.weird("SSL_many_server_names", hello.serverNames.join(","));
     }
     // The first ClientHello of the connection defines the fingerprints (a second one follows a HelloRetryRequest).
-    this.ja3 ??= ja3(hello);
-    this.ja4 ??= ja4(hello, this.options.ja4Transport ?? "t");
+    if (this.ja3 === undefined || this.ja4 === undefined) {
+      const fingerprints = clientFingerprints(
+        hello,
+        this.options.ja4Transport ?? "t",
+        this.ja3 === undefined,
+      );
+      this.ja3 ??= fingerprints.ja3;
+      this.ja4 ??= fingerprints.ja4;
+    }
   }
 
   private onServerHello(isOrig: boolean, bytes: Uint8Array): void {
@@ -391,17 +423,20 @@ export class TlsAnalyzer implements StreamAnalyzer {
     if (hello.keyShareGroup !== undefined) this.curve = groupName(hello.keyShareGroup);
     if (hello.alpn !== undefined) this.nextProtocol = hello.alpn;
     if (!hello.helloRetryRequest || this.ja3s === undefined) this.ja3s = ja3s(hello);
-    const sessionId = Buffer.from(hello.sessionId).toString("hex");
     // Zeek: an echoed session ID means resumption, except in TLS 1.3 (and its drafts), where the
     // legacy session ID is always echoed for middlebox compatibility.
-    if (this.clientSessionId !== undefined && this.clientSessionId === sessionId && !isTls13(version)) {
+    if (
+      this.clientSessionId !== undefined &&
+      !isTls13(version) &&
+      this.clientSessionId === hex(hello.sessionId)
+    ) {
       this.resumed = true;
     }
-    if (this.clientPskSeen && hello.extensions.some((ext) => ext.type === EXT_PRE_SHARED_KEY))
+    if (this.clientPskSeen && findExtension(hello.extensions, EXT_PRE_SHARED_KEY) !== undefined)
       this.resumed = true;
     // From a TLS 1.3 ServerHello on, the server's records are protected.
     if (isTls13(version) && !hello.helloRetryRequest)
-      (this.clientIsOrig ? this.resp : this.orig).encrypted = true;
+      markEncrypted(this.clientIsOrig ? this.resp : this.orig);
   }
 
   private onServerKeyExchange(body: Uint8Array): void {

@@ -2,8 +2,8 @@
 // (FoxIO technical_details/JA4.md, BSD-3-Clause). JA4S and the other JA4+ methods are under the
 // FoxIO License 1.1 (not permissive for monetisation) and are deliberately NOT implemented here.
 
-import { createHash } from "node:crypto";
-import type { ClientHello, ServerHello } from "./hello.js";
+import { hash } from "node:crypto";
+import type { ClientHello, ServerHello, TlsExtension } from "./hello.js";
 import { EXT_ALPN, EXT_SERVER_NAME, EXT_SUPPORTED_VERSIONS } from "./hello.js";
 import { isGrease } from "./tables.js";
 
@@ -28,16 +28,41 @@ const JA4_VERSION_CODES: ReadonlyMap<number, string> = new Map([
   [0xfefc, "d3"],
 ]);
 
+// One-shot crypto.hash(): no Hash object per fingerprint. The hashed texts are ASCII, so its
+// default UTF-8 encoding gives the same bytes as latin1. (A map from text to hash was tried: the
+// lookup has to flatten and hash the freshly concatenated text, which costs more than MD5 itself.)
 function md5Hex(text: string): string {
-  return createHash("md5").update(text, "latin1").digest("hex");
+  return hash("md5", text, "hex");
 }
 
 function sha256Prefix(text: string): string {
-  return createHash("sha256").update(text, "latin1").digest("hex").slice(0, JA4_HASH_CHARS);
+  return hash("sha256", text, "hex").slice(0, JA4_HASH_CHARS);
 }
 
 function withoutGrease(values: readonly number[]): number[] {
   return values.filter((value) => !isGrease(value));
+}
+
+/** `values` without GREASE, in decimal, joined by "-" (a JA3 list), built without intermediate arrays. */
+function ja3List(values: readonly number[]): string {
+  let text = "";
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i];
+    if (isGrease(value)) continue;
+    text = text === "" ? String(value) : `${text}-${value}`;
+  }
+  return text;
+}
+
+/** Like ja3List, over the extension types. */
+function ja3ExtensionList(extensions: readonly TlsExtension[]): string {
+  let text = "";
+  for (let i = 0; i < extensions.length; i++) {
+    const type = extensions[i].type;
+    if (isGrease(type)) continue;
+    text = text === "" ? String(type) : `${text}-${type}`;
+  }
+  return text;
 }
 
 /**
@@ -47,13 +72,7 @@ function withoutGrease(values: readonly number[]): number[] {
  */
 export function ja3String(hello: ClientHello): string | undefined {
   if (hello.sslv2) return undefined;
-  return [
-    String(hello.version),
-    withoutGrease(hello.cipherSuites).join("-"),
-    withoutGrease(hello.extensions.map((ext) => ext.type)).join("-"),
-    withoutGrease(hello.supportedGroups).join("-"),
-    hello.ecPointFormats.join("-"),
-  ].join(",");
+  return `${hello.version},${ja3List(hello.cipherSuites)},${ja3ExtensionList(hello.extensions)},${ja3List(hello.supportedGroups)},${hello.ecPointFormats.join("-")}`;
 }
 
 /** JA3: MD5 of ja3String as 32 lower-case hex characters (undefined for SSLv2 hellos). */
@@ -64,11 +83,7 @@ export function ja3(hello: ClientHello): string | undefined {
 
 /** The JA3S string: `SSLVersion,Cipher,Extensions` from the ServerHello (legacy version field). */
 export function ja3sString(hello: ServerHello): string {
-  return [
-    String(hello.version),
-    String(hello.cipherSuite),
-    withoutGrease(hello.extensions.map((ext) => ext.type)).join("-"),
-  ].join(",");
+  return `${hello.version},${hello.cipherSuite},${ja3ExtensionList(hello.extensions)}`;
 }
 
 /** JA3S: MD5 of ja3sString. */
@@ -76,8 +91,25 @@ export function ja3s(hello: ServerHello): string {
   return md5Hex(ja3sString(hello));
 }
 
+/** Two lower-case hex digits per byte value. */
+const HEX_BYTES: readonly string[] = Array.from({ length: 256 }, (_, byte) =>
+  byte.toString(16).padStart(2, "0"),
+);
+
+/** A 16-bit value as 4 lower-case hex digits. */
 function hex4(value: number): string {
-  return value.toString(16).padStart(4, "0");
+  return HEX_BYTES[(value >> 8) & 0xff] + HEX_BYTES[value & 0xff];
+}
+
+/** Comma-joined hex4 of `values` (already filtered and ordered). */
+function hexList(values: ArrayLike<number>): string {
+  let text = "";
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i];
+    const hex = HEX_BYTES[value >> 8] + HEX_BYTES[value & 0xff];
+    text = i === 0 ? hex : `${text},${hex}`;
+  }
+  return text;
 }
 
 function twoDigits(count: number): string {
@@ -99,11 +131,15 @@ function ja4AlpnCode(alpn: readonly string[]): string {
   return hex[0] + hex[hex.length - 1];
 }
 
-function ja4Version(hello: ClientHello): string {
-  const supported = withoutGrease(hello.supportedVersions);
-  const hasSupportedVersions = hello.extensions.some((ext) => ext.type === EXT_SUPPORTED_VERSIONS);
-  const version = hasSupportedVersions && supported.length > 0 ? Math.max(...supported) : hello.version;
-  return JA4_VERSION_CODES.get(version) ?? "00";
+function ja4Version(hello: ClientHello, hasSupportedVersions: boolean): string {
+  let highest = -1;
+  if (hasSupportedVersions) {
+    for (let i = 0; i < hello.supportedVersions.length; i++) {
+      const value = hello.supportedVersions[i];
+      if (!isGrease(value) && value > highest) highest = value;
+    }
+  }
+  return JA4_VERSION_CODES.get(highest >= 0 ? highest : hello.version) ?? "00";
 }
 
 /** All JA4 forms of one ClientHello (field names as in FoxIO's reference output). */
@@ -127,7 +163,10 @@ export function ja4Forms(hello: ClientHello, transport: Ja4Transport): Ja4Forms 
   const ciphers = withoutGrease(hello.cipherSuites).map(hex4);
   const extensionTypes = withoutGrease(hello.extensions.map((ext) => ext.type));
   const sni = extensionTypes.includes(EXT_SERVER_NAME) ? "d" : "i";
-  const prefix = `${transport}${ja4Version(hello)}${sni}${twoDigits(ciphers.length)}${twoDigits(extensionTypes.length)}${ja4AlpnCode(hello.alpn)}`;
+  const prefix = `${transport}${ja4Version(
+    hello,
+    hello.extensions.some((ext) => ext.type === EXT_SUPPORTED_VERSIONS),
+  )}${sni}${twoDigits(ciphers.length)}${twoDigits(extensionTypes.length)}${ja4AlpnCode(hello.alpn)}`;
   const signatureAlgorithms = withoutGrease(hello.signatureAlgorithms).map(hex4).join(",");
 
   const sortedCiphers = [...ciphers].sort().join(",");
@@ -152,9 +191,90 @@ export function ja4Forms(hello: ClientHello, transport: Ja4Transport): Ja4Forms 
   };
 }
 
+/** Reused sort buffers for ja4() (cipher suites, extension types), grown on demand. */
+const sortScratch = [new Uint16Array(128), new Uint16Array(64)];
+
+function scratch(which: 0 | 1, length: number): Uint16Array {
+  if (sortScratch[which].length < length) sortScratch[which] = new Uint16Array(length);
+  return sortScratch[which];
+}
+
+/** The fingerprints ssl.log keeps from a ClientHello (both undefined for SSLv2 hellos). */
+export interface ClientFingerprints {
+  readonly ja3: string | undefined;
+  readonly ja4: string | undefined;
+}
+
+const NO_FINGERPRINTS: ClientFingerprints = { ja3: undefined, ja4: undefined };
+
+/**
+ * JA4 (and, with `withJa3`, JA3) of a ClientHello in one pass over its lists: each cipher suite and
+ * extension is looked at once for both. The GREASE test (isGrease) is written out in these loops:
+ * they run for every hello, and before the JIT has inlined anything a call per value is what costs.
+ * JA4 equals ja4Forms().ja4, computed alone (the other forms are not logged): numeric sorts of typed
+ * arrays stand in for the string sorts (fixed-width lower-case hex sorts like the numbers).
+ */
+export function clientFingerprints(
+  hello: ClientHello,
+  transport: Ja4Transport,
+  withJa3: boolean,
+): ClientFingerprints {
+  if (hello.sslv2) return NO_FINGERPRINTS;
+  const suites = hello.cipherSuites;
+  const ciphers = scratch(0, suites.length);
+  let cipherCount = 0;
+  let ja3Ciphers = "";
+  for (let i = 0; i < suites.length; i++) {
+    const suite = suites[i];
+    if ((suite & 0x0f0f) === 0x0a0a && suite >> 8 === (suite & 0xff)) continue;
+    if (withJa3) ja3Ciphers = cipherCount === 0 ? String(suite) : `${ja3Ciphers}-${suite}`;
+    ciphers[cipherCount++] = suite;
+  }
+  const extensions = hello.extensions;
+  const hashedExtensions = scratch(1, extensions.length);
+  let hashedCount = 0;
+  let extensionCount = 0;
+  let ja3Extensions = "";
+  let sni = "i";
+  let hasSupportedVersions = false;
+  for (let i = 0; i < extensions.length; i++) {
+    const type = extensions[i].type;
+    if ((type & 0x0f0f) === 0x0a0a && type >> 8 === (type & 0xff)) continue;
+    if (withJa3) ja3Extensions = extensionCount === 0 ? String(type) : `${ja3Extensions}-${type}`;
+    extensionCount++;
+    if (type === EXT_SERVER_NAME) sni = "d";
+    else if (type !== EXT_ALPN) hashedExtensions[hashedCount++] = type;
+    if (type === EXT_SUPPORTED_VERSIONS) hasSupportedVersions = true;
+  }
+  const prefix = `${transport}${ja4Version(hello, hasSupportedVersions)}${sni}${twoDigits(cipherCount)}${twoDigits(extensionCount)}${ja4AlpnCode(hello.alpn)}`;
+  const cipherText = hexList(ciphers.subarray(0, cipherCount).sort());
+  const extensionText = hexList(hashedExtensions.subarray(0, hashedCount).sort());
+  let extensionHash = JA4_EMPTY_HASH;
+  if (extensionText !== "") {
+    let signatureAlgorithms = "";
+    const algorithms = hello.signatureAlgorithms;
+    for (let i = 0; i < algorithms.length; i++) {
+      const value = algorithms[i];
+      if ((value & 0x0f0f) === 0x0a0a && value >> 8 === (value & 0xff)) continue;
+      const hex = HEX_BYTES[value >> 8] + HEX_BYTES[value & 0xff];
+      signatureAlgorithms = signatureAlgorithms === "" ? hex : `${signatureAlgorithms},${hex}`;
+    }
+    extensionHash = sha256Prefix(
+      signatureAlgorithms === "" ? extensionText : `${extensionText}_${signatureAlgorithms}`,
+    );
+  }
+  const ja4 = `${prefix}_${cipherText === "" ? JA4_EMPTY_HASH : sha256Prefix(cipherText)}_${extensionHash}`;
+  const ja3 = withJa3
+    ? md5Hex(
+        `${hello.version},${ja3Ciphers},${ja3Extensions},${ja3List(hello.supportedGroups)},${hello.ecPointFormats.join("-")}`,
+      )
+    : undefined;
+  return { ja3, ja4 };
+}
+
 /** The JA4 client fingerprint (`t13d1516h2_8daaf6152771_e5627efa2ab1`), or undefined for SSLv2 hellos. */
 export function ja4(hello: ClientHello, transport: Ja4Transport): string | undefined {
-  return ja4Forms(hello, transport)?.ja4;
+  return clientFingerprints(hello, transport, false).ja4;
 }
 
 /** JA4's `b` part for a cipher list given as the spec's comma-joined hex string (test-vector helper). */

@@ -29,7 +29,43 @@ export interface HandshakeSink {
   oversized(type: number, length: number): void;
 }
 
+const NO_BYTES = new Uint8Array(0);
+
+/**
+ * The message handed to the sink: one instance per assembler, rewritten for every message. Its
+ * views are made when read (most message types are only counted, never looked into).
+ */
+class CurrentMessage implements HandshakeMessage {
+  type = 0;
+  private bytes: Uint8Array = NO_BYTES;
+  private start = 0;
+  private end = 0;
+
+  set(bytes: Uint8Array, start: number, end: number): void {
+    this.type = bytes[start];
+    this.bytes = bytes;
+    this.start = start;
+    this.end = end;
+  }
+
+  /** Drop the reference to the caller's bytes once the sink returned. */
+  clear(): void {
+    this.bytes = NO_BYTES;
+    this.start = 0;
+    this.end = 0;
+  }
+
+  get message(): Uint8Array {
+    return this.bytes.subarray(this.start, this.end);
+  }
+
+  get body(): Uint8Array {
+    return this.bytes.subarray(this.start + HANDSHAKE_HEADER_BYTES, this.end);
+  }
+}
+
 export class HandshakeAssembler {
+  private readonly current = new CurrentMessage();
   private pending: Uint8Array | undefined;
   private pendingLength = 0;
   /** Body bytes of an oversized message still to be discarded. */
@@ -71,8 +107,9 @@ export class HandshakeAssembler {
       }
       const end = offset + HANDSHAKE_HEADER_BYTES + length;
       if (end > input.length) break;
-      const message = input.subarray(offset, end);
-      sink.message({ type: input[offset], body: message.subarray(HANDSHAKE_HEADER_BYTES), message });
+      this.current.set(input, offset, end);
+      sink.message(this.current);
+      this.current.clear();
       offset = end;
     }
     const leftover = input.length - offset;

@@ -5,8 +5,9 @@
 // parsed hello or a TlsParseError (never throw), and keep GREASE values: fingerprint functions drop
 // them where their specs say so. Byte fields are views into the input: copy them to keep them.
 
-import { ByteReader } from "./byte-reader.js";
+import { ByteReader, type FieldName } from "./byte-reader.js";
 import { TlsParseError } from "./errors.js";
+import { latin1Text } from "./latin1.js";
 
 export const HANDSHAKE_CLIENT_HELLO = 1;
 export const HANDSHAKE_SERVER_HELLO = 2;
@@ -82,14 +83,20 @@ export function negotiatedVersion(hello: ServerHello): number {
   return hello.selectedVersion ?? hello.version;
 }
 
-function latin1(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1");
-}
+/**
+ * "extension 0x<type>" (with an optional prefix and suffix), built only if an error message needs
+ * it: a hello has a dozen or more extensions and almost never a malformed one.
+ */
+class ExtensionName {
+  constructor(
+    private readonly prefix: string,
+    private readonly type: number,
+    private readonly suffix: string,
+  ) {}
 
-function u16List(reader: ByteReader, field: string): number[] {
-  const values: number[] = [];
-  while (reader.remaining > 0) values.push(reader.u16(field));
-  return values;
+  toString(): string {
+    return `${this.prefix}extension 0x${this.type.toString(16)}${this.suffix}`;
+  }
 }
 
 /** DTLS1_BAD_VER: the pre-RFC 4347 DTLS version OpenSSL (and Cisco AnyConnect) still speak. */
@@ -118,18 +125,61 @@ function bodyReader(bytes: Uint8Array, expectedType: number, what: string, form:
   return outer.vector(3, `${what} body`);
 }
 
-function parseExtensionBlock(reader: ByteReader, what: string): TlsExtension[] {
-  const extensions: TlsExtension[] = [];
+/**
+ * An extension as a window into the hello's bytes: `data` is made when read (most extensions are
+ * only listed), and reader() reads it without making it.
+ */
+class ExtensionView implements TlsExtension {
+  // ECMAScript-private: the extension's only own property stays `type`, as with the plain objects.
+  readonly #bytes: Uint8Array;
+  readonly #start: number;
+  readonly #end: number;
+
+  constructor(
+    readonly type: number,
+    bytes: Uint8Array,
+    start: number,
+    end: number,
+  ) {
+    this.#bytes = bytes;
+    this.#start = start;
+    this.#end = end;
+  }
+
+  get data(): Uint8Array {
+    return this.#bytes.subarray(this.#start, this.#end);
+  }
+
+  reader(what: FieldName): ByteReader {
+    return new ByteReader(this.#bytes, what, undefined, this.#start, this.#end);
+  }
+}
+
+/** `typeField` names the type field in errors: "ClientHello extension type" or the ServerHello's. */
+function parseExtensionBlock(reader: ByteReader, typeField: string): ExtensionView[] {
+  const extensions: ExtensionView[] = [];
   // The extensions block is optional (absent in SSLv3/early TLS hellos).
   if (reader.remaining === 0) return extensions;
   const block = reader.vector(2, "extensions");
+  const bytes = block.source;
   while (block.remaining > 0) {
-    const type = block.u16(`${what} extension type`);
-    const data = block.bytesView(
-      block.u16(`extension 0x${type.toString(16)} length`),
-      `extension 0x${type.toString(16)} data`,
-    );
-    extensions.push({ type, data });
+    const at = block.sourceOffset;
+    // Fast path, read inline (one call per extension, not five): a whole extension is in the block.
+    if (block.remaining >= 4) {
+      const length = (bytes[at + 2] << 8) | bytes[at + 3];
+      if (block.remaining - 4 >= length) {
+        block.skip(4 + length, "");
+        extensions.push(new ExtensionView((bytes[at] << 8) | bytes[at + 1], bytes, at + 4, at + 4 + length));
+        continue;
+      }
+    }
+    // A truncated extension: the named reads say exactly what is missing (and throw).
+    const type = block.u16(typeField);
+    const length = block.remaining >= 2 ? block.u16("") : block.u16(new ExtensionName("", type, " length"));
+    const start = block.sourceOffset;
+    if (block.remaining >= length) block.skip(length, "");
+    else block.skip(length, new ExtensionName("", type, " data"));
+    extensions.push(new ExtensionView(type, bytes, start, start + length));
   }
   return extensions;
 }
@@ -145,28 +195,51 @@ interface ClientExtensionFields {
   malformedExtensions: number[];
 }
 
-function decodeClientExtension(ext: TlsExtension, out: ClientExtensionFields): void {
-  const r = new ByteReader(ext.data, `extension 0x${ext.type.toString(16)}`);
+/** Extensions decodeClientExtension reads; the others are only listed. */
+function isDecodedClientExtension(type: number): boolean {
+  return (
+    type === EXT_SERVER_NAME ||
+    type === EXT_ALPN ||
+    type === EXT_SUPPORTED_VERSIONS ||
+    type === EXT_SUPPORTED_GROUPS ||
+    type === EXT_EC_POINT_FORMATS ||
+    type === EXT_SIGNATURE_ALGORITHMS ||
+    type === EXT_KEY_SHARE
+  );
+}
+
+/** `values` appended to `list` (the list itself when it was empty: one allocation less). */
+function appended(list: number[], values: number[]): number[] {
+  if (list.length === 0) return values;
+  for (let i = 0; i < values.length; i++) list.push(values[i]);
+  return list;
+}
+
+function decodeClientExtension(ext: ExtensionView, out: ClientExtensionFields): void {
+  const r = ext.reader(new ExtensionName("", ext.type, ""));
   switch (ext.type) {
     case EXT_SERVER_NAME: {
       const list = r.vector(2, "server_name_list");
       while (list.remaining > 0) {
         const nameType = list.u8("name_type");
         const name = list.vector(2, "host_name").rest();
-        if (nameType === 0) out.serverNames.push(latin1(name));
+        if (nameType === 0) out.serverNames.push(latin1Text(name));
       }
       break;
     }
     case EXT_ALPN: {
       const list = r.vector(2, "protocol_name_list");
-      while (list.remaining > 0) out.alpn.push(latin1(list.vector(1, "protocol_name").rest()));
+      while (list.remaining > 0) out.alpn.push(latin1Text(list.vector(1, "protocol_name").rest()));
       break;
     }
     case EXT_SUPPORTED_VERSIONS:
-      out.supportedVersions.push(...u16List(r.vector(1, "versions"), "version"));
+      out.supportedVersions = appended(out.supportedVersions, r.vector(1, "versions").u16List("version"));
       break;
     case EXT_SUPPORTED_GROUPS:
-      out.supportedGroups.push(...u16List(r.vector(2, "named_group_list"), "named_group"));
+      out.supportedGroups = appended(
+        out.supportedGroups,
+        r.vector(2, "named_group_list").u16List("named_group"),
+      );
       break;
     case EXT_EC_POINT_FORMATS: {
       const list = r.vector(1, "ec_point_format_list");
@@ -174,15 +247,16 @@ function decodeClientExtension(ext: TlsExtension, out: ClientExtensionFields): v
       break;
     }
     case EXT_SIGNATURE_ALGORITHMS:
-      out.signatureAlgorithms.push(
-        ...u16List(r.vector(2, "supported_signature_algorithms"), "signature_scheme"),
+      out.signatureAlgorithms = appended(
+        out.signatureAlgorithms,
+        r.vector(2, "supported_signature_algorithms").u16List("signature_scheme"),
       );
       break;
     case EXT_KEY_SHARE: {
       const list = r.vector(2, "client_shares");
       while (list.remaining > 0) {
         out.keyShareGroups.push(list.u16("group"));
-        list.vector(2, "key_exchange");
+        list.skip(list.u16("key_exchange"), "key_exchange");
       }
       break;
     }
@@ -191,7 +265,7 @@ function decodeClientExtension(ext: TlsExtension, out: ClientExtensionFields): v
   }
 }
 
-function decodeClientExtensions(extensions: TlsExtension[]): ClientExtensionFields {
+function decodeClientExtensions(extensions: ExtensionView[]): ClientExtensionFields {
   const out: ClientExtensionFields = {
     serverNames: [],
     alpn: [],
@@ -203,6 +277,7 @@ function decodeClientExtensions(extensions: TlsExtension[]): ClientExtensionFiel
     malformedExtensions: [],
   };
   for (const ext of extensions) {
+    if (!isDecodedClientExtension(ext.type)) continue;
     try {
       decodeClientExtension(ext, out);
     } catch (error) {
@@ -236,11 +311,12 @@ export function parseClientHello(bytes: Uint8Array, form: HelloForm = "auto"): C
     if (dtls) r.vector(1, "cookie");
     const suites = r.vector(2, "cipher_suites");
     if (suites.remaining % 2 !== 0) throw new TlsParseError("ClientHello cipher_suites length is odd");
-    const cipherSuites = u16List(suites, "cipher_suite");
+    const cipherSuites = suites.u16List("cipher_suite");
     const compression = r.vector(1, "legacy_compression_methods");
     const compressionMethods: number[] = [];
     while (compression.remaining > 0) compressionMethods.push(compression.u8("compression_method"));
-    const extensions = parseExtensionBlock(r, "ClientHello");
+    const extensions = parseExtensionBlock(r, "ClientHello extension type");
+    const decoded = decodeClientExtensions(extensions);
     return {
       version,
       random,
@@ -248,7 +324,14 @@ export function parseClientHello(bytes: Uint8Array, form: HelloForm = "auto"): C
       cipherSuites,
       compressionMethods,
       extensions,
-      ...decodeClientExtensions(extensions),
+      serverNames: decoded.serverNames,
+      alpn: decoded.alpn,
+      supportedVersions: decoded.supportedVersions,
+      supportedGroups: decoded.supportedGroups,
+      ecPointFormats: decoded.ecPointFormats,
+      signatureAlgorithms: decoded.signatureAlgorithms,
+      keyShareGroups: decoded.keyShareGroups,
+      malformedExtensions: decoded.malformedExtensions,
       sslv2: false,
       dtls,
     };
@@ -319,19 +402,21 @@ export function parseServerHello(bytes: Uint8Array, form: HelloForm = "auto"): S
     const sessionId = r.vector(1, "legacy_session_id").rest();
     const cipherSuite = r.u16("cipher_suite");
     const compressionMethod = r.u8("legacy_compression_method");
-    const extensions = parseExtensionBlock(r, "ServerHello");
+    const extensions = parseExtensionBlock(r, "ServerHello extension type");
     let selectedVersion: number | undefined;
     let keyShareGroup: number | undefined;
     let alpn: string | undefined;
     const malformedExtensions: number[] = [];
     for (const ext of extensions) {
       try {
-        const er = new ByteReader(ext.data, `ServerHello extension 0x${ext.type.toString(16)}`);
+        if (ext.type !== EXT_SUPPORTED_VERSIONS && ext.type !== EXT_KEY_SHARE && ext.type !== EXT_ALPN)
+          continue;
+        const er = ext.reader(new ExtensionName("ServerHello ", ext.type, ""));
         if (ext.type === EXT_SUPPORTED_VERSIONS) selectedVersion = er.u16("selected_version");
         else if (ext.type === EXT_KEY_SHARE) keyShareGroup = er.u16("group");
         else if (ext.type === EXT_ALPN) {
           const list = er.vector(2, "protocol_name_list");
-          if (list.remaining > 0) alpn = latin1(list.vector(1, "protocol_name").rest());
+          if (list.remaining > 0) alpn = latin1Text(list.vector(1, "protocol_name").rest());
         }
       } catch (error) {
         if (!(error instanceof TlsParseError)) throw error;

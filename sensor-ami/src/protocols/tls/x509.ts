@@ -2,12 +2,11 @@
 // reader. Names are rendered like OpenSSL's RFC 2253 printing, which is what Zeek logs
 // (e.g. "CN=*.taleo.net,OU=Web,O=Taleo Inc.,C=US": most specific RDN first).
 
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
+import { BoundedCache } from "./bounded-cache.js";
 import {
   DerReader,
-  decodeString,
-  decodeTime,
-  oidToString,
+  oidArcs,
   TAG_BIT_STRING,
   TAG_BOOLEAN,
   TAG_INTEGER,
@@ -17,6 +16,7 @@ import {
   TAG_SET,
 } from "./der.js";
 import { DerParseError } from "./errors.js";
+import { latin1Text } from "./latin1.js";
 
 /** Context-specific constructed tags inside TBSCertificate. */
 const TAG_EXPLICIT_VERSION = 0xa0;
@@ -27,8 +27,8 @@ const SAN_DNS = 0x82;
 const SAN_URI = 0x86;
 const SAN_IP = 0x87;
 
-const OID_SUBJECT_ALT_NAME = "2.5.29.17";
-const OID_BASIC_CONSTRAINTS = "2.5.29.19";
+const OID_SUBJECT_ALT_NAME: readonly number[] = [2, 5, 29, 17];
+const OID_BASIC_CONSTRAINTS: readonly number[] = [2, 5, 29, 19];
 
 /** Attribute short names as OpenSSL prints them. */
 const NAME_ATTRIBUTES: ReadonlyMap<string, string> = new Map([
@@ -66,6 +66,23 @@ const NAME_ATTRIBUTES: ReadonlyMap<string, string> = new Map([
   ["1.3.6.1.4.1.311.60.2.1.2", "jurisdictionST"],
   ["1.3.6.1.4.1.311.60.2.1.3", "jurisdictionC"],
 ]);
+
+/** NAME_ATTRIBUTES' 2.5.4.N labels by N: most name attributes, recognised without their OID text. */
+const X520_LABELS: ReadonlyMap<number, string> = new Map(
+  [...NAME_ATTRIBUTES]
+    .filter(([oid]) => /^2\.5\.4\.\d+$/.test(oid))
+    .map(([oid, label]) => [Number(oid.slice("2.5.4.".length)), label]),
+);
+
+/** Arcs of the OID being looked at (oidArcs() output; one certificate is parsed at a time). */
+const oidScratch: number[] = [];
+
+/** Whether oidArcs() put exactly `arcs` (`count` of them) into oidScratch. */
+function isOid(count: number, arcs: readonly number[]): boolean {
+  if (count !== arcs.length) return false;
+  for (let i = 0; i < count; i++) if (oidScratch[i] !== arcs[i]) return false;
+  return true;
+}
 
 /** Algorithm names as OpenSSL's long/short names (what Zeek logs in key_alg / sig_alg). */
 const ALGORITHM_NAMES: ReadonlyMap<string, string> = new Map([
@@ -129,20 +146,37 @@ export interface X509Info {
   readonly basicConstraintsPathLen: number | undefined;
 }
 
-function hexUpper(bytes: Uint8Array): string {
-  return Buffer.from(bytes).toString("hex").toUpperCase();
+const HEX_UPPER = "0123456789ABCDEF";
+
+function hexUpper(bytes: Uint8Array, start: number, end: number): string {
+  let text = "";
+  for (let i = start; i < end; i++) text += HEX_UPPER[bytes[i] >> 4] + HEX_UPPER[bytes[i] & 0x0f];
+  return text;
 }
 
-function integerBits(value: Uint8Array): number {
-  let start = 0;
-  while (start < value.length - 1 && value[start] === 0) start++;
-  if (start >= value.length) return 0;
-  return (value.length - start - 1) * 8 + (32 - Math.clz32(value[start]));
+/** Bit length of the unsigned big-endian INTEGER element `r` read last. */
+function integerBits(r: DerReader): number {
+  const bytes = r.bytes;
+  const end = r.valueEnd;
+  let start = r.valueStart;
+  while (start < end - 1 && bytes[start] === 0) start++;
+  if (start >= end) return 0;
+  return (end - start - 1) * 8 + (32 - Math.clz32(bytes[start]));
 }
 
-function integerDecimal(value: Uint8Array): string {
+/** Integers up to this many bytes fit a double exactly (2^48 < 2^53): no BigInt needed. */
+const MAX_EXACT_INTEGER_BYTES = 6;
+
+/** Decimal text of the INTEGER element `r` read last, its bytes taken as unsigned. */
+function integerDecimal(r: DerReader): string {
+  const bytes = r.bytes;
+  if (r.valueEnd - r.valueStart <= MAX_EXACT_INTEGER_BYTES) {
+    let small = 0;
+    for (let i = r.valueStart; i < r.valueEnd; i++) small = small * 256 + bytes[i];
+    return String(small);
+  }
   let n = 0n;
-  for (const byte of value) n = (n << 8n) | BigInt(byte);
+  for (let i = r.valueStart; i < r.valueEnd; i++) n = (n << 8n) | BigInt(bytes[i]);
   return n.toString();
 }
 
@@ -150,8 +184,13 @@ function algorithmName(oid: string): string {
   return ALGORITHM_NAMES.get(oid) ?? oid;
 }
 
+/** Anything escapeRfc2253 would change: a special character anywhere, "#"/" " first, " " last. */
+const NEEDS_RFC2253_ESCAPE = /[,+"\\<>;]|^[# ]| $/;
+
 /** RFC 2253 §2.4 escaping of an attribute value. */
 function escapeRfc2253(value: string): string {
+  // Fast path (one native regex test): most values need no escaping at all.
+  if (!NEEDS_RFC2253_ESCAPE.test(value)) return value;
   let out = value.replace(/[,+"\\<>;]/g, (c) => `\\${c}`);
   if (out.startsWith("#") || out.startsWith(" ")) out = `\\${out}`;
   if (out.endsWith(" ") && out.length > 1) out = `${out.slice(0, -1)}\\ `;
@@ -160,24 +199,35 @@ function escapeRfc2253(value: string): string {
 
 /** Render a Name (SEQUENCE OF RDN) in RFC 2253 order: last RDN first, multi-valued RDNs joined by "+". */
 function formatName(name: DerReader): string {
-  const rdns: string[] = [];
+  let text = "";
+  let first = true;
   while (!name.done) {
     const set = name.enter(TAG_SET, "RelativeDistinguishedName");
-    const parts: string[] = [];
+    let rdn = "";
+    let firstPart = true;
     while (!set.done) {
       const attribute = set.enter(TAG_SEQUENCE, "AttributeTypeAndValue");
-      const oid = oidToString(attribute.next(TAG_OID).value);
-      const value = attribute.next();
-      const label = NAME_ATTRIBUTES.get(oid);
-      parts.push(
-        label
-          ? `${label}=${escapeRfc2253(decodeString(value))}`
-          : `${oid}=#${Buffer.from(value.value).toString("hex")}`,
-      );
+      attribute.next(TAG_OID);
+      const arcs = oidArcs(attribute.bytes, attribute.valueStart, attribute.valueEnd, oidScratch);
+      let label =
+        arcs === 4 && oidScratch[0] === 2 && oidScratch[1] === 5 && oidScratch[2] === 4
+          ? X520_LABELS.get(oidScratch[3])
+          : undefined;
+      // Other attributes: by their text, which an unknown one is also printed with.
+      const oid = label === undefined ? attribute.oid() : "";
+      label ??= NAME_ATTRIBUTES.get(oid);
+      attribute.next();
+      const part = label
+        ? `${label}=${escapeRfc2253(attribute.text())}`
+        : `${oid}=#${Buffer.from(attribute.value()).toString("hex")}`;
+      rdn = firstPart ? part : `${rdn}+${part}`;
+      firstPart = false;
     }
-    rdns.push(parts.join("+"));
+    // Most specific (last) RDN first.
+    text = first ? rdn : `${rdn},${text}`;
+    first = false;
   }
-  return rdns.reverse().join(",");
+  return text;
 }
 
 function formatIp(bytes: Uint8Array): string {
@@ -216,9 +266,14 @@ interface PublicKeyFields {
 
 function parsePublicKey(spki: DerReader): PublicKeyFields {
   const algorithm = spki.enter(TAG_SEQUENCE, "SubjectPublicKeyInfo.algorithm");
-  const algorithmOid = oidToString(algorithm.next(TAG_OID).value);
-  const parameters = algorithm.done ? undefined : algorithm.next();
-  const keyBits = spki.next(TAG_BIT_STRING).value.subarray(1); // skip the unused-bits octet
+  algorithm.next(TAG_OID);
+  const algorithmOid = algorithm.oid();
+  // The optional parameters are left as the element `algorithm` read last.
+  const hasParameters = !algorithm.done;
+  if (hasParameters) algorithm.next();
+  spki.next(TAG_BIT_STRING);
+  // Skip the unused-bits octet.
+  const keyStart = Math.min(spki.valueStart + 1, spki.valueEnd);
   const fields: PublicKeyFields = {
     keyAlg: algorithmName(algorithmOid),
     keyType: undefined,
@@ -227,21 +282,28 @@ function parsePublicKey(spki: DerReader): PublicKeyFields {
     curve: undefined,
   };
   if (algorithmOid === "1.2.840.113549.1.1.1") {
-    const rsa = new DerReader(keyBits, "RSAPublicKey").enter(TAG_SEQUENCE, "RSAPublicKey");
+    const rsa = new DerReader(spki.bytes, "RSAPublicKey", keyStart, spki.valueEnd).enter(
+      TAG_SEQUENCE,
+      "RSAPublicKey",
+    );
     fields.keyType = "rsa";
-    fields.keyLength = integerBits(rsa.next(TAG_INTEGER).value);
-    fields.exponent = integerDecimal(rsa.next(TAG_INTEGER).value);
+    rsa.next(TAG_INTEGER);
+    fields.keyLength = integerBits(rsa);
+    rsa.next(TAG_INTEGER);
+    fields.exponent = integerDecimal(rsa);
   } else if (algorithmOid === "1.2.840.10045.2.1") {
     fields.keyType = "ecdsa";
-    if (parameters?.tag === TAG_OID) {
-      const curve = EC_CURVES.get(oidToString(parameters.value));
+    if (hasParameters && algorithm.tag === TAG_OID) {
+      const curve = EC_CURVES.get(algorithm.oid());
       fields.curve = curve?.name;
       fields.keyLength = curve?.bits;
     }
   } else if (algorithmOid === "1.2.840.10040.4.1") {
     fields.keyType = "dsa";
-    if (parameters?.tag === TAG_SEQUENCE) {
-      fields.keyLength = integerBits(new DerReader(parameters.value, "Dss-Parms").next(TAG_INTEGER).value);
+    if (hasParameters && algorithm.tag === TAG_SEQUENCE) {
+      const parameters = algorithm.contents("Dss-Parms");
+      parameters.next(TAG_INTEGER);
+      fields.keyLength = integerBits(parameters);
     }
   }
   return fields;
@@ -259,49 +321,85 @@ interface ExtensionFields {
 function parseExtensions(list: DerReader, out: ExtensionFields): void {
   while (!list.done) {
     const extension = list.enter(TAG_SEQUENCE, "Extension");
-    const oid = oidToString(extension.next(TAG_OID).value);
+    extension.next(TAG_OID);
+    const arcs = oidArcs(extension.bytes, extension.valueStart, extension.valueEnd, oidScratch);
     if (extension.peekTag() === TAG_BOOLEAN) extension.next(TAG_BOOLEAN);
-    const value = extension.next(TAG_OCTET_STRING).value;
-    if (oid === OID_SUBJECT_ALT_NAME) {
-      const names = new DerReader(value, "subjectAltName").enter(TAG_SEQUENCE, "GeneralNames");
+    extension.next(TAG_OCTET_STRING);
+    if (isOid(arcs, OID_SUBJECT_ALT_NAME)) {
+      const names = extension.contents("subjectAltName").enter(TAG_SEQUENCE, "GeneralNames");
       while (!names.done) {
-        const name = names.next();
-        const text = Buffer.from(name.value).toString("latin1");
-        if (name.tag === SAN_DNS) out.sanDns.push(text);
-        else if (name.tag === SAN_URI) out.sanUri.push(text);
-        else if (name.tag === SAN_EMAIL) out.sanEmail.push(text);
-        else if (name.tag === SAN_IP) out.sanIp.push(formatIp(name.value));
+        names.next();
+        const tag = names.tag;
+        if (tag === SAN_DNS) out.sanDns.push(latin1Text(names.value()));
+        else if (tag === SAN_URI) out.sanUri.push(latin1Text(names.value()));
+        else if (tag === SAN_EMAIL) out.sanEmail.push(latin1Text(names.value()));
+        else if (tag === SAN_IP) out.sanIp.push(formatIp(names.value()));
       }
-    } else if (oid === OID_BASIC_CONSTRAINTS) {
-      const constraints = new DerReader(value, "basicConstraints").enter(TAG_SEQUENCE, "BasicConstraints");
+    } else if (isOid(arcs, OID_BASIC_CONSTRAINTS)) {
+      const constraints = extension.contents("basicConstraints").enter(TAG_SEQUENCE, "BasicConstraints");
       out.basicConstraintsCa = false;
-      if (constraints.peekTag() === TAG_BOOLEAN)
-        out.basicConstraintsCa = constraints.next(TAG_BOOLEAN).value[0] !== 0;
+      if (constraints.peekTag() === TAG_BOOLEAN) {
+        constraints.next(TAG_BOOLEAN);
+        // An empty BOOLEAN reads as true, as the byte-view code this replaces did (undefined !== 0).
+        out.basicConstraintsCa =
+          constraints.valueEnd === constraints.valueStart || constraints.bytes[constraints.valueStart] !== 0;
+      }
       if (constraints.peekTag() === TAG_INTEGER) {
-        out.basicConstraintsPathLen = Number(integerDecimal(constraints.next(TAG_INTEGER).value));
+        constraints.next(TAG_INTEGER);
+        out.basicConstraintsPathLen = Number(integerDecimal(constraints));
       }
     }
   }
 }
 
-/** Parse a DER certificate; a DerParseError names the structure that was malformed. */
+/**
+ * Parsed certificates kept, by SHA-256 fingerprint (Zeek caches parsed X.509 certificates the same
+ * way): servers send the same chain to every client, so a repeated certificate costs one hash.
+ */
+export const CERTIFICATE_CACHE_ENTRIES = 4096;
+const certificateCache = new BoundedCache<X509Info>(CERTIFICATE_CACHE_ENTRIES);
+
+/**
+ * Parse a DER certificate; a DerParseError names the structure that was malformed. The result is
+ * shared with every later caller that passes the same bytes: treat it as immutable.
+ */
 export function parseCertificate(der: Uint8Array): X509Info | DerParseError {
+  const fingerprint = hash("sha256", der, "hex");
+  const cached = certificateCache.get(fingerprint);
+  if (cached !== undefined) return cached;
+  const parsed = parseUncached(der, fingerprint);
+  if (parsed instanceof DerParseError) return parsed;
+  // Shared by every connection (and log record) that carries this certificate: make that safe.
+  Object.freeze(parsed.sanDns);
+  Object.freeze(parsed.sanUri);
+  Object.freeze(parsed.sanEmail);
+  Object.freeze(parsed.sanIp);
+  certificateCache.set(fingerprint, Object.freeze(parsed));
+  return parsed;
+}
+
+function parseUncached(der: Uint8Array, fingerprint: string): X509Info | DerParseError {
   try {
     const certificate = new DerReader(der, "Certificate").enter(TAG_SEQUENCE, "Certificate");
     const tbs = certificate.enter(TAG_SEQUENCE, "TBSCertificate");
     let version = 1;
     if (tbs.peekTag() === TAG_EXPLICIT_VERSION) {
-      version =
-        Number(integerDecimal(new DerReader(tbs.next().value, "version").next(TAG_INTEGER).value)) + 1;
+      tbs.next();
+      const explicit = tbs.contents("version");
+      explicit.next(TAG_INTEGER);
+      version = Number(integerDecimal(explicit)) + 1;
     }
-    const serialBytes = tbs.next(TAG_INTEGER).value;
-    let serialStart = 0;
-    while (serialStart < serialBytes.length - 1 && serialBytes[serialStart] === 0) serialStart++;
+    tbs.next(TAG_INTEGER);
+    let serialStart = tbs.valueStart;
+    while (serialStart < tbs.valueEnd - 1 && der[serialStart] === 0) serialStart++;
+    const serial = hexUpper(der, serialStart, tbs.valueEnd);
     tbs.next(TAG_SEQUENCE); // signature AlgorithmIdentifier (repeated after the TBS)
     const issuer = formatName(tbs.enter(TAG_SEQUENCE, "issuer"));
     const validity = tbs.enter(TAG_SEQUENCE, "validity");
-    const notValidBefore = decodeTime(validity.next());
-    const notValidAfter = decodeTime(validity.next());
+    validity.next();
+    const notValidBefore = validity.time();
+    validity.next();
+    const notValidAfter = validity.time();
     const subject = formatName(tbs.enter(TAG_SEQUENCE, "subject"));
     const publicKey = parsePublicKey(tbs.enter(TAG_SEQUENCE, "SubjectPublicKeyInfo"));
     const extensions: ExtensionFields = {
@@ -313,27 +411,34 @@ export function parseCertificate(der: Uint8Array): X509Info | DerParseError {
       basicConstraintsPathLen: undefined,
     };
     while (!tbs.done) {
-      const element = tbs.next();
-      if (element.tag === TAG_EXPLICIT_EXTENSIONS) {
-        parseExtensions(
-          new DerReader(element.value, "extensions").enter(TAG_SEQUENCE, "Extensions"),
-          extensions,
-        );
+      tbs.next();
+      if (tbs.tag === TAG_EXPLICIT_EXTENSIONS) {
+        parseExtensions(tbs.contents("extensions").enter(TAG_SEQUENCE, "Extensions"), extensions);
       }
     }
     const signatureAlgorithm = certificate.enter(TAG_SEQUENCE, "signatureAlgorithm");
-    const sigAlg = algorithmName(oidToString(signatureAlgorithm.next(TAG_OID).value));
+    signatureAlgorithm.next(TAG_OID);
+    const sigAlg = algorithmName(signatureAlgorithm.oid());
     return {
-      fingerprint: createHash("sha256").update(der).digest("hex"),
+      fingerprint,
       version,
-      serial: hexUpper(serialBytes.subarray(serialStart)),
+      serial,
       subject,
       issuer,
       notValidBefore,
       notValidAfter,
       sigAlg,
-      ...publicKey,
-      ...extensions,
+      keyAlg: publicKey.keyAlg,
+      keyType: publicKey.keyType,
+      keyLength: publicKey.keyLength,
+      exponent: publicKey.exponent,
+      curve: publicKey.curve,
+      sanDns: extensions.sanDns,
+      sanUri: extensions.sanUri,
+      sanEmail: extensions.sanEmail,
+      sanIp: extensions.sanIp,
+      basicConstraintsCa: extensions.basicConstraintsCa,
+      basicConstraintsPathLen: extensions.basicConstraintsPathLen,
     };
   } catch (error) {
     if (error instanceof DerParseError) return error;
