@@ -122,7 +122,9 @@ async function main(): Promise<void> {
     }
   }
 
-  console.log(`Spanless benchmark — ${runs} interleaved round(s), best of each by CPU time (ndpiReader: by its processing time); node ${version.stdout.trim()}`);
+  console.log(
+    `Spanless benchmark — ${runs} interleaved round(s), best of each by CPU time (ndpiReader: by its processing time); node ${version.stdout.trim()}`,
+  );
   // Rounds interleave the reference and every measurement, so load that drifts during the run
   // (the machines are shared) falls on all of them alike; the best of each is kept.
   const configs = [
