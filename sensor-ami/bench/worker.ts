@@ -76,7 +76,10 @@ async function onePass(
   if (build) engine.inspector = build(engine, sink);
   const reader = CaptureReader.open(file);
   const pkt = new CapturedPacket();
-  settleHeap();
+  // Only the memory reading needs a settled heap. A forced full collection between speed passes
+  // would free the previous engine's objects that optimised code refers to, discarding that code
+  // (V8's "weak objects" deoptimisation): a cost a running sensor, with one engine, never pays.
+  if (memory) settleHeap();
   const heap0 = process.memoryUsage();
   const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
