@@ -1,6 +1,8 @@
 // Connection lookup without per-packet allocation: an open-addressing hash table (linear probing,
 // backward-shift deletion) over numeric keys kept in typed arrays. A key is the direction-neutral
 // 5-tuple plus a context word (the tunnel VNI), ordered so both directions find the same entry.
+// Keys are Int32Arrays because the engine carries addresses as int32 words: stored, hashed and
+// compared without a conversion (a Uint32Array read above 2^31 is a double in V8).
 
 import type { Connection } from "./connection.js";
 
@@ -11,19 +13,19 @@ const INITIAL_CAPACITY = 1024;
 export class ConnTable {
   /** Live connections by storage index (null = free). */
   readonly conns: (Connection | null)[] = [];
-  private keys: Uint32Array;
+  private keys: Int32Array;
   private slots: Int32Array;
   private mask: number;
   private freeList: number[] = [];
   size = 0;
   /** Scratch key filled by the caller before find()/insert(). */
-  readonly key = new Uint32Array(KEY_WORDS);
+  readonly key = new Int32Array(KEY_WORDS);
   /** True when the packet's source is the key's B side (set by setKey). */
   swapped = false;
 
   constructor(readonly maxConnections: number) {
     const cap = Math.min(INITIAL_CAPACITY, nextPow2(maxConnections));
-    this.keys = new Uint32Array(cap * KEY_WORDS);
+    this.keys = new Int32Array(cap * KEY_WORDS);
     this.slots = new Int32Array(nextPow2(cap * 2)).fill(-1);
     this.mask = this.slots.length - 1;
   }
@@ -76,7 +78,7 @@ export class ConnTable {
     this.swapped = !srcFirst;
   }
 
-  private hashKey(k: Uint32Array, base: number): number {
+  private hashKey(k: Int32Array, base: number): number {
     let h = 0x811c9dc5;
     for (let i = 0; i < KEY_WORDS; i++) {
       h = Math.imul(h ^ k[base + i], 0x01000193);
@@ -143,7 +145,7 @@ export class ConnTable {
   }
 
   private growKeys(): void {
-    const bigger = new Uint32Array(this.keys.length * 2);
+    const bigger = new Int32Array(this.keys.length * 2);
     bigger.set(this.keys);
     this.keys = bigger;
   }

@@ -181,6 +181,8 @@ export class Connection {
   }
 
   addService(name: string): void {
+    // Tunnel connections re-add theirs on every packet: the common case costs one comparison.
+    if (this.service === name) return;
     if (this.service === "") this.service = name;
     else if (!`,${this.service},`.includes(`,${name},`)) this.service += `,${name}`;
   }

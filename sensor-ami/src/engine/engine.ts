@@ -140,7 +140,8 @@ export class Engine implements TcpEvents {
   private readonly genevePorts: Uint8Array = new Uint8Array(65536);
   private readonly likelyServer: Uint8Array = new Uint8Array(65536);
   /** uids of the tunnels enclosing the packet being decoded (outermost first). */
-  private readonly tunnelUids: string[] = [];
+  /** uid of the innermost tunnel connection the current packet came through (Zeek's tunnel_parents). */
+  private tunnelUid: string | null = null;
   private ts = 0;
   private pktIndex = 0;
   /** Current checksum policy (auto mode may turn it off once). */
@@ -191,7 +192,7 @@ export class Engine implements TcpEvents {
     p.vni = -1;
     p.tunnelDepth = 0;
     p.resetForTunnel();
-    if (this.tunnelUids.length !== 0) this.tunnelUids.length = 0;
+    this.tunnelUid = null;
     if (pkt.linkType < 0) {
       this.weird(W.unknownLinkType);
       return;
@@ -503,7 +504,7 @@ export class Engine implements TcpEvents {
         return;
       }
       c.addService(this.tunnel.kind);
-      this.tunnelUids.push(c.uid);
+      this.tunnelUid = c.uid;
       p.capEnd = p.ipEnd;
       this.fromLayer(this.innerLayer(next, this.tunnel.innerOff));
       return;
@@ -576,8 +577,7 @@ export class Engine implements TcpEvents {
 
   /** Zeek's tunnel_parents: the uid of the immediately enclosing tunnel of each packet. */
   private addTunnelParents(c: Connection): void {
-    const tu = this.tunnelUids;
-    if (tu.length > 0) c.addTunnelParent(tu[tu.length - 1]);
+    if (this.tunnelUid !== null) c.addTunnelParent(this.tunnelUid);
   }
 
   /** TcpEvents: payload in packet order for inspection. */
