@@ -189,7 +189,7 @@ async function main(): Promise<void> {
       const ratio = (pps: number, ref: number) =>
         Number.isFinite(ref) ? `${(pps / ref).toFixed(2)}×` : "n/a";
       console.log(
-        `ratio vs ndpiReader, ${label}: cold ${ratio(r.packets / r.wallSeconds, ndpiPps)} wall / ${ratio(r.packets / r.cpuSeconds, ndpiCpuPps)} CPU; warm ${ratio(r.packets / r.warmWallSeconds, ndpiPps)} wall / ${ratio(r.packets / r.warmCpuSeconds, ndpiCpuPps)} CPU; steady ${ratio(r.packets / r.steadyWallSeconds, ndpiPps)} wall`,
+        `ratio vs ndpiReader, ${label}: cold ${ratio(r.packets / r.wallSeconds, ndpiPps)} wall / ${ratio(r.packets / r.cpuSeconds, ndpiCpuPps)} CPU; warm ${ratio(r.packets / r.warmWallSeconds, ndpiPps)} wall / ${ratio(r.packets / r.warmCpuSeconds, ndpiCpuPps)} CPU; steady ${ratio(r.packets / r.steadyWallSeconds, ndpiPps)} wall / ${ratio(r.packets / r.steadyCpuSeconds, ndpiCpuPps)} CPU`,
       );
     }
   } else {
