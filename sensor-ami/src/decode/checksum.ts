@@ -21,7 +21,8 @@ const ONES = 0xffff;
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 // One 32-bit view per backing ArrayBuffer, cached for the last one seen: packets come from the
-// capture reader's single buffer, so the view is created once per buffer, not per packet.
+// capture reader's single buffer, so the view is created once per buffer, not per packet. (The
+// cache keeps at most that one buffer alive after its owner lets it go.)
 let viewedBuffer: ArrayBufferLike | null = null;
 let words: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
 
