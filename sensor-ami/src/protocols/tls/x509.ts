@@ -184,16 +184,67 @@ function algorithmName(oid: string): string {
   return ALGORITHM_NAMES.get(oid) ?? oid;
 }
 
-/** Anything escapeRfc2253 would change: a special character anywhere, "#"/" " first, " " last. */
-const NEEDS_RFC2253_ESCAPE = /[,+"\\<>;]|^[# ]| $/;
+/**
+ * Anything escapeRfc2253 would change: a special character anywhere, "#"/" " first, " " last, a
+ * control character, or anything outside ASCII.
+ */
+const NEEDS_RFC2253_ESCAPE = /[,+"\\<>;\x00-\x1f\x7f-\uffff]|^[# ]| $/;
+const RFC2253_SPECIALS = ',+"\\<>;';
 
-/** RFC 2253 §2.4 escaping of an attribute value. */
-function escapeRfc2253(value: string): string {
+function escapedByte(byte: number): string {
+  return `\\${HEX_UPPER[byte >> 4]}${HEX_UPPER[byte & 0x0f]}`;
+}
+
+/** The UTF-8 bytes of one code point, each as OpenSSL's "\XX" escape. */
+function escapedUtf8(code: number): string {
+  if (code < 0x800) return escapedByte(0xc0 | (code >> 6)) + escapedByte(0x80 | (code & 0x3f));
+  if (code < 0x10000) {
+    return (
+      escapedByte(0xe0 | (code >> 12)) +
+      escapedByte(0x80 | ((code >> 6) & 0x3f)) +
+      escapedByte(0x80 | (code & 0x3f))
+    );
+  }
+  return (
+    escapedByte(0xf0 | (code >> 18)) +
+    escapedByte(0x80 | ((code >> 12) & 0x3f)) +
+    escapedByte(0x80 | ((code >> 6) & 0x3f)) +
+    escapedByte(0x80 | (code & 0x3f))
+  );
+}
+
+/**
+ * An attribute value as OpenSSL's X509_NAME_print_ex(XN_FLAG_RFC2253) prints it, which is what
+ * Zeek logs: RFC 2253 §2.4 specials escaped with a backslash ("#" or " " first, " " last too),
+ * and, because the flags include ESC_CTRL, ESC_MSB and UTF8_CONVERT, control characters and every
+ * byte of the UTF-8 form of a non-ASCII character as "\XX" (upper-case hex): "Müller" is
+ * "M\C3\BCller", whatever string type (UTF8String, BMPString, T61String…) carried it.
+ */
+export function escapeRfc2253(value: string): string {
   // Fast path (one native regex test): most values need no escaping at all.
   if (!NEEDS_RFC2253_ESCAPE.test(value)) return value;
-  let out = value.replace(/[,+"\\<>;]/g, (c) => `\\${c}`);
-  if (out.startsWith("#") || out.startsWith(" ")) out = `\\${out}`;
-  if (out.endsWith(" ") && out.length > 1) out = `${out.slice(0, -1)}\\ `;
+  let out = "";
+  const last = value.length - 1;
+  for (let i = 0; i < value.length; i++) {
+    let code = value.charCodeAt(i);
+    if (code >= 0xd800 && code <= 0xdbff && i < last) {
+      const low = value.charCodeAt(i + 1);
+      if (low >= 0xdc00 && low <= 0xdfff) {
+        code = 0x10000 + ((code - 0xd800) << 10) + (low - 0xdc00);
+        i++;
+      }
+    }
+    if (code < 0x20 || code === 0x7f) out += escapedByte(code);
+    else if (code >= 0x80) out += escapedUtf8(code);
+    else {
+      const ch = value[i];
+      const special =
+        RFC2253_SPECIALS.includes(ch) ||
+        (i === 0 && (ch === "#" || ch === " ")) ||
+        (i === last && ch === " ");
+      out += special ? `\\${ch}` : ch;
+    }
+  }
   return out;
 }
 
