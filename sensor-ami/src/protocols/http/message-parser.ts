@@ -119,10 +119,15 @@ function indexOfByte(b: Uint8Array, value: number, from: number): number {
   return typedIndexOf.call(b, value, from);
 }
 
-/** Buffer's latin1 decoder (what toString("latin1", …) ends in, without its argument handling). */
-function latin1(b: Buffer, start: number, end: number): string {
-  return (b as unknown as { latin1Slice(start: number, end: number): string }).latin1Slice(start, end);
-}
+/**
+ * Buffer's latin1 decoder (what toString("latin1", …) ends in, without its argument handling).
+ * It is undocumented: where a Node lacks it, the documented toString is used.
+ */
+const latin1: (b: Buffer, start: number, end: number) => string =
+  typeof (Buffer.prototype as unknown as { latin1Slice?: unknown }).latin1Slice === "function"
+    ? (b, start, end) =>
+        (b as unknown as { latin1Slice(start: number, end: number): string }).latin1Slice(start, end)
+    : (b, start, end) => b.toString("latin1", start, end);
 
 export class HttpMessageParser {
   private state: State = S_START;
