@@ -14,6 +14,7 @@ import { createReadStream, existsSync, mkdirSync, rmSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { sensorNodeOptions } from "../src/cli/runtime.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, "..", "..", "..");
@@ -49,7 +50,8 @@ function sha256(path: string): Promise<string> {
 let workerNode = process.execPath;
 
 function runWorker(file: string, mode: string): WorkerResult {
-  const r = spawnSync(workerNode, ["--expose-gc", WORKER, file, mode], {
+  // The sensor's own Node.js options (what the CLI launcher starts it with): the benchmark is the product.
+  const r = spawnSync(workerNode, ["--expose-gc", ...sensorNodeOptions(), WORKER, file, mode], {
     encoding: "utf8",
     maxBuffer: 1 << 24,
   });
@@ -134,7 +136,7 @@ async function main(): Promise<void> {
   }
 
   console.log(
-    `Spanless benchmark — ${runs} interleaved round(s), best of each timing; node ${version.stdout.trim()}`,
+    `Spanless benchmark — ${runs} interleaved round(s), best of each timing; node ${version.stdout.trim()} ${sensorNodeOptions().join(" ")}`,
   );
   // Rounds interleave the reference and every measurement, so load that drifts during the run
   // (the machines are shared) falls on all of them alike; the best of each is kept.
