@@ -5,35 +5,42 @@ export function isV4Mapped(w0: number, w1: number, w2: number): boolean {
   return w0 === 0 && w1 === 0 && w2 === 0xffff;
 }
 
+/** 16-bit group i (0..7) of the address words. */
+function group(w0: number, w1: number, w2: number, w3: number, i: number): number {
+  const w = i < 2 ? w0 : i < 4 ? w1 : i < 6 ? w2 : w3;
+  return (i & 1) === 0 ? w >>> 16 : w & 0xffff;
+}
+
 export function formatAddr(w0: number, w1: number, w2: number, w3: number): string {
   if (isV4Mapped(w0, w1, w2)) return `${w3 >>> 24}.${(w3 >>> 16) & 255}.${(w3 >>> 8) & 255}.${w3 & 255}`;
-  const g = [w0 >>> 16, w0 & 0xffff, w1 >>> 16, w1 & 0xffff, w2 >>> 16, w2 & 0xffff, w3 >>> 16, w3 & 0xffff];
-  // RFC 5952: compress the longest run (>= 2) of zero groups, the first one on ties.
+  // RFC 5952: compress the longest run (>= 2) of zero groups, the first one on ties. Built with
+  // plain loops (no arrays or closures): this runs for every IPv6 address of every log record.
   let bestStart = -1;
   let bestLen = 1;
   for (let i = 0; i < 8; ) {
-    if (g[i] !== 0) {
+    if (group(w0, w1, w2, w3, i) !== 0) {
       i++;
       continue;
     }
     let j = i;
-    while (j < 8 && g[j] === 0) j++;
+    while (j < 8 && group(w0, w1, w2, w3, j) === 0) j++;
     if (j - i > bestLen) {
       bestStart = i;
       bestLen = j - i;
     }
     i = j;
   }
-  if (bestStart < 0) return g.map((x) => x.toString(16)).join(":");
-  const head = g
-    .slice(0, bestStart)
-    .map((x) => x.toString(16))
-    .join(":");
-  const tail = g
-    .slice(bestStart + bestLen)
-    .map((x) => x.toString(16))
-    .join(":");
-  return `${head}::${tail}`;
+  let text = "";
+  for (let i = 0; i < 8; i++) {
+    if (i === bestStart) {
+      text += "::";
+      i += bestLen - 1;
+      continue;
+    }
+    if (text !== "" && !text.endsWith(":")) text += ":";
+    text += group(w0, w1, w2, w3, i).toString(16);
+  }
+  return text;
 }
 
 /**
