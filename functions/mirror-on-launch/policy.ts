@@ -27,17 +27,19 @@ const RESOURCE_ID = /^[a-z][a-z-]*-[0-9a-f]{8,17}$/;
 const resourceId = (example: string) =>
   z.string().regex(RESOURCE_ID, { message: `must be an EC2 resource ID such as ${example}` });
 
+/** An optional comma-separated list, items trimmed and empty ones dropped. */
+const commaList = z
+  .string()
+  .optional()
+  .transform((v) =>
+    (v ?? "")
+      .split(",")
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0),
+  );
+
 const idList = (prefix: string) =>
-  z
-    .string()
-    .optional()
-    .transform((v) =>
-      (v ?? "")
-        .split(",")
-        .map((s) => s.trim())
-        .filter((s) => s.length > 0),
-    )
-    .pipe(z.array(z.string().startsWith(prefix, { message: `every ID must start with "${prefix}"` })));
+  commaList.pipe(z.array(z.string().startsWith(prefix, { message: `every ID must start with "${prefix}"` })));
 
 /** `key` (present with any value) or `key=v1|v2` (one of the values). */
 function parseTagMatcher(text: string): TagMatcher {
@@ -59,16 +61,7 @@ const tagMatcher = z
   .transform(parseTagMatcher)
   .refine((m) => m.key.length > 0, { message: "tag key must not be empty" });
 
-const tagMatcherList = z
-  .string()
-  .optional()
-  .transform((v) =>
-    (v ?? "")
-      .split(",")
-      .map((s) => s.trim())
-      .filter((s) => s.length > 0),
-  )
-  .pipe(z.array(tagMatcher));
+const tagMatcherList = commaList.pipe(z.array(tagMatcher));
 
 const jsonRecord = <T extends z.ZodType>(value: T) =>
   z

@@ -2,9 +2,6 @@
 // stream 0) cut into arbitrary segments and delivered out of order, with duplicates, must give the
 // same http.log record and conn.log service as the capture's own in-order delivery.
 
-import { readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Connection, Proto, TcpEndpoint } from "../../sensor-ami/src/engine/connection.js";
@@ -16,18 +13,7 @@ import {
   ProtocolInspector,
 } from "../../sensor-ami/src/inspect/index.js";
 import { type LogRecordObject, type LogSink, LogWriteError } from "../../sensor-ami/src/logs/writer.js";
-
-const here = dirname(fileURLToPath(import.meta.url));
-
-function loadHex(name: string): Uint8Array {
-  const text = readFileSync(join(here, "fixtures", name), "utf8");
-  const hex = text
-    .split("\n")
-    .filter((l) => !l.startsWith("#"))
-    .join("")
-    .trim();
-  return Uint8Array.from(Buffer.from(hex, "hex"));
-}
+import { loadHex } from "./hex-fixture.js";
 
 const REQUEST = loadHex("http__get.stream0.orig.hex");
 const RESPONSE = loadHex("http__get.stream0.resp.hex");

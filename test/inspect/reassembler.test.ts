@@ -1,9 +1,6 @@
 // TCP reassembly on a real stream: the HTTP response of zeek/http__get.pcap (TCP stream 0,
 // responder side, frames 6-9), cut the way the capture cut it and in other ways.
 
-import { readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
@@ -15,18 +12,7 @@ import {
   WEIRD_GLOBAL_BUFFER_LIMIT,
   WEIRD_REXMIT_INCONSISTENCY,
 } from "../../sensor-ami/src/inspect/reassembler.js";
-
-const here = dirname(fileURLToPath(import.meta.url));
-
-function loadHex(name: string): Uint8Array {
-  const text = readFileSync(join(here, "fixtures", name), "utf8");
-  const hex = text
-    .split("\n")
-    .filter((l) => !l.startsWith("#"))
-    .join("")
-    .trim();
-  return Uint8Array.from(Buffer.from(hex, "hex"));
-}
+import { loadHex } from "./hex-fixture.js";
 
 const STREAM = loadHex("http__get.stream0.resp.hex");
 /** The capture's own segmentation: [relative seq, length] of frames 6, 7, 8, 9. */

@@ -1,37 +1,15 @@
 // The byte-level MIME sniffer must agree with the straightforward string-based reading of the
-// table in mime.ts (the implementation it replaced, kept here as the oracle): every magic rule in
-// order, then markup / XML / JSON on the lower-cased first 16 characters after whitespace, then
-// the text check.
+// table in mime.ts (the implementation it replaced, kept here as the oracle, over the same table):
+// every magic rule in order, then markup / XML / JSON on the lower-cased first 16 characters after
+// whitespace, then the text check.
 
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { sniffMimeType } from "../../../sensor-ami/src/protocols/http/mime.js";
+import { MAGIC_RULES, sniffMimeType } from "../../../sensor-ami/src/protocols/http/mime.js";
 
-const ascii = (s: string): number[] => [...s].map((c) => c.charCodeAt(0));
-const RULES: { offset: number; bytes: number[]; mime: string; also?: { offset: number; bytes: number[] } }[] =
-  [
-    { offset: 0, bytes: [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], mime: "image/png" },
-    { offset: 0, bytes: ascii("GIF87a"), mime: "image/gif" },
-    { offset: 0, bytes: ascii("GIF89a"), mime: "image/gif" },
-    { offset: 0, bytes: [0xff, 0xd8, 0xff], mime: "image/jpeg" },
-    { offset: 8, bytes: ascii("WEBP"), mime: "image/webp", also: { offset: 0, bytes: ascii("RIFF") } },
-    { offset: 0, bytes: [0x00, 0x00, 0x01, 0x00], mime: "image/x-icon" },
-    { offset: 0, bytes: ascii("MZ"), mime: "application/x-dosexec" },
-    { offset: 0, bytes: [0x7f, ...ascii("ELF")], mime: "application/x-executable" },
-    { offset: 0, bytes: [0x50, 0x4b, 0x03, 0x04], mime: "application/zip" },
-    { offset: 0, bytes: [0x1f, 0x8b], mime: "application/x-gzip" },
-    { offset: 0, bytes: ascii("BZh"), mime: "application/x-bzip2" },
-    { offset: 0, bytes: [0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c], mime: "application/x-7z-compressed" },
-    { offset: 0, bytes: [...ascii("Rar!"), 0x1a, 0x07], mime: "application/x-rar" },
-    { offset: 0, bytes: ascii("%PDF-"), mime: "application/pdf" },
-    { offset: 0, bytes: ascii("%!PS"), mime: "application/postscript" },
-    { offset: 0, bytes: [0xca, 0xfe, 0xba, 0xbe], mime: "application/x-java-applet" },
-    { offset: 0, bytes: ascii("wOFF"), mime: "application/font-woff" },
-    { offset: 0, bytes: ascii("wOF2"), mime: "application/font-woff" },
-    { offset: 0, bytes: ascii("OggS"), mime: "application/ogg" },
-    { offset: 0, bytes: ascii("ID3"), mime: "audio/mpeg" },
-  ];
-const at = (d: Uint8Array, offset: number, bytes: number[]): boolean =>
+/** The implementation reads the same table, indexed by first byte: the oracle walks it in order. */
+const RULES = MAGIC_RULES;
+const at = (d: Uint8Array, offset: number, bytes: readonly number[]): boolean =>
   d.length >= offset + bytes.length && bytes.every((b, i) => d[offset + i] === b);
 const isSpace = (b: number): boolean => b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d || b === 0x0c;
 

@@ -72,18 +72,5 @@ export function toHex(bytes: Uint8Array, start: number, end: number): string {
   return text;
 }
 
-/**
- * Node's native latin1 decoder behind Buffer#toString("latin1"). Called directly it skips the
- * encoding dispatch and works on any Uint8Array, so no Buffer view is made per string. It throws
- * on out-of-range offsets, which callers rule out by their own bounds checks.
- */
-const latin1Slice = (Buffer.prototype as unknown as { latin1Slice?: (start: number, end: number) => string })
-  .latin1Slice;
-
 /** Raw bytes as a JavaScript string, one char per byte (Zeek strings are byte strings). */
-export const latin1: (bytes: Uint8Array, start: number, end: number) => string =
-  typeof latin1Slice === "function"
-    ? (bytes, start, end) => latin1Slice.call(bytes, start, end)
-    : // An undocumented method may go away: the public route then, with a view per string.
-      (bytes, start, end) =>
-        Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString("latin1");
+export { latin1 } from "../byte-text.js";

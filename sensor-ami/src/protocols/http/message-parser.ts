@@ -8,6 +8,7 @@
 
 // The module binding, not the global: global `Buffer` is an accessor property, a getter call per use.
 import { Buffer } from "node:buffer";
+import { latin1 } from "../byte-text.js";
 import type { HeaderNames } from "./header-names.js";
 import { MAX_CHUNK_SIZE_LINE_BYTES, MAX_HEADER_BLOCK_BYTES } from "./limits.js";
 
@@ -118,16 +119,6 @@ const typedIndexOf = Uint8Array.prototype.indexOf;
 function indexOfByte(b: Uint8Array, value: number, from: number): number {
   return typedIndexOf.call(b, value, from);
 }
-
-/**
- * Buffer's latin1 decoder (what toString("latin1", …) ends in, without its argument handling).
- * It is undocumented: where a Node lacks it, the documented toString is used.
- */
-const latin1: (b: Buffer, start: number, end: number) => string =
-  typeof (Buffer.prototype as unknown as { latin1Slice?: unknown }).latin1Slice === "function"
-    ? (b, start, end) =>
-        (b as unknown as { latin1Slice(start: number, end: number): string }).latin1Slice(start, end)
-    : (b, start, end) => b.toString("latin1", start, end);
 
 export class HttpMessageParser {
   private state: State = S_START;

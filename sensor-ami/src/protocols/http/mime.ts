@@ -32,7 +32,7 @@
 
 const MARKUP_HTML_PREFIXES = ["<!doctype html", "<html", "<head", "<body", "<title"];
 
-interface MagicRule {
+export interface MagicRule {
   readonly offset: number;
   readonly bytes: readonly number[];
   readonly mime: string;
@@ -42,7 +42,7 @@ interface MagicRule {
 
 const ascii = (s: string): number[] => [...s].map((c) => c.charCodeAt(0));
 
-const MAGIC_RULES: readonly MagicRule[] = [
+export const MAGIC_RULES: readonly MagicRule[] = [
   { offset: 0, bytes: [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], mime: "image/png" },
   { offset: 0, bytes: ascii("GIF87a"), mime: "image/gif" },
   { offset: 0, bytes: ascii("GIF89a"), mime: "image/gif" },

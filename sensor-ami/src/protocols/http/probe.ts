@@ -1,7 +1,6 @@
 // Content probes: is the first payload of a direction an HTTP/1.x request or status line?
 
-// The module binding, not the global: global `Buffer` is an accessor property, a getter call per use.
-import { Buffer } from "node:buffer";
+import { latin1 } from "../byte-text.js";
 import { ProbeResult } from "../types.js";
 
 /** Bytes of the first line a probe looks at; request lines with longer URIs only get Maybe. */
@@ -22,7 +21,7 @@ function firstLine(bytes: Uint8Array): { line: string; complete: boolean } {
   let lf: number = typedIndexOf.call(bytes, 0x0a);
   if (lf >= windowLength) lf = -1;
   const end = lf < 0 ? windowLength : lf;
-  const line = Buffer.from(bytes.buffer, bytes.byteOffset, end).toString("latin1");
+  const line = latin1(bytes, 0, end);
   return { line, complete: lf >= 0 };
 }
 

@@ -1,6 +1,7 @@
 // The per-connection QUIC analyzer: walks the packets of each datagram, decrypts client and server
 // Initial packets with the version's public keys, reassembles their CRYPTO streams and writes one
 // quic.log record per QUIC session, following Zeek's QUIC analyzer and base/protocols/quic scripts.
+import { hex } from "../byte-text.js";
 import type { ClientHello } from "../tls/index.js";
 import type { AnalyzerContext, DatagramAnalyzer } from "../types.js";
 import { CryptoStreamAssembler } from "./crypto-stream.js";
@@ -27,15 +28,8 @@ export const MAX_INITIAL_DECRYPTIONS = 64;
 /** Short-header packets are noted in history at counts 1, 2, 4, 8, … per direction (Zeek). */
 const SHORT_HEADER_THRESHOLD_BASE = 2;
 
-/** Node's native hex encoder behind Buffer#toString("hex"), called on the datagram without a Buffer view. */
-const hexSlice = (Buffer.prototype as unknown as { hexSlice?: (start: number, end: number) => string })
-  .hexSlice;
-
-const toHex: (bytes: Uint8Array, offset: number, length: number) => string =
-  typeof hexSlice === "function"
-    ? (bytes, offset, length) => hexSlice.call(bytes, offset, offset + length)
-    : // An undocumented method may go away: the public route then, with a view per string.
-      (bytes, offset, length) => Buffer.from(bytes.buffer, bytes.byteOffset + offset, length).toString("hex");
+const toHex = (bytes: Uint8Array, offset: number, length: number): string =>
+  hex(bytes, offset, offset + length);
 
 /** Character codes of the lower-case hex digits, compared as numbers (no one-char strings). */
 const HEX_DIGIT_CODES = Uint8Array.from("0123456789abcdef", (digit) => digit.charCodeAt(0));

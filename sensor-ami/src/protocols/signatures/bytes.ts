@@ -4,8 +4,7 @@
 // byte or two whether the payload can be theirs at all, and build text (for the exact pattern
 // check) only for those candidates.
 
-// The module binding, not the global: global `Buffer` is an accessor property, a getter call per use.
-import { Buffer } from "node:buffer";
+import { latin1 } from "../byte-text.js";
 
 /** Bytes of a payload a text probe looks at (first lines only). */
 export const TEXT_PROBE_BYTES = 512;
@@ -15,7 +14,7 @@ const CR = 0x0d;
 
 /** The payload's first bytes as latin1 text (one character per byte). */
 export function headText(bytes: Uint8Array, max = TEXT_PROBE_BYTES): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.length, max)).toString("latin1");
+  return latin1(bytes, 0, Math.min(bytes.length, max));
 }
 
 /**

@@ -1,7 +1,6 @@
 // SSH protocol analyzer: ssh.log records with Zeek's field names plus HASSH.
 
-// The module binding, not the global: global `Buffer` is an accessor property, a getter call per use.
-import { Buffer } from "node:buffer";
+import { latin1 } from "../byte-text.js";
 import { ProbeResult, type StreamAnalyzerFactory } from "../types.js";
 import { SshAnalyzer } from "./analyzer.js";
 
@@ -14,7 +13,7 @@ const PREFIX = "SSH-";
 export function probeSsh(bytes: Uint8Array, _isOrig: boolean): ProbeResult {
   // Both answers need a first "S": most payloads are turned away without building text.
   if (bytes[0] !== 0x53) return ProbeResult.No;
-  const head = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.length, 32)).toString("latin1");
+  const head = latin1(bytes, 0, Math.min(bytes.length, 32));
   if (IDENTIFICATION.test(head)) return ProbeResult.Yes;
   if (head.length < 8 && head.length > 0 && (PREFIX.startsWith(head) || head.startsWith(PREFIX))) {
     return ProbeResult.Maybe;

@@ -6,8 +6,8 @@
 // the element it read in the reader's tag/valueStart/valueEnd fields (no element object, no
 // subarray), and nested readers share the same bytes.
 
+import { latin1 } from "../byte-text.js";
 import { DerParseError } from "./errors.js";
-import { latin1Text } from "./latin1.js";
 
 export const TAG_BOOLEAN = 0x01;
 export const TAG_INTEGER = 0x02;
@@ -175,8 +175,8 @@ export function decodeString(tag: number, bytes: Uint8Array, start: number, end:
   switch (tag) {
     case TAG_UTF8_STRING: {
       // ASCII is its own UTF-8: only other text needs the decoder.
-      const latin1 = latin1Text(bytes.subarray(start, end));
-      if (!NON_ASCII.test(latin1)) return latin1;
+      const text = latin1(bytes, start, end);
+      if (!NON_ASCII.test(text)) return text;
       return Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString("utf8");
     }
     case TAG_BMP_STRING: {
@@ -193,7 +193,7 @@ export function decodeString(tag: number, bytes: Uint8Array, start: number, end:
       return text;
     }
     default:
-      return latin1Text(bytes.subarray(start, end));
+      return latin1(bytes, start, end);
   }
 }
 
@@ -231,7 +231,7 @@ export function decodeTime(tag: number, bytes: Uint8Array, start: number, end: n
     zone = fraction;
   }
   if (!valid || zone !== end - 1 || bytes[zone] !== CHAR_Z) {
-    throw new DerParseError(`unsupported time value "${latin1Text(bytes.subarray(start, end))}"`);
+    throw new DerParseError(`unsupported time value "${latin1(bytes, start, end)}"`);
   }
   let year = utc ? twoDigits(bytes, start) : twoDigits(bytes, start) * 100 + twoDigits(bytes, start + 2);
   // RFC 5280 §4.1.2.5.1: UTCTime years 50–99 are 19xx, 00–49 are 20xx.
