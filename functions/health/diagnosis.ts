@@ -8,7 +8,7 @@ import {
   bootProgress,
   isKnownBootStep,
   parseBootLog,
-} from "../../sensor-ami/src/boot/markers.js";
+} from "../../contracts/boot/markers.js";
 import { messageSafeLine } from "./redact.js";
 import type { Diagnosis, KnownCause, LaunchStatusCause } from "./types.js";
 

@@ -8,7 +8,7 @@ import {
   DescribeTargetHealthCommand,
   type ElasticLoadBalancingV2Client,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
-import { formatPinnedReference, PIN_ABSENT, parsePinBlock } from "../../sensor-ami/src/config/pins.js";
+import { formatPinnedReference, PIN_ABSENT, parsePinBlock } from "../../contracts/config/pins.js";
 import { failedLaunchesSince } from "./asg.js";
 import type { HealthConfig } from "./config.js";
 import { describeError, FleetReadError } from "./errors.js";

@@ -8,7 +8,7 @@ import type { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import type { EC2Client } from "@aws-sdk/client-ec2";
 import type { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import type { SNSClient } from "@aws-sdk/client-sns";
-import { bootProgress, parseBootLog } from "../../sensor-ami/src/boot/markers.js";
+import { bootProgress, parseBootLog } from "../../contracts/boot/markers.js";
 import {
   abandonLaunch,
   describeRefresh,

@@ -8,7 +8,7 @@ import {
   PIN_ABSENT,
   SENSOR_CONFIG_KEYS,
   type SensorConfigKey,
-} from "../../sensor-ami/src/config/index.js";
+} from "../../contracts/config/index.js";
 import type { RefreshPhase } from "./events.js";
 import type {
   AsgView,

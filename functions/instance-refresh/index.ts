@@ -8,7 +8,7 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { EC2Client } from "@aws-sdk/client-ec2";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { SSMClient } from "@aws-sdk/client-ssm";
-import { sensorParameterNames } from "../../sensor-ami/src/config/index.js";
+import { sensorParameterNames } from "../../contracts/config/index.js";
 import { sdkClientConfig } from "../shared/aws.js";
 import { AwsFleet } from "./fleet.js";
 import { DEFAULT_METRICS_NAMESPACE, SERVICE_NAME } from "./metric-names.js";

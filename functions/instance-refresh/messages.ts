@@ -1,7 +1,7 @@
 // Renders on-call notices. Plain text first (they are read in e-mail and chat at 3 a.m.), with a fixed shape:
 // a one-line verdict, the details, what the fleet is doing now, and what to do. Never any parameter value:
 // problem messages come from the config schema, which guarantees that.
-import { type ConfigProblem, formatProblem } from "../../sensor-ami/src/config/index.js";
+import { type ConfigProblem, formatProblem } from "../../contracts/config/index.js";
 import type { RefreshPhase } from "./events.js";
 import type { Notice, NoticeKind, RefreshRecord, RefreshStatusView, Settings } from "./types.js";
 

@@ -8,7 +8,7 @@ import {
   type SensorConfigInput,
   type SensorConfigKey,
   type SensorParameterNames,
-} from "../../sensor-ami/src/config/index.js";
+} from "../../contracts/config/index.js";
 import { ParameterFetchError } from "./errors.js";
 import type { FetchedParameters, ParameterReader } from "./types.js";
 

@@ -13,7 +13,7 @@ import {
   replacePinBlock,
   type SensorParameterNames,
   validateSensorConfig,
-} from "../../sensor-ami/src/config/index.js";
+} from "../../contracts/config/index.js";
 import {
   decideOnTick,
   decideRollout,

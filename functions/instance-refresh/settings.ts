@@ -1,7 +1,7 @@
 // Reads and checks the function's environment once per cold start. A bad value fails loudly with the variable
 // name and what is expected, instead of surfacing later as an odd AWS error.
 import { z } from "zod";
-import { checkPrefix, sensorConfigPrefixForStage } from "../../sensor-ami/src/config/index.js";
+import { checkPrefix, sensorConfigPrefixForStage } from "../../contracts/config/index.js";
 import { SettingsError } from "./errors.js";
 import type { Settings } from "./types.js";
 

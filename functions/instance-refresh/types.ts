@@ -5,7 +5,7 @@ import type {
   ConfigProblem,
   SensorConfigInput,
   SensorConfigKey,
-} from "../../sensor-ami/src/config/index.js";
+} from "../../contracts/config/index.js";
 
 export interface Settings {
   stage: string;

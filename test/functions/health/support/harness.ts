@@ -1,0 +1,151 @@
+// Test harness for the health handler: real AWS clients aimed at moto_server, a silent logger, a
+// Metrics instance whose EMF output is captured, and SNS messages read back from moto's model data.
+import { Logger } from "@aws-lambda-powertools/logger";
+import { Metrics } from "@aws-lambda-powertools/metrics";
+import { AutoScalingClient } from "@aws-sdk/client-auto-scaling";
+import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
+import {
+  CloudWatchLogsClient,
+  CreateLogGroupCommand,
+  CreateLogStreamCommand,
+  PutLogEventsCommand,
+} from "@aws-sdk/client-cloudwatch-logs";
+import { EC2Client } from "@aws-sdk/client-ec2";
+import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
+import { CreateTopicCommand, SNSClient } from "@aws-sdk/client-sns";
+import { vi } from "vitest";
+import { loadHealthConfig } from "../../../../functions/health/config.js";
+import type { HealthDeps } from "../../../../functions/health/handle.js";
+import { sdkClientConfig } from "../../../../functions/shared/aws.js";
+import type { MotoServer } from "../../../support/moto.js";
+import { SENSOR_ASG } from "./fixtures.js";
+
+export const LOG_GROUP = "/spanless/sensors/userdata";
+
+export interface EmfRecord {
+  _aws: {
+    CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][]; Metrics: Array<{ Name: string }> }>;
+  };
+  [key: string]: unknown;
+}
+
+/** Powertools writes EMF with console.log in dev mode; this keeps every record it writes. */
+export function captureEmf(): EmfRecord[] {
+  const records: EmfRecord[] = [];
+  vi.spyOn(console, "log").mockImplementation((line: unknown) => {
+    if (typeof line !== "string") return;
+    try {
+      const parsed = JSON.parse(line) as EmfRecord;
+      if (parsed._aws) records.push(parsed);
+    } catch {
+      // not EMF
+    }
+  });
+  return records;
+}
+
+/** Values of metric `name` across the captured EMF records (with each record's dimensions). */
+export function metricValues(
+  records: readonly EmfRecord[],
+  name: string,
+): Array<{ value: unknown; record: EmfRecord }> {
+  return records
+    .filter((r) => r._aws.CloudWatchMetrics.some((m) => m.Metrics.some((x) => x.Name === name)))
+    .map((record) => ({ value: record[name], record }));
+}
+
+export function clients(moto: MotoServer) {
+  const config = { ...sdkClientConfig({ maxAttempts: 2 }), ...moto.clientConfig };
+  return {
+    logs: new CloudWatchLogsClient(config),
+    autoscaling: new AutoScalingClient(config),
+    ec2: new EC2Client(config),
+    sns: new SNSClient(config),
+    elbv2: new ElasticLoadBalancingV2Client(config),
+    cloudwatch: new CloudWatchClient(config),
+  };
+}
+
+export function makeDeps(
+  moto: MotoServer,
+  topicArn: string,
+  env: Record<string, string> = {},
+  overrides: Partial<HealthDeps> = {},
+): HealthDeps {
+  // Dev mode sends EMF through the global console (captured by captureEmf); it would also disable
+  // metrics unless POWERTOOLS_METRICS_DISABLED says otherwise.
+  vi.stubEnv("POWERTOOLS_DEV", "true");
+  vi.stubEnv("POWERTOOLS_METRICS_DISABLED", "false");
+  const deps: HealthDeps = {
+    config: loadHealthConfig({
+      SENSOR_LOG_GROUP: LOG_GROUP,
+      ALERT_TOPIC_ARN: topicArn,
+      SENSOR_ASG_NAME: SENSOR_ASG,
+      ...env,
+    }),
+    logger: new Logger({ serviceName: "spanless-health-test", logLevel: "SILENT" }),
+    metrics: new Metrics({ namespace: "SpanlessTest", serviceName: "spanless-health-test" }),
+    ...clients(moto),
+    now: () => new Date("2026-11-24T02:45:00Z"),
+    ...overrides,
+  };
+  return deps;
+}
+
+export async function createTopic(sns: SNSClient, name: string): Promise<string> {
+  const out = await sns.send(new CreateTopicCommand({ Name: name }));
+  return out.TopicArn!;
+}
+
+/** Messages moto recorded as published to `topicArn` (moto keeps them in its model data). */
+export interface PublishedMessage {
+  subject: string;
+  body: string;
+  /** Message attributes, name → string value. */
+  attributes: Record<string, string>;
+}
+
+export async function publishedMessages(moto: MotoServer, topicArn: string): Promise<PublishedMessage[]> {
+  const res = await fetch(`${moto.endpoint}/moto-api/data.json`);
+  const data = (await res.json()) as {
+    sns?: {
+      Topic?: Array<{
+        arn: string;
+        sent_notifications: Array<
+          [string, string, string | null, Record<string, { Value?: string; StringValue?: string }>]
+        >;
+      }>;
+    };
+  };
+  const topic = data.sns?.Topic?.find((t) => t.arn === topicArn);
+  return (topic?.sent_notifications ?? []).map(([, body, subject, attrs]) => ({
+    subject: subject ?? "",
+    body,
+    attributes: Object.fromEntries(
+      Object.entries(attrs ?? {}).map(([name, v]) => [name, v.Value ?? v.StringValue ?? ""]),
+    ),
+  }));
+}
+
+/** Writes `lines` to `<instanceId>-userdata`, one log event per line as the CloudWatch agent does. */
+export async function writeUserDataLog(
+  logs: CloudWatchLogsClient,
+  instanceId: string,
+  lines: readonly string[],
+  group = LOG_GROUP,
+): Promise<void> {
+  await logs.send(new CreateLogGroupCommand({ logGroupName: group })).catch((e: Error) => {
+    if (e.name !== "ResourceAlreadyExistsException") throw e;
+  });
+  const stream = `${instanceId}-userdata`;
+  await logs.send(new CreateLogStreamCommand({ logGroupName: group, logStreamName: stream }));
+  // Recent timestamps: CloudWatch Logs (and moto) refuse events too far in the past or future.
+  const start = Date.now() - 60_000;
+  await logs.send(
+    new PutLogEventsCommand({
+      logGroupName: group,
+      logStreamName: stream,
+      logEvents: lines.map((message, i) => ({ message, timestamp: start + i * 10 })),
+    }),
+  );
+}
