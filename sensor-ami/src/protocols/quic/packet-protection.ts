@@ -1,7 +1,7 @@
 // Removing Initial packet protection (RFC 9001 §5.3–5.4): header protection with an AES-128-ECB
 // mask over a ciphertext sample, then AES-128-GCM over the payload with the unprotected header as
 // associated data. Everything here allocates, so it only runs for packets we actually decrypt.
-import { type Cipher, createCipheriv, createDecipheriv } from "node:crypto";
+import { type Cipheriv, createCipheriv, createDecipheriv } from "node:crypto";
 import { QuicDecryptError } from "./errors.js";
 import type { InitialKeys } from "./initial-keys.js";
 import { HP_SAMPLE_LENGTH, HP_SAMPLE_OFFSET, type LongHeader } from "./long-header.js";
@@ -17,7 +17,7 @@ export interface DecryptedPacket {
 
 /** One direction's Initial keys plus the reusable ECB cipher that computes header-protection masks. */
 export class InitialOpener {
-  private readonly hpCipher: Cipher;
+  private readonly hpCipher: Cipheriv;
   private largestPacketNumber = -1;
 
   constructor(private readonly keys: InitialKeys) {
