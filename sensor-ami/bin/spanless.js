@@ -1,5 +1,7 @@
 #!/usr/bin/env node
-// Thin launcher: the CLI is compiled TypeScript (npm install runs `prepare`, which builds dist/).
+// Thin launcher: the CLI is compiled TypeScript. In a checkout it is dist/ (npm install runs
+// `prepare`, which builds it); in the sensor bundle that the AMI installs (tools/bundle.mjs) it is
+// lib/ beside this bin/ folder.
 // It runs the CLI under the sensor's Node.js options (src/cli/runtime.ts), starting one Node.js
 // process with them when this one was not (options set by the operator are left as they are).
 import { spawnSync } from "node:child_process";
@@ -8,9 +10,12 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const here = fileURLToPath(import.meta.url);
-const root = join(dirname(here), "..", "..");
-const entry = join(root, "dist", "sensor-ami", "src", "cli", "main.js");
-const runtime = join(root, "dist", "sensor-ami", "src", "cli", "runtime.js");
+const bundled = join(dirname(here), "..", "lib");
+const isBundle = existsSync(join(bundled, "main.js"));
+const root = isBundle ? join(dirname(here), "..") : join(dirname(here), "..", "..");
+const cli = isBundle ? bundled : join(root, "dist", "sensor-ami", "src", "cli");
+const entry = join(cli, "main.js");
+const runtime = join(cli, "runtime.js");
 if (!existsSync(entry) || !existsSync(runtime)) {
   process.stderr.write(
     `spanless: ${entry} is missing — run \`npm install\` (or \`npm run build\`) in ${root} first.\n`,

@@ -1,0 +1,214 @@
+// ARCHITECTURE.md's import rules, checked on every source file: which part may import which, and
+// which packages each deployable may pull in. A rule broken here is a deployable that would ship
+// code (or an SDK) it should not, or a contract that grew a dependency on a runtime.
+import { readdirSync, readFileSync } from "node:fs";
+import { builtinModules } from "node:module";
+import { dirname, join, normalize, relative, sep } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+interface ImportEdge {
+  /** Repository-relative path of the importing file. */
+  file: string;
+  /** What the import statement names. */
+  specifier: string;
+  /** Repository-relative target for a relative specifier, the package name otherwise. */
+  target: string;
+  kind: "local" | "builtin" | "package";
+}
+
+/** Each part: where its files are, which local parts it may import, which packages and built-ins. */
+interface PartRule {
+  name: string;
+  root: string;
+  mayImport: string[];
+  packages: (name: string) => boolean;
+  builtins: (name: string) => boolean;
+}
+
+const ANY = () => true;
+const FUNCTION_PACKAGES = (p: string) =>
+  p.startsWith("@aws-sdk/") || p.startsWith("@aws-lambda-powertools/") || p === "zod" || p === "aws-lambda";
+
+const FUNCTIONS = ["mirror-on-launch", "instance-refresh", "health"];
+
+const RULES: PartRule[] = [
+  {
+    name: "contracts",
+    root: "contracts",
+    mayImport: ["contracts"],
+    packages: (p) => p === "zod",
+    // Formats and checks only: no files, sockets or processes. Hashing (the push-token signature) is allowed.
+    builtins: (b) => b === "crypto" || b === "buffer",
+  },
+  {
+    name: "sensor",
+    root: "sensor-ami/src",
+    mayImport: ["sensor-ami/src", "contracts"],
+    packages: (p) => p === "zod",
+    builtins: ANY,
+  },
+  {
+    name: "sensor tools",
+    root: "sensor-ami/bench",
+    mayImport: ["sensor-ami/src", "sensor-ami/bench", "contracts"],
+    packages: ANY,
+    builtins: ANY,
+  },
+  {
+    name: "sensor fuzzing",
+    root: "sensor-ami/fuzz",
+    mayImport: ["sensor-ami/src", "sensor-ami/fuzz", "contracts"],
+    packages: ANY,
+    builtins: ANY,
+  },
+  {
+    name: "functions/shared",
+    root: "functions/shared",
+    mayImport: ["functions/shared", "contracts"],
+    packages: FUNCTION_PACKAGES,
+    builtins: ANY,
+  },
+  ...FUNCTIONS.map(
+    (fn): PartRule => ({
+      name: `functions/${fn}`,
+      root: `functions/${fn}`,
+      mayImport: [`functions/${fn}`, "functions/shared", "contracts"],
+      // A function's benchmark (functions/<fn>/bench) may use dev-only packages; it is not in the build.
+      packages: FUNCTION_PACKAGES,
+      builtins: ANY,
+    }),
+  ),
+];
+
+const BENCH_PACKAGES = new Set(["aws-sdk-client-mock", "fast-check"]);
+
+function sourceFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync(join(ROOT, dir), { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) {
+      if (entry.name !== "node_modules" && entry.name !== "fixtures") out.push(...sourceFiles(path));
+    } else if (/\.(ts|mjs|js)$/.test(entry.name) && !entry.name.endsWith(".d.ts")) {
+      out.push(path);
+    }
+  }
+  return out;
+}
+
+// Static imports, re-exports, side-effect imports and dynamic imports with a literal specifier.
+const IMPORT_PATTERN = /(?:\bfrom\s*|\bimport\s*\(\s*|^\s*import\s+)["']([^"']+)["']/gm;
+
+function importsOf(file: string, text: string): ImportEdge[] {
+  const edges: ImportEdge[] = [];
+  for (const match of text.matchAll(IMPORT_PATTERN)) {
+    const specifier = match[1];
+    if (specifier.startsWith(".")) {
+      const target = normalize(relative(ROOT, join(ROOT, dirname(file), specifier)))
+        .split(sep)
+        .join("/");
+      edges.push({ file, specifier, target, kind: "local" });
+    } else if (specifier.startsWith("node:") || builtinModules.includes(specifier)) {
+      edges.push({ file, specifier, target: specifier.replace(/^node:/, ""), kind: "builtin" });
+    } else {
+      const parts = specifier.split("/");
+      const name = specifier.startsWith("@") ? parts.slice(0, 2).join("/") : parts[0];
+      edges.push({ file, specifier, target: name, kind: "package" });
+    }
+  }
+  return edges;
+}
+
+const within = (path: string, dir: string) => path === dir || path.startsWith(`${dir}/`);
+
+interface SourceFile {
+  path: string;
+  text: string;
+}
+
+const read = (path: string): SourceFile => ({ path, text: readFileSync(join(ROOT, path), "utf8") });
+
+function violations(rule: PartRule, files: SourceFile[]): string[] {
+  const problems: string[] = [];
+  for (const { path: file, text } of files) {
+    const isBench = file.includes("/bench/");
+    for (const edge of importsOf(file, text)) {
+      const where = `${edge.file} imports "${edge.specifier}"`;
+      if (edge.kind === "local" && !rule.mayImport.some((dir) => within(edge.target, dir))) {
+        problems.push(`${where}: ${rule.name} may import only ${rule.mayImport.join(", ")}`);
+      } else if (edge.kind === "builtin" && !rule.builtins(edge.target)) {
+        problems.push(`${where}: ${rule.name} may not use Node's ${edge.target}`);
+      } else if (edge.kind === "package" && !rule.packages(edge.target)) {
+        if (!(isBench && BENCH_PACKAGES.has(edge.target))) {
+          problems.push(`${where}: ${rule.name} may not depend on ${edge.target}`);
+        }
+      }
+    }
+  }
+  return problems;
+}
+
+describe("import rules (ARCHITECTURE.md)", () => {
+  it.each(RULES.map((r) => [r.name, r] as const))("%s imports only what it may", (_name, rule) => {
+    // Prepare
+    const files = sourceFiles(rule.root).map(read);
+
+    // Act
+    const problems = violations(rule, files);
+
+    // Assess
+    expect(files.length).toBeGreaterThan(0);
+    expect(problems).toEqual([]);
+  });
+
+  it("every source folder of a deployable is covered by a rule", () => {
+    // Prepare
+    const folders = [
+      "contracts",
+      ...readdirSync(join(ROOT, "functions")).map((d) => `functions/${d}`),
+      ...readdirSync(join(ROOT, "sensor-ami"))
+        .map((d) => `sensor-ami/${d}`)
+        .filter((d) => !d.endsWith("/bin") && !d.endsWith("/samples")),
+    ];
+
+    // Act
+    const uncovered = folders.filter(
+      (d) => sourceFiles(d).length > 0 && !RULES.some((r) => within(d, r.root)),
+    );
+
+    // Assess
+    expect(uncovered).toEqual([]);
+  });
+
+  it("reports planted violations with the file, the import and the rule", () => {
+    // Prepare
+    const rule = (name: string) => RULES.find((r) => r.name === name)!;
+    const planted = (path: string, line: string): SourceFile => ({ path, text: `${line}\n` });
+
+    // Act
+    const health = violations(rule("functions/health"), [
+      planted("functions/health/x.ts", 'import { Engine } from "../../sensor-ami/src/engine/engine.js";'),
+      planted("functions/health/y.ts", 'export { plan } from "../mirror-on-launch/decide.js";'),
+      planted("functions/health/z.ts", 'const m = await import("fast-check");'),
+    ]);
+    const contracts = violations(rule("contracts"), [
+      planted("contracts/a/x.ts", 'import { readFile } from "node:fs/promises";'),
+      planted("contracts/a/y.ts", 'import { S3Client } from "@aws-sdk/client-s3";'),
+      planted("contracts/a/z.ts", 'import { z } from "zod";'),
+    ]);
+    const sensor = violations(rule("sensor"), [
+      planted("sensor-ami/src/cli/x.ts", 'import "../../../functions/shared/aws.js";'),
+    ]);
+
+    // Assess
+    expect(health).toHaveLength(3);
+    expect(health[0]).toContain("functions/health/x.ts imports");
+    expect(contracts).toEqual([
+      expect.stringContaining("may not use Node's fs/promises"),
+      expect.stringContaining("may not depend on @aws-sdk/client-s3"),
+    ]);
+    expect(sensor).toHaveLength(1);
+  });
+});

@@ -1,0 +1,135 @@
+// The per-deployable bundles (tools/bundle.mjs): each holds what its deployable imports and nothing
+// else, and each runs. Read from esbuild's own metafile, so a new import that drags the AWS SDK
+// into the sensor, or the sensor into a Lambda, fails here.
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const ROOT = join(import.meta.dirname, "..", "..");
+const FUNCTIONS = ["mirror-on-launch", "instance-refresh", "health"];
+const DEMO = join(ROOT, "sensor-ami", "samples", "demo.pcap");
+
+interface Metafile {
+  inputs: Record<string, unknown>;
+  outputs: Record<string, { bytes: number }>;
+}
+
+let out: string;
+
+const meta = (dir: string): Metafile => JSON.parse(readFileSync(join(out, dir, "meta.json"), "utf8"));
+const inputs = (dir: string) => Object.keys(meta(dir).inputs);
+const packagesIn = (files: string[]) =>
+  new Set(
+    files
+      .map((f) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(f)?.[1])
+      .filter((p): p is string => p !== undefined),
+  );
+
+function run(args: string[], env: NodeJS.ProcessEnv = process.env) {
+  return spawnSync(process.execPath, args, { cwd: ROOT, encoding: "utf8", env, timeout: 120_000 });
+}
+
+beforeAll(() => {
+  out = mkdtempSync(join(tmpdir(), "spanless-bundle-"));
+  const built = run([join(ROOT, "tools", "bundle.mjs"), "--out", out]);
+  expect(built.stderr).toBe("");
+  expect(built.status).toBe(0);
+});
+
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+describe("sensor bundle", () => {
+  it("holds the sensor and the contracts, and no AWS SDK, Powertools or function code", () => {
+    // Prepare / Act
+    const files = inputs("sensor");
+
+    // Assess
+    expect(files.some((f) => f.startsWith("sensor-ami/src/engine/"))).toBe(true);
+    expect(files.filter((f) => f.startsWith("functions/"))).toEqual([]);
+    const packages = [...packagesIn(files)];
+    expect(
+      packages.filter((p) => p.startsWith("@aws-sdk/") || p.startsWith("@aws-lambda-powertools/")),
+    ).toEqual([]);
+  });
+
+  it("writes the same logs as the development build", () => {
+    // Prepare
+    const bundled = join(out, "logs-bundled");
+    const dev = join(out, "logs-dev");
+
+    // Act
+    const a = run([
+      join(out, "sensor", "bin", "spanless.js"),
+      "analyze",
+      DEMO,
+      "--out",
+      bundled,
+      "--seed",
+      "1",
+      "-q",
+    ]);
+    const b = run([
+      join(ROOT, "sensor-ami", "bin", "spanless.js"),
+      "analyze",
+      DEMO,
+      "--out",
+      dev,
+      "--seed",
+      "1",
+      "-q",
+    ]);
+
+    // Assess
+    expect([a.status, a.stderr]).toEqual([0, ""]);
+    expect([b.status, b.stderr]).toEqual([0, ""]);
+    const logs = readdirSync(dev).sort();
+    expect(logs).toContain("conn.log");
+    expect(readdirSync(bundled).sort()).toEqual(logs);
+    for (const log of logs) {
+      expect(readFileSync(join(bundled, log), "utf8"), log).toBe(readFileSync(join(dev, log), "utf8"));
+    }
+  });
+});
+
+describe.each(FUNCTIONS)("function bundle %s", (fn) => {
+  it("holds no sensor code and no test or benchmark package", () => {
+    // Prepare / Act
+    const files = inputs(join("functions", fn));
+
+    // Assess
+    expect(files.filter((f) => f.startsWith("sensor-ami/"))).toEqual([]);
+    expect(
+      files.filter(
+        (f) =>
+          f.startsWith("functions/") &&
+          !f.startsWith(`functions/${fn}/`) &&
+          !f.startsWith("functions/shared/"),
+      ),
+    ).toEqual([]);
+    const packages = packagesIn(files);
+    for (const devOnly of ["vitest", "fast-check", "aws-sdk-client-mock", "esbuild", "typescript"]) {
+      expect(packages.has(devOnly), devOnly).toBe(false);
+    }
+  });
+
+  it("loads on its own and exports its handler", () => {
+    // Prepare: the bundle alone, outside the repository's node_modules
+    const file = pathToFileURL(join(out, "functions", fn, "index.mjs")).href;
+    const probe = `const m = await import(${JSON.stringify(file)}); console.log(JSON.stringify(Object.keys(m).filter((k) => typeof m[k] === "function").sort()));`;
+
+    // Act
+    const loaded = run(["--input-type=module", "-e", probe], {
+      PATH: process.env.PATH,
+      AWS_REGION: "us-east-1",
+      NODE_PATH: "",
+    });
+
+    // Assess
+    expect(loaded.stderr).toBe("");
+    expect(loaded.status).toBe(0);
+    expect(JSON.parse(loaded.stdout)).toContain("handler");
+  });
+});

@@ -1,0 +1,104 @@
+#!/usr/bin/env node
+// Builds one self-contained bundle per deployable, so what ships is exactly what each part imports:
+//
+//   <out>/sensor/                 what the AMI installs (e.g. /opt/spanless): bin/spanless.js (the
+//                                 launcher, unchanged), lib/main.js + lib/runtime.js (the CLI with
+//                                 its dependencies inlined) and a package.json that makes them ESM
+//   <out>/functions/<name>/       index.mjs: one Lambda handler file for `nodejs24.x`
+//
+// Each bundle has a meta.json (esbuild's metafile: every input that went in and its size), which
+// test/build/bundles.test.ts reads to prove the separation (no AWS SDK in the sensor, no sensor
+// code in a function). SST bundles the functions with esbuild the same way at deploy time; this
+// script is the offline, testable statement of the same split.
+//
+// Usage: node tools/bundle.mjs [--out dist/bundle]
+import { copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { dirname, join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { build } from "esbuild";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const { values } = parseArgs({ options: { out: { type: "string", default: join(root, "dist", "bundle") } } });
+const out = values.out;
+
+/** The Lambda functions: each `functions/<name>/index.ts` is a handler entry point. */
+export const FUNCTIONS = ["mirror-on-launch", "instance-refresh", "health"];
+
+// Production runtime of every deployable (Lambda `nodejs24.x`, the AMI's Node.js 24).
+const TARGET = "node24";
+
+const common = {
+  bundle: true,
+  platform: "node",
+  target: TARGET,
+  format: "esm",
+  sourcemap: true,
+  metafile: true,
+  logLevel: "warning",
+  legalComments: "linked",
+  // Error classes are matched and reported by name (`err.name`, log fields): keep them through minification.
+  keepNames: true,
+  // Some dependencies are CommonJS and call require() for Node built-ins; an ESM bundle has no
+  // require of its own, so give it Node's.
+  banner: {
+    js: "import { createRequire as __spanlessRequire } from 'node:module'; const require = __spanlessRequire(import.meta.url);",
+  },
+};
+
+async function writeMeta(dir, metafile) {
+  await writeFile(join(dir, "meta.json"), `${JSON.stringify(metafile, null, 1)}\n`);
+}
+
+async function bundleSensor() {
+  const dir = join(out, "sensor");
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(join(dir, "bin"), { recursive: true });
+  const result = await build({
+    ...common,
+    entryPoints: {
+      main: join(root, "sensor-ami/src/cli/main.ts"),
+      runtime: join(root, "sensor-ami/src/cli/runtime.ts"),
+    },
+    outdir: join(dir, "lib"),
+    splitting: true,
+    chunkNames: "chunks/[name]-[hash]",
+  });
+  await copyFile(join(root, "sensor-ami/bin/spanless.js"), join(dir, "bin/spanless.js"));
+  const pkg = JSON.parse(await readFile(join(root, "package.json"), "utf8"));
+  const manifest = {
+    name: "spanless-sensor",
+    version: pkg.version,
+    private: true,
+    type: "module",
+    license: pkg.license,
+    engines: pkg.engines,
+    bin: { spanless: "bin/spanless.js" },
+  };
+  await writeFile(join(dir, "package.json"), `${JSON.stringify(manifest, null, 2)}\n`);
+  await writeMeta(dir, result.metafile);
+  return dir;
+}
+
+async function bundleFunction(name) {
+  const dir = join(out, "functions", name);
+  await rm(dir, { recursive: true, force: true });
+  const result = await build({
+    ...common,
+    entryPoints: [join(root, "functions", name, "index.ts")],
+    // Smaller code loads faster on a cold start; the source map keeps stack traces readable.
+    minify: true,
+    outfile: join(dir, "index.mjs"),
+  });
+  await writeMeta(dir, result.metafile);
+  return dir;
+}
+
+const dirs = [await bundleSensor(), ...(await Promise.all(FUNCTIONS.map(bundleFunction)))];
+for (const dir of dirs) {
+  const meta = JSON.parse(await readFile(join(dir, "meta.json"), "utf8"));
+  const bytes = Object.entries(meta.outputs)
+    .filter(([file]) => !file.endsWith(".map"))
+    .reduce((sum, [, o]) => sum + o.bytes, 0);
+  process.stdout.write(`${relative(root, dir)}: ${(bytes / 1024).toFixed(0)} KiB\n`);
+}
