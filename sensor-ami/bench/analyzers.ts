@@ -9,8 +9,9 @@ import { existsSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { CapturedPacket, CaptureReader } from "../src/capture/reader.js";
+import { CaptureReader } from "../src/capture/reader.js";
 import { Engine } from "../src/engine/engine.js";
+import { Frame } from "../src/engine/frame.js";
 import { buildInspector, defaultRegistry } from "../src/inspect/index.js";
 import type { LogRecordObject, LogSink } from "../src/logs/writer.js";
 import type {
@@ -106,7 +107,7 @@ function onePass(file: string): { wallMs: number; records: number } {
     finish: registry.finish,
   });
   const reader = CaptureReader.open(file);
-  const pkt = new CapturedPacket();
+  const pkt = new Frame();
   const t0 = process.hrtime.bigint();
   while (reader.next(pkt)) engine.process(pkt);
   engine.finish();

@@ -5,8 +5,9 @@
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { CapturedPacket, CaptureReader } from "../src/capture/reader.js";
+import { CaptureReader } from "../src/capture/reader.js";
 import { Engine, type Inspector } from "../src/engine/engine.js";
+import { Frame } from "../src/engine/frame.js";
 import type { LogRecordObject, LogSink } from "../src/logs/writer.js";
 
 /** Counts records instead of writing them: the benchmark measures the engine, not the disk. */
@@ -75,7 +76,7 @@ async function onePass(
   const engine = makeEngine(sink, memory);
   if (build) engine.inspector = build(engine, sink);
   const reader = CaptureReader.open(file);
-  const pkt = new CapturedPacket();
+  const pkt = new Frame();
   // Only the memory reading needs a settled heap. A forced full collection between speed passes
   // would free the previous engine's objects that optimised code refers to, discarding that code
   // (V8's "weak objects" deoptimisation): a cost a running sensor, with one engine, never pays.

@@ -4,9 +4,10 @@
 
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { CapturedPacket, CaptureReader } from "../src/capture/reader.js";
+import { CaptureReader } from "../src/capture/reader.js";
 import type { Connection } from "../src/engine/connection.js";
 import { Engine, type Inspector } from "../src/engine/engine.js";
+import { Frame } from "../src/engine/frame.js";
 import { defaultRegistry } from "../src/inspect/registry.js";
 import type { LogRecordObject, LogSink } from "../src/logs/writer.js";
 import type {
@@ -74,7 +75,7 @@ export function collectSeeds(corpusDir: string): SeedSet {
       const engine = new Engine(new NullSink(), { seed: 1, verifyChecksums: false });
       engine.inspector = collector;
       const reader = CaptureReader.open(join(dir, f));
-      const pkt = new CapturedPacket();
+      const pkt = new Frame();
       while (reader.next(pkt)) engine.process(pkt);
       reader.close();
     }

@@ -6,14 +6,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { CaptureFormatError, CaptureReadError } from "../../sensor-ami/src/capture/errors.js";
-import { CapturedPacket, CaptureReader } from "../../sensor-ami/src/capture/reader.js";
+import { CaptureReader } from "../../sensor-ami/src/capture/reader.js";
+import { Frame } from "../../sensor-ami/src/engine/frame.js";
 import { CORPUS_DIR, corpusAvailable } from "../support/corpus.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "spanless-reader-"));
 
 function readAll(path: string) {
   const r = CaptureReader.open(path);
-  const pkt = new CapturedPacket();
+  const pkt = new Frame();
   const out: { ts: number; caplen: number; origlen: number; linkType: number; first: string }[] = [];
   while (r.next(pkt)) {
     out.push({

@@ -18,6 +18,7 @@
 // pcapng block: type(4) total_length(4) body… total_length(4); see RFC draft-ietf-opsawg-pcapng.
 
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import type { Frame } from "../engine/frame.js";
 import { CaptureFormatError, CaptureReadError } from "./errors.js";
 import { isSupportedLinkType, linkTypeName, SUPPORTED_LINK_TYPES_TEXT } from "./link-types.js";
 
@@ -36,20 +37,6 @@ const PCAPNG_SPB = 3;
 const PCAPNG_EPB = 6;
 const IDB_OPT_TSRESOL = 9;
 const IDB_OPT_TSOFFSET = 14;
-
-/** One captured packet: a view into the reader's buffer, valid until the next call to next(). */
-export class CapturedPacket {
-  data: Uint8Array = Buffer.alloc(0);
-  offset = 0;
-  caplen = 0;
-  origlen = 0;
-  /** Seconds since the epoch (µs precision is what a double keeps at this magnitude); NaN until read. */
-  ts = Number.NaN;
-  linkType = 0;
-  interfaceId = 0;
-  /** 1-based packet number in the file, as tshark and Zeek's weird.log report it. */
-  index = 0;
-}
 
 interface PcapngInterface {
   linkType: number;
@@ -158,8 +145,8 @@ export class CaptureReader {
     return this.fileOffsetOfBuf + this.start;
   }
 
-  /** Fills `pkt` with the next packet; returns false at the end of the file (or at a truncated record). */
-  next(pkt: CapturedPacket): boolean {
+  /** Fills `pkt` with the next frame; returns false at the end of the file (or at a truncated record). */
+  next(pkt: Frame): boolean {
     return this.format === "pcap" ? this.nextPcap(pkt) : this.nextPcapng(pkt);
   }
 
@@ -238,7 +225,7 @@ export class CaptureReader {
     this.start = 24;
   }
 
-  private nextPcap(pkt: CapturedPacket): boolean {
+  private nextPcap(pkt: Frame): boolean {
     if (!this.fill(16)) return this.markTruncated("a pcap record header");
     const h = this.start;
     const sec = this.u32(h);
@@ -266,7 +253,7 @@ export class CaptureReader {
 
   // --- pcapng --------------------------------------------------------------------------------
 
-  private nextPcapng(pkt: CapturedPacket): boolean {
+  private nextPcapng(pkt: Frame): boolean {
     for (;;) {
       if (!this.fill(12)) {
         if (this.end - this.start === 0) return false;
@@ -340,7 +327,7 @@ export class CaptureReader {
   }
 
   /** Enhanced and obsolete packet blocks share their layout from the timestamp on. */
-  private fillPcapngPacket(pkt: CapturedPacket, blk: number, ifId: number, caplen: number): void {
+  private fillPcapngPacket(pkt: Frame, blk: number, ifId: number, caplen: number): void {
     const iface = this.interfaces[ifId];
     pkt.data = this.buf;
     pkt.offset = blk + 28;

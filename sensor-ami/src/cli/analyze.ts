@@ -1,8 +1,9 @@
 // `spanless analyze`: run the engine over one capture file and write Zeek-style logs.
 
 import { isSupportedLinkType } from "../capture/link-types.js";
-import { CapturedPacket, CaptureReader, type CaptureTruncation } from "../capture/reader.js";
+import { CaptureReader, type CaptureTruncation } from "../capture/reader.js";
 import { Engine, type EngineStats, type Inspector } from "../engine/engine.js";
+import { Frame } from "../engine/frame.js";
 import type { EngineOptions } from "../engine/options.js";
 import { FileLogWriter, type LogFormat, type LogSink } from "../logs/writer.js";
 
@@ -41,7 +42,7 @@ export function analyzeCapture(o: AnalyzeOptions): AnalyzeResult {
   writer.touch("weird");
   const engine = new Engine(writer, o.engine);
   if (o.inspector) engine.inspector = o.inspector(engine, writer);
-  const pkt = new CapturedPacket();
+  const pkt = new Frame();
   let unsupported = 0;
   try {
     while (reader.next(pkt)) {

@@ -3,7 +3,6 @@
 // connections with Zeek's rules and hands payload to protocol inspection when one is attached.
 // Nothing on the per-packet path allocates except when a connection is created or finished.
 
-import type { CapturedPacket } from "../capture/reader.js";
 import { FragmentReassembler } from "../decode/fragments.js";
 import { decodeIPv4, decodeIPv6, FragmentInfo } from "../decode/ip.js";
 import { decodeEthernet, decodeLink } from "../decode/link.js";
@@ -17,6 +16,7 @@ import { communityId } from "./community-id.js";
 import { connState } from "./conn-state.js";
 import { ConnTable } from "./conn-table.js";
 import { Connection, EpState, Proto, TcpEndpoint } from "./connection.js";
+import type { Frame } from "./frame.js";
 import { addHistory, checkHistory, HIST_PARTIAL, HIST_UDP, isLogStep } from "./history.js";
 import {
   CHECKSUM_AUTO_BAD_SHARE,
@@ -173,7 +173,7 @@ export class Engine implements TcpEvents {
   }
 
   /** Processes one captured frame. Never throws for bad packet content. */
-  process(pkt: CapturedPacket): void {
+  process(pkt: Frame): void {
     const ts = pkt.ts;
     const st = this.stats;
     if (st.packets === 0) st.firstTs = ts;
