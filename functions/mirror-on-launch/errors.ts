@@ -1,30 +1,16 @@
-// Named errors, and the classification of EC2 errors into what the handler should do about them.
-// Every failure ends as a log line plus a metric; none escapes the handler (an escaped error makes
-// EventBridge retry for up to 24 hours).
+// Named errors (one idiom, from ../shared/errors.ts), and the classification of EC2 errors into what the
+// handler should do about them. Every failure ends as a log line plus a metric; none escapes the handler
+// (an escaped error makes EventBridge retry for up to 24 hours).
+import { awsErrorCode, ConfigError, SpanlessError } from "../shared/errors.js";
 
-/** The Lambda environment does not describe a valid policy. */
-export class PolicyConfigError extends Error {
-  override readonly name = "PolicyConfigError";
-  constructor(
-    message: string,
-    readonly problems: string[],
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
+/** The Lambda environment does not describe a valid policy or runtime configuration. */
+export class PolicyConfigError extends ConfigError {}
 
 /** The incoming event is not one the handlers understand. */
-export class InvalidEventError extends Error {
-  override readonly name = "InvalidEventError";
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
-}
+export class InvalidEventError extends SpanlessError {}
 
 /** Gathering the inventory failed (describe calls exhausted their retries). */
-export class InventoryError extends Error {
-  override readonly name = "InventoryError";
+export class InventoryError extends SpanlessError {
   constructor(
     message: string,
     readonly errorCode: string,
@@ -35,12 +21,7 @@ export class InventoryError extends Error {
 }
 
 /** Publishing the VNI map failed. */
-export class VniMapPublishError extends Error {
-  override readonly name = "VniMapPublishError";
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
-}
+export class VniMapPublishError extends SpanlessError {}
 
 /**
  * What to do after a failed mutating call:
@@ -98,17 +79,8 @@ export interface ClassifiedError {
   failureClass: FailureClass;
 }
 
-/** The AWS error code of an SDK v3 exception (`name`), or `Error`/`Unknown` for anything else. */
-export function errorCode(error: unknown): string {
-  if (error && typeof error === "object") {
-    const e = error as { name?: unknown; Code?: unknown; code?: unknown };
-    for (const c of [e.Code, e.code, e.name]) if (typeof c === "string" && c.length > 0) return c;
-  }
-  return "Unknown";
-}
-
 export function classifyError(error: unknown): ClassifiedError {
-  const code = errorCode(error);
+  const code = awsErrorCode(error);
   const message = error instanceof Error ? error.message : String(error);
   let failureClass: FailureClass = CODE_CLASSES[code] ?? "unknown";
   if (failureClass === "unknown" && UNSUPPORTED_CODES.has(code) && UNSUPPORTED_WORDING.test(message)) {

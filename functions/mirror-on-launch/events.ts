@@ -2,6 +2,7 @@
 // notification has only the instance ID and state; CloudTrail events have the API call's request.
 // Everything else is looked up. Anything unrecognised is reported, never thrown.
 import { z } from "zod";
+import { describeIssues as issueList } from "../shared/env.js";
 import { InvalidEventError } from "./errors.js";
 
 export type Trigger =
@@ -45,12 +46,10 @@ const tagsRequest = z.object({
   resourcesSet: z.object({ items: z.array(z.object({ resourceId: z.string() })) }),
 });
 
-function describeIssues(error: z.ZodError): string {
-  return error.issues.map((i) => `${i.path.join(".") || "event"}: ${i.message}`).join("; ");
-}
+const describeIssues = (error: z.ZodError): string => issueList(error, "event").join("; ");
 
 /** Parses the event; throws InvalidEventError (caught by the handler) when it cannot be understood. */
-export function interpretEvent(event: unknown, selfRoleArn?: string): Trigger {
+export function classifyEvent(event: unknown, selfRoleArn?: string): Trigger {
   const env = envelope.safeParse(event);
   if (!env.success) throw new InvalidEventError(`not an EventBridge event: ${describeIssues(env.error)}`);
   const detailType = env.data["detail-type"];

@@ -4,8 +4,6 @@
 //   <= 60 s, and no more than one describe page per 1,000 resources plus one mutating call per action.
 // Run: npm run build && node dist/functions/mirror-on-launch/bench/reconcile.js
 
-import { Logger } from "@aws-lambda-powertools/logger";
-import { Metrics } from "@aws-lambda-powertools/metrics";
 import {
   CreateTagsCommand,
   CreateTrafficMirrorSessionCommand,
@@ -22,11 +20,11 @@ import {
 } from "@aws-sdk/client-ec2";
 import { mockClient } from "aws-sdk-client-mock";
 import { sdkClientConfig } from "../../shared/aws.js";
-import { parseRuntimeConfig } from "../config.js";
+import { parsePolicy, parseRuntimeConfig } from "../config.js";
+import { vniForVpc } from "../decide/vni.js";
+import { type RunSummary, runPass } from "../handler.js";
 import { DESCRIBE_PAGE_SIZE, OWNER_TAG_KEY } from "../limits.js";
-import { parsePolicy } from "../policy.js";
-import { type RunSummary, runMirror } from "../run.js";
-import { vniForVpc } from "../vni.js";
+import { createTelemetry } from "../metrics.js";
 
 const INSTANCES = 1_000;
 /** Every other instance gets a secondary ENI: 1,500 ENIs. */
@@ -238,11 +236,10 @@ async function pass(
   const sizes = regionSize();
   const env = { MIRROR_TARGET_ID: TARGET, MIRROR_FILTER_ID: FILTER, SENSOR_ASG_NAMES: "spanless-sensors" };
   const started = performance.now();
-  const summary = await runMirror(
+  const summary = await runPass(
     {
       ec2,
-      logger: new Logger({ serviceName: "mirror-on-launch-bench", logLevel: "SILENT" }),
-      metrics: new Metrics({ namespace: "SpanlessBench", serviceName: "mirror-on-launch-bench" }),
+      ...createTelemetry({ POWERTOOLS_METRICS_NAMESPACE: "SpanlessBench" }),
       policy: parsePolicy(env),
       runtime: parseRuntimeConfig(env),
     },
@@ -299,7 +296,8 @@ function print(r: PassReport): boolean {
 }
 
 async function main(): Promise<void> {
-  // EMF output from the metrics would drown the report.
+  // Decision log lines and EMF output would drown the report.
+  process.env.POWERTOOLS_LOG_LEVEL = "SILENT";
   process.env.POWERTOOLS_METRICS_DISABLED = "true";
   const region = buildRegion();
   const calls: Record<string, number> = {};

@@ -15,8 +15,9 @@ import {
   type Tag,
   type TrafficMirrorSession,
 } from "@aws-sdk/client-ec2";
-import { errorCode, InventoryError } from "./errors.js";
-import { DESCRIBE_PAGE_SIZE, INSTANCE_TAG_KEY } from "./limits.js";
+import { awsErrorCode } from "../../shared/errors.js";
+import { InventoryError } from "../errors.js";
+import { DESCRIBE_PAGE_SIZE, INSTANCE_TAG_KEY } from "../limits.js";
 import type {
   EniInfo,
   InstanceInfo,
@@ -25,7 +26,7 @@ import type {
   SessionInfo,
   Tags,
   TargetInfo,
-} from "./types.js";
+} from "../types.js";
 
 /** EC2 caps the values of one describe filter; ENI lists longer than this are split. */
 const MAX_FILTER_VALUES = 200;
@@ -79,7 +80,7 @@ async function describe<T>(what: string, call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (error) {
-    throw new InventoryError(`${what} failed: ${(error as Error).message}`, errorCode(error), {
+    throw new InventoryError(`${what} failed: ${(error as Error).message}`, awsErrorCode(error), {
       cause: error,
     });
   }
@@ -103,9 +104,9 @@ export async function describeInstances(
     try {
       page = await ec2.send(new DescribeInstancesCommand(input));
     } catch (error) {
-      if (instanceIds && errorCode(error) === "InvalidInstanceID.NotFound")
+      if (instanceIds && awsErrorCode(error) === "InvalidInstanceID.NotFound")
         return { instances, enis, accountId };
-      throw new InventoryError(`DescribeInstances failed: ${(error as Error).message}`, errorCode(error), {
+      throw new InventoryError(`DescribeInstances failed: ${(error as Error).message}`, awsErrorCode(error), {
         cause: error,
       });
     }

@@ -1,31 +1,32 @@
-// One mirroring pass: gather inventory -> plan -> execute -> report. Used by the event handler
-// (one instance) and by the reconciler/backfill (the whole region); only the inventory differs.
-
+// The handlers over the decision core. `handler` takes EventBridge events (instance state changes, and
+// optionally CloudTrail AttachNetworkInterface / CreateTags / DeleteTags / DeleteTrafficMirrorSession);
+// `reconcileHandler` runs the whole-region pass on a schedule or on demand (backfill). Both run the same
+// pass, gather inventory -> decide (plan) -> execute -> report; only the inventory differs. Neither ever
+// throws (a thrown error would make EventBridge retry the same event for up to 24 hours), so every failure
+// becomes a log line and a metric.
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { EC2Client } from "@aws-sdk/client-ec2";
 import type { S3Client } from "@aws-sdk/client-s3";
-import type { RuntimeConfig } from "./config.js";
-import { VniMapPublishError } from "./errors.js";
-import { type ActionOutcome, executeActions } from "./execute.js";
-import { gatherFullInventory, gatherInstanceInventory } from "./inventory.js";
-import {
-  countInvocationError,
-  logOutcomes,
-  logPlanned,
-  logSkips,
-  METRIC,
-  type Telemetry,
-} from "./observability.js";
-import { plan } from "./plan.js";
+import type { Context } from "aws-lambda";
+import type { Env } from "../shared/env.js";
+import { awsErrorCode } from "../shared/errors.js";
+import { flushMetrics, type Telemetry } from "../shared/telemetry.js";
+import { gatherFullInventory, gatherInstanceInventory } from "./adapters/ec2-inventory.js";
+import { type ActionOutcome, executeActions } from "./adapters/ec2-sessions.js";
+import { buildVniMap, publishVniMap, sessionsAfter } from "./adapters/s3-vni-map.js";
+import { parsePolicy, parseRuntimeConfig, type RuntimeConfig } from "./config.js";
+import { plan } from "./decide.js";
+import { InvalidEventError, InventoryError, PolicyConfigError, VniMapPublishError } from "./errors.js";
+import { classifyEvent, type Trigger } from "./events.js";
+import { countInvocationError, logOutcomes, logPlanned, logSkips, METRIC } from "./metrics.js";
 import type { Inventory, Policy } from "./types.js";
-import { buildVniMap, publishVniMap, sessionsAfter } from "./vni-map.js";
 
 /** One wait before concluding that an instance named in an event does not exist. */
 export const NOT_FOUND_RETRY_DELAY_MS = 2_000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export interface MirrorDeps extends Telemetry {
+export interface PassDeps extends Telemetry {
   ec2: EC2Client;
   s3?: S3Client;
   policy: Policy;
@@ -63,7 +64,7 @@ function coveredAfter(planMirrored: number, outcomes: readonly ActionOutcome[]):
   return planMirrored + fixed.size;
 }
 
-export async function runMirror(deps: MirrorDeps, scope: Scope): Promise<RunSummary> {
+export async function runPass(deps: PassDeps, scope: Scope): Promise<RunSummary> {
   const { policy, runtime, logger, metrics } = deps;
   let inventory: Inventory =
     scope.kind === "all"
@@ -159,4 +160,105 @@ export async function runMirror(deps: MirrorDeps, scope: Scope): Promise<RunSumm
     logger.info("reconcile finished", { ...summary, coveragePercent: coverage });
   }
   return summary;
+}
+
+export interface HandlerResult {
+  status: "ok" | "ignored" | "failed";
+  detail: string;
+  runs: RunSummary[];
+}
+
+export interface HandlerDeps extends Telemetry {
+  ec2: EC2Client;
+  s3: S3Client;
+  /** Read on the first invocation, so a bad configuration is reported by the handler, not thrown at import. */
+  env: Env;
+  now?: () => Date;
+  notFoundRetryDelayMs?: number;
+}
+
+/** A direct invoke may ask for `{"dryRun": true}` (a backfill preview); a scheduled event never does. */
+const dryRunRequested = (event: unknown): boolean | undefined => {
+  if (event && typeof event === "object" && "dryRun" in event) {
+    const v = (event as { dryRun: unknown }).dryRun;
+    if (typeof v === "boolean") return v;
+  }
+  return undefined;
+};
+
+export function createHandlers(deps: HandlerDeps) {
+  const { logger, metrics } = deps;
+  let config: { policy: Policy; runtime: RuntimeConfig } | undefined;
+
+  const fail = (error: unknown, runs: RunSummary[] = []): HandlerResult => {
+    const code =
+      error instanceof InventoryError
+        ? error.errorCode
+        : error instanceof PolicyConfigError || error instanceof VniMapPublishError
+          ? error.name
+          : awsErrorCode(error);
+    logger.error("mirror invocation failed", { errorCode: code, error: error as Error });
+    countInvocationError(deps, code);
+    return { status: "failed", detail: `${code}: ${(error as Error)?.message ?? String(error)}`, runs };
+  };
+
+  const passDeps = (context: Context | undefined, dryRunOverride?: boolean): PassDeps => {
+    config ??= { policy: parsePolicy(deps.env), runtime: parseRuntimeConfig(deps.env) };
+    return {
+      ec2: deps.ec2,
+      s3: deps.s3,
+      logger,
+      metrics,
+      policy: config.policy,
+      runtime: dryRunOverride === undefined ? config.runtime : { ...config.runtime, dryRun: dryRunOverride },
+      now: deps.now,
+      notFoundRetryDelayMs: deps.notFoundRetryDelayMs,
+      remainingTimeMs: context ? () => context.getRemainingTimeInMillis() : undefined,
+    };
+  };
+
+  const handler = async (event: unknown, context?: Context): Promise<HandlerResult> => {
+    const runs: RunSummary[] = [];
+    try {
+      if (context) logger.addContext(context);
+      const md = passDeps(context);
+      let trigger: Trigger;
+      try {
+        trigger = classifyEvent(event, md.runtime.selfRoleArn);
+      } catch (error) {
+        if (!(error instanceof InvalidEventError)) throw error;
+        logger.error("event rejected", { error: error.message, event });
+        metrics.addMetric(METRIC.invalidEvents, MetricUnit.Count, 1);
+        return { status: "failed", detail: error.message, runs };
+      }
+      logger.info("event received", { trigger });
+      if (trigger.kind === "ignore") return { status: "ignored", detail: trigger.why, runs };
+      if (trigger.kind === "reconcile") {
+        runs.push(await runPass(md, { kind: "all" }));
+      } else {
+        for (const instanceId of trigger.instanceIds)
+          runs.push(await runPass(md, { kind: "instance", instanceId }));
+      }
+      return { status: runs.some((r) => r.failed > 0) ? "failed" : "ok", detail: trigger.why, runs };
+    } catch (error) {
+      return fail(error, runs);
+    } finally {
+      flushMetrics(metrics);
+    }
+  };
+
+  const reconcileHandler = async (event: unknown, context?: Context): Promise<HandlerResult> => {
+    try {
+      if (context) logger.addContext(context);
+      const md = passDeps(context, dryRunRequested(event));
+      const summary = await runPass(md, { kind: "all" });
+      return { status: summary.failed > 0 ? "failed" : "ok", detail: "reconciled", runs: [summary] };
+    } catch (error) {
+      return fail(error);
+    } finally {
+      flushMetrics(metrics);
+    }
+  };
+
+  return { handler, reconcileHandler };
 }

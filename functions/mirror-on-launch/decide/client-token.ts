@@ -2,7 +2,7 @@
 // session (EventBridge redelivery, event handler racing the reconciler) returns the existing session
 // instead of making a second one.
 import { createHash } from "node:crypto";
-import { CLIENT_TOKEN_LENGTH } from "./limits.js";
+import { CLIENT_TOKEN_LENGTH } from "../limits.js";
 
 export interface ClientTokenParts {
   eniId: string;

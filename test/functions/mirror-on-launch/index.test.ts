@@ -2,8 +2,8 @@
 // answer with a failure result (and a log line and metric), never throw.
 import { afterEach, describe, expect, it } from "vitest";
 import { handler, reconcileHandler } from "../../../functions/mirror-on-launch/index.js";
+import { type CapturedTelemetry, captureTelemetry } from "../../support/metrics.js";
 import { fixture } from "./support/fixtures.js";
-import { type CapturedTelemetry, captureTelemetry } from "./support/telemetry.js";
 
 let telemetry: CapturedTelemetry | undefined;
 afterEach(() => telemetry?.restore());
@@ -27,7 +27,7 @@ describe("exported entry points", () => {
     expect(errors[0]).toMatchObject({
       level: "ERROR",
       errorCode: "PolicyConfigError",
-      service: "mirror-on-launch",
+      service: "spanless-mirror-on-launch",
     });
     const emf = telemetry.lines().filter((l) => "_aws" in l && l.InvocationErrors === 1);
     expect(

@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { parseRuntimeConfig } from "../../../functions/mirror-on-launch/config.js";
+import { parsePolicy, parseRuntimeConfig } from "../../../functions/mirror-on-launch/config.js";
 import { PolicyConfigError } from "../../../functions/mirror-on-launch/errors.js";
-import { parsePolicy } from "../../../functions/mirror-on-launch/policy.js";
 
 const MINIMAL = { MIRROR_TARGET_ID: "tmt-0c0ffee0c0ffee001", MIRROR_FILTER_ID: "tmf-0f11e7e70f11e7e71" };
 
@@ -97,6 +96,14 @@ describe("parseRuntimeConfig", () => {
       selfRoleArn: undefined,
     });
     expect(() => parseRuntimeConfig({ MAX_CONCURRENCY: "500" })).toThrow(/MAX_CONCURRENCY/);
-    expect(() => parseRuntimeConfig({ DRY_RUN: "yes" })).toThrow(/DRY_RUN: must be "true" or "false"/);
+    expect(() => parseRuntimeConfig({ DRY_RUN: "maybe" })).toThrow(
+      /DRY_RUN: must be one of true\/false, 1\/0, yes\/no \(any case\), not "maybe"/,
+    );
+  });
+
+  it("reads flags in the shared vocabulary", () => {
+    expect(parseRuntimeConfig({ DRY_RUN: "Yes" }).dryRun).toBe(true);
+    expect(parseRuntimeConfig({ DRY_RUN: "0" }).dryRun).toBe(false);
+    expect(parsePolicy({ ...MINIMAL, REMOVE_ON_STOP: "NO" }).removeOnStop).toBe(false);
   });
 });

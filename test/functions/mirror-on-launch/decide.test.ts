@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { clientToken } from "../../../functions/mirror-on-launch/client-token.js";
+import { clientToken } from "../../../functions/mirror-on-launch/decide/client-token.js";
+import { vniForVpc } from "../../../functions/mirror-on-launch/decide/vni.js";
+import { plan } from "../../../functions/mirror-on-launch/decide.js";
 import { OWNER_TAG_KEY, UNSUPPORTED_MARK_TAG_KEY } from "../../../functions/mirror-on-launch/limits.js";
-import { plan } from "../../../functions/mirror-on-launch/plan.js";
 import type { CreateAction, Plan } from "../../../functions/mirror-on-launch/types.js";
-import { vniForVpc } from "../../../functions/mirror-on-launch/vni.js";
 import {
   eni,
   FILTER,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { ActionOutcome } from "../../../functions/mirror-on-launch/execute.js";
-import { buildVniMap, sessionsAfter } from "../../../functions/mirror-on-launch/vni-map.js";
+import type { ActionOutcome } from "../../../../functions/mirror-on-launch/adapters/ec2-sessions.js";
+import { buildVniMap, sessionsAfter } from "../../../../functions/mirror-on-launch/adapters/s3-vni-map.js";
 import {
   eni,
   FILTER,
@@ -12,7 +12,7 @@ import {
   session,
   TARGET,
   VPC_A,
-} from "./support/builders.js";
+} from "../support/builders.js";
 
 describe("VNI map", () => {
   it("maps VNI and outer source IP to the instance, applying the pass's outcomes", () => {

@@ -1,7 +1,10 @@
 // The pure decision core: plan(inventory, policy) -> actions. No AWS calls, no clock, no randomness:
 // the same inventory and policy always give the same plan, which is what makes the reconciler
 // idempotent and the rules testable one by one.
-import { clientToken } from "./client-token.js";
+import { clientToken } from "./decide/client-token.js";
+import { allocateSessionNumber } from "./decide/session-numbers.js";
+import { instanceTypeSupport } from "./decide/unsupported-instance-types.js";
+import { findVniCollisions, vniForVpc } from "./decide/vni.js";
 import {
   ASG_NAME_TAG_KEY,
   MAX_PACKET_LENGTH,
@@ -9,7 +12,6 @@ import {
   OWNER_TAG_KEY,
   UNSUPPORTED_MARK_TAG_KEY,
 } from "./limits.js";
-import { allocateSessionNumber } from "./session-numbers.js";
 import type {
   Action,
   CreateAction,
@@ -27,8 +29,6 @@ import type {
   TagMatcher,
   Tags,
 } from "./types.js";
-import { instanceTypeSupport } from "./unsupported-instance-types.js";
-import { findVniCollisions, vniForVpc } from "./vni.js";
 
 /** What the policy says about one source ENI. */
 type Verdict =

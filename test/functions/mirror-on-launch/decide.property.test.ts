@@ -2,8 +2,8 @@
 // planned actions reaches a fixed point, and the safety rules hold for every action.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { isOwned, isSensor, plan } from "../../../functions/mirror-on-launch/decide.js";
 import { MAX_SESSIONS_PER_ENI, OWNER_TAG_KEY } from "../../../functions/mirror-on-launch/limits.js";
-import { isOwned, isSensor, plan } from "../../../functions/mirror-on-launch/plan.js";
 import type {
   Action,
   EniInfo,

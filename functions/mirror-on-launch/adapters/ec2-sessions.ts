@@ -8,10 +8,10 @@ import {
   type EC2Client,
   ModifyTrafficMirrorSessionCommand,
 } from "@aws-sdk/client-ec2";
-import { mapWithConcurrency } from "./concurrency.js";
-import { type ClassifiedError, classifyError } from "./errors.js";
-import { INSTANCE_TAG_KEY, OWNER_TAG_KEY, UNSUPPORTED_MARK_TAG_KEY } from "./limits.js";
-import type { Action, CreateAction, DeleteAction, ModifyAction } from "./types.js";
+import { mapWithConcurrency } from "../../shared/concurrency.js";
+import { type ClassifiedError, classifyError } from "../errors.js";
+import { INSTANCE_TAG_KEY, OWNER_TAG_KEY, UNSUPPORTED_MARK_TAG_KEY } from "../limits.js";
+import type { Action, CreateAction, DeleteAction, ModifyAction } from "../types.js";
 
 export interface ActionOutcome {
   action: Action;

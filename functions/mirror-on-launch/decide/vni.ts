@@ -1,7 +1,7 @@
 // Deterministic VXLAN network identifier per VPC. Every Spanless session from one VPC carries the
 // same VNI, so a sensor can tell overlapping CIDRs in different VPCs apart from the VXLAN header
 // alone, and the value survives redeploys because it depends on nothing but the VPC ID.
-import { MAX_VNI, MIN_VNI } from "./limits.js";
+import { MAX_VNI, MIN_VNI } from "../limits.js";
 
 const FNV_OFFSET_BASIS_32 = 0x811c9dc5;
 const FNV_PRIME_32 = 0x01000193;

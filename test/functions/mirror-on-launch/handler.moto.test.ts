@@ -10,13 +10,14 @@ import {
 } from "@aws-sdk/client-ec2";
 import { GetObjectCommand } from "@aws-sdk/client-s3";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createHandlers } from "../../../functions/mirror-on-launch/index.js";
+import { vniForVpc } from "../../../functions/mirror-on-launch/decide/vni.js";
+import { createHandlers } from "../../../functions/mirror-on-launch/handler.js";
 import { OWNER_TAG_KEY } from "../../../functions/mirror-on-launch/limits.js";
-import { vniForVpc } from "../../../functions/mirror-on-launch/vni.js";
+import { createTelemetry } from "../../../functions/mirror-on-launch/metrics.js";
+import { type CapturedTelemetry, captureTelemetry } from "../../support/metrics.js";
 import { type MotoServer, startMoto } from "../../support/moto.js";
 import { fixture } from "./support/fixtures.js";
 import { ec2Error } from "./support/session-fake.js";
-import { type CapturedTelemetry, captureTelemetry } from "./support/telemetry.js";
 import { attachSecondaryEni, BUCKET, buildWorld, launch, type World } from "./support/world.js";
 
 let moto: MotoServer;
@@ -43,8 +44,7 @@ function handlers(env: Record<string, string> = {}) {
   return createHandlers({
     ec2: world.ec2,
     s3: world.s3,
-    logger: telemetry.logger,
-    metrics: telemetry.metrics,
+    ...createTelemetry({}),
     env: { MIRROR_TARGET_ID: world.targetId, MIRROR_FILTER_ID: world.filterId, ...env },
     notFoundRetryDelayMs: 10,
   });
@@ -182,7 +182,7 @@ describe("mirror-on-launch handler: events that are not triggers", () => {
     expect(result).toEqual({ status: "ignored", detail: "state pending is transitional", runs: [] });
     expect(world.calls).toEqual({});
     expect(telemetry.lines().filter((l) => l.level === "WARN")).toEqual([]);
-    expect(telemetry.text()).not.toMatch(/No application metrics/);
+    expect(telemetry.rawLines().join("\n")).not.toMatch(/No application metrics/);
   });
 });
 

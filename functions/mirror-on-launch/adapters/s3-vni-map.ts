@@ -1,31 +1,13 @@
-// The VNI map the live sensor uses to enrich records: VXLAN ID (one per VPC) and outer source IP
-// (the source ENI's primary private IP) -> instance, ENI, subnet, VPC, tags. Built from the state
-// after the reconcile's actions, published as one JSON object to S3 (it outgrows SSM's 8 KB limit
-// at a few dozen ENIs). Format documented in README.md.
+// The VNI map the live sensor uses to enrich records (format: contracts/vni-map), built from the state
+// after the reconcile's actions and published as one JSON object to S3 (it outgrows SSM's 8 KB limit at a
+// few dozen ENIs).
 import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import { VniMapPublishError } from "./errors.js";
-import type { ActionOutcome } from "./execute.js";
-import { isOwned } from "./plan.js";
-import type { Inventory, Policy, SessionInfo, Tags } from "./types.js";
-
-export const VNI_MAP_FORMAT_VERSION = 1;
-
-export interface VniMapSource {
-  eniId: string;
-  instanceId: string;
-  subnetId?: string;
-  availabilityZone?: string;
-  sessionId: string;
-  sessionNumber: number;
-  tags: Tags;
-}
-
-export interface VniMap {
-  version: number;
-  generatedAt: string;
-  owner: string;
-  vnis: Record<string, { vpcId: string; sources: Record<string, VniMapSource> }>;
-}
+import { VNI_MAP_FORMAT_VERSION, type VniMap } from "../../../contracts/vni-map/index.js";
+import { isOwned } from "../decide.js";
+import { VniMapPublishError } from "../errors.js";
+import { OWNER_TAG_KEY } from "../limits.js";
+import type { Inventory, Policy, SessionInfo } from "../types.js";
+import type { ActionOutcome } from "./ec2-sessions.js";
 
 /** Owned sessions as they stand after the outcomes: deletes removed, modifies applied, creates added. */
 export function sessionsAfter(
@@ -59,7 +41,7 @@ export function sessionsAfter(
         sessionNumber: a.sessionNumber,
         vni: a.vni,
         packetLength: a.packetLength,
-        tags: { "spanless:owner": policy.ownerTagValue },
+        tags: { [OWNER_TAG_KEY]: policy.ownerTagValue },
       });
     }
   }
@@ -78,8 +60,10 @@ export function buildVniMap(
   for (const s of [...sessions].sort((a, b) => (a.sessionId < b.sessionId ? -1 : 1))) {
     const eni = enis.get(s.eniId);
     const instance = eni?.instanceId ? instances.get(eni.instanceId) : undefined;
-    if (!eni || !instance || s.vni === undefined || !eni.privateIpAddress) continue;
-    const entry = vnis[String(s.vni)] ?? { vpcId: eni.vpcId ?? instance.vpcId ?? "", sources: {} };
+    const vpcId = eni?.vpcId ?? instance?.vpcId;
+    // The reader needs all three keys; EC2 reports them for every mirrorable (VPC) ENI.
+    if (!eni || !instance || !vpcId || s.vni === undefined || !eni.privateIpAddress) continue;
+    const entry = vnis[String(s.vni)] ?? { vpcId, sources: {} };
     entry.sources[eni.privateIpAddress] = {
       eniId: eni.eniId,
       instanceId: instance.instanceId,
@@ -107,9 +91,7 @@ export async function publishVniMap(s3: S3Client, bucket: string, key: string, m
   } catch (error) {
     throw new VniMapPublishError(
       `could not publish the VNI map to s3://${bucket}/${key}: ${(error as Error).message}`,
-      {
-        cause: error,
-      },
+      { cause: error },
     );
   }
 }

@@ -1,7 +1,7 @@
 // Instance types that cannot be Traffic Mirroring sources, kept as data. Source: "Traffic mirror
 // source and target requirements / limitations" in the VPC Traffic Mirroring guide (current text,
-// collected in ../shared/reference/aws-facts.md §4.2). The list grows with every instance generation,
-// so EC2's answer to CreateTrafficMirrorSession stays the source of truth (see errors.ts) and this
+// collected in the project's AWS reference notes, aws-facts.md §4.2). The list grows with every instance generation,
+// so EC2's answer to CreateTrafficMirrorSession stays the source of truth (see ../errors.ts) and this
 // list only saves a doomed API call. Families are matched on the part before the dot, lower-case.
 
 /** Virtualized Nitro families the guide lists as unsupported sources. */

@@ -1,14 +1,17 @@
-// Stable metric names and the one-line-per-decision log format. The stack's CloudWatch alarms are
-// built on these names (namespace from POWERTOOLS_METRICS_NAMESPACE, default "Spanless", plus the
-// `service` dimension Powertools adds); renaming one breaks an alarm, so they live here, documented
-// in README.md.
-import type { Logger } from "@aws-lambda-powertools/logger";
-import { type Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
-import type { ActionOutcome } from "./execute.js";
+// Stable metric names, the function's Powertools Logger + Metrics, and the one-line-per-decision log
+// format. Namespace and service come from ../shared/telemetry.ts (`Spanless`, `spanless-mirror-on-launch`).
+// The stack's CloudWatch alarms are built on these names; renaming one breaks an alarm, so they live
+// here, documented in README.md.
+import { MetricUnit } from "@aws-lambda-powertools/metrics";
+import type { Env } from "../shared/env.js";
+import { countByDimension, createTelemetry as sharedTelemetry, type Telemetry } from "../shared/telemetry.js";
+import type { ActionOutcome } from "./adapters/ec2-sessions.js";
 import type { Action, Skip } from "./types.js";
 
-export const DEFAULT_METRICS_NAMESPACE = "Spanless";
-export const DEFAULT_SERVICE_NAME = "mirror-on-launch";
+export const FUNCTION_NAME = "mirror-on-launch";
+
+/** The Powertools Logger and Metrics of this function (built once per cold start by index.ts). */
+export const createTelemetry = (env: Env = process.env): Telemetry => sharedTelemetry(FUNCTION_NAME, env);
 
 export const METRIC = {
   sessionsCreated: "SessionsCreated",
@@ -31,27 +34,11 @@ export const METRIC = {
   vniMapPublished: "VniMapPublished",
 } as const;
 
-export interface Telemetry {
-  logger: Logger;
-  metrics: Metrics;
-}
-
 const DONE_METRIC: Record<Action["kind"], string> = {
   create: METRIC.sessionsCreated,
   modify: METRIC.sessionsModified,
   delete: METRIC.sessionsDeleted,
 };
-
-/** Emit `name` once per distinct `value` of `dimension`, each as its own EMF document. */
-function countByDimension(t: Telemetry, name: string, dimension: string, values: readonly string[]): void {
-  const counts = new Map<string, number>();
-  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
-  for (const [value, count] of [...counts.entries()].sort()) {
-    const single = t.metrics.singleMetric();
-    single.addDimension(dimension, value);
-    single.addMetric(name, MetricUnit.Count, count);
-  }
-}
 
 export function logSkips(t: Telemetry, skips: readonly Skip[]): void {
   for (const s of skips) {
@@ -64,7 +51,7 @@ export function logSkips(t: Telemetry, skips: readonly Skip[]): void {
     });
   }
   countByDimension(
-    t,
+    t.metrics,
     METRIC.sessionsSkipped,
     "Reason",
     skips.map((s) => s.reason),
@@ -114,7 +101,7 @@ export function logOutcomes(t: Telemetry, outcomes: readonly ActionOutcome[]): v
   const deferred = outcomes.filter((o) => o.status === "deferred").length;
   if (deferred > 0) t.metrics.addMetric(METRIC.actionsDeferred, MetricUnit.Count, deferred);
   countByDimension(
-    t,
+    t.metrics,
     METRIC.actionFailures,
     "ErrorCode",
     outcomes.flatMap((o) => (o.status === "failed" && o.error ? [o.error.code] : [])),
@@ -122,5 +109,5 @@ export function logOutcomes(t: Telemetry, outcomes: readonly ActionOutcome[]): v
 }
 
 export function countInvocationError(t: Telemetry, code: string): void {
-  countByDimension(t, METRIC.invocationErrors, "ErrorCode", [code]);
+  countByDimension(t.metrics, METRIC.invocationErrors, "ErrorCode", [code]);
 }

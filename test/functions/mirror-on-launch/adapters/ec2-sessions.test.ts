@@ -8,10 +8,10 @@ import {
 } from "@aws-sdk/client-ec2";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, describe, expect, it } from "vitest";
-import { executeActions } from "../../../functions/mirror-on-launch/execute.js";
-import type { Action } from "../../../functions/mirror-on-launch/types.js";
-import { sdkClientConfig } from "../../../functions/shared/aws.js";
-import { ec2Error } from "./support/session-fake.js";
+import { executeActions } from "../../../../functions/mirror-on-launch/adapters/ec2-sessions.js";
+import type { Action } from "../../../../functions/mirror-on-launch/types.js";
+import { sdkClientConfig } from "../../../../functions/shared/aws.js";
+import { ec2Error } from "../support/session-fake.js";
 
 const ec2 = new EC2Client({ region: "us-east-1", ...sdkClientConfig({ maxAttempts: 1 }) });
 const mock = mockClient(ec2);
