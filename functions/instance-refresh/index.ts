@@ -1,8 +1,5 @@
-// Lambda entry point: builds the SDK clients and adapters once per cold start and hands each event to the
-// orchestration in rollout.ts. Everything that decides lives elsewhere; see README.md.
-
-import { Logger } from "@aws-lambda-powertools/logger";
-import { Metrics } from "@aws-lambda-powertools/metrics";
+// Lambda entry point, wiring only: builds the SDK clients (../shared/aws.ts), the adapters over them and the
+// function's Logger and Metrics once per cold start, and hands each event to the handler in handler.ts.
 import { AutoScalingClient } from "@aws-sdk/client-auto-scaling";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { EC2Client } from "@aws-sdk/client-ec2";
@@ -10,15 +7,14 @@ import { SNSClient } from "@aws-sdk/client-sns";
 import { SSMClient } from "@aws-sdk/client-ssm";
 import { sensorParameterNames } from "../../contracts/config/index.js";
 import { sdkClientConfig } from "../shared/aws.js";
-import { AwsFleet } from "./fleet.js";
-import { DEFAULT_METRICS_NAMESPACE, SERVICE_NAME } from "./metric-names.js";
-import { SnsNotifier } from "./notifier.js";
-import { SsmParameterReader } from "./parameters.js";
-import { type Deps, type HandleResult, handleEvent } from "./rollout.js";
-import { loadSettings } from "./settings.js";
-import { DynamoRolloutStore } from "./state-store.js";
-
-export type { Deps, HandleResult } from "./rollout.js";
+import type { Env } from "../shared/env.js";
+import { DynamoRolloutStore } from "./adapters/dynamodb.js";
+import { AwsFleet } from "./adapters/fleet.js";
+import { SnsNotifier } from "./adapters/sns.js";
+import { SsmParameterReader } from "./adapters/ssm.js";
+import { parseConfig } from "./config.js";
+import { createHandler, type Deps } from "./handler.js";
+import { createTelemetry } from "./metrics.js";
 
 export interface Clients {
   dynamodb: DynamoDBClient;
@@ -37,8 +33,8 @@ export interface BuildOptions {
 }
 
 /** Wires the real adapters over SDK v3 clients with adaptive retries. */
-export function buildDeps(env: Record<string, string | undefined>, options: BuildOptions = {}): Deps {
-  const settings = loadSettings(env);
+export function buildDeps(env: Env, options: BuildOptions = {}): Deps {
+  const settings = parseConfig(env);
   const names = sensorParameterNames(settings.parameterPrefix);
   const config = { ...sdkClientConfig(), ...options.clientConfig };
   const now = options.now ?? Date.now;
@@ -49,11 +45,6 @@ export function buildDeps(env: Record<string, string | undefined>, options: Buil
     ec2: options.clients?.ec2 ?? new EC2Client(config),
     sns: options.clients?.sns ?? new SNSClient(config),
   };
-  const logger = new Logger({ serviceName: SERVICE_NAME });
-  const metrics = new Metrics({
-    namespace: env.POWERTOOLS_METRICS_NAMESPACE ?? DEFAULT_METRICS_NAMESPACE,
-    serviceName: SERVICE_NAME,
-  });
   return {
     settings,
     names,
@@ -61,27 +52,14 @@ export function buildDeps(env: Record<string, string | undefined>, options: Buil
     parameters: new SsmParameterReader(clients.ssm, names, settings.parameterLabel),
     fleet: new AwsFleet(clients.autoScaling, clients.ec2, settings),
     notifier: new SnsNotifier(clients.sns, settings),
-    metrics,
-    logger,
+    ...createTelemetry(env),
     now,
   };
 }
 
-/** A handler over given dependencies; metrics are flushed after every invocation, even a failed one. */
-export function createHandler(getDeps: () => Deps): (event: unknown) => Promise<HandleResult> {
-  return async (event: unknown) => {
-    const deps = getDeps();
-    try {
-      return await handleEvent(deps, event);
-    } finally {
-      deps.metrics.publishStoredMetrics();
-    }
-  };
-}
-
-let coldStartDeps: Deps | undefined;
+let coldStart: Deps | undefined;
 
 export const handler = createHandler(() => {
-  coldStartDeps ??= buildDeps(process.env);
-  return coldStartDeps;
+  coldStart ??= buildDeps(process.env);
+  return coldStart;
 });

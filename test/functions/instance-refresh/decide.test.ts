@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { pinsFor, sensorParameterNames } from "../../../contracts/config/index.js";
+import { parseConfig } from "../../../functions/instance-refresh/config.js";
 import {
   azCoverageBlockers,
   buildStartInstanceRefreshInput,
@@ -13,11 +14,10 @@ import {
   VERSION_DESCRIPTION_MAX_LENGTH,
 } from "../../../functions/instance-refresh/decide.js";
 import { REFRESH_PHASES } from "../../../functions/instance-refresh/events.js";
-import { loadSettings } from "../../../functions/instance-refresh/settings.js";
 import type { AsgView, RolloutState } from "../../../functions/instance-refresh/types.js";
 
 const names = sensorParameterNames("/spanless/prod");
-const settings = loadSettings({
+const settings = parseConfig({
   SPANLESS_STAGE: "prod",
   SENSOR_ASG_NAME: "spanless-prod-sensors",
   ROLLOUT_STATE_TABLE: "state",

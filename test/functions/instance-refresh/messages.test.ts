@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
+import { parseConfig } from "../../../functions/instance-refresh/config.js";
 import {
   configInvalidNotice,
   refreshOutcomeNotice,
   SUBJECT_MAX_LENGTH,
 } from "../../../functions/instance-refresh/messages.js";
-import { loadSettings } from "../../../functions/instance-refresh/settings.js";
 
-const settings = loadSettings({
+const settings = parseConfig({
   SPANLESS_STAGE: "prod",
   SENSOR_ASG_NAME: "spanless-prod-sensors",
   ROLLOUT_STATE_TABLE: "state",

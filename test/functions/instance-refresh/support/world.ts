@@ -28,11 +28,11 @@ import {
   sensorParameterNames,
 } from "../../../../contracts/config/index.js";
 import {
-  buildDeps,
   createHandler,
   type Deps,
   type HandleResult,
-} from "../../../../functions/instance-refresh/index.js";
+} from "../../../../functions/instance-refresh/handler.js";
+import { buildDeps } from "../../../../functions/instance-refresh/index.js";
 import type { MotoServer } from "../../../support/moto.js";
 import { RefreshSimulator } from "./refresh-simulator.js";
 import type { SnsInbox } from "./sns-inbox.js";
@@ -236,52 +236,6 @@ export async function buildWorld(
         new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: launchTemplateId }),
       );
       return out.LaunchTemplateVersions?.length ?? 0;
-    },
-  };
-}
-
-/**
- * Captures everything written to stdout and stderr (Powertools logs, which put warnings and errors on stderr, and
- * EMF metrics on stdout) so tests can inspect both and prove no secret reaches either.
- */
-export interface StdoutCapture {
-  lines(): string[];
-  /** Sum of a metric's values across all EMF documents written so far. */
-  metricTotal(name: string): number;
-  restore(): void;
-}
-
-export function captureStdout(): StdoutCapture {
-  const chunks: string[] = [];
-  const streams = [process.stdout, process.stderr];
-  const originals = streams.map((stream) => stream.write.bind(stream));
-  const capture = (chunk: string | Uint8Array): boolean => {
-    chunks.push(typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8"));
-    return true;
-  };
-  for (const stream of streams) stream.write = capture as typeof stream.write;
-  const lines = () =>
-    chunks
-      .join("")
-      .split("\n")
-      .filter((l) => l.trim() !== "");
-  return {
-    lines,
-    metricTotal: (name) => {
-      let total = 0;
-      for (const line of lines()) {
-        if (!line.includes('"_aws"')) continue;
-        const doc = JSON.parse(line) as Record<string, unknown>;
-        const value = doc[name];
-        if (typeof value === "number") total += value;
-        else if (Array.isArray(value)) total += value.reduce((a: number, b: number) => a + b, 0);
-      }
-      return total;
-    },
-    restore: () => {
-      streams.forEach((stream, i) => {
-        stream.write = originals[i];
-      });
     },
   };
 }

@@ -1,5 +1,14 @@
-// CloudWatch metric names (namespace from POWERTOOLS_METRICS_NAMESPACE, default "Spanless"; dimension
-// `service` = instance-refresh). All are counts. Documented in README.md; alarms are built on these names.
+// CloudWatch metric names (all counts) and the function's Powertools Logger + Metrics. Namespace and service
+// come from ../shared/telemetry.ts (`Spanless`, `spanless-instance-refresh`). Documented in README.md; alarms
+// are built on these names.
+import type { Env } from "../shared/env.js";
+import { createTelemetry as sharedTelemetry, type Telemetry } from "../shared/telemetry.js";
+
+export const FUNCTION_NAME = "instance-refresh";
+
+/** The Powertools Logger and Metrics of this function (built once per cold start by index.ts). */
+export const createTelemetry = (env: Env = process.env): Telemetry => sharedTelemetry(FUNCTION_NAME, env);
+
 export const METRIC = {
   /** A Parameter Store change for one of the sensor parameters was buffered. */
   ConfigChangeReceived: "ConfigChangeReceived",
@@ -21,6 +30,3 @@ export const METRIC = {
   /** An AWS call failed while evaluating or starting a rollout (retried on the next tick). */
   RolloutError: "RolloutError",
 } as const;
-
-export const DEFAULT_METRICS_NAMESPACE = "Spanless";
-export const SERVICE_NAME = "instance-refresh";

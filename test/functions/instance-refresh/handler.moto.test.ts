@@ -1,19 +1,11 @@
 // End-to-end behaviour of the instance-refresh handler against moto_server (SSM, EC2 launch templates, Auto
 // Scaling groups, DynamoDB, SNS) with the instance refresh APIs simulated (moto lacks them).
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { type CapturedTelemetry, captureTelemetry } from "../../support/metrics.js";
 import { type MotoServer, startMoto } from "../../support/moto.js";
 import { loadEvent, parameterChange, refreshEvent } from "./support/fixtures.js";
 import { type SnsInbox, startSnsInbox } from "./support/sns-inbox.js";
-import {
-  ALARMS,
-  buildWorld,
-  captureStdout,
-  DEBOUNCE_SECONDS,
-  NAMES,
-  SECRETS,
-  type StdoutCapture,
-  type World,
-} from "./support/world.js";
+import { ALARMS, buildWorld, DEBOUNCE_SECONDS, NAMES, SECRETS, type World } from "./support/world.js";
 
 const WINDOW_MS = DEBOUNCE_SECONDS * 1000;
 const TICK = loadEvent("scheduled-event");
@@ -22,7 +14,7 @@ describe("instance-refresh handler (moto_server)", () => {
   let moto: MotoServer;
   let inbox: SnsInbox;
   let world: World;
-  let stdout: StdoutCapture;
+  let stdout: CapturedTelemetry;
 
   beforeAll(async () => {
     moto = await startMoto();
@@ -36,14 +28,15 @@ describe("instance-refresh handler (moto_server)", () => {
     await moto.reset();
     inbox.clear();
     world = await buildWorld(moto, inbox);
-    stdout = captureStdout();
+    stdout = captureTelemetry();
   });
   afterEach(() => {
     stdout.restore();
     // Whatever a test did, no secret may have reached a log line, a metric or a notification.
-    const everything = [...stdout.lines(), ...inbox.messages.map((m) => `${m.subject}\n${m.message}`)].join(
-      "\n",
-    );
+    const everything = [
+      ...stdout.rawLines(),
+      ...inbox.messages.map((m) => `${m.subject}\n${m.message}`),
+    ].join("\n");
     expect(everything).not.toContain(SECRETS.pushSecret);
     expect(everything).not.toContain(SECRETS.hmac);
   });
@@ -83,10 +76,10 @@ describe("instance-refresh handler (moto_server)", () => {
       proxy: { name: NAMES.proxy, version: 3 },
       "os-sensor-hmac": { name: NAMES["os-sensor-hmac"], version: 3 },
     });
-    expect(stdout.metricTotal("RefreshStarted")).toBe(1);
-    expect(stdout.metricTotal("ConfigChangeReceived")).toBe(10);
+    expect(stdout.metric("RefreshStarted") ?? 0).toBe(1);
+    expect(stdout.metric("ConfigChangeReceived") ?? 0).toBe(10);
     // The secret check in afterEach is only meaningful if the Powertools log lines really are captured.
-    expect(stdout.lines().some((l) => l.includes('"message":"instance refresh started"'))).toBe(true);
+    expect(stdout.rawLines().some((l) => l.includes('"message":"instance refresh started"'))).toBe(true);
   });
 
   it("starts the refresh with launch-before-terminate, auto-rollback, the alarms and the numbered version", async () => {
@@ -137,7 +130,7 @@ describe("instance-refresh handler (moto_server)", () => {
     expect(notice.subject).toBe("[spanless prod] Sensor config invalid, not rolled out (2 problems)");
     expect(notice.message).toContain("/spanless/prod/collector-url: must use https://");
     expect(notice.message).toContain("/spanless/prod/push-token: must have the form label:secret");
-    expect(stdout.metricTotal("ConfigInvalid")).toBe(1);
+    expect(stdout.metric("ConfigInvalid") ?? 0).toBe(1);
   });
 
   it("alarms when a required parameter is deleted, and does not roll out", async () => {
@@ -157,7 +150,7 @@ describe("instance-refresh handler (moto_server)", () => {
     expect(inbox.messages[0].message).toContain(
       "/spanless/prod/push-token: does not exist, but it is required",
     );
-    expect(stdout.metricTotal("ConfigInvalid")).toBe(1);
+    expect(stdout.metric("ConfigInvalid") ?? 0).toBe(1);
   });
 
   it("queues a change that arrives during a running refresh and rolls it after that refresh ends", async () => {
@@ -197,7 +190,7 @@ describe("instance-refresh handler (moto_server)", () => {
       "[spanless prod] Sensor config rollout started (push-token)",
     ]);
     expect(inbox.messages[1].message).toContain("/spanless/prod/collector-url:2");
-    expect(stdout.metricTotal("RefreshQueued")).toBe(2);
+    expect(stdout.metric("RefreshQueued") ?? 0).toBe(2);
   });
 
   it("keeps the change queued when StartInstanceRefresh races with a refresh started elsewhere", async () => {
@@ -262,7 +255,7 @@ describe("instance-refresh handler (moto_server)", () => {
     ]);
     expect(inbox.messages[0].message).toContain("went to ALARM");
     expect(inbox.messages[1].message).toContain("/spanless/prod/collector-url:2");
-    expect(stdout.metricTotal("RefreshRolledBack")).toBe(1);
+    expect(stdout.metric("RefreshRolledBack") ?? 0).toBe(1);
   });
 
   it("waits (notifying once) while an Availability Zone has no healthy sensor, then rolls once it has one", async () => {
@@ -382,8 +375,8 @@ describe("instance-refresh handler (moto_server)", () => {
       "[spanless prod] Sensor config rollout failed to start",
       "[spanless prod] Sensor config rollout started (push-token)",
     ]);
-    expect(stdout.metricTotal("RolloutError")).toBe(2);
-    expect(stdout.lines().filter((l) => l.includes('"level":"ERROR"'))).toHaveLength(2);
+    expect(stdout.metric("RolloutError") ?? 0).toBe(2);
+    expect(stdout.rawLines().filter((l) => l.includes('"level":"ERROR"'))).toHaveLength(2);
   });
 
   it("ignores changes to parameters that are not sensor configuration and unknown events", async () => {

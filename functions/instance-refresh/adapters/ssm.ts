@@ -8,9 +8,9 @@ import {
   type SensorConfigInput,
   type SensorConfigKey,
   type SensorParameterNames,
-} from "../../contracts/config/index.js";
-import { ParameterFetchError } from "./errors.js";
-import type { FetchedParameters, ParameterReader } from "./types.js";
+} from "../../../contracts/config/index.js";
+import { ParameterFetchError } from "../errors.js";
+import type { FetchedParameters, ParameterReader } from "../types.js";
 
 const PARAMETER_TYPES = new Set(["String", "StringList", "SecureString"]);
 

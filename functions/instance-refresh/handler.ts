@@ -1,6 +1,6 @@
-// Orchestration: gathers facts through the ports, asks the pure functions in decide.ts what to do, and does it.
-import type { Logger } from "@aws-lambda-powertools/logger";
-import { type Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+// The handler: classifies the event, gathers facts through the ports (adapters/), asks the pure functions in
+// decide.ts what to do, and does it.
+import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import {
   type ConfigPins,
   type ConfigProblem,
@@ -14,6 +14,8 @@ import {
   type SensorParameterNames,
   validateSensorConfig,
 } from "../../contracts/config/index.js";
+import { describeError } from "../shared/errors.js";
+import { flushMetrics, type Telemetry } from "../shared/telemetry.js";
 import {
   decideOnTick,
   decideRollout,
@@ -23,7 +25,6 @@ import {
   outcomeOfPhase,
   rolloutBlockers,
 } from "./decide.js";
-import { describeError } from "./errors.js";
 import { type ClassifiedEvent, classifyEvent } from "./events.js";
 import {
   configInvalidNotice,
@@ -32,7 +33,7 @@ import {
   rolloutBlockedNotice,
   rolloutErrorNotice,
 } from "./messages.js";
-import { METRIC } from "./metric-names.js";
+import { METRIC } from "./metrics.js";
 import type {
   Fleet,
   LaunchTemplateVersionView,
@@ -49,15 +50,13 @@ import type {
 /** Longer than the function's timeout (README: at most 120 s), so a crashed invocation's lease expires by itself. */
 export const ROLLOUT_LEASE_MS = 5 * 60_000;
 
-export interface Deps {
+export interface Deps extends Telemetry {
   settings: Settings;
   names: SensorParameterNames;
   store: RolloutStore;
   parameters: ParameterReader;
   fleet: Fleet;
   notifier: Notifier;
-  metrics: Metrics;
-  logger: Logger;
   now: () => number;
 }
 
@@ -75,6 +74,19 @@ export type HandleResult =
   | { outcome: "started"; refreshId: string; launchTemplateVersion: number }
   | { outcome: "reported"; phase: string; refreshId: string; followUp?: HandleResult }
   | { outcome: "error"; error: string };
+
+/** The Lambda handler over lazily built dependencies; metrics are flushed after every invocation, even a failed one. */
+export function createHandler(getDeps: () => Deps): (event: unknown) => Promise<HandleResult> {
+  return async (event: unknown) => {
+    // A configuration error thrown here fails the invocation: the deployment is broken, EventBridge retries.
+    const deps = getDeps();
+    try {
+      return await handleEvent(deps, event);
+    } finally {
+      flushMetrics(deps.metrics);
+    }
+  };
+}
 
 export async function handleEvent(deps: Deps, event: unknown): Promise<HandleResult> {
   const classified = classifyEvent(event);

@@ -3,8 +3,8 @@
 // Every write is a single conditional UpdateItem, so concurrent invocations cannot lose a change.
 import { ConditionalCheckFailedException, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { StateStoreError } from "./errors.js";
-import type { RefreshRecord, RolloutState, RolloutStore } from "./types.js";
+import { StateStoreError } from "../errors.js";
+import type { RefreshRecord, RolloutState, RolloutStore } from "../types.js";
 
 /** Refresh records are kept for 90 days (DynamoDB TTL on `expiresAt`); DescribeInstanceRefreshes keeps six weeks. */
 export const REFRESH_RECORD_TTL_SECONDS = 90 * 24 * 3600;

@@ -1,7 +1,8 @@
-// Reads and checks the function's environment once per cold start. A bad value fails loudly with the variable
-// name and what is expected, instead of surfacing later as an odd AWS error.
+// Reads and checks the function's environment (zod, ../shared/env.ts) once per cold start. A bad value fails
+// loudly with the variable name and what is expected, instead of surfacing later as an odd AWS error.
 import { z } from "zod";
 import { checkPrefix, sensorConfigPrefixForStage } from "../../contracts/config/index.js";
+import { commaList, type Env, envFlag, parseEnv } from "../shared/env.js";
 import { SettingsError } from "./errors.js";
 import type { Settings } from "./types.js";
 
@@ -14,17 +15,16 @@ export const MAX_REFRESH_ALARMS = 10;
 /** RefreshPreferences.InstanceWarmup upper bound we accept (AWS allows larger; an hour is already extreme). */
 export const MAX_INSTANCE_WARMUP_SECONDS = 3600;
 
-const flag = z
-  .enum(["true", "false", "1", "0", "yes", "no"])
-  .transform((v) => v === "true" || v === "1" || v === "yes");
-
 const envSchema = z.object({
-  SPANLESS_STAGE: z.string().min(1, "is required (e.g. prod)"),
+  SPANLESS_STAGE: z.string({ message: "is required (e.g. prod)" }),
   CONFIG_PARAMETER_PREFIX: z.string().optional(),
-  SENSOR_ASG_NAME: z.string().min(1, "is required: the sensors' Auto Scaling group name").max(255),
-  ROLLOUT_STATE_TABLE: z.string().min(3, "is required: the DynamoDB table holding rollout state").max(255),
+  SENSOR_ASG_NAME: z.string({ message: "is required: the sensors' Auto Scaling group name" }).max(255),
+  ROLLOUT_STATE_TABLE: z
+    .string({ message: "is required: the DynamoDB table holding rollout state" })
+    .min(3, "must be at least 3 characters (a DynamoDB table name)")
+    .max(255),
   ONCALL_TOPIC_ARN: z
-    .string()
+    .string({ message: "is required: the on-call SNS topic ARN" })
     .regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+$/, "must be an SNS topic ARN"),
   DEBOUNCE_WINDOW_SECONDS: z.coerce
     .number()
@@ -32,17 +32,11 @@ const envSchema = z.object({
     .min(0)
     .max(MAX_DEBOUNCE_WINDOW_SECONDS)
     .default(DEFAULT_DEBOUNCE_WINDOW_SECONDS),
-  REFRESH_ALARM_NAMES: z
-    .string()
-    .default("")
-    .transform((s) =>
-      s
-        .split(",")
-        .map((n) => n.trim())
-        .filter((n) => n.length > 0),
-    )
-    .refine((names) => names.length <= MAX_REFRESH_ALARMS, `lists more than ${MAX_REFRESH_ALARMS} alarms`),
-  CROSS_ZONE_ENABLED: flag.default(false),
+  REFRESH_ALARM_NAMES: commaList.refine(
+    (names) => names.length <= MAX_REFRESH_ALARMS,
+    `lists more than ${MAX_REFRESH_ALARMS} alarms`,
+  ),
+  CROSS_ZONE_ENABLED: envFlag(false),
   CONFIG_PARAMETER_LABEL: z
     .string()
     .regex(/^[A-Za-z0-9_.-]{1,100}$/, "must be an SSM label (letters, digits, _ . -)")
@@ -51,20 +45,19 @@ const envSchema = z.object({
   INSTANCE_WARMUP_SECONDS: z.coerce.number().int().min(0).max(MAX_INSTANCE_WARMUP_SECONDS).optional(),
 });
 
-export function loadSettings(env: Record<string, string | undefined>): Settings {
-  const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    const details = parsed.error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; ");
-    throw new SettingsError(`invalid instance-refresh environment: ${details}`);
-  }
-  const e = parsed.data;
+const WHAT = "instance-refresh environment";
+
+export function parseConfig(env: Env): Settings {
+  const e = parseEnv(envSchema, env, { what: WHAT, error: SettingsError });
   let parameterPrefix: string;
   try {
     parameterPrefix = e.CONFIG_PARAMETER_PREFIX
       ? checkPrefix(e.CONFIG_PARAMETER_PREFIX)
       : sensorConfigPrefixForStage(e.SPANLESS_STAGE);
   } catch (cause) {
-    throw new SettingsError(`invalid instance-refresh environment: ${(cause as Error).message}`, { cause });
+    const variable = e.CONFIG_PARAMETER_PREFIX ? "CONFIG_PARAMETER_PREFIX" : "SPANLESS_STAGE";
+    const problem = `${variable}: ${(cause as Error).message}`;
+    throw new SettingsError(`invalid ${WHAT}: ${problem}`, [problem], { cause });
   }
   const debounceWindowMs = e.DEBOUNCE_WINDOW_SECONDS * 1000;
   return {

@@ -15,8 +15,8 @@ import {
   type DescribeLaunchTemplateVersionsCommandOutput,
   type EC2Client,
 } from "@aws-sdk/client-ec2";
-import { ACTIVE_REFRESH_STATUSES, buildStartInstanceRefreshInput } from "./decide.js";
-import { FleetLookupError, RolloutStartError } from "./errors.js";
+import { ACTIVE_REFRESH_STATUSES, buildStartInstanceRefreshInput } from "../decide.js";
+import { FleetLookupError, RolloutStartError } from "../errors.js";
 import type {
   ActiveRefresh,
   AsgView,
@@ -25,7 +25,7 @@ import type {
   LaunchTemplateVersionView,
   RefreshStatusView,
   Settings,
-} from "./types.js";
+} from "../types.js";
 
 /** The SDK v3 exception name for the API error code `InstanceRefreshInProgress`. */
 export const REFRESH_IN_PROGRESS_ERROR = "InstanceRefreshInProgressFault";
