@@ -101,7 +101,7 @@ function onePass(file: string): { wallMs: number; records: number } {
   const sink = new CountingSink();
   const engine = new Engine(sink, { seed: 1, verifyChecksums: "auto" });
   const registry = defaultRegistry(sink);
-  engine.inspector = buildInspector(engine, sink, {
+  engine.inspector = buildInspector(engine.weirds, sink, {
     stream: registry.stream.map(wrapStreamFactory),
     datagram: registry.datagram.map(wrapDatagramFactory),
     finish: registry.finish,

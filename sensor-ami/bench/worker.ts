@@ -6,8 +6,9 @@ import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CaptureReader } from "../src/capture/reader.js";
-import { Engine, type Inspector } from "../src/engine/engine.js";
+import { Engine } from "../src/engine/engine.js";
 import { Frame } from "../src/engine/frame.js";
+import type { Inspector, WeirdSink } from "../src/engine/hooks.js";
 import type { LogRecordObject, LogSink } from "../src/logs/writer.js";
 
 /** Counts records instead of writing them: the benchmark measures the engine, not the disk. */
@@ -22,11 +23,12 @@ const [file, mode] = process.argv.slice(2);
 /** Passes after the warm one, of which the fastest is the steady-state figure. */
 const STEADY_PASSES = 3;
 const gc = (globalThis as { gc?: () => void }).gc;
+type BuildInspector = (weirds: WeirdSink, sink: LogSink) => Inspector;
 
-async function loadInspector(): Promise<((engine: Engine, sink: LogSink) => Inspector) | null> {
+async function loadInspector(): Promise<BuildInspector | null> {
   const path = join(dirname(fileURLToPath(import.meta.url)), "..", "src", "inspect", "index.js");
   if (!existsSync(path)) return null;
-  const mod = (await import(path)) as { buildInspector?: (engine: Engine, sink: LogSink) => Inspector };
+  const mod = (await import(path)) as { buildInspector?: BuildInspector };
   return mod.buildInspector ?? null;
 }
 
@@ -68,13 +70,9 @@ interface Pass {
   live?: number;
 }
 
-async function onePass(
-  sink: LogSink,
-  memory: boolean,
-  build: ((engine: Engine, sink: LogSink) => Inspector) | null,
-): Promise<Pass> {
+async function onePass(sink: LogSink, memory: boolean, build: BuildInspector | null): Promise<Pass> {
   const engine = makeEngine(sink, memory);
-  if (build) engine.inspector = build(engine, sink);
+  if (build) engine.inspector = build(engine.weirds, sink);
   const reader = CaptureReader.open(file);
   const pkt = new Frame();
   // Only the memory reading needs a settled heap. A forced full collection between speed passes
@@ -103,7 +101,7 @@ async function onePass(
 async function main(): Promise<void> {
   const sink = new CountingSink();
   const memory = mode === "memory";
-  let build: ((engine: Engine, sink: LogSink) => Inspector) | null = null;
+  let build: BuildInspector | null = null;
   if (mode === "inspect") {
     build = await loadInspector();
     if (!build) {

@@ -6,8 +6,9 @@ import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { CaptureReader } from "../src/capture/reader.js";
 import type { Connection } from "../src/engine/connection.js";
-import { Engine, type Inspector } from "../src/engine/engine.js";
+import { Engine } from "../src/engine/engine.js";
 import { Frame } from "../src/engine/frame.js";
+import type { Inspector } from "../src/engine/hooks.js";
 import { defaultRegistry } from "../src/inspect/registry.js";
 import type { LogRecordObject, LogSink } from "../src/logs/writer.js";
 import type {
@@ -62,6 +63,8 @@ class SeedCollector implements Inspector {
   }
 
   connectionEnd(): void {}
+
+  finish(): void {}
 }
 
 /** Real payloads from every capture under `corpusDir` (bench/ excluded). */

@@ -4,7 +4,7 @@
 import { existsSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { Engine } from "../../sensor-ami/src/engine/engine.js";
+import type { WeirdSink } from "../../sensor-ami/src/engine/hooks.js";
 import { buildInspector, type ProtocolInspector } from "../../sensor-ami/src/inspect/index.js";
 import { LOG_SCHEMAS } from "../../sensor-ami/src/logs/schemas.js";
 import type { LogSink } from "../../sensor-ami/src/logs/writer.js";
@@ -43,8 +43,8 @@ const report: OracleReport = newReport();
 const ndpiReport: NdpiReport = newNdpiReport();
 
 function inspectorInto(slot: { inspector?: ProtocolInspector }) {
-  return (engine: Engine, sink: LogSink) => {
-    slot.inspector = buildInspector(engine, sink);
+  return (weirds: WeirdSink, sink: LogSink) => {
+    slot.inspector = buildInspector(weirds, sink);
     return slot.inspector;
   };
 }

@@ -5,7 +5,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Connection, Proto, TcpEndpoint } from "../../sensor-ami/src/engine/connection.js";
-import type { Engine } from "../../sensor-ami/src/engine/engine.js";
+import type { WeirdSink } from "../../sensor-ami/src/engine/hooks.js";
 import {
   defaultRegistry,
   INSPECTION_GIVEN_UP,
@@ -33,13 +33,13 @@ class MemorySink implements LogSink {
   }
 }
 
-/** The engine calls the inspector makes: weirds only (they are counted here). */
-function engineWeirds(): { engine: Engine; weirds: string[] } {
+/** The engine's side of the seam: weirds only (they are counted here). */
+function engineWeirds(): { engine: WeirdSink; weirds: string[] } {
   const weirds: string[] = [];
-  const engine = {
+  const engine: WeirdSink = {
     analyzerWeird: (_c: Connection, name: string) => weirds.push(name),
     externalWeird: (name: string) => weirds.push(name),
-  } as unknown as Engine;
+  };
   return { engine, weirds };
 }
 

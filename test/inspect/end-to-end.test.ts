@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { analyzeCapture } from "../../sensor-ami/src/cli/analyze.js";
 import { main } from "../../sensor-ami/src/cli/main.js";
-import type { Engine } from "../../sensor-ami/src/engine/engine.js";
+import type { WeirdSink } from "../../sensor-ami/src/engine/hooks.js";
 import {
   type AnalyzerRegistry,
   buildInspector,
@@ -30,8 +30,8 @@ const dirs: string[] = [];
 function inspect(capture: string, registry?: AnalyzerRegistry): RunOutput & { inspector: ProtocolInspector } {
   let inspector: ProtocolInspector | undefined;
   const run = runCapture(capture, {
-    inspector: (engine: Engine, sink: LogSink) => {
-      inspector = buildInspector(engine, sink, registry);
+    inspector: (weirds: WeirdSink, sink: LogSink) => {
+      inspector = buildInspector(weirds, sink, registry);
       return inspector;
     },
   });

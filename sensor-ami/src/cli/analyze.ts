@@ -2,8 +2,9 @@
 
 import { isSupportedLinkType } from "../capture/link-types.js";
 import { CaptureReader, type CaptureTruncation } from "../capture/reader.js";
-import { Engine, type EngineStats, type Inspector } from "../engine/engine.js";
+import { Engine, type EngineStats } from "../engine/engine.js";
 import { Frame } from "../engine/frame.js";
+import type { Inspector, WeirdSink } from "../engine/hooks.js";
 import type { EngineOptions } from "../engine/options.js";
 import { FileLogWriter, type LogFormat, type LogSink } from "../logs/writer.js";
 
@@ -14,9 +15,10 @@ export interface AnalyzeOptions {
   engine: Partial<EngineOptions>;
   /**
    * Builds protocol inspection for the engine, writing protocol logs to `sink` (the engine's own
-   * log writer); absent: connection records only. The CLI passes `buildInspector` unless --no-inspect.
+   * log writer) and weirds to `weirds` (the engine's weird log); absent: connection records only.
+   * The CLI passes `buildInspector` unless --no-inspect.
    */
-  inspector?: (engine: Engine, sink: LogSink) => Inspector;
+  inspector?: (weirds: WeirdSink, sink: LogSink) => Inspector;
 }
 
 export interface AnalyzeResult {
@@ -41,7 +43,7 @@ export function analyzeCapture(o: AnalyzeOptions): AnalyzeResult {
   writer.touch("conn");
   writer.touch("weird");
   const engine = new Engine(writer, o.engine);
-  if (o.inspector) engine.inspector = o.inspector(engine, writer);
+  if (o.inspector) engine.inspector = o.inspector(engine.weirds, writer);
   const pkt = new Frame();
   let unsupported = 0;
   try {
@@ -52,10 +54,9 @@ export function analyzeCapture(o: AnalyzeOptions): AnalyzeResult {
       }
       engine.process(pkt);
     }
-    if (reader.truncation) engine.externalWeird("truncated_capture_file", reader.truncation.packetIndex);
+    if (reader.truncation)
+      engine.weirds.externalWeird("truncated_capture_file", reader.truncation.packetIndex);
     engine.finish();
-    // Inspection may hold state that spans connections (DHCP transactions): flush it last.
-    (engine.inspector as { finish?: () => void } | null)?.finish?.();
   } finally {
     reader.close();
     writer.close();
@@ -63,7 +64,7 @@ export function analyzeCapture(o: AnalyzeOptions): AnalyzeResult {
   const cpu = process.cpuUsage(cpu0);
   return {
     stats: engine.stats,
-    weirds: engine.weirdsByName(),
+    weirds: engine.weirds.byName(),
     logs: new Map(writer.counts),
     wallSeconds: Number(process.hrtime.bigint() - t0) / 1e9,
     cpuSeconds: (cpu.user + cpu.system) / 1e6,

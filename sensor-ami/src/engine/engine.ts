@@ -9,15 +9,15 @@ import { decodeEthernet, decodeLink } from "../decode/link.js";
 import { DecodedPacket, Layer, TCP_ACK, TCP_SYN } from "../decode/packet.js";
 import { decodeIcmp, decodeTcp, decodeUdp } from "../decode/transport.js";
 import { decodeGeneve, decodeGre, decodeVxlan, TunnelResult } from "../decode/tunnels.js";
-import { W, WEIRD_NAMES } from "../decode/weirds.js";
-import type { LogRecordObject, LogSink } from "../logs/writer.js";
-import { AddrScratch, cidrContains, formatAddr } from "./addr.js";
-import { communityId } from "./community-id.js";
-import { connState } from "./conn-state.js";
+import { W } from "../decode/weirds.js";
+import type { LogSink } from "../logs/writer.js";
+import { ConnRecords } from "./conn-record.js";
 import { ConnTable } from "./conn-table.js";
 import { Connection, EpState, Proto, TcpEndpoint } from "./connection.js";
 import type { Frame } from "./frame.js";
 import { addHistory, checkHistory, HIST_PARTIAL, HIST_UDP, isLogStep } from "./history.js";
+import type { Inspector } from "./hooks.js";
+import { ICMP4_COUNTERPART, ICMP4_REPLY, ICMP6_COUNTERPART, ICMP6_REPLY } from "./icmp.js";
 import {
   CHECKSUM_AUTO_BAD_SHARE,
   CHECKSUM_AUTO_SAMPLE,
@@ -26,38 +26,12 @@ import {
 } from "./options.js";
 import { type TcpEvents, tcpSegment } from "./tcp.js";
 import { UidGenerator } from "./uid.js";
+import { type PacketClock, WeirdLog } from "./weird-log.js";
 
 /** Seconds of packet time between sweeps for expired connections. */
 export const SWEEP_INTERVAL_SECONDS = 30;
 /** When the table is full, this fraction of the least recently active connections is evicted at once. */
 export const EVICTION_FRACTION = 1 / 64;
-
-const ICMP4_COUNTERPART = new Int16Array(256).fill(-1);
-const ICMP6_COUNTERPART = new Int16Array(256).fill(-1);
-for (const [a, b] of [
-  [8, 0],
-  [13, 14],
-  [15, 16],
-  [10, 9],
-  [17, 18],
-]) {
-  ICMP4_COUNTERPART[a] = b;
-  ICMP4_COUNTERPART[b] = a;
-}
-for (const [a, b] of [
-  [128, 129],
-  [130, 131],
-  [133, 134],
-  [135, 136],
-  [139, 140],
-  [144, 145],
-]) {
-  ICMP6_COUNTERPART[a] = b;
-  ICMP6_COUNTERPART[b] = a;
-}
-/** ICMP types whose sender is the responder of the exchange (replies/adverts). */
-const ICMP4_REPLY = new Set([0, 14, 16, 9, 18]);
-const ICMP6_REPLY = new Set([129, 131, 134, 136, 140, 145]);
 
 /** Zeek's ConnSize counters for UDP, ICMP and other IP protocols (TCP sizes come from sequence numbers). */
 function countPacket(c: Connection, isOrig: boolean, ipBytes: number, payloadBytes: number): void {
@@ -72,23 +46,6 @@ function countPacket(c: Connection, isOrig: boolean, ipBytes: number, payloadByt
     c.respBytes += payloadBytes;
     c.respActive = true;
   }
-}
-
-/** Protocol inspection attaches here (issue: protocol inspection); the engine works without it. */
-export interface Inspector {
-  /** One TCP segment's captured payload, in packet order, with its relative sequence number. */
-  tcpPayload(
-    c: Connection,
-    isOrig: boolean,
-    buf: Uint8Array,
-    off: number,
-    len: number,
-    relSeq: number,
-    ts: number,
-  ): void;
-  udpPayload(c: Connection, isOrig: boolean, buf: Uint8Array, off: number, len: number, ts: number): void;
-  /** The connection is about to be logged: flush analyzers. */
-  connectionEnd(c: Connection, ts: number): void;
 }
 
 export interface EngineStats {
@@ -108,7 +65,7 @@ export interface EngineStats {
   fragmentPackets: number;
 }
 
-export class Engine implements TcpEvents {
+export class Engine implements TcpEvents, PacketClock {
   readonly opts: EngineOptions;
   readonly stats: EngineStats = {
     packets: 0,
@@ -125,25 +82,25 @@ export class Engine implements TcpEvents {
   };
   inspector: Inspector | null = null;
 
+  /** weird.log and the weird counts (hand it to inspection as its WeirdSink). */
+  readonly weirds: WeirdLog;
+  /** Time of the packet being processed. */
+  ts = 0;
+  /** Number of the packet being processed (1-based, from the frame source). */
+  packetIndex = 0;
+
   private readonly table: ConnTable;
+  private readonly connRecords: ConnRecords;
   private readonly p = new DecodedPacket();
-  /** Address bytes for the Community ID hash input (copied by it at once). */
-  private readonly cidSrc = new AddrScratch();
-  private readonly cidDst = new AddrScratch();
   private readonly frag = new FragmentInfo();
   private readonly tunnel = new TunnelResult();
   private readonly frags: FragmentReassembler;
   private readonly uids: UidGenerator;
-  private readonly weirdCounts = new Int32Array(WEIRD_NAMES.length);
-  private readonly namedWeirdCounts = new Map<string, number>();
   private readonly vxlanPorts: Uint8Array = new Uint8Array(65536);
   private readonly genevePorts: Uint8Array = new Uint8Array(65536);
   private readonly likelyServer: Uint8Array = new Uint8Array(65536);
-  /** uids of the tunnels enclosing the packet being decoded (outermost first). */
   /** uid of the innermost tunnel connection the current packet came through (Zeek's tunnel_parents). */
   private tunnelUid: string | null = null;
-  private ts = 0;
-  private pktIndex = 0;
   /** Current checksum policy (auto mode may turn it off once). */
   private verify: boolean;
   private checksumAuto: boolean;
@@ -161,6 +118,8 @@ export class Engine implements TcpEvents {
     this.table = new ConnTable(this.opts.maxConnections);
     this.frags = new FragmentReassembler(this.opts.fragments);
     this.uids = new UidGenerator(this.opts.seed);
+    this.weirds = new WeirdLog(sink, this, this.opts);
+    this.connRecords = new ConnRecords(this.opts);
     this.checksumAuto = this.opts.verifyChecksums === "auto";
     this.verify = this.opts.verifyChecksums !== false;
     for (const port of this.opts.vxlanPorts) this.vxlanPorts[port] = 1;
@@ -181,7 +140,7 @@ export class Engine implements TcpEvents {
     st.bytes += pkt.origlen;
     st.lastTs = ts;
     this.ts = ts;
-    this.pktIndex = pkt.index;
+    this.packetIndex = pkt.index;
     if (ts >= this.nextSweep) {
       if (this.nextSweep !== 0) this.sweep(ts);
       this.nextSweep = ts + SWEEP_INTERVAL_SECONDS;
@@ -587,87 +546,13 @@ export class Engine implements TcpEvents {
     }
   }
 
-  // --- weirds ---------------------------------------------------------------------------------
-
   private weird(code: number): void {
-    const n = ++this.weirdCounts[code];
-    const o = this.opts;
-    if (n <= o.weirdSamplingThreshold || n % o.weirdSamplingRate === 0) {
-      const rec: LogRecordObject = {
-        ts: this.ts,
-        name: WEIRD_NAMES[code],
-        notice: false,
-        peer: "spanless",
-        source: "decoder",
-        packet: this.pktIndex,
-      };
-      if (this.p.vni >= 0) rec.vni = this.p.vni;
-      this.sink.write("weird", rec);
-    }
+    this.weirds.decoder(code, this.p.vni);
   }
 
-  /** A weird about one connection: logged once per (connection, name), always counted. */
+  /** TcpEvents (and the engine's own): a weird about one connection, logged once per name. */
   connWeird(c: Connection, name: string): void {
-    this.namedWeirdCounts.set(name, (this.namedWeirdCounts.get(name) ?? 0) + 1);
-    let seen = c.weirds;
-    if (seen === null) {
-      seen = [];
-      c.weirds = seen;
-    }
-    if (seen.includes(name)) return;
-    seen.push(name);
-    const source = c.proto === Proto.Tcp ? "TCP" : c.proto === Proto.Udp ? "UDP" : "IP";
-    this.sink.write("weird", this.connWeirdRecord(c, name, undefined, source));
-  }
-
-  /** Weird raised by a protocol analyzer for a connection. */
-  analyzerWeird(c: Connection, name: string, addl: string | undefined, source: string): void {
-    this.namedWeirdCounts.set(name, (this.namedWeirdCounts.get(name) ?? 0) + 1);
-    this.sink.write("weird", this.connWeirdRecord(c, name, addl, source));
-  }
-
-  private connWeirdRecord(
-    c: Connection,
-    name: string,
-    addl: string | undefined,
-    source: string,
-  ): LogRecordObject {
-    return {
-      ts: this.ts,
-      uid: c.uid,
-      "id.orig_h": formatAddr(c.o0, c.o1, c.o2, c.o3),
-      "id.orig_p": c.oPort,
-      "id.resp_h": formatAddr(c.r0, c.r1, c.r2, c.r3),
-      "id.resp_p": c.rPort,
-      name,
-      addl,
-      notice: false,
-      peer: "spanless",
-      source,
-      packet: this.pktIndex,
-      vni: c.vni >= 0 ? c.vni : undefined,
-    };
-  }
-
-  weirdsByName(): Map<string, number> {
-    const out = new Map<string, number>();
-    for (let i = 1; i < this.weirdCounts.length; i++)
-      if (this.weirdCounts[i] > 0) out.set(WEIRD_NAMES[i], this.weirdCounts[i]);
-    for (const [k, v] of this.namedWeirdCounts) out.set(k, (out.get(k) ?? 0) + v);
-    return out;
-  }
-
-  /** Counts a weird raised outside the decoder (e.g. by the capture reader). */
-  externalWeird(name: string, packet: number): void {
-    this.namedWeirdCounts.set(name, (this.namedWeirdCounts.get(name) ?? 0) + 1);
-    this.sink.write("weird", {
-      ts: this.ts,
-      name,
-      notice: false,
-      peer: "spanless",
-      source: "capture",
-      packet,
-    });
+    this.weirds.connection(c, name);
   }
 
   // --- expiry and output ----------------------------------------------------------------------
@@ -699,7 +584,7 @@ export class Engine implements TcpEvents {
   finishConnection(c: Connection): void {
     if (this.inspector !== null) this.inspector.connectionEnd(c, this.ts);
     this.table.remove(c);
-    this.sink.write("conn", this.connRecord(c));
+    this.sink.write("conn", this.connRecords.record(c));
   }
 
   /** Finishes every live connection (end of input). */
@@ -708,57 +593,7 @@ export class Engine implements TcpEvents {
     const incomplete = this.frags.expire(Number.POSITIVE_INFINITY);
     for (let i = 0; i < incomplete; i++) this.weird(W.fragmentTimeout);
     for (const c of this.table.conns) if (c !== null) this.finishConnection(c);
-  }
-
-  connRecord(c: Connection): LogRecordObject {
-    // One object literal with every field (undefined = unset, which JSON.stringify and the TSV
-    // writer both omit): a single hidden class is much cheaper than growing the object field by field.
-    const duration = Math.round((c.lastTs - c.startTs) * 1e6) / 1e6;
-    const hasDuration = duration > 0;
-    const tcp = c.proto === Proto.Tcp;
-    const nets = this.opts.localNets;
-    return {
-      ts: c.startTs,
-      uid: c.uid,
-      "id.orig_h": formatAddr(c.o0, c.o1, c.o2, c.o3),
-      "id.orig_p": c.oPort,
-      "id.resp_h": formatAddr(c.r0, c.r1, c.r2, c.r3),
-      "id.resp_p": c.rPort,
-      proto: tcp
-        ? "tcp"
-        : c.proto === Proto.Udp
-          ? "udp"
-          : c.proto === Proto.Icmp
-            ? "icmp"
-            : "unknown_transport",
-      service: c.service !== "" ? c.service : undefined,
-      duration: hasDuration ? duration : undefined,
-      orig_bytes: hasDuration ? (tcp ? c.orig!.size(c.resp!) : c.origBytes) : undefined,
-      resp_bytes: hasDuration ? (tcp ? c.resp!.size(c.orig!) : c.respBytes) : undefined,
-      conn_state: connState(c),
-      local_orig: nets !== null ? nets.some((n) => cidrContains(n, c.o0, c.o1, c.o2, c.o3)) : undefined,
-      local_resp: nets !== null ? nets.some((n) => cidrContains(n, c.r0, c.r1, c.r2, c.r3)) : undefined,
-      missed_bytes: c.missedBytes,
-      history: c.history !== "" ? c.history : undefined,
-      orig_pkts: c.origPkts,
-      orig_ip_bytes: c.origIpBytes,
-      resp_pkts: c.respPkts,
-      resp_ip_bytes: c.respIpBytes,
-      tunnel_parents: c.tunnelParents !== null ? c.tunnelParents : undefined,
-      ip_proto: c.ipProto,
-      community_id: this.opts.communityId
-        ? communityId(
-            {
-              src: this.cidSrc.bytes(c.o0, c.o1, c.o2, c.o3),
-              dst: this.cidDst.bytes(c.r0, c.r1, c.r2, c.r3),
-              proto: c.ipProto,
-              sport: c.oPort,
-              dport: c.rPort,
-            },
-            this.opts.communityIdSeed,
-          )
-        : undefined,
-      vni: c.vni >= 0 ? c.vni : undefined,
-    };
+    // Inspection may hold state that spans connections (DHCP transactions): flushed last.
+    if (this.inspector !== null) this.inspector.finish();
   }
 }

@@ -1,7 +1,7 @@
 // Protocol inspection for the engine: TCP reassembly, content-based protocol detection and the
 // protocol analyzers (dns, ssl, …) writing their logs through the engine's log sink.
 
-import type { Engine, Inspector } from "../engine/engine.js";
+import type { Inspector, WeirdSink } from "../engine/hooks.js";
 import type { LogSink } from "../logs/writer.js";
 import { ProtocolInspector } from "./inspector.js";
 import { type AnalyzerRegistry, defaultRegistry } from "./registry.js";
@@ -22,11 +22,14 @@ export {
 } from "./reassembler.js";
 export { type AnalyzerRegistry, defaultRegistry, ProbeOrder } from "./registry.js";
 
-/** Builds the inspector the engine calls; protocol records go to `sink` (the engine's log writer). */
+/**
+ * Builds the inspector the engine calls; protocol records go to `sink` (the engine's log writer),
+ * weirds to `weirds` (the engine's weird log).
+ */
 export function buildInspector(
-  engine: Engine,
+  weirds: WeirdSink,
   sink: LogSink,
   registry: AnalyzerRegistry = defaultRegistry(sink),
 ): Inspector & ProtocolInspector {
-  return new ProtocolInspector(engine, sink, registry);
+  return new ProtocolInspector(weirds, sink, registry);
 }

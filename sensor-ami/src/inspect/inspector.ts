@@ -10,7 +10,7 @@
 
 import { formatAddr } from "../engine/addr.js";
 import { type Connection, Proto } from "../engine/connection.js";
-import type { Engine, Inspector } from "../engine/engine.js";
+import type { Inspector, WeirdSink } from "../engine/hooks.js";
 import { type LogRecordObject, type LogSink, LogWriteError } from "../logs/writer.js";
 import type {
   DatagramAnalyzer,
@@ -414,14 +414,14 @@ class ConnInspection implements ReassemblySink {
   }
 }
 
-/** Protocol inspection for one Engine: implements the engine's Inspector hooks. */
+/** Protocol inspection for one engine: implements the engine's Inspector hooks. */
 export class ProtocolInspector implements Inspector, AttachmentHost {
   readonly stats: InspectorStats;
   private readonly streamOrder: ProbeOrder<StreamAnalyzerFactory>;
   private readonly datagramOrder: ProbeOrder<DatagramAnalyzerFactory>;
 
   constructor(
-    private readonly engine: Engine,
+    private readonly weirds: WeirdSink,
     private readonly sink: LogSink,
     private readonly registry: AnalyzerRegistry,
     budget: ReassemblyBudget = new ReassemblyBudget(),
@@ -526,7 +526,7 @@ export class ProtocolInspector implements Inspector, AttachmentHost {
       if (err instanceof LogWriteError) throw err;
       // Nothing to attribute it to but the run: counted, logged once, never thrown.
       this.stats.analyzerErrors++;
-      this.engine.externalWeird(WEIRD_ANALYZER_ERROR, 0);
+      this.weirds.externalWeird(WEIRD_ANALYZER_ERROR, 0);
     }
   }
 
@@ -554,7 +554,7 @@ export class ProtocolInspector implements Inspector, AttachmentHost {
   }
 
   analyzerWeird(c: Connection, name: string, addl: string | undefined, source: string): void {
-    this.engine.analyzerWeird(c, name, addl, source);
+    this.weirds.analyzerWeird(c, name, addl, source);
   }
 
   protocolSwitched(c: Connection): void {
@@ -576,7 +576,7 @@ export class ProtocolInspector implements Inspector, AttachmentHost {
       return f.probe(bytes, isOrig);
     } catch (err) {
       this.stats.analyzerErrors++;
-      this.engine.analyzerWeird(c, WEIRD_ANALYZER_ERROR, `${f.service} probe: ${describe(err)}`, "DPD");
+      this.weirds.analyzerWeird(c, WEIRD_ANALYZER_ERROR, `${f.service} probe: ${describe(err)}`, "DPD");
       return ProbeResult.No;
     }
   }
@@ -598,7 +598,7 @@ export class ProtocolInspector implements Inspector, AttachmentHost {
     if (err instanceof LogWriteError) throw err;
     this.stats.analyzerErrors++;
     a.detached = true;
-    this.engine.analyzerWeird(c, WEIRD_ANALYZER_ERROR, `${a.service}: ${describe(err)}`, a.source);
+    this.weirds.analyzerWeird(c, WEIRD_ANALYZER_ERROR, `${a.service}: ${describe(err)}`, a.source);
   }
 
   endAnalyzer(c: Connection, a: Attachment<StreamAnalyzer | DatagramAnalyzer>, ts: number): void {

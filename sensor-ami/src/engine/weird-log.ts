@@ -1,0 +1,114 @@
+// weird.log and the weird counts of the run summary. Three kinds, as Zeek logs them:
+// - decoder weirds (by code, from decode/weirds.ts): every one counted, the first
+//   `weirdSamplingThreshold` of a name logged, then one in `weirdSamplingRate`;
+// - connection weirds raised by the engine: counted always, logged once per (connection, name);
+// - analyzer and external weirds (inspection, the capture reader): counted and logged each time.
+
+import { WEIRD_NAMES } from "../decode/weirds.js";
+import type { LogRecordObject, LogSink } from "../logs/writer.js";
+import { formatAddr } from "./addr.js";
+import { type Connection, Proto } from "./connection.js";
+import type { WeirdSink } from "./hooks.js";
+import type { EngineOptions } from "./options.js";
+
+/** The packet being processed (the engine): weird records carry its time and number. */
+export interface PacketClock {
+  readonly ts: number;
+  readonly packetIndex: number;
+}
+
+export class WeirdLog implements WeirdSink {
+  private readonly decoderCounts = new Int32Array(WEIRD_NAMES.length);
+  private readonly namedCounts = new Map<string, number>();
+
+  constructor(
+    private readonly sink: LogSink,
+    private readonly now: PacketClock,
+    private readonly opts: EngineOptions,
+  ) {}
+
+  /** A decoder weird (code from decode/weirds.ts) about the current packet; `vni` -1 when not tunnelled. */
+  decoder(code: number, vni: number): void {
+    const n = ++this.decoderCounts[code];
+    const o = this.opts;
+    if (n <= o.weirdSamplingThreshold || n % o.weirdSamplingRate === 0) {
+      const rec: LogRecordObject = {
+        ts: this.now.ts,
+        name: WEIRD_NAMES[code],
+        notice: false,
+        peer: "spanless",
+        source: "decoder",
+        packet: this.now.packetIndex,
+      };
+      if (vni >= 0) rec.vni = vni;
+      this.sink.write("weird", rec);
+    }
+  }
+
+  /** A weird about one connection: logged once per (connection, name), always counted. */
+  connection(c: Connection, name: string): void {
+    this.count(name);
+    let seen = c.weirds;
+    if (seen === null) {
+      seen = [];
+      c.weirds = seen;
+    }
+    if (seen.includes(name)) return;
+    seen.push(name);
+    const source = c.proto === Proto.Tcp ? "TCP" : c.proto === Proto.Udp ? "UDP" : "IP";
+    this.sink.write("weird", this.connectionRecord(c, name, undefined, source));
+  }
+
+  analyzerWeird(c: Connection, name: string, addl: string | undefined, source: string): void {
+    this.count(name);
+    this.sink.write("weird", this.connectionRecord(c, name, addl, source));
+  }
+
+  externalWeird(name: string, packet: number): void {
+    this.count(name);
+    this.sink.write("weird", {
+      ts: this.now.ts,
+      name,
+      notice: false,
+      peer: "spanless",
+      source: "capture",
+      packet,
+    });
+  }
+
+  /** Every weird counted so far, by name (decoder weirds first, in code order). */
+  byName(): Map<string, number> {
+    const out = new Map<string, number>();
+    const counts = this.decoderCounts;
+    for (let i = 1; i < counts.length; i++) if (counts[i] > 0) out.set(WEIRD_NAMES[i], counts[i]);
+    for (const [k, v] of this.namedCounts) out.set(k, (out.get(k) ?? 0) + v);
+    return out;
+  }
+
+  private count(name: string): void {
+    this.namedCounts.set(name, (this.namedCounts.get(name) ?? 0) + 1);
+  }
+
+  private connectionRecord(
+    c: Connection,
+    name: string,
+    addl: string | undefined,
+    source: string,
+  ): LogRecordObject {
+    return {
+      ts: this.now.ts,
+      uid: c.uid,
+      "id.orig_h": formatAddr(c.o0, c.o1, c.o2, c.o3),
+      "id.orig_p": c.oPort,
+      "id.resp_h": formatAddr(c.r0, c.r1, c.r2, c.r3),
+      "id.resp_p": c.rPort,
+      name,
+      addl,
+      notice: false,
+      peer: "spanless",
+      source,
+      packet: this.now.packetIndex,
+      vni: c.vni >= 0 ? c.vni : undefined,
+    };
+  }
+}
