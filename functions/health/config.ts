@@ -1,8 +1,17 @@
-// The health Lambda's configuration, from environment variables (documented in README.md).
+// The health Lambda's configuration, from environment variables (zod, ../shared/env.ts; documented in
+// README.md). A bad value is reported with the variable's name and the expected form.
+import { z } from "zod";
+import { commaList, type Env, envFlag, parseEnv } from "../shared/env.js";
+import { METRICS_NAMESPACE, serviceName } from "../shared/telemetry.js";
 import { HealthConfigError } from "./errors.js";
 
-export const DEFAULT_MIRROR_COVERAGE_NAMESPACE = "Spanless";
-export const DEFAULT_MIRROR_COVERAGE_METRIC = "MirrorCoverage";
+/**
+ * The mirror coverage metric mirror-on-launch's reconciler publishes (its METRIC.coverage, with the
+ * `service` dimension Powertools adds); the defaults below read exactly that metric.
+ */
+export const DEFAULT_MIRROR_COVERAGE_NAMESPACE = METRICS_NAMESPACE;
+export const DEFAULT_MIRROR_COVERAGE_METRIC = "MirrorCoveragePercent";
+export const DEFAULT_MIRROR_COVERAGE_DIMENSIONS = `service=${serviceName("mirror-on-launch")}`;
 /** Matches the default schedule (rate(15 minutes)); the summary looks back this far. */
 export const DEFAULT_SUMMARY_PERIOD_MINUTES = 15;
 /** Enough lines to see the failing command and its error without flooding a phone screen. */
@@ -27,88 +36,68 @@ export interface HealthConfig {
   abandonFailedBoots: boolean;
 }
 
-type Env = Record<string, string | undefined>;
-
-function required(env: Env, name: string, what: string): string {
-  const value = env[name]?.trim();
-  if (!value) throw new HealthConfigError(`environment variable ${name} is not set: it must hold ${what}`);
-  return value;
-}
-
-function positiveInt(env: Env, name: string, fallback: number, max: number): number {
-  const raw = env[name]?.trim();
-  if (!raw) return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1 || value > max) {
-    throw new HealthConfigError(
-      `environment variable ${name}="${raw}" must be a whole number from 1 to ${max}`,
-    );
-  }
-  return value;
-}
-
-function bool(env: Env, name: string, fallback: boolean): boolean {
-  const raw = env[name]?.trim().toLowerCase();
-  if (!raw) return fallback;
-  if (raw === "true") return true;
-  if (raw === "false") return false;
-  throw new HealthConfigError(`environment variable ${name}="${env[name]}" must be true or false`);
-}
-
-/** `Name=Value,Name=Value` → CloudWatch dimensions. */
-function dimensions(env: Env, name: string): Array<{ Name: string; Value: string }> {
-  const raw = env[name]?.trim();
-  if (!raw) return [];
-  return raw.split(",").map((pair) => {
-    const eq = pair.indexOf("=");
-    const key = pair.slice(0, eq).trim();
-    const value = pair.slice(eq + 1).trim();
-    if (eq <= 0 || !key || !value) {
-      throw new HealthConfigError(
-        `environment variable ${name}: "${pair}" is not Name=Value (expected e.g. "Vpc=vpc-0abc,Mode=nlb")`,
-      );
-    }
-    return { Name: key, Value: value };
-  });
-}
-
 const ARN = /^arn:aws[a-z-]*:/;
+const required = (what: string) => z.string({ message: `is required: ${what}` }).trim();
+const arn = (what: string) => z.string().regex(ARN, { message: `must be an ARN (${what})` });
+const wholeNumber = (fallback: number, max: number) =>
+  z.coerce
+    .number()
+    .int({ message: `must be a whole number from 1 to ${max}` })
+    .min(1, { message: `must be a whole number from 1 to ${max}` })
+    .max(max, { message: `must be a whole number from 1 to ${max}` })
+    .default(fallback);
 
-export function loadHealthConfig(env: Env = process.env): HealthConfig {
-  const alertTopicArn = required(env, "ALERT_TOPIC_ARN", "the ARN of the on-call SNS topic");
-  if (!ARN.test(alertTopicArn)) {
-    throw new HealthConfigError(`environment variable ALERT_TOPIC_ARN="${alertTopicArn}" is not an ARN`);
-  }
-  const targetGroupArns = (env.SENSOR_TARGET_GROUP_ARNS ?? "")
-    .split(",")
-    .map((s) => s.trim())
-    .filter(Boolean);
-  for (const arn of targetGroupArns) {
-    if (!ARN.test(arn)) {
-      throw new HealthConfigError(`environment variable SENSOR_TARGET_GROUP_ARNS: "${arn}" is not an ARN`);
-    }
-  }
+/** `Name=Value,Name=Value` → CloudWatch dimensions; `none` for a metric without dimensions. */
+const dimensions = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((text, ctx) =>
+      (text.trim().toLowerCase() === "none" ? "" : text)
+        .split(",")
+        .map((pair) => pair.trim())
+        .filter((pair) => pair.length > 0)
+        .map((pair) => {
+          const eq = pair.indexOf("=");
+          const key = pair.slice(0, eq).trim();
+          const value = pair.slice(eq + 1).trim();
+          if (eq <= 0 || !key || !value) {
+            ctx.addIssue({
+              code: "custom",
+              message: `"${pair}" is not Name=Value (expected e.g. "Vpc=vpc-0abc,Mode=nlb")`,
+            });
+          }
+          return { Name: key, Value: value };
+        }),
+    );
+
+const envSchema = z.object({
+  SENSOR_LOG_GROUP: required("the CloudWatch Logs group the sensors' boot logs go to"),
+  ALERT_TOPIC_ARN: required("the ARN of the on-call SNS topic").pipe(arn("the on-call SNS topic")),
+  SENSOR_ASG_NAME: required("the name of the sensor Auto Scaling group"),
+  SENSOR_TARGET_GROUP_ARNS: commaList.pipe(z.array(arn("every target group"))),
+  MIRROR_COVERAGE_NAMESPACE: z.string().trim().default(DEFAULT_MIRROR_COVERAGE_NAMESPACE),
+  MIRROR_COVERAGE_METRIC: z.string().trim().default(DEFAULT_MIRROR_COVERAGE_METRIC),
+  MIRROR_COVERAGE_DIMENSIONS: dimensions(DEFAULT_MIRROR_COVERAGE_DIMENSIONS),
+  SUMMARY_PERIOD_MINUTES: wholeNumber(DEFAULT_SUMMARY_PERIOD_MINUTES, 24 * 60),
+  LOG_LINES_IN_MESSAGE: wholeNumber(DEFAULT_LOG_LINES_IN_MESSAGE, MAX_LOG_LINES_IN_MESSAGE),
+  ABANDON_FAILED_BOOTS: envFlag(true),
+});
+
+export function parseConfig(env: Env = process.env): HealthConfig {
+  const e = parseEnv(envSchema, env, { what: "health environment", error: HealthConfigError });
   return {
-    sensorLogGroup: required(
-      env,
-      "SENSOR_LOG_GROUP",
-      "the CloudWatch Logs group the sensors' boot logs go to",
-    ),
-    alertTopicArn,
-    autoScalingGroupName: required(env, "SENSOR_ASG_NAME", "the name of the sensor Auto Scaling group"),
-    targetGroupArns,
+    sensorLogGroup: e.SENSOR_LOG_GROUP,
+    alertTopicArn: e.ALERT_TOPIC_ARN,
+    autoScalingGroupName: e.SENSOR_ASG_NAME,
+    targetGroupArns: e.SENSOR_TARGET_GROUP_ARNS,
     mirrorCoverage: {
-      namespace: env.MIRROR_COVERAGE_NAMESPACE?.trim() || DEFAULT_MIRROR_COVERAGE_NAMESPACE,
-      metricName: env.MIRROR_COVERAGE_METRIC?.trim() || DEFAULT_MIRROR_COVERAGE_METRIC,
-      dimensions: dimensions(env, "MIRROR_COVERAGE_DIMENSIONS"),
+      namespace: e.MIRROR_COVERAGE_NAMESPACE,
+      metricName: e.MIRROR_COVERAGE_METRIC,
+      dimensions: e.MIRROR_COVERAGE_DIMENSIONS,
     },
-    summaryPeriodMinutes: positiveInt(env, "SUMMARY_PERIOD_MINUTES", DEFAULT_SUMMARY_PERIOD_MINUTES, 24 * 60),
-    logLinesInMessage: positiveInt(
-      env,
-      "LOG_LINES_IN_MESSAGE",
-      DEFAULT_LOG_LINES_IN_MESSAGE,
-      MAX_LOG_LINES_IN_MESSAGE,
-    ),
-    abandonFailedBoots: bool(env, "ABANDON_FAILED_BOOTS", true),
+    summaryPeriodMinutes: e.SUMMARY_PERIOD_MINUTES,
+    logLinesInMessage: e.LOG_LINES_IN_MESSAGE,
+    abandonFailedBoots: e.ABANDON_FAILED_BOOTS,
   };
 }

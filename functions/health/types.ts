@@ -121,3 +121,68 @@ export interface OnCallMessage {
    */
   attributes: Record<string, string>;
 }
+
+/** DescribeInstanceRefreshes' view of one refresh, for the refresh message. */
+export interface RefreshFacts {
+  /** DescribeInstanceRefreshes Status and StatusReason, when the refresh could be described. */
+  status?: string;
+  statusReason?: string;
+  percentageComplete?: number;
+  startTime?: string;
+  desiredLaunchTemplate?: string;
+  rollbackReason?: string;
+  /** Why the refresh could not be described, if it could not. */
+  describeProblem?: string;
+}
+
+/** A launch scaling activity of the sensor group. */
+export interface LaunchActivity {
+  instanceId?: string;
+  availabilityZone?: string;
+  subnetId?: string;
+  statusCode: string;
+  statusMessage?: string;
+  startTime: Date;
+}
+
+export interface GroupInstance {
+  instanceId: string;
+  availabilityZone?: string;
+  lifecycleState?: string;
+  launchTemplateVersion?: string;
+}
+
+export interface FleetReads {
+  groupAvailabilityZones: string[];
+  instances: GroupInstance[];
+  /** The group's launch template and version ("$Latest"/"$Default" or a number). */
+  launchTemplate?: { id?: string; name?: string; version: string };
+  /**
+   * The pinned parameter references (`name:version` or `none`) in that launch template version's user
+   * data, i.e. the configuration new sensors launch with; or why they could not be read.
+   */
+  configPins?: Record<string, string>;
+  configPinsProblem?: string;
+  /** Undefined when no target group is configured: then healthy counts are unknown, not zero. */
+  targets?: Array<{ targetGroupArn: string; instanceId: string; state: string; availabilityZone?: string }>;
+  launchFailures: number;
+  /** Latest average of the mirror coverage metric in the period; undefined when it has no data. */
+  mirrorCoverage?: number;
+}
+
+export interface FleetSummary {
+  /** False when no target group is configured; the healthy counts below are then empty. */
+  targetHealthKnown: boolean;
+  healthyByAz: Record<string, number>;
+  /** Group AZs with no healthy sensor: with cross-zone off, their mirrored traffic is not delivered. */
+  azsWithoutHealthySensor: string[];
+  healthyTotal: number;
+  launchFailures: number;
+  mirrorCoverage?: number;
+  configVersionInService?: string;
+  /** Parameter references the in-service launch template version pins (see FleetReads.configPins). */
+  configPins?: Record<string, string>;
+  configPinsProblem?: string;
+  /** Instances per launch template version among InService instances (more than one key = mixed). */
+  instancesByConfigVersion: Record<string, number>;
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { loadHealthConfig } from "../../../functions/health/config.js";
+import { parseConfig } from "../../../functions/health/config.js";
 import { HealthConfigError } from "../../../functions/health/errors.js";
 
 const REQUIRED = {
@@ -8,17 +8,21 @@ const REQUIRED = {
   SENSOR_ASG_NAME: "spanless-sensors",
 };
 
-describe("loadHealthConfig", () => {
+describe("parseConfig", () => {
   it("applies the documented defaults", () => {
     // Prepare / Act
-    const config = loadHealthConfig(REQUIRED);
+    const config = parseConfig(REQUIRED);
     // Assess
     expect(config).toEqual({
       sensorLogGroup: "/spanless/sensors/userdata",
       alertTopicArn: REQUIRED.ALERT_TOPIC_ARN,
       autoScalingGroupName: "spanless-sensors",
       targetGroupArns: [],
-      mirrorCoverage: { namespace: "Spanless", metricName: "MirrorCoverage", dimensions: [] },
+      mirrorCoverage: {
+        namespace: "Spanless",
+        metricName: "MirrorCoveragePercent",
+        dimensions: [{ Name: "service", Value: "spanless-mirror-on-launch" }],
+      },
       summaryPeriodMinutes: 15,
       logLinesInMessage: 20,
       abandonFailedBoots: true,
@@ -33,10 +37,10 @@ describe("loadHealthConfig", () => {
         " arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/a/1 ,arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/b/2",
       MIRROR_COVERAGE_DIMENSIONS: "Vpc=vpc-0abc, Mode=nlb",
       SUMMARY_PERIOD_MINUTES: "60",
-      ABANDON_FAILED_BOOTS: "false",
+      ABANDON_FAILED_BOOTS: "No",
     };
     // Act
-    const config = loadHealthConfig(env);
+    const config = parseConfig(env);
     // Assess
     expect(config.targetGroupArns).toHaveLength(2);
     expect(config.mirrorCoverage.dimensions).toEqual([
@@ -48,18 +52,28 @@ describe("loadHealthConfig", () => {
   });
 
   it.each([
-    [{ SENSOR_LOG_GROUP: "" }, /SENSOR_LOG_GROUP is not set/],
-    [{ ALERT_TOPIC_ARN: "spanless-oncall" }, /ALERT_TOPIC_ARN="spanless-oncall" is not an ARN/],
-    [{ SENSOR_TARGET_GROUP_ARNS: "tg-1" }, /SENSOR_TARGET_GROUP_ARNS: "tg-1" is not an ARN/],
-    [{ MIRROR_COVERAGE_DIMENSIONS: "Vpc" }, /"Vpc" is not Name=Value/],
-    [{ SUMMARY_PERIOD_MINUTES: "0" }, /SUMMARY_PERIOD_MINUTES="0" must be a whole number from 1 to 1440/],
-    [{ LOG_LINES_IN_MESSAGE: "500" }, /LOG_LINES_IN_MESSAGE="500" must be a whole number from 1 to 100/],
-    [{ ABANDON_FAILED_BOOTS: "yes" }, /ABANDON_FAILED_BOOTS="yes" must be true or false/],
+    [{ SENSOR_LOG_GROUP: "" }, /SENSOR_LOG_GROUP: is required/],
+    [{ ALERT_TOPIC_ARN: "spanless-oncall" }, /ALERT_TOPIC_ARN: must be an ARN/],
+    [{ SENSOR_TARGET_GROUP_ARNS: "tg-1" }, /SENSOR_TARGET_GROUP_ARNS\.0: must be an ARN/],
+    [{ MIRROR_COVERAGE_DIMENSIONS: "Vpc" }, /MIRROR_COVERAGE_DIMENSIONS: "Vpc" is not Name=Value/],
+    [{ SUMMARY_PERIOD_MINUTES: "0" }, /SUMMARY_PERIOD_MINUTES: must be a whole number from 1 to 1440/],
+    [{ LOG_LINES_IN_MESSAGE: "500" }, /LOG_LINES_IN_MESSAGE: must be a whole number from 1 to 100/],
+    [
+      { ABANDON_FAILED_BOOTS: "maybe" },
+      /ABANDON_FAILED_BOOTS: must be one of true\/false, 1\/0, yes\/no \(any case\), not "maybe"/,
+    ],
   ])("names the variable and the expected form: %o", (override, message) => {
     // Prepare
     const env = { ...REQUIRED, ...override };
     // Act / Assess
-    expect(() => loadHealthConfig(env)).toThrow(HealthConfigError);
-    expect(() => loadHealthConfig(env)).toThrow(message);
+    expect(() => parseConfig(env)).toThrow(HealthConfigError);
+    expect(() => parseConfig(env)).toThrow(message);
+  });
+
+  it("reads a mirror coverage metric without dimensions", () => {
+    // Prepare / Act
+    const config = parseConfig({ ...REQUIRED, MIRROR_COVERAGE_DIMENSIONS: "none" });
+    // Assess
+    expect(config.mirrorCoverage.dimensions).toEqual([]);
   });
 });

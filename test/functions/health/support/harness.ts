@@ -1,7 +1,7 @@
-// Test harness for the health handler: real AWS clients aimed at moto_server, a silent logger, a
-// Metrics instance whose EMF output is captured, and SNS messages read back from moto's model data.
+// Test harness for the health handler: real AWS clients aimed at moto_server, a silent logger, the
+// function's own Metrics (its EMF output is captured with test/support/metrics.ts), and SNS messages read
+// back from moto's model data.
 import { Logger } from "@aws-lambda-powertools/logger";
-import { Metrics } from "@aws-lambda-powertools/metrics";
 import { AutoScalingClient } from "@aws-sdk/client-auto-scaling";
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import {
@@ -13,46 +13,14 @@ import {
 import { EC2Client } from "@aws-sdk/client-ec2";
 import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { CreateTopicCommand, SNSClient } from "@aws-sdk/client-sns";
-import { vi } from "vitest";
-import { loadHealthConfig } from "../../../../functions/health/config.js";
-import type { HealthDeps } from "../../../../functions/health/handle.js";
+import { parseConfig } from "../../../../functions/health/config.js";
+import type { HealthDeps } from "../../../../functions/health/handler.js";
+import { createTelemetry } from "../../../../functions/health/metrics.js";
 import { sdkClientConfig } from "../../../../functions/shared/aws.js";
 import type { MotoServer } from "../../../support/moto.js";
 import { SENSOR_ASG } from "./fixtures.js";
 
 export const LOG_GROUP = "/spanless/sensors/userdata";
-
-export interface EmfRecord {
-  _aws: {
-    CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][]; Metrics: Array<{ Name: string }> }>;
-  };
-  [key: string]: unknown;
-}
-
-/** Powertools writes EMF with console.log in dev mode; this keeps every record it writes. */
-export function captureEmf(): EmfRecord[] {
-  const records: EmfRecord[] = [];
-  vi.spyOn(console, "log").mockImplementation((line: unknown) => {
-    if (typeof line !== "string") return;
-    try {
-      const parsed = JSON.parse(line) as EmfRecord;
-      if (parsed._aws) records.push(parsed);
-    } catch {
-      // not EMF
-    }
-  });
-  return records;
-}
-
-/** Values of metric `name` across the captured EMF records (with each record's dimensions). */
-export function metricValues(
-  records: readonly EmfRecord[],
-  name: string,
-): Array<{ value: unknown; record: EmfRecord }> {
-  return records
-    .filter((r) => r._aws.CloudWatchMetrics.some((m) => m.Metrics.some((x) => x.Name === name)))
-    .map((record) => ({ value: record[name], record }));
-}
 
 export function clients(moto: MotoServer) {
   const config = { ...sdkClientConfig({ maxAttempts: 2 }), ...moto.clientConfig };
@@ -72,19 +40,15 @@ export function makeDeps(
   env: Record<string, string> = {},
   overrides: Partial<HealthDeps> = {},
 ): HealthDeps {
-  // Dev mode sends EMF through the global console (captured by captureEmf); it would also disable
-  // metrics unless POWERTOOLS_METRICS_DISABLED says otherwise.
-  vi.stubEnv("POWERTOOLS_DEV", "true");
-  vi.stubEnv("POWERTOOLS_METRICS_DISABLED", "false");
   const deps: HealthDeps = {
-    config: loadHealthConfig({
+    config: parseConfig({
       SENSOR_LOG_GROUP: LOG_GROUP,
       ALERT_TOPIC_ARN: topicArn,
       SENSOR_ASG_NAME: SENSOR_ASG,
       ...env,
     }),
-    logger: new Logger({ serviceName: "spanless-health-test", logLevel: "SILENT" }),
-    metrics: new Metrics({ namespace: "SpanlessTest", serviceName: "spanless-health-test" }),
+    logger: new Logger({ logLevel: "SILENT" }),
+    metrics: createTelemetry({}).metrics,
     ...clients(moto),
     now: () => new Date("2026-11-24T02:45:00Z"),
     ...overrides,

@@ -1,16 +1,14 @@
-// Arbitrary input never makes the pure decision functions throw: a bad event or a garbled log becomes a
-// rejection or an "unknown" diagnosis, never an unhandled exception in the Lambda.
+// Property tests: a garbled boot log never breaks the diagnosis or the on-call message's SNS limits.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { BOOT_STATUSES, BOOT_STEPS } from "../../../contracts/boot/markers.js";
-import { diagnoseBoot } from "../../../functions/health/diagnosis.js";
-import { classifyEvent } from "../../../functions/health/events.js";
+import { diagnoseBoot } from "../../../functions/health/decide.js";
 import {
   formatFailedLaunchMessage,
   MAX_BODY_CHARS,
   MAX_SUBJECT_CHARS,
-} from "../../../functions/health/message.js";
-import { loadEvent, SENSOR_ASG } from "./support/fixtures.js";
+} from "../../../functions/health/messages.js";
+import { SENSOR_ASG } from "./support/fixtures.js";
 
 const markerLike = fc
   .tuple(
@@ -28,42 +26,7 @@ const logLine = fc.oneof(
   fc.constant("Error: connect ETIMEDOUT 1.2.3.4:443"),
 );
 
-describe("robustness", () => {
-  it("classifyEvent returns a trigger for any JSON value", () => {
-    fc.assert(
-      fc.property(fc.jsonValue(), (value) => {
-        // Act
-        const trigger = classifyEvent(value, SENSOR_ASG);
-        // Assess
-        expect([
-          "rejected",
-          "ignored",
-          "scheduled-summary",
-          "failed-launch",
-          "refresh-problem",
-          "lifecycle-wait-started",
-        ]).toContain(trigger.kind);
-      }),
-      { numRuns: 300 },
-    );
-  });
-
-  it("classifyEvent survives a real event with any detail", () => {
-    fc.assert(
-      fc.property(fc.jsonValue(), (detail) => {
-        // Prepare
-        const event = { ...loadEvent("launch-unsuccessful-abandoned"), detail };
-        // Act
-        const trigger = classifyEvent(event, SENSOR_ASG);
-        // Assess
-        expect(
-          trigger.kind === "rejected" || trigger.kind === "failed-launch" || trigger.kind === "ignored",
-        ).toBe(true);
-      }),
-      { numRuns: 300 },
-    );
-  });
-
+describe("diagnosis and message robustness", () => {
   it("diagnoseBoot and the message never throw and stay within SNS limits on garbled logs", () => {
     fc.assert(
       fc.property(

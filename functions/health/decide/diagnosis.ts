@@ -8,9 +8,9 @@ import {
   bootProgress,
   isKnownBootStep,
   parseBootLog,
-} from "../../contracts/boot/markers.js";
-import { messageSafeLine } from "./redact.js";
-import type { Diagnosis, KnownCause, LaunchStatusCause } from "./types.js";
+} from "../../../contracts/boot/markers.js";
+import { messageSafeLine } from "../redact.js";
+import type { Diagnosis, KnownCause, LaunchStatusCause } from "../types.js";
 
 /** Lines before the failing marker searched for the error that explains it. */
 export const EVIDENCE_WINDOW_LINES = 40;

@@ -1,14 +1,17 @@
-// Orchestration for one event: classify → read → decide → publish. All AWS access goes through the
-// clients in `HealthDeps`, so tests aim them at moto_server (or mock the APIs moto lacks).
-import type { Logger } from "@aws-lambda-powertools/logger";
-import { type Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+// The handler for one event: classify → read (adapters/) → decide (decide.ts) → publish. All AWS access goes
+// through the clients in `HealthDeps`, so tests aim them at moto_server (or mock the APIs moto lacks). Bad
+// events and failed reads are logged with a metric, never thrown; only a failed SNS publish is thrown, so
+// the asynchronous invocation retries the page.
+import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { AutoScalingClient } from "@aws-sdk/client-auto-scaling";
 import type { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import type { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import type { EC2Client } from "@aws-sdk/client-ec2";
 import type { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import type { SNSClient } from "@aws-sdk/client-sns";
-import { bootProgress, parseBootLog } from "../../contracts/boot/markers.js";
+import type { Context } from "aws-lambda";
+import { describeError } from "../shared/errors.js";
+import { flushMetrics, type Telemetry } from "../shared/telemetry.js";
 import {
   abandonLaunch,
   describeRefresh,
@@ -16,41 +19,28 @@ import {
   instanceAvailabilityZone,
   instancesInPendingWait,
   launchHookNames,
-  refreshFailures,
-} from "./asg.js";
+} from "./adapters/autoscaling.js";
+import { readUserDataLog } from "./adapters/cloudwatch-logs.js";
+import { collectFleet } from "./adapters/fleet.js";
+import { publishOnCall } from "./adapters/sns.js";
 import type { HealthConfig } from "./config.js";
-import { diagnoseBoot } from "./diagnosis.js";
-import { describeError } from "./errors.js";
+import {
+  diagnoseBoot,
+  failedBootsToAbandon,
+  failureMetric,
+  refreshFailures,
+  refreshLookbackStart,
+  retryInvocation,
+  summarizeFleet,
+  summaryMetrics,
+} from "./decide.js";
 import { classifyEvent } from "./events.js";
-import { collectFleet, type FleetSummary, summarizeFleet } from "./fleet.js";
-import { readUserDataLog } from "./log-reader.js";
-import { formatFailedLaunchMessage, formatRefreshMessage, type InstanceFinding } from "./message.js";
-import { publishOnCall } from "./notify.js";
-import type { FailedLaunch, RefreshProblem } from "./types.js";
+import { formatFailedLaunchMessage, formatRefreshMessage, type InstanceFinding } from "./messages.js";
+import { METRIC } from "./metrics.js";
+import type { FailedLaunch, FleetSummary, RefreshProblem } from "./types.js";
 
-/** Metric names (namespace from POWERTOOLS_METRICS_NAMESPACE). */
-export const METRIC = {
-  launchFailures: "LaunchFailures",
-  unhealthyReplaced: "UnhealthySensorsReplaced",
-  refreshProblems: "InstanceRefreshProblems",
-  eventsRejected: "HealthEventsRejected",
-  handlerErrors: "HealthHandlerErrors",
-  logStreamMissing: "BootLogMissing",
-  healthySensors: "HealthySensors",
-  azsWithoutHealthySensor: "AvailabilityZonesWithoutHealthySensor",
-  launchFailuresInPeriod: "LaunchFailuresInPeriod",
-  configVersionInService: "ConfigVersionInService",
-  configVersionsRunning: "ConfigVersionsRunning",
-  failedBootsAbandoned: "FailedBootsAbandoned",
-} as const;
-
-/** When a refresh event arrives without a describable start time, look back this far for failed launches. */
-export const REFRESH_LOOKBACK_MS = 2 * 60 * 60 * 1000;
-
-export interface HealthDeps {
+export interface HealthDeps extends Telemetry {
   config: HealthConfig;
-  logger: Logger;
-  metrics: Metrics;
   logs: CloudWatchLogsClient;
   autoscaling: AutoScalingClient;
   ec2: EC2Client;
@@ -97,8 +87,7 @@ async function onFailedLaunch(deps: HealthDeps, failure: FailedLaunch): Promise<
   );
   const messageId = await publishOnCall(deps.sns, deps.config.alertTopicArn, message);
   // Counted after the page went out, so a retried invocation does not count the failure twice.
-  const metric = failure.source === "unhealthy-replaced" ? METRIC.unhealthyReplaced : METRIC.launchFailures;
-  deps.metrics.addMetric(metric, MetricUnit.Count, 1);
+  deps.metrics.addMetric(failureMetric(failure), MetricUnit.Count, 1);
   deps.metrics.addMetadata("cause", finding.diagnosis.cause);
   deps.logger.info("sensor failure reported", {
     source: failure.source,
@@ -119,10 +108,7 @@ async function onRefreshProblem(deps: HealthDeps, problem: RefreshProblem): Prom
     problem.autoScalingGroupName,
     problem.instanceRefreshId,
   );
-  const eventMs = Date.parse(problem.eventTime);
-  const since =
-    facts.startedAt ??
-    new Date((Number.isNaN(eventMs) ? deps.now().getTime() : eventMs) - REFRESH_LOOKBACK_MS);
+  const since = refreshLookbackStart(facts.startedAt, problem, deps.now());
   let findings: InstanceFinding[] = [];
   try {
     const launches = await failedLaunchesSince(deps.autoscaling, problem.autoScalingGroupName, since);
@@ -147,7 +133,7 @@ async function onRefreshProblem(deps: HealthDeps, problem: RefreshProblem): Prom
 
 /**
  * Instances whose boot already reported `fail` but whose launch lifecycle action is still waiting get
- * abandoned, so Auto Scaling replaces them now rather than at the heartbeat timeout.
+ * abandoned (decide.ts says which), so Auto Scaling replaces them now rather than at the heartbeat timeout.
  */
 async function abandonFailedBoots(deps: HealthDeps): Promise<string[]> {
   const asg = deps.config.autoScalingGroupName;
@@ -155,31 +141,25 @@ async function abandonFailedBoots(deps: HealthDeps): Promise<string[]> {
   if (waiting.length === 0) return [];
   const hooks = await launchHookNames(deps.autoscaling, asg);
   if (hooks.length === 0) return [];
+  const logs = [];
+  for (const { instanceId } of waiting) {
+    logs.push({ instanceId, log: await readUserDataLog(deps.logs, deps.config.sensorLogGroup, instanceId) });
+  }
   const abandoned: string[] = [];
-  for (const instance of waiting) {
-    const log = await readUserDataLog(deps.logs, deps.config.sensorLogGroup, instance.instanceId);
-    if (log.status !== "found") continue;
-    const progress = bootProgress(parseBootLog(log.lines));
-    // Only a boot whose last word is `fail` is over; anything else may still finish.
-    if (!progress.failed || progress.lastMarker?.line !== progress.failed.line) continue;
-    for (const hook of hooks) {
-      try {
-        await abandonLaunch(deps.autoscaling, asg, hook, instance.instanceId);
-      } catch (error) {
-        // The action may already be complete (the boot script abandoned it); nothing to undo.
-        deps.logger.warn("could not abandon a failed boot's lifecycle action", {
-          instanceId: instance.instanceId,
-          hook,
-          error: describeError(error),
-        });
-        continue;
-      }
-      abandoned.push(instance.instanceId);
-      deps.logger.info("abandoned the launch of a sensor whose boot failed", {
-        instanceId: instance.instanceId,
-        failingStep: progress.failed.step,
+  for (const { instanceId, hook, failingStep } of failedBootsToAbandon(logs, hooks)) {
+    try {
+      await abandonLaunch(deps.autoscaling, asg, hook, instanceId);
+    } catch (error) {
+      // The action may already be complete (the boot script abandoned it); nothing to undo.
+      deps.logger.warn("could not abandon a failed boot's lifecycle action", {
+        instanceId,
+        hook,
+        error: describeError(error),
       });
+      continue;
     }
+    abandoned.push(instanceId);
+    deps.logger.info("abandoned the launch of a sensor whose boot failed", { instanceId, failingStep });
   }
   if (abandoned.length)
     deps.metrics.addMetric(METRIC.failedBootsAbandoned, MetricUnit.Count, abandoned.length);
@@ -187,32 +167,17 @@ async function abandonFailedBoots(deps: HealthDeps): Promise<string[]> {
 }
 
 function publishSummaryMetrics(deps: HealthDeps, summary: FleetSummary): void {
-  // Without a configured target group the counts are unknown; publishing zeros would fire the
-  // "AZ without a healthy sensor" alarm for a configuration gap.
-  if (summary.targetHealthKnown) {
-    for (const [az, healthy] of Object.entries(summary.healthyByAz)) {
-      // One EMF record per AZ: a dimension set is per record.
-      const perAz = deps.metrics.singleMetric();
-      perAz.addDimension("AvailabilityZone", az);
-      perAz.addMetric(METRIC.healthySensors, MetricUnit.Count, healthy);
-    }
-    deps.metrics.addMetric(
-      METRIC.azsWithoutHealthySensor,
-      MetricUnit.Count,
-      summary.azsWithoutHealthySensor.length,
-    );
-  } else {
+  if (!summary.targetHealthKnown) {
     deps.logger.warn("SENSOR_TARGET_GROUP_ARNS is not set: healthy sensors per AZ are not published");
   }
-  deps.metrics.addMetric(METRIC.launchFailuresInPeriod, MetricUnit.Count, summary.launchFailures);
-  deps.metrics.addMetric(
-    METRIC.configVersionsRunning,
-    MetricUnit.Count,
-    Object.keys(summary.instancesByConfigVersion).length,
-  );
-  const version = Number(summary.configVersionInService);
-  if (Number.isInteger(version))
-    deps.metrics.addMetric(METRIC.configVersionInService, MetricUnit.NoUnit, version);
+  for (const m of summaryMetrics(summary)) {
+    if (m.dimension) {
+      // One EMF record per dimension value: a dimension set is per record.
+      const single = deps.metrics.singleMetric();
+      single.addDimension(...m.dimension);
+      single.addMetric(m.name, m.unit, m.value);
+    } else deps.metrics.addMetric(m.name, m.unit, m.value);
+  }
 }
 
 async function onSchedule(deps: HealthDeps): Promise<HealthResult> {
@@ -259,4 +224,41 @@ export async function handleHealthEvent(deps: HealthDeps, event: unknown): Promi
     case "scheduled-summary":
       return onSchedule(deps);
   }
+}
+
+/** Runs one event with the given dependencies; metrics are flushed after every invocation. */
+export async function runHealth(d: HealthDeps, event: unknown, context?: Context): Promise<HealthResult> {
+  if (context) d.logger.addContext(context);
+  try {
+    return await handleHealthEvent(d, event);
+  } catch (error) {
+    d.metrics.addMetric(METRIC.handlerErrors, MetricUnit.Count, 1);
+    if (retryInvocation(error)) {
+      d.logger.error("on-call notification not published; the invocation will be retried", { error });
+      throw error;
+    }
+    d.logger.error("health event not processed", { error });
+    return { action: "none", reason: `error: ${describeError(error)}` };
+  } finally {
+    flushMetrics(d.metrics);
+  }
+}
+
+/**
+ * The Lambda handler over lazily built dependencies. A configuration error is reported (log line and
+ * metric through `telemetry`, which does not depend on the configuration), never thrown.
+ */
+export function createHandler(getDeps: () => HealthDeps, telemetry: Telemetry) {
+  return async (event: unknown, context?: Context): Promise<HealthResult> => {
+    let deps: HealthDeps;
+    try {
+      deps = getDeps();
+    } catch (error) {
+      telemetry.logger.error("health function is misconfigured", { error });
+      telemetry.metrics.addMetric(METRIC.handlerErrors, MetricUnit.Count, 1);
+      flushMetrics(telemetry.metrics);
+      return { action: "none", reason: `configuration error: ${describeError(error)}` };
+    }
+    return runHealth(deps, event, context);
+  };
 }

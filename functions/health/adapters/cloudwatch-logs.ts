@@ -5,8 +5,8 @@ import {
   DescribeLogStreamsCommand,
   GetLogEventsCommand,
 } from "@aws-sdk/client-cloudwatch-logs";
-import { awsErrorName, describeError } from "./errors.js";
-import type { UserDataLog } from "./types.js";
+import { awsErrorCode, describeError } from "../../shared/errors.js";
+import type { UserDataLog } from "../types.js";
 
 /** Log events read from the end of the stream: a whole boot, with room for retry loops. */
 export const MAX_LOG_EVENTS_READ = 500;
@@ -27,7 +27,7 @@ async function whichIsMissing(
     );
     return "missing-stream";
   } catch (error) {
-    return awsErrorName(error) === "ResourceNotFoundException" ? "missing-group" : "missing-stream";
+    return awsErrorCode(error) === "ResourceNotFoundException" ? "missing-group" : "missing-stream";
   }
 }
 
@@ -52,7 +52,7 @@ export async function readUserDataLog(
       .flatMap((e) => (e.message ?? "").replace(/\r?\n$/, "").split(/\r?\n/));
     return { status: "found", logGroup, logStream, lines };
   } catch (error) {
-    if (awsErrorName(error) === "ResourceNotFoundException") {
+    if (awsErrorCode(error) === "ResourceNotFoundException") {
       return { status: await whichIsMissing(logs, logGroup, logStream), logGroup, logStream };
     }
     return { status: "unreadable", logGroup, logStream, problem: describeError(error) };

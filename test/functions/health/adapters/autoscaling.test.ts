@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { toLaunchActivity } from "../../../functions/health/asg.js";
+import { toLaunchActivity } from "../../../../functions/health/adapters/autoscaling.js";
 
 describe("toLaunchActivity", () => {
   it("reads the instance id, AZ and subnet of a launch activity (DescribeScalingActivities shape)", () => {

@@ -21,7 +21,9 @@ describe("handler", () => {
     // Assess
     expect(result).toEqual({
       action: "none",
-      reason: expect.stringContaining("configuration error: HealthConfigError: environment variable"),
+      reason: expect.stringMatching(
+        /^configuration error: HealthConfigError: .*SENSOR_LOG_GROUP: is required/,
+      ),
     });
   });
 });

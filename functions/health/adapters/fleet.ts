@@ -1,6 +1,7 @@
-// The scheduled fleet summary: healthy sensors per AZ (NLB target health), launch failures in the
-// period, mirror coverage (the mirror automation's metric) and the configuration version in service.
-// `collectFleet` does the reads; `summarizeFleet` is the pure decision over what they returned.
+// The reads behind the scheduled fleet summary: the sensor group (Auto Scaling), NLB target health (ELBv2),
+// launch failures in the period (scaling activities), mirror coverage (CloudWatch, the mirror automation's
+// metric) and the configuration pins in service (EC2 launch template user data). `summarizeFleet` in
+// ../decide.ts decides over what these return.
 import { type AutoScalingClient, DescribeAutoScalingGroupsCommand } from "@aws-sdk/client-auto-scaling";
 import { type CloudWatchClient, GetMetricStatisticsCommand } from "@aws-sdk/client-cloudwatch";
 import { DescribeLaunchTemplateVersionsCommand, type EC2Client } from "@aws-sdk/client-ec2";
@@ -8,96 +9,12 @@ import {
   DescribeTargetHealthCommand,
   type ElasticLoadBalancingV2Client,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
-import { formatPinnedReference, PIN_ABSENT, parsePinBlock } from "../../contracts/config/pins.js";
-import { failedLaunchesSince } from "./asg.js";
-import type { HealthConfig } from "./config.js";
-import { describeError, FleetReadError } from "./errors.js";
-
-/** Target health state that counts as a working sensor. */
-const HEALTHY = "healthy";
-const UNKNOWN_AZ = "unknown";
-const UNKNOWN_VERSION = "unknown";
-
-export interface GroupInstance {
-  instanceId: string;
-  availabilityZone?: string;
-  lifecycleState?: string;
-  launchTemplateVersion?: string;
-}
-
-export interface FleetReads {
-  groupAvailabilityZones: string[];
-  instances: GroupInstance[];
-  /** The group's launch template and version ("$Latest"/"$Default" or a number). */
-  launchTemplate?: { id?: string; name?: string; version: string };
-  /**
-   * The pinned parameter references (`name:version` or `none`) in that launch template version's user
-   * data, i.e. the configuration new sensors launch with; or why they could not be read.
-   */
-  configPins?: Record<string, string>;
-  configPinsProblem?: string;
-  /** Undefined when no target group is configured: then healthy counts are unknown, not zero. */
-  targets?: Array<{ targetGroupArn: string; instanceId: string; state: string; availabilityZone?: string }>;
-  launchFailures: number;
-  /** Latest average of the mirror coverage metric in the period; undefined when it has no data. */
-  mirrorCoverage?: number;
-}
-
-export interface FleetSummary {
-  /** False when no target group is configured; the healthy counts below are then empty. */
-  targetHealthKnown: boolean;
-  healthyByAz: Record<string, number>;
-  /** Group AZs with no healthy sensor: with cross-zone off, their mirrored traffic is not delivered. */
-  azsWithoutHealthySensor: string[];
-  healthyTotal: number;
-  launchFailures: number;
-  mirrorCoverage?: number;
-  configVersionInService?: string;
-  /** Parameter references the in-service launch template version pins (see FleetReads.configPins). */
-  configPins?: Record<string, string>;
-  configPinsProblem?: string;
-  /** Instances per launch template version among InService instances (more than one key = mixed). */
-  instancesByConfigVersion: Record<string, number>;
-}
-
-export function summarizeFleet(reads: FleetReads): FleetSummary {
-  const azOf = new Map(reads.instances.map((i) => [i.instanceId, i.availabilityZone]));
-  const targetHealthKnown = reads.targets !== undefined;
-  const healthyByAz: Record<string, number> = targetHealthKnown
-    ? Object.fromEntries(reads.groupAvailabilityZones.map((az) => [az, 0]))
-    : {};
-  // A sensor registered in two target groups (e.g. UDP 4789 and a GENEVE group) is still one sensor;
-  // it counts as healthy only if it is healthy in every group it is registered in.
-  const health = new Map<string, { az: string; healthy: boolean }>();
-  for (const t of reads.targets ?? []) {
-    const az = azOf.get(t.instanceId) ?? t.availabilityZone ?? UNKNOWN_AZ;
-    const seen = health.get(t.instanceId);
-    health.set(t.instanceId, { az, healthy: (seen?.healthy ?? true) && t.state === HEALTHY });
-  }
-  for (const { az, healthy } of health.values()) {
-    if (healthy) healthyByAz[az] = (healthyByAz[az] ?? 0) + 1;
-  }
-  const instancesByConfigVersion: Record<string, number> = {};
-  for (const i of reads.instances) {
-    if (i.lifecycleState !== "InService") continue;
-    const version = i.launchTemplateVersion ?? UNKNOWN_VERSION;
-    instancesByConfigVersion[version] = (instancesByConfigVersion[version] ?? 0) + 1;
-  }
-  return {
-    targetHealthKnown,
-    healthyByAz,
-    azsWithoutHealthySensor: targetHealthKnown
-      ? reads.groupAvailabilityZones.filter((az) => (healthyByAz[az] ?? 0) === 0)
-      : [],
-    healthyTotal: Object.values(healthyByAz).reduce((a, b) => a + b, 0),
-    launchFailures: reads.launchFailures,
-    ...(reads.mirrorCoverage !== undefined ? { mirrorCoverage: reads.mirrorCoverage } : {}),
-    ...(reads.launchTemplate ? { configVersionInService: reads.launchTemplate.version } : {}),
-    ...(reads.configPins ? { configPins: reads.configPins } : {}),
-    ...(reads.configPinsProblem ? { configPinsProblem: reads.configPinsProblem } : {}),
-    instancesByConfigVersion,
-  };
-}
+import { formatPinnedReference, PIN_ABSENT, parsePinBlock } from "../../../contracts/config/pins.js";
+import { describeError } from "../../shared/errors.js";
+import type { HealthConfig } from "../config.js";
+import { FleetReadError } from "../errors.js";
+import type { FleetReads, GroupInstance } from "../types.js";
+import { failedLaunchesSince } from "./autoscaling.js";
 
 export interface FleetClients {
   autoscaling: AutoScalingClient;

@@ -1,7 +1,14 @@
 // The on-call message: what broke, where, why, and what to do — readable on a phone at 3 a.m.
 // Pure. The body leads with the cause and the fix, then the facts, then the evidence (log lines).
 import { messageSafeLine } from "./redact.js";
-import type { Diagnosis, FailedLaunch, OnCallMessage, RefreshProblem, UserDataLog } from "./types.js";
+import type {
+  Diagnosis,
+  FailedLaunch,
+  OnCallMessage,
+  RefreshFacts,
+  RefreshProblem,
+  UserDataLog,
+} from "./types.js";
 
 /** SNS: "must be ASCII text … must not include line breaks … less than 100 characters". */
 export const MAX_SUBJECT_CHARS = 99;
@@ -126,18 +133,6 @@ export function formatFailedLaunchMessage(
       ...(diagnosis.failingStep ? { failingStep: diagnosis.failingStep } : {}),
     },
   };
-}
-
-export interface RefreshFacts {
-  /** DescribeInstanceRefreshes Status and StatusReason, when the refresh could be described. */
-  status?: string;
-  statusReason?: string;
-  percentageComplete?: number;
-  startTime?: string;
-  desiredLaunchTemplate?: string;
-  rollbackReason?: string;
-  /** Why the refresh could not be described, if it could not. */
-  describeProblem?: string;
 }
 
 const OUTCOME_TEXT: Record<RefreshProblem["outcome"], string> = {

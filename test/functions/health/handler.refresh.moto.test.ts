@@ -11,20 +11,11 @@ import {
 import { CreateLogGroupCommand } from "@aws-sdk/client-cloudwatch-logs";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import type { HealthDeps } from "../../../functions/health/handle.js";
-import { runHealth } from "../../../functions/health/index.js";
+import { type HealthDeps, runHealth } from "../../../functions/health/handler.js";
+import { type CapturedTelemetry, captureTelemetry } from "../../support/metrics.js";
 import { type MotoServer, startMoto } from "../../support/moto.js";
 import { loadEvent, loadLog, SENSOR_ASG } from "./support/fixtures.js";
-import {
-  captureEmf,
-  createTopic,
-  type EmfRecord,
-  LOG_GROUP,
-  makeDeps,
-  metricValues,
-  publishedMessages,
-  writeUserDataLog,
-} from "./support/harness.js";
+import { createTopic, LOG_GROUP, makeDeps, publishedMessages, writeUserDataLog } from "./support/harness.js";
 
 const REFRESH_ID = "c613620e-07e2-4ed2-a9e2-ef8258911ade";
 const REFRESH_START = new Date("2026-11-24T02:20:00Z");
@@ -69,7 +60,7 @@ describe("health: instance refresh failed / rolled back → on-call message", ()
   let moto: MotoServer;
   let topicArn: string;
   let deps: HealthDeps;
-  let emf: EmfRecord[];
+  let telemetry: CapturedTelemetry;
   let autoscaling: ReturnType<typeof mockClient>;
 
   beforeAll(async () => {
@@ -80,7 +71,7 @@ describe("health: instance refresh failed / rolled back → on-call message", ()
   });
   beforeEach(async () => {
     await moto.reset();
-    emf = captureEmf();
+    telemetry = captureTelemetry();
     deps = makeDeps(moto, "arn:aws:sns:us-east-1:123456789012:placeholder");
     topicArn = await createTopic(deps.sns, "spanless-oncall");
     deps.config.alertTopicArn = topicArn;
@@ -146,7 +137,7 @@ describe("health: instance refresh failed / rolled back → on-call message", ()
     expect(body).not.toContain("i-0fffffffffffffff0");
     const calls = autoscaling.commandCalls(DescribeScalingActivitiesCommand);
     expect(calls[0].args[0].input).toMatchObject({ AutoScalingGroupName: SENSOR_ASG });
-    expect(metricValues(emf, "InstanceRefreshProblems").map((m) => m.value)).toEqual([1]);
+    expect(telemetry.metricValues("InstanceRefreshProblems").map((m) => m.value)).toEqual([1]);
   });
 
   it.each([

@@ -3,26 +3,17 @@ import { GetLogEventsCommand } from "@aws-sdk/client-cloudwatch-logs";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { NotificationPublishError } from "../../../functions/health/errors.js";
-import type { HealthDeps } from "../../../functions/health/handle.js";
-import { runHealth } from "../../../functions/health/index.js";
+import { type HealthDeps, runHealth } from "../../../functions/health/handler.js";
+import { type CapturedTelemetry, captureTelemetry } from "../../support/metrics.js";
 import { type MotoServer, startMoto } from "../../support/moto.js";
 import { loadEvent, loadLog, SENSOR_ASG } from "./support/fixtures.js";
-import {
-  captureEmf,
-  createTopic,
-  type EmfRecord,
-  LOG_GROUP,
-  makeDeps,
-  metricValues,
-  publishedMessages,
-  writeUserDataLog,
-} from "./support/harness.js";
+import { createTopic, LOG_GROUP, makeDeps, publishedMessages, writeUserDataLog } from "./support/harness.js";
 
 describe("health: failed sensor launch → on-call message", () => {
   let moto: MotoServer;
   let topicArn: string;
   let deps: HealthDeps;
-  let emf: EmfRecord[];
+  let telemetry: CapturedTelemetry;
 
   beforeAll(async () => {
     moto = await startMoto();
@@ -32,7 +23,7 @@ describe("health: failed sensor launch → on-call message", () => {
   });
   beforeEach(async () => {
     await moto.reset();
-    emf = captureEmf();
+    telemetry = captureTelemetry();
     deps = makeDeps(moto, "arn:aws:sns:us-east-1:123456789012:placeholder");
     topicArn = await createTopic(deps.sns, "spanless-oncall");
     deps.config.alertTopicArn = topicArn;
@@ -83,7 +74,7 @@ describe("health: failed sensor launch → on-call message", () => {
     expect(body).toContain(`  ${lines.at(-1)}`);
     expect(body).toContain("step=kms-decrypt status=fail");
     expect(body).toContain("Boot steps:    fetch-config ok · kms-decrypt FAIL");
-    const launchFailures = metricValues(emf, "LaunchFailures");
+    const launchFailures = telemetry.metricValues("LaunchFailures");
     expect(launchFailures).toHaveLength(1);
     expect(launchFailures[0].value).toBe(1);
     expect(launchFailures[0].record.AutoScalingGroupName).toBe(SENSOR_ASG);
@@ -119,7 +110,7 @@ describe("health: failed sensor launch → on-call message", () => {
       `aws ec2 get-console-output --instance-id ${String(event.detail.EC2InstanceId)} --latest`,
     );
     expect(body).toContain("lifecycle hook timed out");
-    const missing = metricValues(emf, "BootLogMissing");
+    const missing = telemetry.metricValues("BootLogMissing");
     expect(missing.map((m) => m.value)).toEqual([1]);
     expect(missing[0].record.AutoScalingGroupName).toBe(SENSOR_ASG);
   });
@@ -167,8 +158,8 @@ describe("health: failed sensor launch → on-call message", () => {
     );
     expect(body).toContain("health-check ok");
     expect(body).toContain("ASG says:      At 2026-11-24T04:11:31Z an instance was taken out of service");
-    expect(metricValues(emf, "UnhealthySensorsReplaced").map((m) => m.value)).toEqual([1]);
-    expect(metricValues(emf, "LaunchFailures")).toEqual([]);
+    expect(telemetry.metricValues("UnhealthySensorsReplaced").map((m) => m.value)).toEqual([1]);
+    expect(telemetry.metricValues("LaunchFailures")).toEqual([]);
   });
 
   it("splits multi-line log events (CloudWatch agent multi_line) into lines in time order", async () => {
@@ -215,7 +206,7 @@ describe("health: failed sensor launch → on-call message", () => {
     // Assess
     expect(result.action).toBe("none");
     expect(await publishedMessages(moto, topicArn)).toEqual([]);
-    expect(metricValues(emf, "LaunchFailures")).toEqual([]);
+    expect(telemetry.metricValues("LaunchFailures")).toEqual([]);
   });
 
   it("logs and counts a malformed event without throwing or paging", async () => {
@@ -230,7 +221,7 @@ describe("health: failed sensor launch → on-call message", () => {
       problem: expect.stringContaining("EC2 Instance Launch Unsuccessful: field AutoScalingGroupName"),
     });
     expect(await publishedMessages(moto, topicArn)).toEqual([]);
-    expect(metricValues(emf, "HealthEventsRejected").map((m) => m.value)).toEqual([1]);
+    expect(telemetry.metricValues("HealthEventsRejected").map((m) => m.value)).toEqual([1]);
   });
 
   it("throws NotificationPublishError when the topic is gone, so the invocation is retried", async () => {
@@ -243,7 +234,7 @@ describe("health: failed sensor launch → on-call message", () => {
     await expect(run).rejects.toBeInstanceOf(NotificationPublishError);
     await expect(run).rejects.toThrow(/deleted-topic/);
     // Not counted as a launch failure yet: the retried invocation counts it once the page is out.
-    expect(metricValues(emf, "LaunchFailures")).toEqual([]);
-    expect(metricValues(emf, "HealthHandlerErrors").map((m) => m.value)).toEqual([1]);
+    expect(telemetry.metricValues("LaunchFailures")).toEqual([]);
+    expect(telemetry.metricValues("HealthHandlerErrors").map((m) => m.value)).toEqual([1]);
   });
 });

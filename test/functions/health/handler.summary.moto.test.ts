@@ -22,20 +22,16 @@ import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { sensorParameterNames } from "../../../contracts/config/names.js";
 import { pinsFor, renderPinBlock } from "../../../contracts/config/pins.js";
-import { summarizeFleet } from "../../../functions/health/fleet.js";
-import type { HealthDeps } from "../../../functions/health/handle.js";
-import { runHealth } from "../../../functions/health/index.js";
+import { type HealthDeps, runHealth } from "../../../functions/health/handler.js";
+import {
+  FUNCTION_NAME as MIRROR_FUNCTION_NAME,
+  METRIC as MIRROR_METRIC,
+} from "../../../functions/mirror-on-launch/metrics.js";
+import { METRICS_NAMESPACE, serviceName } from "../../../functions/shared/telemetry.js";
+import { type CapturedTelemetry, captureTelemetry } from "../../support/metrics.js";
 import { type MotoServer, startMoto } from "../../support/moto.js";
 import { loadEvent, loadLog, SENSOR_ASG } from "./support/fixtures.js";
-import {
-  captureEmf,
-  createTopic,
-  type EmfRecord,
-  makeDeps,
-  metricValues,
-  publishedMessages,
-  writeUserDataLog,
-} from "./support/harness.js";
+import { createTopic, makeDeps, publishedMessages, writeUserDataLog } from "./support/harness.js";
 
 /** User data as the stack renders it, with the pin block instance-refresh maintains. */
 const USER_DATA = Buffer.from(
@@ -55,7 +51,7 @@ const USER_DATA = Buffer.from(
 
 describe("health: scheduled fleet summary", () => {
   let moto: MotoServer;
-  let emf: EmfRecord[];
+  let telemetry: CapturedTelemetry;
 
   beforeAll(async () => {
     moto = await startMoto();
@@ -65,7 +61,7 @@ describe("health: scheduled fleet summary", () => {
   });
   beforeEach(async () => {
     await moto.reset();
-    emf = captureEmf();
+    telemetry = captureTelemetry();
   });
   afterEach(() => {
     vi.restoreAllMocks();
@@ -130,12 +126,14 @@ describe("health: scheduled fleet summary", () => {
     // One sensor stops: its target is no longer healthy, so its AZ has no healthy sensor.
     const stopped = instances[0];
     await ec2.send(new StopInstancesCommand({ InstanceIds: [stopped.InstanceId!] }));
+    // Exactly what mirror-on-launch's reconciler publishes: the defaults must read it.
     await deps.cloudwatch.send(
       new PutMetricDataCommand({
-        Namespace: "Spanless",
+        Namespace: METRICS_NAMESPACE,
         MetricData: [
           {
-            MetricName: "MirrorCoverage",
+            MetricName: MIRROR_METRIC.coverage,
+            Dimensions: [{ Name: "service", Value: serviceName(MIRROR_FUNCTION_NAME) }],
             Value: 87.5,
             Unit: "Percent",
             Timestamp: new Date(Date.now() - 60_000),
@@ -168,14 +166,14 @@ describe("health: scheduled fleet summary", () => {
       "os-sensor-hmac": "/spanless/prod/os-sensor-hmac:3",
     });
     expect(summary.launchFailures).toBe(0);
-    const perAz = metricValues(emf, "HealthySensors");
+    const perAz = telemetry.metricValues("HealthySensors");
     expect(perAz.map((m) => [m.record.AvailabilityZone, m.value]).sort()).toEqual(
       Object.entries(summary.healthyByAz).sort(),
     );
-    expect(metricValues(emf, "AvailabilityZonesWithoutHealthySensor")[0].value).toBe(
+    expect(telemetry.metricValues("AvailabilityZonesWithoutHealthySensor")[0].value).toBe(
       summary.azsWithoutHealthySensor.length,
     );
-    expect(metricValues(emf, "ConfigVersionInService")[0].value).toBe(1);
+    expect(telemetry.metricValues("ConfigVersionInService")[0].value).toBe(1);
     expect(await publishedMessages(moto, deps.config.alertTopicArn)).toEqual([]);
   });
 
@@ -226,7 +224,7 @@ describe("health: scheduled fleet summary", () => {
       action: "none",
       reason: expect.stringContaining(`group ${SENSOR_ASG} does not exist`),
     });
-    expect(metricValues(emf, "HealthHandlerErrors").map((m) => m.value)).toEqual([1]);
+    expect(telemetry.metricValues("HealthHandlerErrors").map((m) => m.value)).toEqual([1]);
   });
 
   it("abandons the lifecycle wait of a sensor whose boot failed, and leaves one still booting alone", async () => {
@@ -333,52 +331,15 @@ describe("health: scheduled fleet summary", () => {
     ]);
     // The Launch Unsuccessful event that follows carries the page: the sweep sends none itself.
     expect(await publishedMessages(moto, deps.config.alertTopicArn)).toEqual([]);
-    expect(metricValues(emf, "FailedBootsAbandoned")[0].value).toBe(1);
+    expect(telemetry.metricValues("FailedBootsAbandoned")[0].value).toBe(1);
     expect(result.summary.instancesByConfigVersion).toEqual({ "7": 1 });
     // No target group configured: healthy counts are unknown, not zero, and not published.
     expect(result.summary.targetHealthKnown).toBe(false);
     expect(result.summary.azsWithoutHealthySensor).toEqual([]);
-    expect(metricValues(emf, "HealthySensors")).toEqual([]);
-    expect(metricValues(emf, "AvailabilityZonesWithoutHealthySensor")).toEqual([]);
+    expect(telemetry.metricValues("HealthySensors")).toEqual([]);
+    expect(telemetry.metricValues("AvailabilityZonesWithoutHealthySensor")).toEqual([]);
     expect(result.summary.launchFailures).toBe(2);
-    expect(metricValues(emf, "LaunchFailuresInPeriod")[0].value).toBe(2);
+    expect(telemetry.metricValues("LaunchFailuresInPeriod")[0].value).toBe(2);
     autoscaling.restore();
-  });
-});
-
-describe("summarizeFleet", () => {
-  it("counts a sensor in two target groups once, healthy only if healthy in both", () => {
-    // Prepare
-    const reads = {
-      groupAvailabilityZones: ["us-east-1a", "us-east-1b"],
-      instances: [
-        {
-          instanceId: "i-1",
-          availabilityZone: "us-east-1a",
-          lifecycleState: "InService",
-          launchTemplateVersion: "8",
-        },
-        {
-          instanceId: "i-2",
-          availabilityZone: "us-east-1b",
-          lifecycleState: "InService",
-          launchTemplateVersion: "8",
-        },
-      ],
-      targets: [
-        { targetGroupArn: "tg-udp", instanceId: "i-1", state: "healthy" },
-        { targetGroupArn: "tg-geneve", instanceId: "i-1", state: "healthy" },
-        { targetGroupArn: "tg-udp", instanceId: "i-2", state: "healthy" },
-        { targetGroupArn: "tg-geneve", instanceId: "i-2", state: "unhealthy" },
-      ],
-      launchFailures: 3,
-    };
-    // Act
-    const summary = summarizeFleet(reads);
-    // Assess
-    expect(summary.healthyByAz).toEqual({ "us-east-1a": 1, "us-east-1b": 0 });
-    expect(summary.azsWithoutHealthySensor).toEqual(["us-east-1b"]);
-    expect(summary.launchFailures).toBe(3);
-    expect(summary.instancesByConfigVersion).toEqual({ "8": 2 });
   });
 });

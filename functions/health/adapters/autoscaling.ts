@@ -10,28 +10,16 @@ import {
   DescribeLifecycleHooksCommand,
   DescribeScalingActivitiesCommand,
 } from "@aws-sdk/client-auto-scaling";
-import { describeError } from "./errors.js";
-import type { RefreshFacts } from "./message.js";
-import type { FailedLaunch } from "./types.js";
+import { describeError } from "../../shared/errors.js";
+import type { LaunchActivity, RefreshFacts } from "../types.js";
 
 /** Scaling activities read per call (the API maximum is 100). */
 export const ACTIVITY_PAGE_SIZE = 100;
 /** Pages of activities read when counting or finding failures: a bounded look-back. */
 export const MAX_ACTIVITY_PAGES = 5;
-/** Failed instances diagnosed in a refresh message: enough to see a pattern, short enough to read. */
-export const MAX_REFRESH_INSTANCES_DIAGNOSED = 3;
 
 const FAILED_STATUSES = new Set(["Failed", "Cancelled"]);
 const LAUNCH_DESCRIPTION = /^Launching a new EC2 instance(?::\s*(i-[0-9a-f]+))?/;
-
-export interface LaunchActivity {
-  instanceId?: string;
-  availabilityZone?: string;
-  subnetId?: string;
-  statusCode: string;
-  statusMessage?: string;
-  startTime: Date;
-}
 
 /** A scaling activity → a launch activity, or undefined for terminations and other activities. */
 export function toLaunchActivity(activity: Activity): LaunchActivity | undefined {
@@ -128,22 +116,6 @@ export async function describeRefresh(
   } catch (error) {
     return { describeProblem: describeError(error) };
   }
-}
-
-/** Failed launches during a refresh, as FailedLaunch records ready to diagnose (newest first, bounded). */
-export function refreshFailures(
-  launches: readonly LaunchActivity[],
-  base: Pick<FailedLaunch, "autoScalingGroupName" | "eventTime" | "region" | "account">,
-): FailedLaunch[] {
-  return launches.slice(0, MAX_REFRESH_INSTANCES_DIAGNOSED).map((l) => ({
-    kind: "failed-launch",
-    source: "instance-refresh",
-    ...base,
-    ...(l.instanceId ? { instanceId: l.instanceId } : {}),
-    ...(l.availabilityZone ? { availabilityZone: l.availabilityZone } : {}),
-    ...(l.subnetId ? { subnetId: l.subnetId } : {}),
-    ...(l.statusMessage ? { statusMessage: l.statusMessage } : {}),
-  }));
 }
 
 export interface WaitingInstance {

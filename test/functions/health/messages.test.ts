@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { diagnoseBoot } from "../../../functions/health/diagnosis.js";
-import { formatFailedLaunchMessage, MAX_BODY_CHARS, snsSubject } from "../../../functions/health/message.js";
+import { diagnoseBoot } from "../../../functions/health/decide.js";
+import { formatFailedLaunchMessage, MAX_BODY_CHARS, snsSubject } from "../../../functions/health/messages.js";
 import type { FailedLaunch } from "../../../functions/health/types.js";
 import { loadLog, SENSOR_ASG } from "./support/fixtures.js";
 
