@@ -231,7 +231,7 @@ describe.skipIf(!corpusAvailable())("inspection end to end", () => {
             const text = Buffer.from(bytes).toString("latin1");
             if (isOrig && text.startsWith("CONNECT ")) connect = true;
             if (!isOrig && connect && /^HTTP\/1\.[01] 2\d\d [\s\S]*\r\n\r\n$/.test(text)) {
-              (ctx as { switchProtocol?: () => void }).switchProtocol?.();
+              ctx.switchProtocol?.();
             }
           },
           gap: (isOrig, length, ts) => inner.gap(isOrig, length, ts),

@@ -171,3 +171,9 @@ export function cidrContains(c: Cidr, w0: number, w1: number, w2: number, w3: nu
   }
   return true;
 }
+
+/** A broadcast or multicast address: IPv4 255.255.255.255 or 224.0.0.0/4, IPv6 ff00::/8. */
+export function isGroupAddr(w0: number, w1: number, w2: number, w3: number): boolean {
+  if (isV4Mapped(w0, w1, w2)) return w3 >>> 0 === 0xffffffff || w3 >>> 28 === 0xe;
+  return w0 >>> 24 === 0xff;
+}

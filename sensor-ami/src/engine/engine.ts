@@ -11,6 +11,7 @@ import { decodeIcmp, decodeTcp, decodeUdp } from "../decode/transport.js";
 import { decodeGeneve, decodeGre, decodeVxlan, TunnelResult } from "../decode/tunnels.js";
 import { W } from "../decode/weirds.js";
 import type { LogSink } from "../logs/writer.js";
+import { isGroupAddr } from "./addr.js";
 import { ConnRecords } from "./conn-record.js";
 import { ConnTable } from "./conn-table.js";
 import { Connection, EpState, Proto, TcpEndpoint } from "./connection.js";
@@ -527,11 +528,10 @@ export class Engine implements TcpEvents, PacketClock {
     return c;
   }
 
-  /** Destination is broadcast or multicast (IPv4 255.255.255.255 / 224.0.0.0/4, IPv6 ff00::/8). */
+  /** Destination is broadcast or multicast. */
   private dstIsGroup(): boolean {
     const p = this.p;
-    if (p.d0 === 0 && p.d1 === 0 && p.d2 === 0xffff) return p.d3 === -1 || p.d3 >>> 28 === 0xe;
-    return p.d0 >>> 24 === 0xff;
+    return isGroupAddr(p.d0, p.d1, p.d2, p.d3);
   }
 
   /** Zeek's tunnel_parents: the uid of the immediately enclosing tunnel of each packet. */

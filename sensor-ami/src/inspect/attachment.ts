@@ -4,7 +4,13 @@
 
 import { formatAddr } from "../engine/addr.js";
 import type { Connection } from "../engine/connection.js";
-import type { AnalyzerContext, DatagramAnalyzer, LogRecord, StreamAnalyzer } from "../protocols/types.js";
+import type {
+  AnalyzerContext,
+  ConnectionIdentity,
+  DatagramAnalyzer,
+  LogRecord,
+  StreamAnalyzer,
+} from "../protocols/types.js";
 
 /** What an attachment needs from the inspector that owns it. */
 export interface AttachmentHost {
@@ -13,6 +19,7 @@ export interface AttachmentHost {
   confirmed(service: string): void;
   violated(service: string, reason: string): void;
   protocolSwitched(c: Connection): void;
+  flipRoles(c: Connection): boolean;
 }
 
 export class Attachment<A extends StreamAnalyzer | DatagramAnalyzer> implements AnalyzerContext {
@@ -31,11 +38,8 @@ export class Attachment<A extends StreamAnalyzer | DatagramAnalyzer> implements 
     this.source = service.toUpperCase();
   }
 
-  /**
-   * The connection's identity in the engine's orientation, for analyzers whose records span
-   * several connections (DHCP transactions carry `uids`); computed on demand.
-   */
-  get connection(): { uid: string; id: { orig_h: string; orig_p: number; resp_h: string; resp_p: number } } {
+  /** AnalyzerContext.connection, computed on demand. */
+  get connection(): ConnectionIdentity {
     const c = this.c;
     return {
       uid: c.uid,
@@ -64,16 +68,13 @@ export class Attachment<A extends StreamAnalyzer | DatagramAnalyzer> implements 
     }
   }
 
-  /**
-   * Extension of AnalyzerContext for analyzers whose protocol hands the connection over to another
-   * (HTTP after an accepted CONNECT or a 101 Switching Protocols): call it once the handing-over
-   * message is complete; detection starts again on the bytes that follow, and this analyzer gets
-   * no more data (its end() still comes at connection end). Analyzers reach it as
-   * `(ctx as { switchProtocol?: () => void }).switchProtocol?.()`.
-   */
   switchProtocol(): void {
     if (this.detached) return;
     this.host.protocolSwitched(this.c);
+  }
+
+  flipRoles(): boolean {
+    return !this.detached && this.host.flipRoles(this.c);
   }
 
   violation(reason: string): void {

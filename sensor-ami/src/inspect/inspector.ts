@@ -8,7 +8,7 @@
 // detaches the analyzer; when none is left the connection costs nothing more: the engine's calls
 // return on one comparison (Connection.inspect is a shared sentinel), with no allocation.
 
-import { formatAddr } from "../engine/addr.js";
+import { formatAddr, isGroupAddr } from "../engine/addr.js";
 import { type Connection, Proto } from "../engine/connection.js";
 import type { Inspector, WeirdSink } from "../engine/hooks.js";
 import { type LogRecordObject, type LogSink, LogWriteError } from "../logs/writer.js";
@@ -52,12 +52,6 @@ enum Phase {
 
 function bump(m: Map<string, number>, key: string): void {
   m.set(key, (m.get(key) ?? 0) + 1);
-}
-
-/** Responder is broadcast or multicast (addresses are int32 words, IPv4 mapped into ::ffff:0:0/96). */
-function isMulticast(c: Connection): boolean {
-  if (c.r0 === 0 && c.r1 === 0 && c.r2 === 0xffff) return c.r3 >>> 28 === 0xe || c.r3 >>> 0 === 0xffffffff;
-  return c.r0 >>> 24 === 0xff;
 }
 
 /** Per-connection inspection state (Connection.inspect). */
@@ -317,10 +311,6 @@ class ConnInspection implements ReassemblySink {
         const a = this.insp.create(c, cands[i] as DatagramAnalyzerFactory);
         if (a !== null) this.datagrams.push(a as Attachment<DatagramAnalyzer>);
       }
-      if (isOrig && this.insp.shouldFlipDns(c, this.datagrams, bytes)) {
-        c.flip();
-        isOrig = false;
-      }
       this.datagramData(isOrig, bytes, ts);
       if (this.datagrams.length === 0) this.insp.giveUp(c);
       return;
@@ -536,18 +526,14 @@ export class ProtocolInspector implements Inspector, AttachmentHost {
     // Zeek's field order: ts, uid and id.* first. The prefix is one object literal (one hidden
     // class for every record) and the analyzer's fields are appended with for-in, which walks the
     // record's enum cache without building a key array.
-    // dhcp.log names its connections in `uids` (one transaction spans several): no id fields there.
-    const out: LogRecordObject =
-      "uids" in record
-        ? { ts: record.ts }
-        : {
-            ts: record.ts,
-            uid: c.uid,
-            "id.orig_h": formatAddr(c.o0, c.o1, c.o2, c.o3),
-            "id.orig_p": c.oPort,
-            "id.resp_h": formatAddr(c.r0, c.r1, c.r2, c.r3),
-            "id.resp_p": c.rPort,
-          };
+    const out: LogRecordObject = {
+      ts: record.ts,
+      uid: c.uid,
+      "id.orig_h": formatAddr(c.o0, c.o1, c.o2, c.o3),
+      "id.orig_p": c.oPort,
+      "id.resp_h": formatAddr(c.r0, c.r1, c.r2, c.r3),
+      "id.resp_p": c.rPort,
+    };
     for (const key in record) if (key !== "ts") out[key] = record[key];
     if (c.vni >= 0) out.vni = c.vni;
     this.sink.write(path, out);
@@ -559,6 +545,13 @@ export class ProtocolInspector implements Inspector, AttachmentHost {
 
   protocolSwitched(c: Connection): void {
     this.stateOf(c)?.restartDetection();
+  }
+
+  /** Roles may change only on the connection's first packet, and never towards a group address. */
+  flipRoles(c: Connection): boolean {
+    if (c.origPkts + c.respPkts !== 1 || isGroupAddr(c.r0, c.r1, c.r2, c.r3)) return false;
+    c.flip();
+    return true;
   }
 
   confirmed(service: string): void {
@@ -608,13 +601,6 @@ export class ProtocolInspector implements Inspector, AttachmentHost {
     } catch (err) {
       this.analyzerThrew(c, a, err);
     }
-  }
-
-  /** Zeek flips a DNS conversation whose first message is a response (unless sent to multicast). */
-  shouldFlipDns(c: Connection, list: Attachment<DatagramAnalyzer>[], bytes: Uint8Array): boolean {
-    if (c.origPkts + c.respPkts !== 1 || isMulticast(c)) return false;
-    if (!list.some((a) => a.service === "dns")) return false;
-    return bytes.length >= 12 && (bytes[2] & 0x80) !== 0;
   }
 
   /** Stops inspecting a connection for good. */

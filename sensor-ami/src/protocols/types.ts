@@ -10,6 +10,17 @@ export type Transport = "tcp" | "udp";
 /** One log record without the connection fields; the engine adds uid and id.* (and vni). */
 export type LogRecord = Record<string, unknown> & { ts: number };
 
+/** A connection as Zeek's scripts name it: its uid and its conn_id, in the engine's orientation. */
+export interface ConnectionIdentity {
+  uid: string;
+  id: { orig_h: string; orig_p: number; resp_h: string; resp_p: number };
+}
+
+/**
+ * What an analyzer talks back through. The first four are the contract every host provides; the
+ * optional members are capabilities of the inspector's host (a test harness may leave them out),
+ * so an analyzer calls them as `ctx.switchProtocol?.()`.
+ */
 export interface AnalyzerContext {
   /** Emit a record to `<path>.log` (e.g. "dns", "http", "ssl", "ssh", "dhcp", "quic", "x509"). */
   log(path: string, record: LogRecord): void;
@@ -19,6 +30,24 @@ export interface AnalyzerContext {
   confirm(service: string): void;
   /** The traffic is not this protocol (or is too broken to continue): the engine detaches the analyzer. */
   violation(reason: string): void;
+  /**
+   * The connection's identity, for records that span several connections (DHCP transactions list
+   * theirs in `uids`); built on each read, so read it once per message at most.
+   */
+  readonly connection?: ConnectionIdentity;
+  /**
+   * The protocol hands the connection over to another (HTTP after an accepted CONNECT or a 101
+   * Switching Protocols): call it once the handing-over message is complete. Detection starts
+   * again on the bytes that follow; this analyzer gets no more data (its end() still comes).
+   */
+  switchProtocol?(): void;
+  /**
+   * The originator is really the responder (Zeek's rule for a DNS conversation whose first message
+   * is a response): swaps the connection's roles, but only while its first packet is being
+   * delivered and never making a broadcast or multicast address the originator. Returns whether
+   * the roles were swapped; if so, the data being delivered is the responder's.
+   */
+  flipRoles?(): boolean;
 }
 
 export interface StreamAnalyzer {

@@ -3,10 +3,10 @@ import { describe, expect, it } from "vitest";
 import {
   createDhcpFactory,
   createDhcpTransactions,
-  type DhcpAnalyzerContext,
   parseDhcpMessage,
   probeDhcpMessage,
 } from "../../../sensor-ami/src/protocols/dhcp/index.js";
+import type { AnalyzerContext } from "../../../sensor-ami/src/protocols/types.js";
 import { loadDhcpFrames } from "./support.js";
 
 // Seeds: every DHCP payload of dhcp.pcap, dhcp_inform.pcap and wireshark-dhcp.pcap.
@@ -50,7 +50,7 @@ describe("DHCP robustness on mutated corpus payloads", () => {
         const logged: number[] = [];
         const store = createDhcpTransactions({ log: (r) => logged.push(r.msg_types.length) });
         const weirds: string[] = [];
-        const ctx: DhcpAnalyzerContext = {
+        const ctx: AnalyzerContext = {
           log: () => {},
           weird: (name) => weirds.push(name),
           confirm: () => {},

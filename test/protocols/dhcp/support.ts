@@ -3,14 +3,16 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
-  type ConnectionIdentity,
   createDhcpFactory,
   createDhcpTransactions,
-  type DhcpAnalyzerContext,
   type DhcpLogRecord,
   type DhcpTransactionsOptions,
 } from "../../../sensor-ami/src/protocols/dhcp/index.js";
-import type { DatagramAnalyzer } from "../../../sensor-ami/src/protocols/types.js";
+import type {
+  AnalyzerContext,
+  ConnectionIdentity,
+  DatagramAnalyzer,
+} from "../../../sensor-ami/src/protocols/types.js";
 
 export const FIXTURES = join(import.meta.dirname, "fixtures");
 
@@ -115,7 +117,7 @@ export function runWithSharedStore(
     let analyzer = analyzers.get(key);
     if (!analyzer) {
       const connection = { uid: uidOf?.(id) ?? `C${analyzers.size + 1}`, id };
-      const ctx: DhcpAnalyzerContext = {
+      const ctx: AnalyzerContext = {
         log: () => {
           throw new Error("with a shared store, records go to the store's log, not ctx.log");
         },

@@ -93,7 +93,7 @@ describe("bodies", () => {
   });
 
   it("hands the connection over once the CONNECT is accepted, after logging it (http_connect.pcap)", () => {
-    // Prepare: a context with the inspector's switchProtocol extension, recording call order.
+    // Prepare: a context with the switchProtocol capability, recording call order.
     const fixture = stream("ndpi-http-connect.json");
     const { ctx, out } = recordingContext();
     const order: string[] = [];
@@ -115,7 +115,7 @@ describe("bodies", () => {
   it("hands over after 101 Switching Protocols (RFC 6455 §1.2 opening handshake)", () => {
     const { ctx } = recordingContext();
     let switches = 0;
-    const analyzer = http.create!({ ...ctx, switchProtocol: () => switches++ } as typeof ctx);
+    const analyzer = http.create!({ ...ctx, switchProtocol: () => switches++ });
     analyzer.data(
       true,
       Buffer.from("GET /chat HTTP/1.1\r\nHost: server.example.com\r\nUpgrade: websocket\r\n\r\n"),

@@ -1,19 +1,20 @@
 // Per-connection DHCP analyzer: parses each datagram and hands it to a transaction store.
 
-import type { DatagramAnalyzer } from "../types.js";
+import type { AnalyzerContext, DatagramAnalyzer } from "../types.js";
 import { parseDhcpMessage } from "./parser.js";
 import type { DhcpTransactions } from "./transactions.js";
-import type { DhcpAnalyzerContext } from "./types.js";
 
 export class DhcpAnalyzer implements DatagramAnalyzer {
   private confirmed = false;
 
   /**
-   * @param transactions the engine-wide store (shared by every DHCP connection), or a private one
+   * @param transactions the engine-wide store (shared by every DHCP connection), which names each
+   * message's connection (ctx.connection) in its records' `uids`; or a private one, whose records
+   * go through ctx.log and so get this connection's uid/id.* from the host instead
    * @param ownsTransactions true for a private store, which is then flushed when this connection ends
    */
   constructor(
-    private readonly ctx: DhcpAnalyzerContext,
+    private readonly ctx: AnalyzerContext,
     private readonly transactions: DhcpTransactions,
     private readonly ownsTransactions: boolean,
   ) {}
@@ -41,7 +42,8 @@ export class DhcpAnalyzer implements DatagramAnalyzer {
       this.confirmed = true;
       this.ctx.confirm("dhcp");
     }
-    this.transactions.add(parsed.message, ts, isOrig, this.ctx.connection);
+    const connection = this.ownsTransactions ? undefined : this.ctx.connection;
+    this.transactions.add(parsed.message, ts, isOrig, connection);
   }
 
   end(ts: number): void {

@@ -9,19 +9,18 @@
 //      registry.add(createDhcpFactory(store));
 //    writes `store`'s records as they are (they already hold `uids`; add no uid/id.*), calls
 //    `store.expire(networkTime)` now and then (Zeek checks every 5 s of network time) and
-//    `store.flush()` at shutdown, and passes `connection: { uid, id }` (its flipped orientation)
-//    in the context given to create() — see DhcpAnalyzerContext.
+//    `store.flush()` at shutdown, and gives the context's `connection` capability (uid and
+//    conn_id in its flipped orientation, AnalyzerContext.connection).
 // 2. `dhcp` as is: each connection gets a private store flushed at end(); records go through
 //    ctx.log("dhcp"), so the engine adds that connection's uid/id.* and no `uids` is emitted.
-//    Messages of one transaction on different connections then make separate lines, and without
-//    `connection` the addresses come from BOOTP fields (ciaddr, option 54).
+//    Messages of one transaction on different connections then make separate lines, and the
+//    addresses come from BOOTP fields (ciaddr, option 54).
 
 import type { DatagramAnalyzerFactory } from "../types.js";
 import { DhcpAnalyzer } from "./analyzer.js";
 import { DHCP_PORTS } from "./constants.js";
 import { probeDhcpMessage } from "./probe.js";
 import { DhcpTransactions, type DhcpTransactionsOptions } from "./transactions.js";
-import type { DhcpAnalyzerContext } from "./types.js";
 
 export { DhcpAnalyzer } from "./analyzer.js";
 export { formatMac, parseDhcpMessage } from "./parser.js";
@@ -40,7 +39,7 @@ export function createDhcpFactory(store: DhcpTransactions): DatagramAnalyzerFact
     transport: "udp",
     ports: DHCP_PORTS,
     probe: (bytes) => probeDhcpMessage(bytes),
-    create: (ctx) => new DhcpAnalyzer(ctx as DhcpAnalyzerContext, store, false),
+    create: (ctx) => new DhcpAnalyzer(ctx, store, false),
   };
 }
 
@@ -50,9 +49,5 @@ export const dhcp: DatagramAnalyzerFactory = {
   ports: DHCP_PORTS,
   probe: (bytes) => probeDhcpMessage(bytes),
   create: (ctx) =>
-    new DhcpAnalyzer(
-      ctx as DhcpAnalyzerContext,
-      new DhcpTransactions({ log: (record) => ctx.log("dhcp", record) }),
-      true,
-    ),
+    new DhcpAnalyzer(ctx, new DhcpTransactions({ log: (record) => ctx.log("dhcp", record) }), true),
 };

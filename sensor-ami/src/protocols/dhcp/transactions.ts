@@ -1,6 +1,7 @@
 // DHCP transactions keyed by xid across connections: Zeek's DHCP::aggregate_msgs and join_data
 // (scripts/base/protocols/dhcp/main.zeek), including its expiry timers and size limits.
 
+import type { ConnectionIdentity } from "../types.js";
 import {
   CLIENT_PORT,
   DEFAULT_MAX_MSG_TYPES_PER_LOG,
@@ -13,7 +14,7 @@ import {
   RECHECK_EVERY,
   SERVER_PORT,
 } from "./constants.js";
-import type { ConnectionIdentity, DhcpLogRecord, DhcpMessage } from "./types.js";
+import type { DhcpLogRecord, DhcpMessage } from "./types.js";
 
 export interface DhcpTransactionsOptions {
   /** Receives finished dhcp.log records; the engine writes them as they are (no uid/id.* added). */

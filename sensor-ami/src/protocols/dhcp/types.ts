@@ -1,6 +1,4 @@
-// Shapes produced by the DHCP parser, the dhcp.log record, and what the engine may tell the analyzer.
-
-import type { AnalyzerContext } from "../types.js";
+// Shapes produced by the DHCP parser, and the dhcp.log record.
 
 export interface DhcpWeird {
   name: string;
@@ -67,16 +65,3 @@ export type DhcpLogRecord = {
   msg_types: string[];
   duration: number;
 };
-
-/** The connection a datagram travelled on, in the engine's (Zeek-flipped) orientation. */
-export interface ConnectionIdentity {
-  uid: string;
-  id: { orig_h: string; orig_p: number; resp_h: string; resp_p: number };
-}
-
-/**
- * What the engine may add to the context it hands `create()`: DHCP transactions span several UDP
- * "connections", so Zeek's dhcp.log needs each message's uid and addresses. Without it the
- * analyzer falls back to BOOTP fields (documented in the DHCP README section of index.ts).
- */
-export type DhcpAnalyzerContext = AnalyzerContext & { readonly connection?: ConnectionIdentity };

@@ -1,7 +1,7 @@
 // Glue between the engine's analyzer contract and the DNS parser/session tracker.
 
 import type { AnalyzerContext } from "../types.js";
-import { MAX_QUESTIONS, MAX_TCP_MESSAGE } from "./constants.js";
+import { DNS_HEADER_LENGTH, MAX_QUESTIONS, MAX_TCP_MESSAGE } from "./constants.js";
 import { parseDnsMessage } from "./parser.js";
 import { takeProbedParse } from "./probe.js";
 import { DnsSessions } from "./session.js";
@@ -78,14 +78,27 @@ export class DnsMessageHandler {
   }
 }
 
+/**
+ * Zeek flips a connection's roles when its first DNS message from the originator is a response
+ * (the host refuses when the responder is broadcast or multicast, or the packet is not the first).
+ */
+export function dnsFirstPayloadIsResponse(bytes: Uint8Array): boolean {
+  return bytes.length >= DNS_HEADER_LENGTH && (bytes[2] & 0x80) !== 0;
+}
+
 export class DnsDatagramAnalyzer {
   private readonly handler: DnsMessageHandler;
+  private firstPacket = true;
 
-  constructor(ctx: AnalyzerContext) {
+  constructor(private readonly ctx: AnalyzerContext) {
     this.handler = new DnsMessageHandler(ctx, "udp");
   }
 
-  packet(_isOrig: boolean, bytes: Uint8Array, ts: number): void {
+  packet(isOrig: boolean, bytes: Uint8Array, ts: number): void {
+    if (this.firstPacket) {
+      this.firstPacket = false;
+      if (isOrig && dnsFirstPayloadIsResponse(bytes)) this.ctx.flipRoles?.();
+    }
     this.handler.handle(bytes, ts);
   }
 

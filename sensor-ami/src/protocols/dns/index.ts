@@ -2,7 +2,8 @@
 //
 // Engine integration: register `dnsUdp` and `dnsTcp`; records go through ctx.log("dns") and get
 // uid/id.* from the engine. Zeek flips a connection whose first DNS payload from the originator
-// is a response (unless the responder is multicast): `dnsFirstPayloadIsResponse` tells the engine.
+// is a response (unless the responder is multicast): the UDP analyzer asks its host to, through
+// ctx.flipRoles() (`dnsFirstPayloadIsResponse` is the test).
 // Strings (query, answers) are byte strings, one char per byte as Zeek keeps them: log writers
 // escape what is not printable ASCII (Zeek writes \xNN).
 //
@@ -20,22 +21,19 @@
 
 import type { DatagramAnalyzerFactory, StreamAnalyzerFactory } from "../types.js";
 import { DnsDatagramAnalyzer, DnsStreamAnalyzer } from "./analyzer.js";
-import { DNS_HEADER_LENGTH, DNS_PORTS } from "./constants.js";
+import { DNS_PORTS } from "./constants.js";
 import { probeDnsMessage, probeDnsOverTcp } from "./probe.js";
 
-export { DnsDatagramAnalyzer, DnsStreamAnalyzer, DnsTcpFramer } from "./analyzer.js";
+export {
+  DnsDatagramAnalyzer,
+  DnsStreamAnalyzer,
+  DnsTcpFramer,
+  dnsFirstPayloadIsResponse,
+} from "./analyzer.js";
 export { type DnsParseResult, parseDnsMessage } from "./parser.js";
 export { probeDnsMessage, probeDnsOverTcp } from "./probe.js";
 export { DnsSessions } from "./session.js";
 export type * from "./types.js";
-
-/**
- * Zeek flips a connection's roles when its first DNS message from the originator is a response
- * (unless the responder address is multicast): the engine may call this on the first payload.
- */
-export function dnsFirstPayloadIsResponse(bytes: Uint8Array): boolean {
-  return bytes.length >= DNS_HEADER_LENGTH && (bytes[2] & 0x80) !== 0;
-}
 
 export const dnsUdp: DatagramAnalyzerFactory = {
   service: "dns",

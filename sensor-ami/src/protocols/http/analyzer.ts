@@ -119,9 +119,8 @@ export class HttpAnalyzer implements StreamAnalyzer {
     (isOrig ? this.requests : this.replies).data(bytes, ts);
     if (this.handOverPending) {
       this.handOverPending = false;
-      // The inspector's extension of AnalyzerContext: detection restarts on the bytes that follow
-      // (TLS inside a CONNECT tunnel, WebSocket after 101). Optional, so other hosts need not have it.
-      (this.ctx as { switchProtocol?: () => void }).switchProtocol?.();
+      // Detection restarts on the bytes that follow (TLS inside a CONNECT tunnel, WebSocket after 101).
+      this.ctx.switchProtocol?.();
     }
   }
 
