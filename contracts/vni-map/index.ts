@@ -97,6 +97,14 @@ export class VniMapFormatError extends Error {
   }
 }
 
+/** An issue's message; a refused record key carries the key schema's own message one level down. */
+function issueMessage(issue: z.core.$ZodIssue): string {
+  if (issue.code === "invalid_key" && issue.issues.length > 0) {
+    return issue.issues.map((inner) => inner.message).join("; ");
+  }
+  return issue.message;
+}
+
 /**
  * Reads a VNI map from its JSON text (as stored in S3) or from an already parsed value. Throws
  * VniMapFormatError listing every problem (`vnis.8123456.sources.10.0.0.1.eniId: must be …`).
@@ -113,7 +121,7 @@ export function parseVniMap(input: unknown): VniMap {
   }
   const result = vniMapSchema.safeParse(value);
   if (!result.success) {
-    const problems = result.error.issues.map((i) => `${i.path.join(".") || "map"}: ${i.message}`);
+    const problems = result.error.issues.map((i) => `${i.path.join(".") || "map"}: ${issueMessage(i)}`);
     throw new VniMapFormatError(`invalid VNI map: ${problems.join("; ")}`, problems, { cause: result.error });
   }
   return result.data as VniMap;
