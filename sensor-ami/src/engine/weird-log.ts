@@ -6,7 +6,7 @@
 
 import { WEIRD_NAMES } from "../decode/weirds.js";
 import type { LogRecordObject, LogSink } from "../logs/writer.js";
-import { formatAddr } from "./addr.js";
+import { ConnIdRecord } from "./conn-id.js";
 import { type Connection, Proto } from "./connection.js";
 import type { WeirdSink } from "./hooks.js";
 import type { EngineOptions } from "./options.js";
@@ -94,21 +94,36 @@ export class WeirdLog implements WeirdSink {
     name: string,
     addl: string | undefined,
     source: string,
-  ): LogRecordObject {
-    return {
-      ts: this.now.ts,
-      uid: c.uid,
-      "id.orig_h": formatAddr(c.o0, c.o1, c.o2, c.o3),
-      "id.orig_p": c.oPort,
-      "id.resp_h": formatAddr(c.r0, c.r1, c.r2, c.r3),
-      "id.resp_p": c.rPort,
-      name,
-      addl,
-      notice: false,
-      peer: "spanless",
-      source,
-      packet: this.now.packetIndex,
-      vni: c.vni >= 0 ? c.vni : undefined,
-    };
+  ): ConnWeirdRecord {
+    return new ConnWeirdRecord(this.now.ts, c, name, addl, source, this.now.packetIndex);
+  }
+}
+
+/** A weird.log record about a connection (undefined = unset, omitted by both writers). */
+class ConnWeirdRecord extends ConnIdRecord {
+  declare name: string;
+  declare addl: string | undefined;
+  declare notice: boolean;
+  declare peer: string;
+  declare source: string;
+  declare packet: number;
+  declare vni: number | undefined;
+
+  constructor(
+    ts: number,
+    c: Connection,
+    name: string,
+    addl: string | undefined,
+    source: string,
+    packet: number,
+  ) {
+    super(ts, c);
+    this.name = name;
+    this.addl = addl;
+    this.notice = false;
+    this.peer = "spanless";
+    this.source = source;
+    this.packet = packet;
+    this.vni = c.vni >= 0 ? c.vni : undefined;
   }
 }

@@ -2,7 +2,7 @@
 // Everything an analyzer does to the outside world (logs, weirds, service confirmation,
 // violation) passes here, so the inspector can stamp connection fields and detach cleanly.
 
-import { formatAddr } from "../engine/addr.js";
+import { ConnIdRecord } from "../engine/conn-id.js";
 import type { Connection } from "../engine/connection.js";
 import type {
   AnalyzerContext,
@@ -40,15 +40,11 @@ export class Attachment<A extends StreamAnalyzer | DatagramAnalyzer> implements 
 
   /** AnalyzerContext.connection, computed on demand. */
   get connection(): ConnectionIdentity {
-    const c = this.c;
+    // The id block of the connection's log records, as Zeek's conn_id.
+    const r = new ConnIdRecord(0, this.c);
     return {
-      uid: c.uid,
-      id: {
-        orig_h: formatAddr(c.o0, c.o1, c.o2, c.o3),
-        orig_p: c.oPort,
-        resp_h: formatAddr(c.r0, c.r1, c.r2, c.r3),
-        resp_p: c.rPort,
-      },
+      uid: r.uid,
+      id: { orig_h: r["id.orig_h"], orig_p: r["id.orig_p"], resp_h: r["id.resp_h"], resp_p: r["id.resp_p"] },
     };
   }
 

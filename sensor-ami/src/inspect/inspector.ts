@@ -8,10 +8,11 @@
 // detaches the analyzer; when none is left the connection costs nothing more: the engine's calls
 // return on one comparison (Connection.inspect is a shared sentinel), with no allocation.
 
-import { formatAddr, isGroupAddr } from "../engine/addr.js";
+import { isGroupAddr } from "../engine/addr.js";
+import { ConnIdRecord } from "../engine/conn-id.js";
 import { type Connection, Proto } from "../engine/connection.js";
 import type { Inspector, WeirdSink } from "../engine/hooks.js";
-import { type LogRecordObject, type LogSink, LogWriteError } from "../logs/writer.js";
+import { type LogSink, LogWriteError } from "../logs/writer.js";
 import type {
   DatagramAnalyzer,
   DatagramAnalyzerFactory,
@@ -523,17 +524,10 @@ export class ProtocolInspector implements Inspector, AttachmentHost {
   // --- AttachmentHost -------------------------------------------------------------------------
 
   writeLog(c: Connection, path: string, record: LogRecord): void {
-    // Zeek's field order: ts, uid and id.* first. The prefix is one object literal (one hidden
-    // class for every record) and the analyzer's fields are appended with for-in, which walks the
-    // record's enum cache without building a key array.
-    const out: LogRecordObject = {
-      ts: record.ts,
-      uid: c.uid,
-      "id.orig_h": formatAddr(c.o0, c.o1, c.o2, c.o3),
-      "id.orig_p": c.oPort,
-      "id.resp_h": formatAddr(c.r0, c.r1, c.r2, c.r3),
-      "id.resp_p": c.rPort,
-    };
+    // Zeek's field order: ts, uid and id.* first (one class for every record's prefix), then the
+    // analyzer's fields appended with for-in, which walks the record's enum cache without building
+    // a key array.
+    const out = new ConnIdRecord(record.ts, c);
     for (const key in record) if (key !== "ts") out[key] = record[key];
     if (c.vni >= 0) out.vni = c.vni;
     this.sink.write(path, out);
