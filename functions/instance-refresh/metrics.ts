@@ -1,13 +1,12 @@
 // CloudWatch metric names (all counts) and the function's Powertools Logger + Metrics. Namespace and service
 // come from ../shared/telemetry.ts (`Spanless`, `spanless-instance-refresh`). Documented in README.md; alarms
 // are built on these names.
-import type { Env } from "../shared/env.js";
-import { createTelemetry as sharedTelemetry, type Telemetry } from "../shared/telemetry.js";
+import { telemetryFor } from "../shared/telemetry.js";
 
 export const FUNCTION_NAME = "instance-refresh";
 
-/** The Powertools Logger and Metrics of this function (built once per cold start by index.ts). */
-export const createTelemetry = (env: Env = process.env): Telemetry => sharedTelemetry(FUNCTION_NAME, env);
+/** The Powertools Logger and Metrics of this function (index.ts builds them once per cold start). */
+export const createTelemetry = telemetryFor(FUNCTION_NAME);
 
 export const METRIC = {
   /** A Parameter Store change for one of the sensor parameters was buffered. */

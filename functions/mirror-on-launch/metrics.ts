@@ -3,15 +3,14 @@
 // The stack's CloudWatch alarms are built on these names; renaming one breaks an alarm, so they live
 // here, documented in README.md.
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
-import type { Env } from "../shared/env.js";
-import { countByDimension, createTelemetry as sharedTelemetry, type Telemetry } from "../shared/telemetry.js";
+import { countByDimension, type Telemetry, telemetryFor } from "../shared/telemetry.js";
 import type { ActionOutcome } from "./adapters/ec2-sessions.js";
 import type { Action, Skip } from "./types.js";
 
 export const FUNCTION_NAME = "mirror-on-launch";
 
-/** The Powertools Logger and Metrics of this function (built once per cold start by index.ts). */
-export const createTelemetry = (env: Env = process.env): Telemetry => sharedTelemetry(FUNCTION_NAME, env);
+/** The Powertools Logger and Metrics of this function (index.ts builds them once per cold start). */
+export const createTelemetry = telemetryFor(FUNCTION_NAME);
 
 export const METRIC = {
   sessionsCreated: "SessionsCreated",

@@ -30,6 +30,11 @@ export function createTelemetry(functionName: string, env: Env = process.env): T
   };
 }
 
+/** A function's own factory: `export const createTelemetry = telemetryFor("<function>")` in its metrics.ts. */
+export function telemetryFor(functionName: string): (env?: Env) => Telemetry {
+  return (env = process.env) => createTelemetry(functionName, env);
+}
+
 /**
  * Publishes what the invocation stored. With nothing stored it only clears dimensions and metadata, so an
  * invocation that counted nothing writes no empty EMF document and no Powertools "no metrics" warning.

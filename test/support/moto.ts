@@ -2,6 +2,7 @@
 // speak real HTTP to a real AWS API implementation (no account, no network beyond 127.0.0.1).
 import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
+import { afterAll, beforeAll, beforeEach } from "vitest";
 
 export interface MotoServer {
   endpoint: string;
@@ -82,5 +83,42 @@ export async function startMoto(region = "us-east-1"): Promise<MotoServer> {
         setTimeout(() => child.kill("SIGKILL"), 3000).unref();
       });
     },
+  };
+}
+
+/**
+ * The one way a suite gets a moto_server: started before the suite's tests, stopped after them, and reset
+ * before each test (set `reset: false` to keep state between tests). Call it at the top of a file or a
+ * `describe`; the returned object is usable from the first hook on.
+ */
+export function useMoto(options: { region?: string; reset?: boolean } = {}): MotoServer {
+  let server: MotoServer | undefined;
+  const started = (): MotoServer => {
+    if (!server) throw new Error("moto_server is not running: use it inside tests or hooks");
+    return server;
+  };
+  beforeAll(async () => {
+    server = await startMoto(options.region);
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+  if (options.reset ?? true) {
+    beforeEach(async () => {
+      await started().reset();
+    });
+  }
+  return {
+    get endpoint() {
+      return started().endpoint;
+    },
+    get port() {
+      return started().port;
+    },
+    get clientConfig() {
+      return started().clientConfig;
+    },
+    reset: () => started().reset(),
+    stop: () => started().stop(),
   };
 }

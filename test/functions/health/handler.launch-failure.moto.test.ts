@@ -1,28 +1,22 @@
 // A failed sensor launch end to end: EventBridge event → CloudWatch Logs (moto) → diagnosis → SNS (moto).
 import { GetLogEventsCommand } from "@aws-sdk/client-cloudwatch-logs";
 import { mockClient } from "aws-sdk-client-mock";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { NotificationPublishError } from "../../../functions/health/errors.js";
 import { type HealthDeps, runHealth } from "../../../functions/health/handler.js";
 import { type CapturedTelemetry, captureTelemetry } from "../../support/metrics.js";
-import { type MotoServer, startMoto } from "../../support/moto.js";
+import { useMoto } from "../../support/moto.js";
 import { loadEvent, loadLog, SENSOR_ASG } from "./support/fixtures.js";
 import { createTopic, LOG_GROUP, makeDeps, publishedMessages, writeUserDataLog } from "./support/harness.js";
 
 describe("health: failed sensor launch → on-call message", () => {
-  let moto: MotoServer;
+  const moto = useMoto();
   let topicArn: string;
   let deps: HealthDeps;
   let telemetry: CapturedTelemetry;
 
-  beforeAll(async () => {
-    moto = await startMoto();
-  });
-  afterAll(async () => {
-    await moto?.stop();
-  });
+  afterAll(async () => {});
   beforeEach(async () => {
-    await moto.reset();
     telemetry = captureTelemetry();
     deps = makeDeps(moto, "arn:aws:sns:us-east-1:123456789012:placeholder");
     topicArn = await createTopic(deps.sns, "spanless-oncall");

@@ -10,10 +10,10 @@ import {
 } from "@aws-sdk/client-auto-scaling";
 import { CreateLogGroupCommand } from "@aws-sdk/client-cloudwatch-logs";
 import { mockClient } from "aws-sdk-client-mock";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { type HealthDeps, runHealth } from "../../../functions/health/handler.js";
 import { type CapturedTelemetry, captureTelemetry } from "../../support/metrics.js";
-import { type MotoServer, startMoto } from "../../support/moto.js";
+import { useMoto } from "../../support/moto.js";
 import { loadEvent, loadLog, SENSOR_ASG } from "./support/fixtures.js";
 import { createTopic, LOG_GROUP, makeDeps, publishedMessages, writeUserDataLog } from "./support/harness.js";
 
@@ -57,20 +57,14 @@ const ACTIVITIES: Activity[] = [
 ];
 
 describe("health: instance refresh failed / rolled back → on-call message", () => {
-  let moto: MotoServer;
+  const moto = useMoto();
   let topicArn: string;
   let deps: HealthDeps;
   let telemetry: CapturedTelemetry;
   let autoscaling: ReturnType<typeof mockClient>;
 
-  beforeAll(async () => {
-    moto = await startMoto();
-  });
-  afterAll(async () => {
-    await moto?.stop();
-  });
+  afterAll(async () => {});
   beforeEach(async () => {
-    await moto.reset();
     telemetry = captureTelemetry();
     deps = makeDeps(moto, "arn:aws:sns:us-east-1:123456789012:placeholder");
     topicArn = await createTopic(deps.sns, "spanless-oncall");

@@ -19,7 +19,7 @@ import {
 } from "@aws-sdk/client-ec2";
 import { CreateTargetGroupCommand } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { mockClient } from "aws-sdk-client-mock";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { sensorParameterNames } from "../../../contracts/config/names.js";
 import { pinsFor, renderPinBlock } from "../../../contracts/config/pins.js";
 import { type HealthDeps, runHealth } from "../../../functions/health/handler.js";
@@ -29,7 +29,7 @@ import {
 } from "../../../functions/mirror-on-launch/metrics.js";
 import { METRICS_NAMESPACE, serviceName } from "../../../functions/shared/telemetry.js";
 import { type CapturedTelemetry, captureTelemetry } from "../../support/metrics.js";
-import { type MotoServer, startMoto } from "../../support/moto.js";
+import { useMoto } from "../../support/moto.js";
 import { loadEvent, loadLog, SENSOR_ASG } from "./support/fixtures.js";
 import { createTopic, makeDeps, publishedMessages, writeUserDataLog } from "./support/harness.js";
 
@@ -50,17 +50,11 @@ const USER_DATA = Buffer.from(
 ).toString("base64");
 
 describe("health: scheduled fleet summary", () => {
-  let moto: MotoServer;
+  const moto = useMoto();
   let telemetry: CapturedTelemetry;
 
-  beforeAll(async () => {
-    moto = await startMoto();
-  });
-  afterAll(async () => {
-    await moto?.stop();
-  });
+  afterAll(async () => {});
   beforeEach(async () => {
-    await moto.reset();
     telemetry = captureTelemetry();
   });
   afterEach(() => {

@@ -2,7 +2,7 @@
 // Scaling groups, DynamoDB, SNS) with the instance refresh APIs simulated (moto lacks them).
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type CapturedTelemetry, captureTelemetry } from "../../support/metrics.js";
-import { type MotoServer, startMoto } from "../../support/moto.js";
+import { useMoto } from "../../support/moto.js";
 import { loadEvent, parameterChange, refreshEvent } from "./support/fixtures.js";
 import { type SnsInbox, startSnsInbox } from "./support/sns-inbox.js";
 import { ALARMS, buildWorld, DEBOUNCE_SECONDS, NAMES, SECRETS, type World } from "./support/world.js";
@@ -11,21 +11,18 @@ const WINDOW_MS = DEBOUNCE_SECONDS * 1000;
 const TICK = loadEvent("scheduled-event");
 
 describe("instance-refresh handler (moto_server)", () => {
-  let moto: MotoServer;
+  const moto = useMoto();
   let inbox: SnsInbox;
   let world: World;
   let stdout: CapturedTelemetry;
 
   beforeAll(async () => {
-    moto = await startMoto();
     inbox = await startSnsInbox();
   });
   afterAll(async () => {
     await inbox?.close();
-    await moto?.stop();
   });
   beforeEach(async () => {
-    await moto.reset();
     inbox.clear();
     world = await buildWorld(moto, inbox);
     stdout = captureTelemetry();

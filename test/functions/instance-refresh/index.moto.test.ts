@@ -1,24 +1,16 @@
 // The exported entry point, wired from the environment as at a cold start, against moto_server.
 import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterAll, describe, expect, it, vi } from "vitest";
 import { sensorParameterNames } from "../../../contracts/config/index.js";
 import { DynamoRolloutStore } from "../../../functions/instance-refresh/adapters/dynamodb.js";
-import { type MotoServer, startMoto } from "../../support/moto.js";
+import { useMoto } from "../../support/moto.js";
 
 const TABLE = "rollout-state";
 const names = sensorParameterNames("/spanless/prod");
 
 describe("instance-refresh entry point (moto_server)", () => {
-  let moto: MotoServer;
-  beforeAll(async () => {
-    moto = await startMoto();
-  });
-  afterAll(async () => {
-    await moto?.stop();
-  });
-  beforeEach(async () => {
-    await moto.reset();
-  });
+  const moto = useMoto();
+  afterAll(async () => {});
 
   it("the exported handler wires itself from the environment (cold start) and buffers a change", async () => {
     // Prepare: the SDK honours AWS_ENDPOINT_URL, which is how the real entry point is aimed at moto

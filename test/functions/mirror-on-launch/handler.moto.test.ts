@@ -9,29 +9,23 @@ import {
   TerminateInstancesCommand,
 } from "@aws-sdk/client-ec2";
 import { GetObjectCommand } from "@aws-sdk/client-s3";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { vniForVpc } from "../../../functions/mirror-on-launch/decide/vni.js";
 import { createHandlers } from "../../../functions/mirror-on-launch/handler.js";
 import { OWNER_TAG_KEY } from "../../../functions/mirror-on-launch/limits.js";
 import { createTelemetry } from "../../../functions/mirror-on-launch/metrics.js";
 import { type CapturedTelemetry, captureTelemetry } from "../../support/metrics.js";
-import { type MotoServer, startMoto } from "../../support/moto.js";
+import { useMoto } from "../../support/moto.js";
 import { fixture } from "./support/fixtures.js";
 import { ec2Error } from "./support/session-fake.js";
 import { attachSecondaryEni, BUCKET, buildWorld, launch, type World } from "./support/world.js";
 
-let moto: MotoServer;
+const moto = useMoto();
 let world: World;
 let telemetry: CapturedTelemetry;
 
-beforeAll(async () => {
-  moto = await startMoto();
-});
-afterAll(async () => {
-  await moto?.stop();
-});
+afterAll(async () => {});
 beforeEach(async () => {
-  await moto.reset();
   world = await buildWorld(moto);
   telemetry = captureTelemetry();
 });

@@ -1,24 +1,16 @@
 // The DynamoDB state store against moto_server: the properties the handler relies on.
 import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { sensorParameterNames } from "../../../../contracts/config/index.js";
 import { DynamoRolloutStore } from "../../../../functions/instance-refresh/adapters/dynamodb.js";
-import { type MotoServer, startMoto } from "../../../support/moto.js";
+import { useMoto } from "../../../support/moto.js";
 
 const TABLE = "rollout-state";
 const names = sensorParameterNames("/spanless/prod");
 
 describe("DynamoRolloutStore (moto_server)", () => {
-  let moto: MotoServer;
-  beforeAll(async () => {
-    moto = await startMoto();
-  });
-  afterAll(async () => {
-    await moto?.stop();
-  });
-  beforeEach(async () => {
-    await moto.reset();
-  });
+  const moto = useMoto();
+  afterAll(async () => {});
 
   async function store(): Promise<DynamoRolloutStore> {
     const client = new DynamoDBClient(moto.clientConfig);

@@ -5,11 +5,11 @@ import {
   CreateLaunchTemplateVersionCommand,
   EC2Client,
 } from "@aws-sdk/client-ec2";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { AwsFleet } from "../../../../functions/instance-refresh/adapters/fleet.js";
 import { parseConfig } from "../../../../functions/instance-refresh/config.js";
 import { FleetLookupError } from "../../../../functions/instance-refresh/errors.js";
-import { type MotoServer, startMoto } from "../../../support/moto.js";
+import { useMoto } from "../../../support/moto.js";
 
 const settings = parseConfig({
   SPANLESS_STAGE: "prod",
@@ -19,16 +19,8 @@ const settings = parseConfig({
 });
 
 describe("AwsFleet (moto_server)", () => {
-  let moto: MotoServer;
-  beforeAll(async () => {
-    moto = await startMoto();
-  });
-  afterAll(async () => {
-    await moto?.stop();
-  });
-  beforeEach(async () => {
-    await moto.reset();
-  });
+  const moto = useMoto();
+  afterAll(async () => {});
 
   it("resolves $Latest to a version number and decodes the user data", async () => {
     // Prepare

@@ -1,23 +1,15 @@
 // The SSM parameter reader against moto_server: versions, types and the label selector.
 import { LabelParameterVersionCommand, PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { sensorParameterNames } from "../../../../contracts/config/index.js";
 import { SsmParameterReader } from "../../../../functions/instance-refresh/adapters/ssm.js";
-import { type MotoServer, startMoto } from "../../../support/moto.js";
+import { useMoto } from "../../../support/moto.js";
 
 const names = sensorParameterNames("/spanless/prod");
 
 describe("SsmParameterReader (moto_server)", () => {
-  let moto: MotoServer;
-  beforeAll(async () => {
-    moto = await startMoto();
-  });
-  afterAll(async () => {
-    await moto?.stop();
-  });
-  beforeEach(async () => {
-    await moto.reset();
-  });
+  const moto = useMoto();
+  afterAll(async () => {});
 
   it("returns decrypted values with type and version, and leaves missing parameters out", async () => {
     // Prepare
