@@ -4,9 +4,9 @@
 import { existsSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { LOG_SCHEMAS } from "../../sensor-ami/src/cli/analyze.js";
 import type { WeirdSink } from "../../sensor-ami/src/engine/hooks.js";
 import { buildInspector, type ProtocolInspector } from "../../sensor-ami/src/inspect/index.js";
-import { LOG_SCHEMAS } from "../../sensor-ami/src/logs/schemas.js";
 import type { LogSink } from "../../sensor-ami/src/logs/writer.js";
 import { CORPUS_DIR, corpusAvailable, corpusCaptures, runCapture } from "../support/corpus.js";
 import { readZeekLog } from "../support/zeek-log.js";

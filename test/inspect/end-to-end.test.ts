@@ -15,11 +15,11 @@ import {
   type ProtocolInspector,
   WEIRD_ANALYZER_ERROR,
 } from "../../sensor-ami/src/inspect/index.js";
-import { SSH_SCHEMA } from "../../sensor-ami/src/logs/schemas.js";
 import type { LogSink } from "../../sensor-ami/src/logs/writer.js";
 import { dnsTcp, dnsUdp } from "../../sensor-ami/src/protocols/dns/index.js";
 import { http } from "../../sensor-ami/src/protocols/http/index.js";
 import { ssh } from "../../sensor-ami/src/protocols/ssh/index.js";
+import { SSH_SCHEMA } from "../../sensor-ami/src/protocols/ssh/schema.js";
 import { tls } from "../../sensor-ami/src/protocols/tls/index.js";
 import type { StreamAnalyzerFactory } from "../../sensor-ami/src/protocols/types.js";
 import { CORPUS_DIR, corpusAvailable, type RunOutput, runCapture } from "../support/corpus.js";

@@ -2,11 +2,18 @@
 
 import { isSupportedLinkType } from "../capture/link-types.js";
 import { CaptureReader, type CaptureTruncation } from "../capture/reader.js";
+import { CONN_SCHEMA } from "../engine/conn-record.js";
 import { Engine, type EngineStats } from "../engine/engine.js";
 import { Frame } from "../engine/frame.js";
 import type { Inspector, WeirdSink } from "../engine/hooks.js";
 import type { EngineOptions } from "../engine/options.js";
+import { WEIRD_SCHEMA } from "../engine/weird-log.js";
+import { PROTOCOL_LOG_SCHEMAS } from "../inspect/registry.js";
+import type { LogSchemas } from "../logs/schema.js";
 import { FileLogWriter, type LogFormat, type LogSink } from "../logs/writer.js";
+
+/** TSV columns of every log this build writes. */
+export const LOG_SCHEMAS: LogSchemas = { conn: CONN_SCHEMA, weird: WEIRD_SCHEMA, ...PROTOCOL_LOG_SCHEMAS };
 
 export interface AnalyzeOptions {
   capture: string;
@@ -39,7 +46,7 @@ export function analyzeCapture(o: AnalyzeOptions): AnalyzeResult {
   const t0 = process.hrtime.bigint();
   const cpu0 = process.cpuUsage();
   const reader = CaptureReader.open(o.capture);
-  const writer = new FileLogWriter(o.outDir, o.format);
+  const writer = new FileLogWriter(o.outDir, o.format, LOG_SCHEMAS);
   writer.touch("conn");
   writer.touch("weird");
   const engine = new Engine(writer, o.engine);

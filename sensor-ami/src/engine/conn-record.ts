@@ -1,5 +1,6 @@
 // conn.log: the record of a finished connection, in Zeek's field order.
 
+import { CONN_ID_FIELDS, type Schema } from "../logs/schema.js";
 import type { LogRecordObject } from "../logs/writer.js";
 import { AddrScratch, cidrContains } from "./addr.js";
 import { communityId } from "./community-id.js";
@@ -7,6 +8,31 @@ import { ConnIdRecord } from "./conn-id.js";
 import { connState } from "./conn-state.js";
 import { type Connection, Proto } from "./connection.js";
 import type { EngineOptions } from "./options.js";
+
+/** conn.log's TSV columns (Zeek's, then ip_proto, community_id and the tunnel's vni and vlan). */
+export const CONN_SCHEMA: Schema = [
+  ["ts", "time"],
+  ...CONN_ID_FIELDS,
+  ["proto", "enum"],
+  ["service", "string"],
+  ["duration", "interval"],
+  ["orig_bytes", "count"],
+  ["resp_bytes", "count"],
+  ["conn_state", "string"],
+  ["local_orig", "bool"],
+  ["local_resp", "bool"],
+  ["missed_bytes", "count"],
+  ["history", "string"],
+  ["orig_pkts", "count"],
+  ["orig_ip_bytes", "count"],
+  ["resp_pkts", "count"],
+  ["resp_ip_bytes", "count"],
+  ["tunnel_parents", "set[string]"],
+  ["ip_proto", "count"],
+  ["community_id", "string"],
+  ["vni", "count"],
+  ["vlan", "int"],
+];
 
 /** One conn.log record: every field is set (undefined = unset, omitted by both writers). */
 class ConnLogRecord extends ConnIdRecord {

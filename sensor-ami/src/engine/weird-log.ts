@@ -5,11 +5,25 @@
 // - analyzer and external weirds (inspection, the capture reader): counted and logged each time.
 
 import { WEIRD_NAMES } from "../decode/weirds.js";
+import { CONN_ID_FIELDS, type Schema } from "../logs/schema.js";
 import type { LogRecordObject, LogSink } from "../logs/writer.js";
 import { ConnIdRecord } from "./conn-id.js";
 import { type Connection, Proto } from "./connection.js";
 import type { WeirdSink } from "./hooks.js";
 import type { EngineOptions } from "./options.js";
+
+/** weird.log's TSV columns (connection fields unset for weirds about no connection). */
+export const WEIRD_SCHEMA: Schema = [
+  ["ts", "time"],
+  ...CONN_ID_FIELDS,
+  ["name", "string"],
+  ["addl", "string"],
+  ["notice", "bool"],
+  ["peer", "string"],
+  ["source", "string"],
+  ["packet", "count"],
+  ["vni", "count"],
+];
 
 /** The packet being processed (the engine): weird records carry its time and number. */
 export interface PacketClock {

@@ -20,7 +20,7 @@ export {
   type ReassemblySink,
   TcpReassembler,
 } from "./reassembler.js";
-export { type AnalyzerRegistry, defaultRegistry, ProbeOrder } from "./registry.js";
+export { type AnalyzerRegistry, defaultRegistry, PROTOCOL_LOG_SCHEMAS, ProbeOrder } from "./registry.js";
 
 /**
  * Builds the inspector the engine calls; protocol records go to `sink` (the engine's log writer),

@@ -1,14 +1,15 @@
 // The analyzers the inspector can attach, and the order in which their probes run for a port:
 // factories that name the port come first (a cheap hint), the rest follow, because content decides.
 
+import type { LogSchemas } from "../logs/schema.js";
 import type { LogSink } from "../logs/writer.js";
-import { createDhcpFactory, createDhcpTransactions } from "../protocols/dhcp/index.js";
-import { dnsTcp, dnsUdp } from "../protocols/dns/index.js";
-import { http } from "../protocols/http/index.js";
-import { quic } from "../protocols/quic/index.js";
+import { createDhcpFactory, createDhcpTransactions, DHCP_SCHEMA } from "../protocols/dhcp/index.js";
+import { DNS_SCHEMA, dnsTcp, dnsUdp } from "../protocols/dns/index.js";
+import { HTTP_SCHEMA, http } from "../protocols/http/index.js";
+import { QUIC_SCHEMA, quic } from "../protocols/quic/index.js";
 import { labelOnlyDatagramFactories, labelOnlyStreamFactories } from "../protocols/signatures/index.js";
-import { ssh } from "../protocols/ssh/index.js";
-import { tls } from "../protocols/tls/index.js";
+import { SSH_SCHEMA, ssh } from "../protocols/ssh/index.js";
+import { SSL_SCHEMA, tls, X509_SCHEMA } from "../protocols/tls/index.js";
 import type { DatagramAnalyzerFactory, StreamAnalyzerFactory } from "../protocols/types.js";
 
 export interface AnalyzerRegistry {
@@ -31,6 +32,17 @@ export function defaultRegistry(sink: LogSink): AnalyzerRegistry {
     finish: () => dhcpStore.flush(),
   };
 }
+
+/** TSV columns of every log the analyzers of this build write. */
+export const PROTOCOL_LOG_SCHEMAS: LogSchemas = {
+  dns: DNS_SCHEMA,
+  http: HTTP_SCHEMA,
+  ssl: SSL_SCHEMA,
+  x509: X509_SCHEMA,
+  ssh: SSH_SCHEMA,
+  dhcp: DHCP_SCHEMA,
+  quic: QUIC_SCHEMA,
+};
 
 /** Probe order per port, computed once per port and shared by all connections on it. */
 export class ProbeOrder<F extends { ports: readonly number[] }> {

@@ -5,7 +5,7 @@
 
 import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { type FieldType, LOG_SCHEMAS } from "./schemas.js";
+import type { FieldType, LogSchemas } from "./schema.js";
 
 export type LogFormat = "json" | "tsv";
 export type LogRecordObject = Record<string, unknown>;
@@ -34,9 +34,14 @@ export class FileLogWriter implements LogSink {
   private readonly logs = new Map<string, OpenLog>();
   readonly counts = new Map<string, number>();
 
+  /**
+   * @param schemas TSV columns per log path; a log without one gets the first record's fields, with
+   * types guessed from their values
+   */
   constructor(
     readonly dir: string,
     readonly format: LogFormat = "json",
+    private readonly schemas: LogSchemas = {},
   ) {
     try {
       mkdirSync(dir, { recursive: true });
@@ -68,7 +73,7 @@ export class FileLogWriter implements LogSink {
     }
     const log: OpenLog = { fd, chunks: [], pending: 0, fields: null, types: null, records: 0 };
     if (this.format === "tsv") {
-      const schema = LOG_SCHEMAS[path];
+      const schema = this.schemas[path];
       const fields = schema ? schema.map((f) => f[0]) : Object.keys(first);
       const types = schema ? schema.map((f) => f[1]) : fields.map((f) => guessType(first[f]));
       log.fields = fields;

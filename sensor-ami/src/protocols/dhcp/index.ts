@@ -25,6 +25,7 @@ import { DhcpTransactions, type DhcpTransactionsOptions } from "./transactions.j
 export { DhcpAnalyzer } from "./analyzer.js";
 export { formatMac, parseDhcpMessage } from "./parser.js";
 export { probeDhcpMessage } from "./probe.js";
+export { DHCP_SCHEMA } from "./schema.js";
 export { DhcpTransactions, type DhcpTransactionsOptions } from "./transactions.js";
 export type * from "./types.js";
 

@@ -32,6 +32,7 @@ export {
 } from "./analyzer.js";
 export { type DnsParseResult, parseDnsMessage } from "./parser.js";
 export { probeDnsMessage, probeDnsOverTcp } from "./probe.js";
+export { DNS_SCHEMA } from "./schema.js";
 export { DnsSessions } from "./session.js";
 export type * from "./types.js";
 

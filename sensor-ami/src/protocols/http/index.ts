@@ -6,6 +6,7 @@ import { probeHttp } from "./probe.js";
 
 export { MAX_HEADER_BLOCK_BYTES, MIME_SNIFF_BYTES } from "./limits.js";
 export { sniffMimeType } from "./mime.js";
+export { HTTP_SCHEMA } from "./schema.js";
 
 export const http: StreamAnalyzerFactory = {
   service: "http",

@@ -10,6 +10,7 @@ import { tlsHelloInspectors } from "./tls-hello.js";
 export { QuicAnalyzer } from "./analyzer.js";
 export { QuicDecryptError } from "./errors.js";
 export { probeQuic } from "./probe.js";
+export { QUIC_SCHEMA } from "./schema.js";
 
 /** Zeek's QUIC::quic_ports: HTTP/3 and DNS-over-QUIC (853, and 784 from early drafts). */
 const QUIC_PORTS = [443, 853, 784] as const;

@@ -5,6 +5,7 @@ import { ProbeResult, type StreamAnalyzerFactory } from "../types.js";
 import { SshAnalyzer } from "./analyzer.js";
 
 export { hassh, hostKeyFingerprint, negotiate, parseKexInit } from "./kexinit.js";
+export { SSH_SCHEMA } from "./schema.js";
 
 const IDENTIFICATION = /^SSH-\d+\.\d+-/;
 const PREFIX = "SSH-";
