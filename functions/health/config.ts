@@ -9,14 +9,14 @@ import { HealthConfigError } from "./errors.js";
  * The mirror coverage metric mirror-on-launch's reconciler publishes (its METRIC.coverage, with the
  * `service` dimension Powertools adds); the defaults below read exactly that metric.
  */
-export const DEFAULT_MIRROR_COVERAGE_NAMESPACE = METRICS_NAMESPACE;
-export const DEFAULT_MIRROR_COVERAGE_METRIC = "MirrorCoveragePercent";
-export const DEFAULT_MIRROR_COVERAGE_DIMENSIONS = `service=${serviceName("mirror-on-launch")}`;
+const DEFAULT_MIRROR_COVERAGE_NAMESPACE = METRICS_NAMESPACE;
+const DEFAULT_MIRROR_COVERAGE_METRIC = "MirrorCoveragePercent";
+const DEFAULT_MIRROR_COVERAGE_DIMENSIONS = `service=${serviceName("mirror-on-launch")}`;
 /** Matches the default schedule (rate(15 minutes)); the summary looks back this far. */
-export const DEFAULT_SUMMARY_PERIOD_MINUTES = 15;
+const DEFAULT_SUMMARY_PERIOD_MINUTES = 15;
 /** Enough lines to see the failing command and its error without flooding a phone screen. */
-export const DEFAULT_LOG_LINES_IN_MESSAGE = 20;
-export const MAX_LOG_LINES_IN_MESSAGE = 100;
+const DEFAULT_LOG_LINES_IN_MESSAGE = 20;
+const MAX_LOG_LINES_IN_MESSAGE = 100;
 
 export interface HealthConfig {
   sensorLogGroup: string;

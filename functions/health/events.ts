@@ -4,7 +4,7 @@
 import { z } from "zod";
 import type { HealthTrigger, RefreshOutcome } from "./types.js";
 
-export const DETAIL_TYPES = {
+const DETAIL_TYPES = {
   launchUnsuccessful: "EC2 Instance Launch Unsuccessful",
   terminateSuccessful: "EC2 Instance Terminate Successful",
   launchLifecycleAction: "EC2 Instance-launch Lifecycle Action",
@@ -62,7 +62,7 @@ const refreshDetail = z.object({ AutoScalingGroupName: nonEmpty, InstanceRefresh
  * wording: "taken out of service in response to an ELB system health check failure", "… an EC2 instance
  * status checks failure"). Scale-in, scheduled reboots and refresh replacements do not match.
  */
-export const UNHEALTHY_TERMINATION_CAUSE =
+const UNHEALTHY_TERMINATION_CAUSE =
   /taken out of service in response to an? (?:ELB (?:system )?health check failure|EC2 instance status checks? failure|user health-check)/i;
 
 function problemOf(error: z.ZodError, what: string): string {

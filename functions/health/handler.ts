@@ -196,7 +196,7 @@ async function onSchedule(deps: HealthDeps): Promise<HealthResult> {
   return { action: "summarized", summary, abandoned };
 }
 
-export async function handleHealthEvent(deps: HealthDeps, event: unknown): Promise<HealthResult> {
+async function handleHealthEvent(deps: HealthDeps, event: unknown): Promise<HealthResult> {
   const trigger = classifyEvent(event, deps.config.autoScalingGroupName);
   switch (trigger.kind) {
     case "rejected":

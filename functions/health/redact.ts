@@ -3,7 +3,7 @@
 // is the second line of defence for tools that print them anyway (curl -v, proxy URLs with passwords).
 
 /** Longest log line copied into a message; the full line stays in CloudWatch Logs. */
-export const MAX_MESSAGE_LINE_CHARS = 300;
+const MAX_MESSAGE_LINE_CHARS = 300;
 
 const MASK = "«redacted»";
 

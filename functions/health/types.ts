@@ -1,7 +1,7 @@
 // Shapes shared by the health Lambda's decision functions, AWS adapters and handler.
 
 /** Causes the health Lambda recognises in a sensor's boot log, each with a fix hint. */
-export const KNOWN_CAUSES = [
+const KNOWN_CAUSES = [
   "invalid-token",
   "collector-unreachable",
   "proxy-refused",

@@ -6,14 +6,14 @@ import { commaList, type Env, envFlag, parseEnv } from "../shared/env.js";
 import { SettingsError } from "./errors.js";
 import type { Settings } from "./types.js";
 
-export const DEFAULT_DEBOUNCE_WINDOW_SECONDS = 120;
-export const MAX_DEBOUNCE_WINDOW_SECONDS = 3600;
+const DEFAULT_DEBOUNCE_WINDOW_SECONDS = 120;
+const MAX_DEBOUNCE_WINDOW_SECONDS = 3600;
 /** A trickle of changes may postpone a rollout by at most this many windows. */
-export const MAX_DEBOUNCE_WINDOWS = 5;
+const MAX_DEBOUNCE_WINDOWS = 5;
 /** StartInstanceRefresh accepts at most 10 alarms in AlarmSpecification. */
-export const MAX_REFRESH_ALARMS = 10;
+const MAX_REFRESH_ALARMS = 10;
 /** RefreshPreferences.InstanceWarmup upper bound we accept (AWS allows larger; an hour is already extreme). */
-export const MAX_INSTANCE_WARMUP_SECONDS = 3600;
+const MAX_INSTANCE_WARMUP_SECONDS = 3600;
 
 const envSchema = z.object({
   SPANLESS_STAGE: z.string({ message: "is required (e.g. prod)" }),

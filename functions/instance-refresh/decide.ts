@@ -1,4 +1,4 @@
-// Pure decisions: given facts gathered by the orchestration, what to do. No I/O, no clock: the caller passes
+// Pure decisions: given facts the handler gathered, what to do. No I/O, no clock: the caller passes
 // `now`, so every rule is unit-testable and property-testable.
 import type { StartInstanceRefreshCommandInput } from "@aws-sdk/client-auto-scaling";
 import {
@@ -22,8 +22,8 @@ import type {
 } from "./types.js";
 
 /** Launch before terminate: never fewer healthy sensors than desired, at most twice as many during the swap. */
-export const MIN_HEALTHY_PERCENTAGE = 100;
-export const MAX_HEALTHY_PERCENTAGE = 200;
+const MIN_HEALTHY_PERCENTAGE = 100;
+const MAX_HEALTHY_PERCENTAGE = 200;
 /** Refresh statuses in which AWS rejects a new StartInstanceRefresh (DescribeInstanceRefreshes Status values). */
 export const ACTIVE_REFRESH_STATUSES = [
   "Pending",

@@ -2,11 +2,11 @@
 // "unknown" (logged and ignored) rather than thrown, so a mis-wired rule cannot make the function fail-loop.
 import { z } from "zod";
 
-export const PARAMETER_OPERATIONS = ["Create", "Update", "Delete", "LabelParameterVersion"] as const;
+const PARAMETER_OPERATIONS = ["Create", "Update", "Delete", "LabelParameterVersion"] as const;
 export type ParameterOperation = (typeof PARAMETER_OPERATIONS)[number];
 
 /** Instance refresh event detail-types (Amazon EC2 Auto Scaling event reference), minus the common prefix. */
-export const REFRESH_EVENT_PREFIX = "EC2 Auto Scaling Instance Refresh ";
+const REFRESH_EVENT_PREFIX = "EC2 Auto Scaling Instance Refresh ";
 export const REFRESH_PHASES = [
   "Started",
   "Checkpoint Reached",

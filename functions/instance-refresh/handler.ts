@@ -48,7 +48,7 @@ import type {
 } from "./types.js";
 
 /** Longer than the function's timeout (README: at most 120 s), so a crashed invocation's lease expires by itself. */
-export const ROLLOUT_LEASE_MS = 5 * 60_000;
+const ROLLOUT_LEASE_MS = 5 * 60_000;
 
 export interface Deps extends Telemetry {
   settings: Settings;
@@ -88,7 +88,7 @@ export function createHandler(getDeps: () => Deps): (event: unknown) => Promise<
   };
 }
 
-export async function handleEvent(deps: Deps, event: unknown): Promise<HandleResult> {
+async function handleEvent(deps: Deps, event: unknown): Promise<HandleResult> {
   const classified = classifyEvent(event);
   switch (classified.kind) {
     case "parameter-change":
@@ -128,7 +128,7 @@ async function bufferChange(
 }
 
 /** Runs on every tick and after a refresh ends: rolls the buffered changes out once the quiet window passed. */
-export async function evaluatePending(deps: Deps): Promise<HandleResult> {
+async function evaluatePending(deps: Deps): Promise<HandleResult> {
   const { store, settings, logger } = deps;
   const first = decideOnTick(await store.get(), deps.now(), settings);
   if (first.action === "idle") return { outcome: "idle" };

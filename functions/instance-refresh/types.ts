@@ -1,4 +1,4 @@
-// Shapes shared by the instance-refresh modules: settings, durable rollout state, the ports the orchestration
+// Shapes shared by the instance-refresh modules: settings, durable rollout state, the ports the handler
 // talks to (so tests can aim them at moto_server), and the decisions the pure functions return.
 import type {
   ConfigPins,
@@ -102,7 +102,7 @@ export interface RefreshStatusView {
   percentageComplete: number | undefined;
 }
 
-/** Ports: the orchestration depends on these, the adapters implement them over SDK clients. */
+/** Ports: the handler depends on these, the adapters implement them over SDK clients. */
 export interface ParameterReader {
   fetch(): Promise<FetchedParameters>;
 }

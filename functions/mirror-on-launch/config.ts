@@ -142,10 +142,10 @@ export function parsePolicy(env: Env): Policy {
   };
 }
 
-export const DEFAULT_CONCURRENCY = 8;
+const DEFAULT_CONCURRENCY = 8;
 /** EC2 throttles mutating calls per account; more parallelism only buys throttling retries. */
 export const MAX_CONCURRENCY = 32;
-export const DEFAULT_VNI_MAP_KEY = "spanless/vni-map.json";
+const DEFAULT_VNI_MAP_KEY = "spanless/vni-map.json";
 
 export interface RuntimeConfig {
   vniMapBucket?: string;

@@ -50,14 +50,14 @@ export function isOwned(session: SessionInfo, policy: Policy, accountId?: string
   return session.tags[OWNER_TAG_KEY] === policy.ownerTagValue;
 }
 
-export function tagMatches(tags: Tags, matcher: TagMatcher): boolean {
+function tagMatches(tags: Tags, matcher: TagMatcher): boolean {
   const value = tags[matcher.key];
   if (value === undefined) return false;
   return matcher.values.length === 0 || matcher.values.includes(value);
 }
 
 /** Explicit AND ("all") / OR ("any") over the selector; an empty selector selects everything. */
-export function selectedByTags(tags: Tags, policy: Policy): boolean {
+function selectedByTags(tags: Tags, policy: Policy): boolean {
   if (policy.selectTags.length === 0) return true;
   return policy.selectMode === "all"
     ? policy.selectTags.every((m) => tagMatches(tags, m))

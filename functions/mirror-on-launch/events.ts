@@ -10,8 +10,8 @@ export type Trigger =
   | { kind: "reconcile"; why: string }
   | { kind: "ignore"; why: string };
 
-export const STATE_CHANGE_DETAIL_TYPE = "EC2 Instance State-change Notification";
-export const CLOUDTRAIL_DETAIL_TYPE = "AWS API Call via CloudTrail";
+const STATE_CHANGE_DETAIL_TYPE = "EC2 Instance State-change Notification";
+const CLOUDTRAIL_DETAIL_TYPE = "AWS API Call via CloudTrail";
 
 const INSTANCE_ID = /^i-[0-9a-f]{8,17}$/;
 

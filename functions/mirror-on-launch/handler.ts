@@ -22,7 +22,7 @@ import { countInvocationError, logOutcomes, logPlanned, logSkips, METRIC } from 
 import type { Inventory, Policy } from "./types.js";
 
 /** One wait before concluding that an instance named in an event does not exist. */
-export const NOT_FOUND_RETRY_DELAY_MS = 2_000;
+const NOT_FOUND_RETRY_DELAY_MS = 2_000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

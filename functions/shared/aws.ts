@@ -3,7 +3,7 @@
 // clients at moto_server; nothing here special-cases tests.
 
 /** Adaptive retries add client-side rate limiting on throttling errors (EC2 and Auto Scaling throttle hard). */
-export const SDK_MAX_ATTEMPTS = 6;
+const SDK_MAX_ATTEMPTS = 6;
 
 export interface SdkClientConfig {
   retryMode: "adaptive";

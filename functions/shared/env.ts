@@ -7,13 +7,13 @@ import type { ConfigError } from "./errors.js";
 export type Env = Readonly<Record<string, string | undefined>>;
 
 /** The one boolean vocabulary of every Spanless environment variable (compared case-insensitively). */
-export const FLAG_TRUE = ["true", "1", "yes"] as const;
-export const FLAG_FALSE = ["false", "0", "no"] as const;
+const FLAG_TRUE = ["true", "1", "yes"] as const;
+const FLAG_FALSE = ["false", "0", "no"] as const;
 const FLAG_WORDS = new Map<string, boolean>([
   ...FLAG_TRUE.map((w) => [w, true] as const),
   ...FLAG_FALSE.map((w) => [w, false] as const),
 ]);
-export const FLAG_EXPECTED = `must be one of ${FLAG_TRUE.map((t, i) => `${t}/${FLAG_FALSE[i]}`).join(", ")} (any case)`;
+const FLAG_EXPECTED = `must be one of ${FLAG_TRUE.map((t, i) => `${t}/${FLAG_FALSE[i]}`).join(", ")} (any case)`;
 
 /** A boolean environment variable: unset means `fallback`; anything outside the vocabulary is a problem. */
 export function envFlag(fallback: boolean) {

@@ -14,9 +14,9 @@ import { describeError } from "../../shared/errors.js";
 import type { LaunchActivity, RefreshFacts } from "../types.js";
 
 /** Scaling activities read per call (the API maximum is 100). */
-export const ACTIVITY_PAGE_SIZE = 100;
+const ACTIVITY_PAGE_SIZE = 100;
 /** Pages of activities read when counting or finding failures: a bounded look-back. */
-export const MAX_ACTIVITY_PAGES = 5;
+const MAX_ACTIVITY_PAGES = 5;
 
 const FAILED_STATUSES = new Set(["Failed", "Cancelled"]);
 const LAUNCH_DESCRIPTION = /^Launching a new EC2 instance(?::\s*(i-[0-9a-f]+))?/;

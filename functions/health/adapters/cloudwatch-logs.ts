@@ -9,9 +9,9 @@ import { awsErrorCode, describeError } from "../../shared/errors.js";
 import type { UserDataLog } from "../types.js";
 
 /** Log events read from the end of the stream: a whole boot, with room for retry loops. */
-export const MAX_LOG_EVENTS_READ = 500;
+const MAX_LOG_EVENTS_READ = 500;
 
-export function userDataStreamName(instanceId: string): string {
+function userDataStreamName(instanceId: string): string {
   return `${instanceId}-userdata`;
 }
 

@@ -13,7 +13,7 @@ import { messageSafeLine } from "../redact.js";
 import type { Diagnosis, KnownCause, LaunchStatusCause } from "../types.js";
 
 /** Lines before the failing marker searched for the error that explains it. */
-export const EVIDENCE_WINDOW_LINES = 40;
+const EVIDENCE_WINDOW_LINES = 40;
 
 interface CauseRule {
   cause: KnownCause;
@@ -26,7 +26,7 @@ interface CauseRule {
 
 // Order matters: the first rule whose pattern matches wins, so the most specific signatures come
 // first (a KMS denial is also an AccessDenied; a proxy refusal is also a refused connection).
-export const CAUSE_RULES: readonly CauseRule[] = [
+const CAUSE_RULES: readonly CauseRule[] = [
   {
     cause: "kms-access-denied",
     title: "KMS access denied while decrypting the configuration",

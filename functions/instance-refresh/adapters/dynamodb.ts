@@ -7,9 +7,9 @@ import { StateStoreError } from "../errors.js";
 import type { RefreshRecord, RolloutState, RolloutStore } from "../types.js";
 
 /** Refresh records are kept for 90 days (DynamoDB TTL on `expiresAt`); DescribeInstanceRefreshes keeps six weeks. */
-export const REFRESH_RECORD_TTL_SECONDS = 90 * 24 * 3600;
+const REFRESH_RECORD_TTL_SECONDS = 90 * 24 * 3600;
 /** The table's only key attribute (string). */
-export const PARTITION_KEY = "pk";
+const PARTITION_KEY = "pk";
 
 export class DynamoRolloutStore implements RolloutStore {
   private readonly doc: DynamoDBDocumentClient;

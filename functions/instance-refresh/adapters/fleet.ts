@@ -28,7 +28,7 @@ import type {
 } from "../types.js";
 
 /** The SDK v3 exception name for the API error code `InstanceRefreshInProgress`. */
-export const REFRESH_IN_PROGRESS_ERROR = "InstanceRefreshInProgressFault";
+const REFRESH_IN_PROGRESS_ERROR = "InstanceRefreshInProgressFault";
 /** EC2 ClientToken: up to 64 ASCII characters. */
 const CLIENT_TOKEN_LENGTH = 64;
 

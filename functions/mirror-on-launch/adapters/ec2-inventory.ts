@@ -31,13 +31,13 @@ import type {
 /** EC2 caps the values of one describe filter; ENI lists longer than this are split. */
 const MAX_FILTER_VALUES = 200;
 
-export function tagsToRecord(tags: Tag[] | undefined): Tags {
+function tagsToRecord(tags: Tag[] | undefined): Tags {
   const out: Record<string, string> = {};
   for (const t of tags ?? []) if (t.Key !== undefined) out[t.Key] = t.Value ?? "";
   return out;
 }
 
-export function toInstanceInfo(instance: Instance): { instance: InstanceInfo; enis: EniInfo[] } {
+function toInstanceInfo(instance: Instance): { instance: InstanceInfo; enis: EniInfo[] } {
   const info: InstanceInfo = {
     instanceId: instance.InstanceId ?? "",
     instanceType: instance.InstanceType ?? "unknown",
@@ -62,7 +62,7 @@ export function toInstanceInfo(instance: Instance): { instance: InstanceInfo; en
   return { instance: info, enis };
 }
 
-export function toSessionInfo(s: TrafficMirrorSession): SessionInfo {
+function toSessionInfo(s: TrafficMirrorSession): SessionInfo {
   return {
     sessionId: s.TrafficMirrorSessionId ?? "",
     eniId: s.NetworkInterfaceId ?? "",
@@ -87,7 +87,7 @@ async function describe<T>(what: string, call: () => Promise<T>): Promise<T> {
 }
 
 /** All instances (any state) with their ENIs, or just `instanceIds`. Unknown IDs yield no entry. */
-export async function describeInstances(
+async function describeInstances(
   ec2: EC2Client,
   instanceIds?: string[],
 ): Promise<{ instances: InstanceInfo[]; enis: EniInfo[]; accountId?: string }> {
@@ -124,7 +124,7 @@ export async function describeInstances(
 }
 
 /** Every session in the region, or only those matching one describe filter (values split in batches). */
-export async function describeSessions(
+async function describeSessions(
   ec2: EC2Client,
   filter?: { name: string; values: string[] },
 ): Promise<SessionInfo[]> {
@@ -153,7 +153,7 @@ export async function describeSessions(
   return out;
 }
 
-export async function describeTargets(ec2: EC2Client): Promise<TargetInfo[]> {
+async function describeTargets(ec2: EC2Client): Promise<TargetInfo[]> {
   const out: TargetInfo[] = [];
   let nextToken: string | undefined;
   do {
@@ -170,7 +170,7 @@ export async function describeTargets(ec2: EC2Client): Promise<TargetInfo[]> {
 }
 
 /** `[filterId]` when the filter exists, `[]` when it was deleted (a filter on the ID never errors). */
-export async function describeFilter(ec2: EC2Client, filterId: string): Promise<string[]> {
+async function describeFilter(ec2: EC2Client, filterId: string): Promise<string[]> {
   const page = await describe("DescribeTrafficMirrorFilters", () =>
     ec2.send(
       new DescribeTrafficMirrorFiltersCommand({
@@ -207,7 +207,7 @@ export async function gatherFullInventory(ec2: EC2Client, filterId: string): Pro
 }
 
 /** ENIs by ID with their current attachment (used only for sessions that lost their instance). */
-export async function describeEnis(ec2: EC2Client, eniIds: string[]): Promise<EniInfo[]> {
+async function describeEnis(ec2: EC2Client, eniIds: string[]): Promise<EniInfo[]> {
   const page = await describe("DescribeNetworkInterfaces", () =>
     ec2.send(
       new DescribeNetworkInterfacesCommand({ Filters: [{ Name: "network-interface-id", Values: eniIds }] }),

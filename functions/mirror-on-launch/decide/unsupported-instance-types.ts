@@ -5,7 +5,7 @@
 // list only saves a doomed API call. Families are matched on the part before the dot, lower-case.
 
 /** Virtualized Nitro families the guide lists as unsupported sources. */
-export const UNSUPPORTED_NITRO_FAMILIES: readonly string[] = [
+const UNSUPPORTED_NITRO_FAMILIES: readonly string[] = [
   // General purpose
   "m8g",
   "m6a",
@@ -64,23 +64,10 @@ export const UNSUPPORTED_NITRO_FAMILIES: readonly string[] = [
   "hpc7g",
 ];
 
-/** The only Xen (non-Nitro) families that can be sources; every other Xen family (t2, m3, c3…) cannot. */
-export const SUPPORTED_XEN_FAMILIES: readonly string[] = [
-  "c4",
-  "d2",
-  "g3",
-  "g3s",
-  "h1",
-  "i3",
-  "m4",
-  "p2",
-  "p3",
-  "r4",
-  "x1",
-  "x1e",
-];
-
-/** Xen families that are *not* in the supported list above (previous generations). */
+/**
+ * Xen (non-Nitro) families that cannot be sources: the guide lists the only Xen families that can (c4, d2,
+ * g3, g3s, h1, i3, m4, p2, p3, r4, x1, x1e); these are the previous generations outside that list.
+ */
 const UNSUPPORTED_XEN_FAMILIES: readonly string[] = [
   "t1",
   "t2",
