@@ -232,3 +232,18 @@ export class Connection {
     this.isPartial = false;
   }
 }
+
+/** Zeek's ConnSize counters for UDP, ICMP and other IP protocols (TCP sizes come from sequence numbers). */
+export function countPacket(c: Connection, isOrig: boolean, ipBytes: number, payloadBytes: number): void {
+  if (isOrig) {
+    c.origPkts++;
+    c.origIpBytes += ipBytes;
+    c.origBytes += payloadBytes;
+    c.origActive = true;
+  } else {
+    c.respPkts++;
+    c.respIpBytes += ipBytes;
+    c.respBytes += payloadBytes;
+    c.respActive = true;
+  }
+}

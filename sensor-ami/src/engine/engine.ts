@@ -14,7 +14,8 @@ import type { LogSink } from "../logs/writer.js";
 import { isGroupAddr } from "./addr.js";
 import { ConnRecords } from "./conn-record.js";
 import { ConnTable } from "./conn-table.js";
-import { Connection, EpState, Proto, TcpEndpoint } from "./connection.js";
+import { Connection, countPacket, EpState, Proto, TcpEndpoint } from "./connection.js";
+import { setTcpExpiry } from "./expiry.js";
 import type { Frame } from "./frame.js";
 import { addHistory, checkHistory, HIST_PARTIAL, HIST_UDP, isLogStep } from "./history.js";
 import type { Inspector } from "./hooks.js";
@@ -34,21 +35,6 @@ export const SWEEP_INTERVAL_SECONDS = 30;
 /** When the table is full, this fraction of the least recently active connections is evicted at once. */
 export const EVICTION_FRACTION = 1 / 64;
 
-/** Zeek's ConnSize counters for UDP, ICMP and other IP protocols (TCP sizes come from sequence numbers). */
-function countPacket(c: Connection, isOrig: boolean, ipBytes: number, payloadBytes: number): void {
-  if (isOrig) {
-    c.origPkts++;
-    c.origIpBytes += ipBytes;
-    c.origBytes += payloadBytes;
-    c.origActive = true;
-  } else {
-    c.respPkts++;
-    c.respIpBytes += ipBytes;
-    c.respBytes += payloadBytes;
-    c.respActive = true;
-  }
-}
-
 export interface EngineStats {
   packets: number;
   bytes: number;
@@ -58,7 +44,6 @@ export interface EngineStats {
   tracked: number;
   connections: number;
   evictions: number;
-  weirds: Map<string, number>;
   firstTs: number;
   lastTs: number;
   fragmentsReassembled: number;
@@ -75,7 +60,6 @@ export class Engine implements TcpEvents, PacketClock {
     tracked: 0,
     connections: 0,
     evictions: 0,
-    weirds: new Map(),
     firstTs: 0,
     lastTs: 0,
     fragmentsReassembled: 0,
@@ -376,7 +360,7 @@ export class Engine implements TcpEvents, PacketClock {
         c.respIpBytes += p.ipTotalLen;
       }
     }
-    this.tcpExpiry(c);
+    setTcpExpiry(c, this.opts.timeouts);
   }
 
   /** Zeek's IsReuse: a new initial SYN with a different ISN starts a new connection. */
@@ -400,30 +384,6 @@ export class Engine implements TcpEvents, PacketClock {
       else this.connWeird(c, "active_connection_reuse");
     }
     return true;
-  }
-
-  private tcpExpiry(c: Connection): void {
-    const t = this.opts.timeouts;
-    const o = c.orig!;
-    const r = c.resp!;
-    if (c.closeComplete) {
-      c.expiresAt = c.lastTs + t.tcpClose;
-    } else if (
-      (o.state === EpState.SynSent || o.state === EpState.SynAckSent) &&
-      r.state === EpState.Inactive
-    ) {
-      c.expiresAt = (c.attemptTs >= 0 ? c.attemptTs : c.startTs) + t.tcpAttempt;
-    } else if (
-      (o.didClose || r.didClose) &&
-      (o.state === EpState.Reset ||
-        r.state === EpState.Reset ||
-        o.state === EpState.Inactive ||
-        r.state === EpState.Inactive)
-    ) {
-      c.expiresAt = c.lastTs + t.tcpLinger;
-    } else {
-      c.expiresAt = c.lastTs + t.tcpInactivity;
-    }
   }
 
   private handleUdp(): void {
