@@ -1,7 +1,7 @@
 // A failed sensor launch end to end: EventBridge event → CloudWatch Logs (moto) → diagnosis → SNS (moto).
 import { GetLogEventsCommand } from "@aws-sdk/client-cloudwatch-logs";
 import { mockClient } from "aws-sdk-client-mock";
-import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { NotificationPublishError } from "../../../functions/health/errors.js";
 import { type HealthDeps, runHealth } from "../../../functions/health/handler.js";
 import { type CapturedTelemetry, captureTelemetry } from "../../support/metrics.js";
@@ -15,7 +15,6 @@ describe("health: failed sensor launch → on-call message", () => {
   let deps: HealthDeps;
   let telemetry: CapturedTelemetry;
 
-  afterAll(async () => {});
   beforeEach(async () => {
     telemetry = captureTelemetry();
     deps = makeDeps(moto, "arn:aws:sns:us-east-1:123456789012:placeholder");

@@ -10,7 +10,7 @@ import {
 } from "@aws-sdk/client-auto-scaling";
 import { CreateLogGroupCommand } from "@aws-sdk/client-cloudwatch-logs";
 import { mockClient } from "aws-sdk-client-mock";
-import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { type HealthDeps, runHealth } from "../../../functions/health/handler.js";
 import { type CapturedTelemetry, captureTelemetry } from "../../support/metrics.js";
 import { useMoto } from "../../support/moto.js";
@@ -63,7 +63,6 @@ describe("health: instance refresh failed / rolled back → on-call message", ()
   let telemetry: CapturedTelemetry;
   let autoscaling: ReturnType<typeof mockClient>;
 
-  afterAll(async () => {});
   beforeEach(async () => {
     telemetry = captureTelemetry();
     deps = makeDeps(moto, "arn:aws:sns:us-east-1:123456789012:placeholder");

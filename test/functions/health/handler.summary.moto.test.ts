@@ -19,7 +19,7 @@ import {
 } from "@aws-sdk/client-ec2";
 import { CreateTargetGroupCommand } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { mockClient } from "aws-sdk-client-mock";
-import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { sensorParameterNames } from "../../../contracts/config/names.js";
 import { pinsFor, renderPinBlock } from "../../../contracts/config/pins.js";
 import { type HealthDeps, runHealth } from "../../../functions/health/handler.js";
@@ -53,7 +53,6 @@ describe("health: scheduled fleet summary", () => {
   const moto = useMoto();
   let telemetry: CapturedTelemetry;
 
-  afterAll(async () => {});
   beforeEach(async () => {
     telemetry = captureTelemetry();
   });

@@ -1,28 +1,21 @@
 // The exported entry point, wired from the environment as at a cold start, against moto_server.
-import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { afterAll, describe, expect, it, vi } from "vitest";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { describe, expect, it, vi } from "vitest";
 import { sensorParameterNames } from "../../../contracts/config/index.js";
 import { DynamoRolloutStore } from "../../../functions/instance-refresh/adapters/dynamodb.js";
 import { useMoto } from "../../support/moto.js";
+import { createStateTable } from "./support/world.js";
 
 const TABLE = "rollout-state";
 const names = sensorParameterNames("/spanless/prod");
 
 describe("instance-refresh entry point (moto_server)", () => {
   const moto = useMoto();
-  afterAll(async () => {});
 
   it("the exported handler wires itself from the environment (cold start) and buffers a change", async () => {
     // Prepare: the SDK honours AWS_ENDPOINT_URL, which is how the real entry point is aimed at moto
     const client = new DynamoDBClient(moto.clientConfig);
-    await client.send(
-      new CreateTableCommand({
-        TableName: TABLE,
-        KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }],
-        AttributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" }],
-        BillingMode: "PAY_PER_REQUEST",
-      }),
-    );
+    await createStateTable(client, TABLE);
     const env = {
       AWS_ENDPOINT_URL: moto.endpoint,
       AWS_REGION: "us-east-1",

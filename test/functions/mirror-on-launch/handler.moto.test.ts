@@ -9,7 +9,7 @@ import {
   TerminateInstancesCommand,
 } from "@aws-sdk/client-ec2";
 import { GetObjectCommand } from "@aws-sdk/client-s3";
-import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { vniForVpc } from "../../../functions/mirror-on-launch/decide/vni.js";
 import { createHandlers } from "../../../functions/mirror-on-launch/handler.js";
 import { OWNER_TAG_KEY } from "../../../functions/mirror-on-launch/limits.js";
@@ -24,7 +24,6 @@ const moto = useMoto();
 let world: World;
 let telemetry: CapturedTelemetry;
 
-afterAll(async () => {});
 beforeEach(async () => {
   world = await buildWorld(moto);
   telemetry = captureTelemetry();

@@ -1,27 +1,20 @@
 // The DynamoDB state store against moto_server: the properties the handler relies on.
-import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { afterAll, describe, expect, it } from "vitest";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { describe, expect, it } from "vitest";
 import { sensorParameterNames } from "../../../../contracts/config/index.js";
 import { DynamoRolloutStore } from "../../../../functions/instance-refresh/adapters/dynamodb.js";
 import { useMoto } from "../../../support/moto.js";
+import { createStateTable } from "../support/world.js";
 
 const TABLE = "rollout-state";
 const names = sensorParameterNames("/spanless/prod");
 
 describe("DynamoRolloutStore (moto_server)", () => {
   const moto = useMoto();
-  afterAll(async () => {});
 
   async function store(): Promise<DynamoRolloutStore> {
     const client = new DynamoDBClient(moto.clientConfig);
-    await client.send(
-      new CreateTableCommand({
-        TableName: TABLE,
-        KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }],
-        AttributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" }],
-        BillingMode: "PAY_PER_REQUEST",
-      }),
-    );
+    await createStateTable(client, TABLE);
     return new DynamoRolloutStore(client, TABLE, "asg", () => 0);
   }
 

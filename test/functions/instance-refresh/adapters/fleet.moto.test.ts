@@ -5,7 +5,7 @@ import {
   CreateLaunchTemplateVersionCommand,
   EC2Client,
 } from "@aws-sdk/client-ec2";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { AwsFleet } from "../../../../functions/instance-refresh/adapters/fleet.js";
 import { parseConfig } from "../../../../functions/instance-refresh/config.js";
 import { FleetLookupError } from "../../../../functions/instance-refresh/errors.js";
@@ -20,7 +20,6 @@ const settings = parseConfig({
 
 describe("AwsFleet (moto_server)", () => {
   const moto = useMoto();
-  afterAll(async () => {});
 
   it("resolves $Latest to a version number and decodes the user data", async () => {
     // Prepare

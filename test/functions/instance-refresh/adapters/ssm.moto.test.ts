@@ -1,6 +1,6 @@
 // The SSM parameter reader against moto_server: versions, types and the label selector.
 import { LabelParameterVersionCommand, PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { sensorParameterNames } from "../../../../contracts/config/index.js";
 import { SsmParameterReader } from "../../../../functions/instance-refresh/adapters/ssm.js";
 import { useMoto } from "../../../support/moto.js";
@@ -9,7 +9,6 @@ const names = sensorParameterNames("/spanless/prod");
 
 describe("SsmParameterReader (moto_server)", () => {
   const moto = useMoto();
-  afterAll(async () => {});
 
   it("returns decrypted values with type and version, and leaves missing parameters out", async () => {
     // Prepare

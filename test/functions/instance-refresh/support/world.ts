@@ -82,6 +82,18 @@ export interface World {
   useUserData(userData: string): Promise<number>;
 }
 
+/** The rollout state table as the stack creates it: partition key `pk` (String), on demand. */
+export async function createStateTable(dynamodb: DynamoDBClient, tableName: string): Promise<void> {
+  await dynamodb.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }],
+      AttributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" }],
+      BillingMode: "PAY_PER_REQUEST",
+    }),
+  );
+}
+
 export async function buildWorld(
   moto: MotoServer,
   inbox: SnsInbox,
@@ -94,14 +106,7 @@ export async function buildWorld(
   const ec2 = new EC2Client(cfg);
   const motoAsg = new AutoScalingClient(cfg);
 
-  await dynamodb.send(
-    new CreateTableCommand({
-      TableName: TABLE_NAME,
-      KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }],
-      AttributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" }],
-      BillingMode: "PAY_PER_REQUEST",
-    }),
-  );
+  await createStateTable(dynamodb, TABLE_NAME);
   const topic = await sns.send(new CreateTopicCommand({ Name: "spanless-prod-oncall" }));
   await sns.send(new SubscribeCommand({ TopicArn: topic.TopicArn, Protocol: "http", Endpoint: inbox.url }));
 
