@@ -43,8 +43,6 @@ export const WEIRD_NAMES = [
   "IPv6_fragment_too_small", // 37
 ] as const;
 
-export type WeirdName = (typeof WEIRD_NAMES)[number];
-
 export const W = {
   truncatedLink: 1,
   truncatedIp: 2,

@@ -15,8 +15,6 @@ export const NAME_TOO_LONG = 255;
 export const MAX_COMPRESSION_POINTERS = 64;
 /** Zeek's dns_max_queries: more questions than this is treated as non-DNS traffic. */
 export const MAX_QUESTIONS = 25;
-/** Upper bound on resource records we walk in one message (a 64 KiB message holds at most ~5,900). */
-export const MAX_RECORDS_PER_MESSAGE = 6000;
 /** Zeek's DNS::max_pending_msgs and DNS::max_pending_query_ids. */
 export const MAX_PENDING_PER_ID = 50;
 export const MAX_PENDING_IDS = 50;

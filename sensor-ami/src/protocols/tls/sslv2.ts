@@ -6,8 +6,6 @@ import { TlsParseError } from "./errors.js";
 
 export const SSLV2_CLIENT_HELLO = 1;
 export const SSLV2_SERVER_HELLO = 4;
-/** An SSLv2 2-byte record header carries a 15-bit length. */
-export const MAX_SSLV2_RECORD_BYTES = 0x7fff;
 /** SERVER-HELLO fixed part: type, session_id_hit, certificate_type, version, three lengths. */
 const SSLV2_SERVER_HELLO_HEADER_BYTES = 11;
 
