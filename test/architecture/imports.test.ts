@@ -29,6 +29,9 @@ interface PartRule {
 }
 
 const ANY = () => true;
+const NONE = () => false;
+/** Bytes and addresses as text (hex, latin1, IP): a leaf every sensor layer may use. */
+const TEXT = "sensor-ami/src/text";
 const FUNCTION_PACKAGES = (p: string) =>
   p.startsWith("@aws-sdk/") || p.startsWith("@aws-lambda-powertools/") || p === "zod" || p === "aws-lambda";
 
@@ -48,6 +51,58 @@ const RULES: PartRule[] = [
     root: "sensor-ami/src",
     mayImport: ["sensor-ami/src", "contracts"],
     packages: (p) => p === "zod",
+    builtins: ANY,
+  },
+  // Inside the sensor, data flows one way: capture -> engine -> inspect -> protocols -> logs.
+  {
+    name: "sensor/capture",
+    root: "sensor-ami/src/capture",
+    // Frame sources produce the engine's Frame and know nothing else of it.
+    mayImport: ["sensor-ami/src/capture", "sensor-ami/src/engine/frame", TEXT],
+    packages: NONE,
+    builtins: ANY,
+  },
+  {
+    name: "sensor/decode",
+    root: "sensor-ami/src/decode",
+    mayImport: ["sensor-ami/src/decode", "sensor-ami/src/capture/link-types", TEXT],
+    packages: NONE,
+    builtins: ANY,
+  },
+  {
+    name: "sensor/engine",
+    root: "sensor-ami/src/engine",
+    // The inspector is reached through engine/hooks.ts, never imported.
+    mayImport: ["sensor-ami/src/engine", "sensor-ami/src/decode", "sensor-ami/src/logs", TEXT],
+    packages: NONE,
+    builtins: ANY,
+  },
+  {
+    name: "sensor/inspect",
+    root: "sensor-ami/src/inspect",
+    mayImport: [
+      "sensor-ami/src/inspect",
+      "sensor-ami/src/engine",
+      "sensor-ami/src/protocols",
+      "sensor-ami/src/logs",
+      TEXT,
+    ],
+    packages: NONE,
+    builtins: ANY,
+  },
+  {
+    name: "sensor/protocols",
+    root: "sensor-ami/src/protocols",
+    // An analyzer sees its connection only through AnalyzerContext (protocols/types.ts).
+    mayImport: ["sensor-ami/src/protocols", "sensor-ami/src/logs", TEXT],
+    packages: NONE,
+    builtins: ANY,
+  },
+  {
+    name: "sensor/logs",
+    root: "sensor-ami/src/logs",
+    mayImport: ["sensor-ami/src/logs", TEXT],
+    packages: NONE,
     builtins: ANY,
   },
   {
@@ -85,6 +140,12 @@ const RULES: PartRule[] = [
 
 const BENCH_PACKAGES = new Set(["aws-sdk-client-mock", "fast-check"]);
 
+function subfolders(dir: string): string[] {
+  return readdirSync(join(ROOT, dir), { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .map((e) => `${dir}/${e.name}`);
+}
+
 function sourceFiles(dir: string): string[] {
   const out: string[] = [];
   for (const entry of readdirSync(join(ROOT, dir), { withFileTypes: true })) {
@@ -108,7 +169,8 @@ function importsOf(file: string, text: string): ImportEdge[] {
     if (specifier.startsWith(".")) {
       const target = normalize(relative(ROOT, join(ROOT, dirname(file), specifier)))
         .split(sep)
-        .join("/");
+        .join("/")
+        .replace(/\.(js|mjs|ts)$/, "");
       edges.push({ file, specifier, target, kind: "local" });
     } else if (specifier.startsWith("node:") || builtinModules.includes(specifier)) {
       edges.push({ file, specifier, target: specifier.replace(/^node:/, ""), kind: "builtin" });
@@ -167,10 +229,9 @@ describe("import rules (ARCHITECTURE.md)", () => {
     // Prepare
     const folders = [
       "contracts",
-      ...readdirSync(join(ROOT, "functions")).map((d) => `functions/${d}`),
-      ...readdirSync(join(ROOT, "sensor-ami"))
-        .map((d) => `sensor-ami/${d}`)
-        .filter((d) => !d.endsWith("/bin") && !d.endsWith("/samples")),
+      ...subfolders("functions"),
+      ...subfolders("sensor-ami").filter((d) => !d.endsWith("/bin") && !d.endsWith("/samples")),
+      ...subfolders("sensor-ami/src"),
     ];
 
     // Act
