@@ -10,7 +10,7 @@ import { DecodedPacket, Layer, TCP_SYN } from "../../sensor-ami/src/decode/packe
 import { decodeIcmp, decodeTcp, decodeUdp } from "../../sensor-ami/src/decode/transport.js";
 import { decodeGeneve, decodeGre, decodeVxlan, TunnelResult } from "../../sensor-ami/src/decode/tunnels.js";
 import { W } from "../../sensor-ami/src/decode/weirds.js";
-import { formatAddr } from "../../sensor-ami/src/engine/addr.js";
+import { formatAddr } from "../../sensor-ami/src/text/ip.js";
 
 /** zeek/tunnels__vxlan.pcap frame 3: VXLAN (VNI 123) carrying an ICMP echo request. */
 const VXLAN_ICMP =

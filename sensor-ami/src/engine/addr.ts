@@ -1,47 +1,8 @@
-// Addresses are carried as four 32-bit words (IPv4 as ::ffff:a.b.c.d). These helpers turn them
-// into Zeek's text form and match them against configured local networks.
+// Addresses are carried as four 32-bit words (IPv4 as ::ffff:a.b.c.d). These helpers give their
+// bytes (for the Community ID) and match them against configured local networks; their text is
+// text/ip.ts's formatAddr.
 
-export function isV4Mapped(w0: number, w1: number, w2: number): boolean {
-  return w0 === 0 && w1 === 0 && w2 === 0xffff;
-}
-
-/** 16-bit group i (0..7) of the address words. */
-function group(w0: number, w1: number, w2: number, w3: number, i: number): number {
-  const w = i < 2 ? w0 : i < 4 ? w1 : i < 6 ? w2 : w3;
-  return (i & 1) === 0 ? w >>> 16 : w & 0xffff;
-}
-
-export function formatAddr(w0: number, w1: number, w2: number, w3: number): string {
-  if (isV4Mapped(w0, w1, w2)) return `${w3 >>> 24}.${(w3 >>> 16) & 255}.${(w3 >>> 8) & 255}.${w3 & 255}`;
-  // RFC 5952: compress the longest run (>= 2) of zero groups, the first one on ties. Built with
-  // plain loops (no arrays or closures): this runs for every IPv6 address of every log record.
-  let bestStart = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (group(w0, w1, w2, w3, i) !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && group(w0, w1, w2, w3, j) === 0) j++;
-    if (j - i > bestLen) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  let text = "";
-  for (let i = 0; i < 8; i++) {
-    if (i === bestStart) {
-      text += "::";
-      i += bestLen - 1;
-      continue;
-    }
-    if (text !== "" && !text.endsWith(":")) text += ":";
-    text += group(w0, w1, w2, w3, i).toString(16);
-  }
-  return text;
-}
+import { isV4Mapped } from "../text/ip.js";
 
 /**
  * Network-byte-order address bytes written into arrays owned by this object (one for IPv4, one

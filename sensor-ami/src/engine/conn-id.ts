@@ -8,7 +8,7 @@
 // compiled class defines each property once, in the constructor's assignment order.
 
 import type { LogRecordObject } from "../logs/writer.js";
-import { formatAddr } from "./addr.js";
+import { formatAddr } from "../text/ip.js";
 import type { Connection } from "./connection.js";
 
 export class ConnIdRecord implements LogRecordObject {
