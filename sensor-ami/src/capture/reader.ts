@@ -19,6 +19,7 @@
 
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import type { Frame } from "../engine/frame.js";
+import { hex } from "../text/bytes.js";
 import { CaptureFormatError, CaptureReadError } from "./errors.js";
 import { isSupportedLinkType, linkTypeName, SUPPORTED_LINK_TYPES_TEXT } from "./link-types.js";
 
@@ -102,7 +103,7 @@ export class CaptureReader {
       this.nanos = magicBE === PCAP_MAGIC_NS;
     } else {
       throw new CaptureFormatError(
-        `${path}: not a capture file (first bytes ${this.buf.subarray(0, 4).toString("hex")}; expected the pcap magic a1b2c3d4 / a1b23c4d in either byte order, or a pcapng section header 0a0d0d0a). Convert other formats with \`editcap -F pcap\`.`,
+        `${path}: not a capture file (first bytes ${hex(this.buf, 0, Math.min(4, this.buf.length))}; expected the pcap magic a1b2c3d4 / a1b23c4d in either byte order, or a pcapng section header 0a0d0d0a). Convert other formats with \`editcap -F pcap\`.`,
       );
     }
     if (this.format === "pcap") this.readPcapHeader();

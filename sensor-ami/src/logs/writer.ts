@@ -5,6 +5,7 @@
 
 import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
 import { join } from "node:path";
+import { HEX_OCTETS } from "../text/bytes.js";
 import type { FieldType, LogSchemas } from "./schema.js";
 
 export type LogFormat = "json" | "tsv";
@@ -155,8 +156,7 @@ function escapeTsv(s: string): string {
   let out = "";
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (c === 9 || c === 10 || c === 13 || c < 32 || c === 0x5c)
-      out += `\\x${c.toString(16).padStart(2, "0")}`;
+    if (c === 9 || c === 10 || c === 13 || c < 32 || c === 0x5c) out += `\\x${HEX_OCTETS[c]}`;
     else out += s[i];
   }
   return out;

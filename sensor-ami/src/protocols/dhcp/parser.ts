@@ -1,6 +1,7 @@
 // BOOTP/DHCP message parser (RFC 2131/2132), in place over the datagram. Never throws.
 
-import { formatIPv4, HEX_OCTETS, latin1, toHex } from "../dns/address.js";
+import { HEX_OCTETS, hex, latin1 } from "../../text/bytes.js";
+import { formatIPv4 } from "../../text/ip.js";
 import {
   BOOTP_FIXED_LENGTH,
   BOOTREPLY,
@@ -113,7 +114,7 @@ function parseOption(
         hwaddr:
           bytes[start] === HARDWARE_ETHERNET
             ? formatMac(bytes, start + 1, length - 1)
-            : toHex(bytes, start + 1, end),
+            : hex(bytes, start + 1, end),
       };
       break;
     case OPTION.CLIENT_FQDN: {

@@ -4,7 +4,7 @@
 // compression pointers must point strictly backwards (before the label holding the pointer), the
 // pointed-to name must end before that pointer, labels are lower-cased, the trailing dot dropped.
 
-import { latin1 } from "./address.js";
+import { latin1 } from "../../text/bytes.js";
 import { MAX_COMPRESSION_POINTERS, MAX_LABEL_LENGTH, MAX_NAME_BUFFER, NAME_TOO_LONG } from "./constants.js";
 import type { DnsWeird } from "./types.js";
 

@@ -1,6 +1,7 @@
 // Renders one resource record's data the way Zeek's base DNS scripts write it into `answers`.
 
-import { formatIPv4, formatIPv6, latin1, toHex } from "./address.js";
+import { hex, latin1 } from "../../text/bytes.js";
+import { formatIPv4, formatIPv6 } from "../../text/ip.js";
 import { RR_TYPE, svcParamKeyName } from "./constants.js";
 import { type NameCursor, NameStatus, readName } from "./name.js";
 import type { DnsWeird } from "./types.js";
@@ -97,7 +98,7 @@ function svcParamValue(input: RdataInput, key: number, start: number, end: numbe
       return hints.join(",");
     }
     default:
-      return toHex(message, start, end);
+      return hex(message, start, end);
   }
 }
 
@@ -236,7 +237,7 @@ export function renderRdata(input: RdataInput): Rendered {
       return "NSEC3PARAM";
     case RR_TYPE.SSHFP:
       if (!fixedLength(input, 2)) return MALFORMED;
-      return `SSHFP: ${toHex(message, start + 2, end)}`;
+      return `SSHFP: ${hex(message, start + 2, end)}`;
     case RR_TYPE.LOC:
       if (!fixedLength(input, 4)) return MALFORMED;
       return `LOC:  ${message[start + 1]} ${message[start + 2]} ${message[start + 3]}`;

@@ -8,7 +8,7 @@
 
 // The module binding, not the global: global `Buffer` is an accessor property, a getter call per use.
 import { Buffer } from "node:buffer";
-import { latin1 } from "../byte-text.js";
+import { latin1 } from "../../text/bytes.js";
 import type { HeaderNames } from "./header-names.js";
 import { MAX_CHUNK_SIZE_LINE_BYTES, MAX_HEADER_BLOCK_BYTES } from "./limits.js";
 

@@ -1,6 +1,6 @@
 // Content probes: is the first payload of a direction an HTTP/1.x request or status line?
 
-import { latin1 } from "../byte-text.js";
+import { latin1 } from "../../text/bytes.js";
 import { ProbeResult } from "../types.js";
 
 /** Bytes of the first line a probe looks at; request lines with longer URIs only get Maybe. */

@@ -1,7 +1,7 @@
 // The per-connection QUIC analyzer: walks the packets of each datagram, decrypts client and server
 // Initial packets with the version's public keys, reassembles their CRYPTO streams and writes one
 // quic.log record per QUIC session, following Zeek's QUIC analyzer and base/protocols/quic scripts.
-import { hex } from "../byte-text.js";
+import { hex, isHexOf } from "../../text/bytes.js";
 import type { ClientHello } from "../tls/index.js";
 import type { AnalyzerContext, DatagramAnalyzer } from "../types.js";
 import { CryptoStreamAssembler } from "./crypto-stream.js";
@@ -27,27 +27,6 @@ export const MAX_GQUIC_CLIENT_PACKETS = 4;
 export const MAX_INITIAL_DECRYPTIONS = 64;
 /** Short-header packets are noted in history at counts 1, 2, 4, 8, … per direction (Zeek). */
 const SHORT_HEADER_THRESHOLD_BASE = 2;
-
-const toHex = (bytes: Uint8Array, offset: number, length: number): string =>
-  hex(bytes, offset, offset + length);
-
-/** Character codes of the lower-case hex digits, compared as numbers (no one-char strings). */
-const HEX_DIGIT_CODES = Uint8Array.from("0123456789abcdef", (digit) => digit.charCodeAt(0));
-
-/** Whether `hex` already spells these bytes: Zeek re-sets the SCIDs on every long-header packet,
- * and comparing in place avoids a new string per Handshake packet. */
-function sameHex(hex: string | undefined, bytes: Uint8Array, offset: number, length: number): boolean {
-  if (hex === undefined || hex.length !== length * 2) return false;
-  for (let i = 0; i < length; i++) {
-    const b = bytes[offset + i];
-    if (
-      hex.charCodeAt(2 * i) !== HEX_DIGIT_CODES[b >> 4] ||
-      hex.charCodeAt(2 * i + 1) !== HEX_DIGIT_CODES[b & 0x0f]
-    )
-      return false;
-  }
-  return true;
-}
 
 function isKnownVersionAt(bytes: Uint8Array, pos: number): boolean {
   if (pos + 5 > bytes.length) return false;
@@ -188,7 +167,8 @@ export class QuicAnalyzer implements DatagramAnalyzer {
     if (this.session === undefined) {
       this.session = new QuicSession(ts, gquicVersionAt(bytes, versionOffset), this.options.maxHistoryLength);
       const cidLength = versionOffset - GQUIC_CID_OFFSET;
-      if (cidLength > 0) this.session.clientInitialDcid = toHex(bytes, GQUIC_CID_OFFSET, cidLength);
+      if (cidLength > 0)
+        this.session.clientInitialDcid = hex(bytes, GQUIC_CID_OFFSET, GQUIC_CID_OFFSET + cidLength);
     }
     this.addHistory(true, "I");
     if (this.gquicChloSeen) return;
@@ -212,15 +192,17 @@ export class QuicAnalyzer implements DatagramAnalyzer {
     if (this.session === undefined)
       this.session = new QuicSession(ts, quicVersionName(h.version), this.options.maxHistoryLength);
     const s = this.session;
+    // Zeek re-sets the SCIDs on every long-header packet; comparing in place (isHexOf) avoids a
+    // new string per Handshake packet.
     if (isOrig) {
       if (h.dcidLength > 0 && s.clientInitialDcid === undefined) {
-        s.clientInitialDcid = toHex(bytes, h.dcidOffset, h.dcidLength);
+        s.clientInitialDcid = hex(bytes, h.dcidOffset, h.dcidOffset + h.dcidLength);
       }
-      if (!sameHex(s.clientScid, bytes, h.scidOffset, h.scidLength)) {
-        s.clientScid = toHex(bytes, h.scidOffset, h.scidLength);
+      if (!isHexOf(s.clientScid, bytes, h.scidOffset, h.scidOffset + h.scidLength)) {
+        s.clientScid = hex(bytes, h.scidOffset, h.scidOffset + h.scidLength);
       }
-    } else if (!sameHex(s.serverScid, bytes, h.scidOffset, h.scidLength)) {
-      s.serverScid = toHex(bytes, h.scidOffset, h.scidLength);
+    } else if (!isHexOf(s.serverScid, bytes, h.scidOffset, h.scidOffset + h.scidLength)) {
+      s.serverScid = hex(bytes, h.scidOffset, h.scidOffset + h.scidLength);
     }
     return s;
   }

@@ -4,7 +4,7 @@
 // byte or two whether the payload can be theirs at all, and build text (for the exact pattern
 // check) only for those candidates.
 
-import { latin1 } from "../byte-text.js";
+import { latin1 } from "../../text/bytes.js";
 
 /** Bytes of a payload a text probe looks at (first lines only). */
 export const TEXT_PROBE_BYTES = 512;

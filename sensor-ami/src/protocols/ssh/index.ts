@@ -1,6 +1,6 @@
 // SSH protocol analyzer: ssh.log records with Zeek's field names plus HASSH.
 
-import { latin1 } from "../byte-text.js";
+import { latin1 } from "../../text/bytes.js";
 import { ProbeResult, type StreamAnalyzerFactory } from "../types.js";
 import { SshAnalyzer } from "./analyzer.js";
 

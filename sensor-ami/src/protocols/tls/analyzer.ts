@@ -5,6 +5,7 @@
 // (both sides have switched to encrypted records and one more record went by): the record is
 // logged then, or at connection end for sessions that never got there.
 
+import { hex } from "../../text/bytes.js";
 import type { AnalyzerContext, LogRecord, StreamAnalyzer } from "../types.js";
 import { clientFingerprints, type Ja4Transport, ja3s } from "./fingerprints.js";
 import { HandshakeAssembler, type HandshakeMessage, type HandshakeSink } from "./handshake-assembler.js";
@@ -80,10 +81,6 @@ interface Direction {
 function allZero(bytes: Uint8Array): boolean {
   for (let i = 0; i < bytes.length; i++) if (bytes[i] !== 0) return false;
   return true;
-}
-
-function hex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex");
 }
 
 function findExtension(extensions: readonly TlsExtension[], type: number): TlsExtension | undefined {
@@ -378,7 +375,7 @@ export class TlsAnalyzer implements StreamAnalyzer {
       );
     }
     if (!allZero(hello.sessionId)) {
-      this.clientSessionId = hex(hello.sessionId);
+      this.clientSessionId = hex(hello.sessionId, 0, hello.sessionId.length);
       this.clientTicketWithEmptySession = false;
     } else {
       const ticket = findExtension(hello.extensions, EXT_SESSION_TICKET);
@@ -428,7 +425,7 @@ export class TlsAnalyzer implements StreamAnalyzer {
     if (
       this.clientSessionId !== undefined &&
       !isTls13(version) &&
-      this.clientSessionId === hex(hello.sessionId)
+      this.clientSessionId === hex(hello.sessionId, 0, hello.sessionId.length)
     ) {
       this.resumed = true;
     }

@@ -6,7 +6,7 @@
 // the element it read in the reader's tag/valueStart/valueEnd fields (no element object, no
 // subarray), and nested readers share the same bytes.
 
-import { latin1 } from "../byte-text.js";
+import { latin1 } from "../../text/bytes.js";
 import { DerParseError } from "./errors.js";
 
 export const TAG_BOOLEAN = 0x01;

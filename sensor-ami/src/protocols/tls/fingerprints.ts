@@ -3,6 +3,7 @@
 // FoxIO License 1.1 (not permissive for monetisation) and are deliberately NOT implemented here.
 
 import { hash } from "node:crypto";
+import { HEX_OCTETS, hex16 } from "../../text/bytes.js";
 import type { ClientHello, ServerHello, TlsExtension } from "./hello.js";
 import { EXT_ALPN, EXT_SERVER_NAME, EXT_SUPPORTED_VERSIONS } from "./hello.js";
 import { isGrease } from "./tables.js";
@@ -91,22 +92,12 @@ export function ja3s(hello: ServerHello): string {
   return md5Hex(ja3sString(hello));
 }
 
-/** Two lower-case hex digits per byte value. */
-const HEX_BYTES: readonly string[] = Array.from({ length: 256 }, (_, byte) =>
-  byte.toString(16).padStart(2, "0"),
-);
-
-/** A 16-bit value as 4 lower-case hex digits. */
-function hex4(value: number): string {
-  return HEX_BYTES[(value >> 8) & 0xff] + HEX_BYTES[value & 0xff];
-}
-
-/** Comma-joined hex4 of `values` (already filtered and ordered). */
+/** Comma-joined hex16 of `values` (already filtered and ordered). */
 function hexList(values: ArrayLike<number>): string {
   let text = "";
   for (let i = 0; i < values.length; i++) {
     const value = values[i];
-    const hex = HEX_BYTES[value >> 8] + HEX_BYTES[value & 0xff];
+    const hex = hex16(value);
     text = i === 0 ? hex : `${text},${hex}`;
   }
   return text;
@@ -127,8 +118,8 @@ function ja4AlpnCode(alpn: readonly string[]): string {
   const head = first.charCodeAt(0);
   const tail = first.charCodeAt(first.length - 1);
   if (isAlphanumeric(head) && isAlphanumeric(tail)) return first[0] + first[first.length - 1];
-  const hex = Buffer.from(first, "latin1").toString("hex");
-  return hex[0] + hex[hex.length - 1];
+  // The first hex digit of the first byte and the last of the last byte (the text is latin1).
+  return HEX_OCTETS[head & 0xff][0] + HEX_OCTETS[tail & 0xff][1];
 }
 
 function ja4Version(hello: ClientHello, hasSupportedVersions: boolean): string {
@@ -160,23 +151,23 @@ export interface Ja4Forms {
  */
 export function ja4Forms(hello: ClientHello, transport: Ja4Transport): Ja4Forms | undefined {
   if (hello.sslv2) return undefined;
-  const ciphers = withoutGrease(hello.cipherSuites).map(hex4);
+  const ciphers = withoutGrease(hello.cipherSuites).map(hex16);
   const extensionTypes = withoutGrease(hello.extensions.map((ext) => ext.type));
   const sni = extensionTypes.includes(EXT_SERVER_NAME) ? "d" : "i";
   const prefix = `${transport}${ja4Version(
     hello,
     hello.extensions.some((ext) => ext.type === EXT_SUPPORTED_VERSIONS),
   )}${sni}${twoDigits(ciphers.length)}${twoDigits(extensionTypes.length)}${ja4AlpnCode(hello.alpn)}`;
-  const signatureAlgorithms = withoutGrease(hello.signatureAlgorithms).map(hex4).join(",");
+  const signatureAlgorithms = withoutGrease(hello.signatureAlgorithms).map(hex16).join(",");
 
   const sortedCiphers = [...ciphers].sort().join(",");
   const sortedExtensions = extensionTypes
     .filter((type) => type !== EXT_SERVER_NAME && type !== EXT_ALPN)
-    .map(hex4)
+    .map(hex16)
     .sort()
     .join(",");
   const originalCiphers = ciphers.join(",");
-  const originalExtensions = extensionTypes.map(hex4).join(",");
+  const originalExtensions = extensionTypes.map(hex16).join(",");
 
   const extensionPart = (list: string): string =>
     signatureAlgorithms ? `${list}_${signatureAlgorithms}` : list;
@@ -256,7 +247,7 @@ export function clientFingerprints(
     for (let i = 0; i < algorithms.length; i++) {
       const value = algorithms[i];
       if ((value & 0x0f0f) === 0x0a0a && value >> 8 === (value & 0xff)) continue;
-      const hex = HEX_BYTES[value >> 8] + HEX_BYTES[value & 0xff];
+      const hex = hex16(value);
       signatureAlgorithms = signatureAlgorithms === "" ? hex : `${signatureAlgorithms},${hex}`;
     }
     extensionHash = sha256Prefix(

@@ -5,9 +5,9 @@
 // parsed hello or a TlsParseError (never throw), and keep GREASE values: fingerprint functions drop
 // them where their specs say so. Byte fields are views into the input: copy them to keep them.
 
+import { latin1Text } from "../../text/bytes.js";
 import { ByteReader, type FieldName } from "./byte-reader.js";
 import { TlsParseError } from "./errors.js";
-import { latin1Text } from "./latin1.js";
 
 export const HANDSHAKE_CLIENT_HELLO = 1;
 export const HANDSHAKE_SERVER_HELLO = 2;

@@ -3,6 +3,8 @@
 // (e.g. "CN=*.taleo.net,OU=Web,O=Taleo Inc.,C=US": most specific RDN first).
 
 import { hash } from "node:crypto";
+import { HEX_OCTETS_UPPER, hex, hexUpper, latin1Text } from "../../text/bytes.js";
+import { formatIPv4, formatIPv6 } from "../../text/ip.js";
 import { BoundedCache } from "./bounded-cache.js";
 import {
   DerReader,
@@ -16,7 +18,6 @@ import {
   TAG_SET,
 } from "./der.js";
 import { DerParseError } from "./errors.js";
-import { latin1Text } from "./latin1.js";
 
 /** Context-specific constructed tags inside TBSCertificate. */
 const TAG_EXPLICIT_VERSION = 0xa0;
@@ -146,14 +147,6 @@ export interface X509Info {
   readonly basicConstraintsPathLen: number | undefined;
 }
 
-const HEX_UPPER = "0123456789ABCDEF";
-
-function hexUpper(bytes: Uint8Array, start: number, end: number): string {
-  let text = "";
-  for (let i = start; i < end; i++) text += HEX_UPPER[bytes[i] >> 4] + HEX_UPPER[bytes[i] & 0x0f];
-  return text;
-}
-
 /** Bit length of the unsigned big-endian INTEGER element `r` read last. */
 function integerBits(r: DerReader): number {
   const bytes = r.bytes;
@@ -192,7 +185,7 @@ const NEEDS_RFC2253_ESCAPE = /[,+"\\<>;\x00-\x1f\x7f-\uffff]|^[# ]| $/;
 const RFC2253_SPECIALS = ',+"\\<>;';
 
 function escapedByte(byte: number): string {
-  return `\\${HEX_UPPER[byte >> 4]}${HEX_UPPER[byte & 0x0f]}`;
+  return `\\${HEX_OCTETS_UPPER[byte]}`;
 }
 
 /** The UTF-8 bytes of one code point, each as OpenSSL's "\XX" escape. */
@@ -270,7 +263,7 @@ function formatName(name: DerReader): string {
       attribute.next();
       const part = label
         ? `${label}=${escapeRfc2253(attribute.text())}`
-        : `${oid}=#${Buffer.from(attribute.value()).toString("hex")}`;
+        : `${oid}=#${hex(attribute.bytes, attribute.valueStart, attribute.valueEnd)}`;
       rdn = firstPart ? part : `${rdn}+${part}`;
       firstPart = false;
     }
@@ -281,30 +274,15 @@ function formatName(name: DerReader): string {
   return text;
 }
 
-function formatIp(bytes: Uint8Array): string {
-  if (bytes.length === 4) return Array.from(bytes).join(".");
-  if (bytes.length !== 16) return Buffer.from(bytes).toString("hex");
-  const groups: number[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push((bytes[i] << 8) | bytes[i + 1]);
-  // RFC 5952: compress the longest run (≥ 2) of zero groups.
-  let bestStart = -1;
-  let bestLength = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLength) {
-      bestStart = i;
-      bestLength = j - i;
-    }
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (bestStart < 0) return hex.join(":");
-  return `${hex.slice(0, bestStart).join(":")}::${hex.slice(bestStart + bestLength).join(":")}`;
+/**
+ * A SAN iPAddress as Zeek prints its addr. Zeek skips other lengths (weird x509_san_ip_length);
+ * they are kept here as hex.
+ */
+function sanIp(r: DerReader): string {
+  const length = r.valueEnd - r.valueStart;
+  if (length === 4) return formatIPv4(r.bytes, r.valueStart);
+  if (length === 16) return formatIPv6(r.bytes, r.valueStart);
+  return hex(r.bytes, r.valueStart, r.valueEnd);
 }
 
 interface PublicKeyFields {
@@ -384,7 +362,7 @@ function parseExtensions(list: DerReader, out: ExtensionFields): void {
         if (tag === SAN_DNS) out.sanDns.push(latin1Text(names.value()));
         else if (tag === SAN_URI) out.sanUri.push(latin1Text(names.value()));
         else if (tag === SAN_EMAIL) out.sanEmail.push(latin1Text(names.value()));
-        else if (tag === SAN_IP) out.sanIp.push(formatIp(names.value()));
+        else if (tag === SAN_IP) out.sanIp.push(sanIp(names));
       }
     } else if (isOid(arcs, OID_BASIC_CONSTRAINTS)) {
       const constraints = extension.contents("basicConstraints").enter(TAG_SEQUENCE, "BasicConstraints");
