@@ -24,9 +24,9 @@ import { CaptureFormatError, CaptureReadError } from "./errors.js";
 import { isSupportedLinkType, linkTypeName, SUPPORTED_LINK_TYPES_TEXT } from "./link-types.js";
 
 /** Read granularity; also the largest record held without growing the buffer. */
-export const READ_BUFFER_BYTES = 4 * 1024 * 1024;
+const READ_BUFFER_BYTES = 4 * 1024 * 1024;
 /** A record larger than this is treated as corruption, not as a packet to buffer. */
-export const MAX_RECORD_BYTES = 64 * 1024 * 1024;
+const MAX_RECORD_BYTES = 64 * 1024 * 1024;
 
 const PCAP_MAGIC_US = 0xa1b2c3d4;
 const PCAP_MAGIC_NS = 0xa1b23c4d;
@@ -55,7 +55,7 @@ export interface CaptureTruncation {
   message: string;
 }
 
-export type CaptureFormat = "pcap" | "pcapng";
+type CaptureFormat = "pcap" | "pcapng";
 
 export class CaptureReader {
   readonly format: CaptureFormat;

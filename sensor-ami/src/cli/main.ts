@@ -8,12 +8,12 @@ import { buildInspector } from "../inspect/index.js";
 import { LogWriteError } from "../logs/writer.js";
 import { analyzeCapture, formatSummary } from "./analyze.js";
 
-export const EXIT_OK = 0;
-export const EXIT_USAGE = 64;
-export const EXIT_BAD_INPUT = 65;
-export const EXIT_IO = 74;
+const EXIT_OK = 0;
+const EXIT_USAGE = 64;
+const EXIT_BAD_INPUT = 65;
+const EXIT_IO = 74;
 /** The capture ended mid-record: everything before it was processed and logged. */
-export const EXIT_TRUNCATED = 3;
+const EXIT_TRUNCATED = 3;
 
 const USAGE = `usage: spanless analyze <capture.pcap|capture.pcapng> --out <dir> [options]
 

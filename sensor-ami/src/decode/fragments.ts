@@ -24,7 +24,7 @@ export const DEFAULT_FRAGMENT_LIMITS: FragmentLimits = {
 };
 
 /** Largest IP payload a reassembled datagram may have (IPv4's 16-bit total length). */
-export const MAX_REASSEMBLED_PAYLOAD = 65535;
+const MAX_REASSEMBLED_PAYLOAD = 65535;
 
 interface Chunk {
   offset: number;

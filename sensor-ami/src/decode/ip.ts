@@ -22,8 +22,12 @@ import { type DecodedPacket, Layer } from "./packet.js";
 import { W } from "./weirds.js";
 
 /** Extension headers beyond this count are treated as an attack, not followed. */
-export const MAX_IPV6_EXTENSION_HEADERS = 16;
+const MAX_IPV6_EXTENSION_HEADERS = 16;
 
+/**
+ * IP protocol numbers (IANA) the decoders dispatch on, exported together as the table they are
+ * although only TCP, UDP and ICMPv6 are used outside this file.
+ */
 export const IPPROTO_ICMP = 1;
 export const IPPROTO_IPIP = 4;
 export const IPPROTO_TCP = 6;
@@ -45,7 +49,7 @@ export class FragmentInfo {
   proto = 0;
 }
 
-export function ipv4HeaderChecksumOk(b: Uint8Array, off: number, hl: number): boolean {
+function ipv4HeaderChecksumOk(b: Uint8Array, off: number, hl: number): boolean {
   return checksumVerifies(onesSum(b, off, off + hl, 0));
 }
 

@@ -28,7 +28,7 @@ import { type DecodedPacket, Layer } from "./packet.js";
 import { W } from "./weirds.js";
 
 /** Deeper tag stacks than this are treated as garbage rather than followed. */
-export const MAX_LINK_TAGS = 8;
+const MAX_LINK_TAGS = 8;
 
 const ETH_IPV4 = 0x0800;
 const ETH_IPV6 = 0x86dd;

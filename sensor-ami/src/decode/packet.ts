@@ -87,6 +87,7 @@ export class DecodedPacket {
   }
 }
 
+/** The TCP flag bits (RFC 9293 §3.1), exported as the whole table; PSH is only named here. */
 export const TCP_FIN = 0x01;
 export const TCP_SYN = 0x02;
 export const TCP_RST = 0x04;

@@ -18,7 +18,7 @@
 import { type DecodedPacket, Layer } from "./packet.js";
 import { W } from "./weirds.js";
 
-export const VXLAN_HEADER_LEN = 8;
+const VXLAN_HEADER_LEN = 8;
 export const GENEVE_PORT = 6081;
 export const VXLAN_PORT = 4789;
 

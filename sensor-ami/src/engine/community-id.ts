@@ -30,7 +30,7 @@ const ICMP6_COUNTERPART: Record<number, number> = {
   145: 144,
 };
 
-export interface FlowTuple {
+interface FlowTuple {
   /** 4 bytes (IPv4) or 16 bytes (IPv6). */
   src: Uint8Array;
   dst: Uint8Array;

@@ -7,7 +7,7 @@
 import type { Connection } from "./connection.js";
 
 /** Words per key: addrA(4) addrB(4) ports(1) proto(1) context(1). */
-export const KEY_WORDS = 11;
+const KEY_WORDS = 11;
 const INITIAL_CAPACITY = 1024;
 
 export class ConnTable {

@@ -31,9 +31,9 @@ import { UidGenerator } from "./uid.js";
 import { type PacketClock, WeirdLog } from "./weird-log.js";
 
 /** Seconds of packet time between sweeps for expired connections. */
-export const SWEEP_INTERVAL_SECONDS = 30;
+const SWEEP_INTERVAL_SECONDS = 30;
 /** When the table is full, this fraction of the least recently active connections is evicted at once. */
-export const EVICTION_FRACTION = 1 / 64;
+const EVICTION_FRACTION = 1 / 64;
 
 export interface EngineStats {
   packets: number;

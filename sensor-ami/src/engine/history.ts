@@ -18,7 +18,7 @@ export const HIST_UDP = HIST_DATA;
 /** History strings longer than this stop growing (bounded memory on pathological flows). */
 export const MAX_HISTORY_LENGTH = 64;
 
-export interface HistoryOwner {
+interface HistoryOwner {
   history: string;
   histSeen: number;
 }

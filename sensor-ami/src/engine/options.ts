@@ -35,7 +35,7 @@ export const ZEEK_DEFAULT_TIMEOUTS: Timeouts = {
  * Ports Zeek's analyzers register (its likely_server_ports with the default scripts): used only
  * to decide who the originator is when the first packet seen is not a SYN.
  */
-export const LIKELY_SERVER_PORTS: readonly number[] = [
+const LIKELY_SERVER_PORTS: readonly number[] = [
   21, 22, 23, 25, 53, 67, 69, 80, 81, 88, 102, 110, 111, 123, 135, 137, 139, 143, 161, 162, 389, 443, 445,
   463, 502, 514, 563, 585, 587, 614, 631, 636, 989, 990, 992, 993, 995, 1080, 1194, 1433, 1434, 1521, 1701,
   1723, 1812, 1813, 1883, 2049, 2123, 2152, 2811, 3128, 3268, 3306, 3389, 3544, 4500, 4789, 5060, 5061, 5222,
@@ -72,7 +72,7 @@ export interface EngineOptions {
   weirdSamplingRate: number;
 }
 
-export const DEFAULT_MAX_CONNECTIONS = 1_000_000;
+const DEFAULT_MAX_CONNECTIONS = 1_000_000;
 /**
  * Auto checksum mode decides after this many verified packets (until then a bad checksum is
  * counted but the packet is kept)…

@@ -17,7 +17,7 @@ import {
 } from "./history.js";
 
 /** Sequence jumps larger than this on SYN/RST are not trusted (Zeek's TOO_LARGE_SEQ_DELTA). */
-export const TOO_LARGE_SEQ_DELTA = 1048576;
+const TOO_LARGE_SEQ_DELTA = 1048576;
 
 export interface TcpEvents {
   connWeird(c: Connection, name: string): void;

@@ -6,7 +6,7 @@ import { randomBytes } from "node:crypto";
 const ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 const ALPHABET_CODES = Array.from(ALPHABET, (ch) => ch.charCodeAt(0));
 /** 17 base62 characters carry ~101 bits, like Zeek's 96-bit uids. */
-export const UID_CHARS = 17;
+const UID_CHARS = 17;
 
 export class UidGenerator {
   private a: number;

@@ -6,21 +6,9 @@ import type { LogSink } from "../logs/writer.js";
 import { ProtocolInspector } from "./inspector.js";
 import { type AnalyzerRegistry, defaultRegistry } from "./registry.js";
 
-export {
-  INSPECTION_GIVEN_UP,
-  type InspectorStats,
-  ProtocolInspector,
-  WEIRD_ANALYZER_ERROR,
-} from "./inspector.js";
-export { PROBE_LIMIT_BYTES, PROBE_LIMIT_DATAGRAMS } from "./limits.js";
-export {
-  MAX_BUFFERED_BYTES_GLOBAL,
-  MAX_BUFFERED_BYTES_PER_CONNECTION,
-  ReassemblyBudget,
-  type ReassemblySink,
-  TcpReassembler,
-} from "./reassembler.js";
-export { type AnalyzerRegistry, defaultRegistry, PROTOCOL_LOG_SCHEMAS, ProbeOrder } from "./registry.js";
+export { INSPECTION_GIVEN_UP, ProtocolInspector, WEIRD_ANALYZER_ERROR } from "./inspector.js";
+export { MAX_BUFFERED_BYTES_PER_CONNECTION } from "./reassembler.js";
+export { type AnalyzerRegistry, defaultRegistry } from "./registry.js";
 
 /**
  * Builds the inspector the engine calls; protocol records go to `sink` (the engine's log writer),

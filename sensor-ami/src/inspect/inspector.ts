@@ -36,7 +36,7 @@ import { type AnalyzerRegistry, ProbeOrder } from "./registry.js";
 export const INSPECTION_GIVEN_UP: unknown = Object.freeze({ givenUp: true });
 export const WEIRD_ANALYZER_ERROR = "analyzer_error";
 
-export interface InspectorStats {
+interface InspectorStats {
   attached: Map<string, number>;
   confirmed: Map<string, number>;
   violations: Map<string, number>;

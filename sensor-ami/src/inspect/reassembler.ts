@@ -12,7 +12,7 @@
 /** Bytes held out of order per connection (both directions) before holes are declared gaps. */
 export const MAX_BUFFERED_BYTES_PER_CONNECTION = 256 * 1024;
 /** Bytes held out of order across all connections of one inspector. */
-export const MAX_BUFFERED_BYTES_GLOBAL = 64 * 1024 * 1024;
+const MAX_BUFFERED_BYTES_GLOBAL = 64 * 1024 * 1024;
 /** Accounting overhead charged per held block, so floods of 1-byte segments are bounded too. */
 export const BLOCK_OVERHEAD_BYTES = 64;
 
@@ -51,7 +51,7 @@ function sameBytes(a: Uint8Array, aOff: number, b: Uint8Array, bOff: number, len
 }
 
 /** One direction's stream position and the blocks held above it (sorted, non-overlapping). */
-export class DirectionReassembler {
+class DirectionReassembler {
   /** Next relative sequence number to deliver (the first data byte after a SYN is 1). */
   next = 1;
   /** Bytes handed to the sink as data, and as gaps. */

@@ -16,7 +16,7 @@ export interface LogSink {
 }
 
 /** Buffered bytes per log file before a write(2). */
-export const LOG_FLUSH_BYTES = 1 << 20;
+const LOG_FLUSH_BYTES = 1 << 20;
 
 export class LogWriteError extends Error {
   override name = "LogWriteError";

@@ -5,8 +5,6 @@
 // is a view into a reused buffer and is valid only during the call: copy what you keep.
 // Analyzers must never throw for bad input — report it with ctx.weird() / ctx.violation().
 
-export type Transport = "tcp" | "udp";
-
 /** One log record without the connection fields; the engine adds uid and id.* (and vni). */
 export type LogRecord = Record<string, unknown> & { ts: number };
 

@@ -22,11 +22,10 @@ import { DHCP_PORTS } from "./constants.js";
 import { probeDhcpMessage } from "./probe.js";
 import { DhcpTransactions, type DhcpTransactionsOptions } from "./transactions.js";
 
-export { DhcpAnalyzer } from "./analyzer.js";
-export { formatMac, parseDhcpMessage } from "./parser.js";
+export { parseDhcpMessage } from "./parser.js";
 export { probeDhcpMessage } from "./probe.js";
 export { DHCP_SCHEMA } from "./schema.js";
-export { DhcpTransactions, type DhcpTransactionsOptions } from "./transactions.js";
+export type { DhcpTransactionsOptions } from "./transactions.js";
 export type * from "./types.js";
 
 export function createDhcpTransactions(options: DhcpTransactionsOptions): DhcpTransactions {

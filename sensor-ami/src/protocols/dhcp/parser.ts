@@ -37,7 +37,7 @@ function u32(bytes: Uint8Array, offset: number): number {
  * Zeek's fmt_mac: 6 bytes as aa:bb:cc:dd:ee:ff, or 8 bytes (EUI-64) when bytes 7–8 are not zero;
  * "" when fewer than 6 bytes (or 7) are given.
  */
-export function formatMac(bytes: Uint8Array, offset: number, length: number): string {
+function formatMac(bytes: Uint8Array, offset: number, length: number): string {
   if (length < 8 && length !== 6) return "";
   const count = length === 6 || (bytes[offset + 6] === 0 && bytes[offset + 7] === 0) ? 6 : 8;
   let text = HEX_OCTETS[bytes[offset]];

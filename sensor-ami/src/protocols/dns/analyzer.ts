@@ -12,7 +12,7 @@ const DNS_OPTIONS: DnsParseOptions = { netbios: false };
 const NETBIOS_OPTIONS: DnsParseOptions = { netbios: true };
 
 /** Parses one complete DNS message and feeds the session tracker; shared by UDP and TCP. */
-export class DnsMessageHandler {
+class DnsMessageHandler {
   private readonly sessions: DnsSessions;
   private confirmed = false;
   /** NBNS is sticky per connection: answers carry no question to recognise it by. */

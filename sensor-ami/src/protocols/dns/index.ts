@@ -24,16 +24,10 @@ import { DnsDatagramAnalyzer, DnsStreamAnalyzer } from "./analyzer.js";
 import { DNS_PORTS } from "./constants.js";
 import { probeDnsMessage, probeDnsOverTcp } from "./probe.js";
 
-export {
-  DnsDatagramAnalyzer,
-  DnsStreamAnalyzer,
-  DnsTcpFramer,
-  dnsFirstPayloadIsResponse,
-} from "./analyzer.js";
-export { type DnsParseResult, parseDnsMessage } from "./parser.js";
+export { DnsTcpFramer, dnsFirstPayloadIsResponse } from "./analyzer.js";
+export { parseDnsMessage } from "./parser.js";
 export { probeDnsMessage, probeDnsOverTcp } from "./probe.js";
 export { DNS_SCHEMA } from "./schema.js";
-export { DnsSessions } from "./session.js";
 export type * from "./types.js";
 
 export const dnsUdp: DatagramAnalyzerFactory = {

@@ -8,7 +8,7 @@ import type { DnsWeird } from "./types.js";
 
 /** Returned when the record is malformed badly enough that Zeek stops parsing the message. */
 export const MALFORMED = Symbol("malformed");
-export type Rendered = string | null | typeof MALFORMED;
+type Rendered = string | null | typeof MALFORMED;
 
 export interface RdataInput {
   message: Uint8Array;

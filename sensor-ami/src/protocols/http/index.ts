@@ -4,8 +4,7 @@ import type { StreamAnalyzerFactory } from "../types.js";
 import { HttpAnalyzer } from "./analyzer.js";
 import { probeHttp } from "./probe.js";
 
-export { MAX_HEADER_BLOCK_BYTES, MIME_SNIFF_BYTES } from "./limits.js";
-export { sniffMimeType } from "./mime.js";
+export { MAX_HEADER_BLOCK_BYTES } from "./limits.js";
 export { HTTP_SCHEMA } from "./schema.js";
 
 export const http: StreamAnalyzerFactory = {

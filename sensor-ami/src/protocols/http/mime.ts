@@ -32,7 +32,7 @@
 
 const MARKUP_HTML_PREFIXES = ["<!doctype html", "<html", "<head", "<body", "<title"];
 
-export interface MagicRule {
+interface MagicRule {
   readonly offset: number;
   readonly bytes: readonly number[];
   readonly mime: string;

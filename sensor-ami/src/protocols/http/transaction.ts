@@ -7,7 +7,7 @@ import { type BodySummary, type ContentCoding, MessageBody } from "./body.js";
 import { MAX_LOGGED_VALUE_CHARS } from "./limits.js";
 
 /** Request headers Zeek lists in `proxied` (HTTP::proxy_headers), upper case as Zeek prints them. */
-export const PROXY_HEADERS: ReadonlySet<string> = new Set([
+const PROXY_HEADERS: ReadonlySet<string> = new Set([
   "FORWARDED",
   "X-FORWARDED-FOR",
   "X-FORWARDED-FROM",

@@ -17,9 +17,9 @@ import { HANDSHAKE_CLIENT_HELLO, HANDSHAKE_SERVER_HELLO, type HelloInspectors } 
 import { LongPacketType, type QuicVersionInfo, quicVersionInfo, quicVersionName } from "./versions.js";
 
 /** Zeek's QUIC::max_discarded_packet_events: X letters stop after this many discarded packets. */
-export const MAX_DISCARDED_PACKET_EVENTS = 100;
+const MAX_DISCARDED_PACKET_EVENTS = 100;
 /** gQUIC client packets with a version flag we look at for a CHLO before giving up. */
-export const MAX_GQUIC_CLIENT_PACKETS = 4;
+const MAX_GQUIC_CLIENT_PACKETS = 4;
 /**
  * Initial packets we try to decrypt per direction. A real hello needs a handful; a flood of
  * undecryptable or never-completing Initials must not cost AES work forever.
@@ -35,7 +35,7 @@ function isKnownVersionAt(bytes: Uint8Array, pos: number): boolean {
   return quicVersionInfo(version) !== undefined;
 }
 
-export interface QuicAnalyzerOptions {
+interface QuicAnalyzerOptions {
   /** Zeek's QUIC::max_history_length (default 100). */
   readonly maxHistoryLength?: number;
   /** Makes the TLS analyzer that writes ssl.log from the hellos (Zeek does); none: no ssl.log. */

@@ -10,12 +10,7 @@ const HANDSHAKE_HEADER_LENGTH = 4;
 /** Distinct byte ranges kept before we give up: reordering beyond this is an attack, not loss. */
 export const MAX_RANGES = 64;
 
-export type CryptoStreamResult =
-  | "pending"
-  | "complete"
-  | "overflow"
-  | "too_many_fragments"
-  | "conflicting_data";
+type CryptoStreamResult = "pending" | "complete" | "overflow" | "too_many_fragments" | "conflicting_data";
 
 export class CryptoStreamAssembler {
   private buffer: Uint8Array | undefined;

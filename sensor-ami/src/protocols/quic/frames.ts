@@ -2,16 +2,16 @@
 // PADDING, PING, ACK, CRYPTO and CONNECTION_CLOSE; anything else ends the walk with a weird.
 import { varintSize, varintValue } from "./varint.js";
 
-export const FRAME_PADDING = 0x00;
-export const FRAME_PING = 0x01;
-export const FRAME_ACK = 0x02;
-export const FRAME_ACK_ECN = 0x03;
-export const FRAME_CRYPTO = 0x06;
-export const FRAME_CONNECTION_CLOSE = 0x1c;
-export const FRAME_CONNECTION_CLOSE_APP = 0x1d;
+const FRAME_PADDING = 0x00;
+const FRAME_PING = 0x01;
+const FRAME_ACK = 0x02;
+const FRAME_ACK_ECN = 0x03;
+const FRAME_CRYPTO = 0x06;
+const FRAME_CONNECTION_CLOSE = 0x1c;
+const FRAME_CONNECTION_CLOSE_APP = 0x1d;
 
 /** Bound on ACK ranges walked in one frame: a real Initial ACK has a handful. */
-export const MAX_ACK_RANGES = 256;
+const MAX_ACK_RANGES = 256;
 
 export interface FrameHandler {
   crypto(offset: number, data: Uint8Array): void;
@@ -34,7 +34,7 @@ function skipPadding(payload: Uint8Array, pos: number, n: number): number {
   return at;
 }
 
-export type FrameProblem = "QUIC_truncated_frame" | "QUIC_unexpected_frame_type" | "QUIC_too_many_ack_ranges";
+type FrameProblem = "QUIC_truncated_frame" | "QUIC_unexpected_frame_type" | "QUIC_too_many_ack_ranges";
 
 /** Walk all frames in `payload`; returns the first problem, or undefined when every frame parsed. */
 export function walkInitialFrames(payload: Uint8Array, handler: FrameHandler): FrameProblem | undefined {

@@ -13,7 +13,7 @@ const CHLO_SEARCH_WINDOW = 48;
 const CHLO_HEADER_LENGTH = 8;
 const CHLO_ENTRY_LENGTH = 8;
 /** Real CHLOs carry ~20 tags; more means we are reading noise. */
-export const MAX_CHLO_TAGS = 128;
+const MAX_CHLO_TAGS = 128;
 const MAX_SNI_LENGTH = 255;
 
 const TAG_CHLO = 0x43484c4f; // "CHLO"
@@ -49,7 +49,7 @@ const u32le = (b: Uint8Array, o: number) =>
   (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)) >>> 0;
 const u16le = (b: Uint8Array, o: number) => b[o] | (b[o + 1] << 8);
 
-export type ChloResult = { found: false } | { found: true; serverName: string | undefined; problem?: string };
+type ChloResult = { found: false } | { found: true; serverName: string | undefined; problem?: string };
 
 /**
  * Find the CHLO message after the header and read its SNI tag. The message may continue in later

@@ -7,9 +7,6 @@ import { QuicAnalyzer } from "./analyzer.js";
 import { probeQuic } from "./probe.js";
 import { tlsHelloInspectors } from "./tls-hello.js";
 
-export { QuicAnalyzer } from "./analyzer.js";
-export { QuicDecryptError } from "./errors.js";
-export { probeQuic } from "./probe.js";
 export { QUIC_SCHEMA } from "./schema.js";
 
 /** Zeek's QUIC::quic_ports: HTTP/3 and DNS-over-QUIC (853, and 784 from early drafts). */

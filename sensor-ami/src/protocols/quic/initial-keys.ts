@@ -37,7 +37,7 @@ function hmacSha256(key: Uint8Array, message: Uint8Array): Buffer {
   return hash("sha256", outer, "buffer");
 }
 
-export function hkdfExtract(salt: Uint8Array, ikm: Uint8Array): Buffer {
+function hkdfExtract(salt: Uint8Array, ikm: Uint8Array): Buffer {
   return hmacSha256(salt, ikm);
 }
 
@@ -64,7 +64,7 @@ function expandInput(label: string, length: number): Buffer {
  * TLS 1.3 HKDF-Expand-Label with an empty context (RFC 8446 §7.1). Every QUIC Initial output is at
  * most one SHA-256 block long, so HKDF-Expand is a single HMAC over `info || 0x01`.
  */
-export function hkdfExpandLabel(secret: Uint8Array, label: string, length: number): Buffer {
+function hkdfExpandLabel(secret: Uint8Array, label: string, length: number): Buffer {
   return hmacSha256(secret, expandInput(label, length)).subarray(0, length);
 }
 
@@ -85,10 +85,7 @@ function secretFromExtract(extracted: Uint8Array, fromClient: boolean): Buffer {
   return hkdfExpandLabel(extracted, fromClient ? "client in" : "server in", SHA256_LENGTH);
 }
 
-export function packetKeysFromSecret(
-  secret: Uint8Array,
-  labelPrefix: QuicVersionInfo["labelPrefix"],
-): InitialKeys {
+function packetKeysFromSecret(secret: Uint8Array, labelPrefix: QuicVersionInfo["labelPrefix"]): InitialKeys {
   return {
     key: hkdfExpandLabel(secret, `${labelPrefix} key`, AES128_KEY_LENGTH),
     iv: hkdfExpandLabel(secret, `${labelPrefix} iv`, AEAD_IV_LENGTH),

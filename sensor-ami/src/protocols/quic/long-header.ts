@@ -44,7 +44,7 @@ export function newLongHeader(): LongHeader {
 }
 
 /** Why a long header could not be parsed: the weird name to report. */
-export type LongHeaderProblem =
+type LongHeaderProblem =
   | "QUIC_truncated_long_header"
   | "QUIC_invalid_connection_id_length"
   | "QUIC_packet_length_exceeds_datagram"

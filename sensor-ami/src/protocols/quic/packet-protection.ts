@@ -8,7 +8,7 @@ import { HP_SAMPLE_LENGTH, HP_SAMPLE_OFFSET, type LongHeader } from "./long-head
 
 const AEAD_TAG_LENGTH = 16;
 
-export interface DecryptedPacket {
+interface DecryptedPacket {
   /** Full packet number, reconstructed against the largest one seen in this direction. */
   readonly packetNumber: number;
   /** The plaintext frames. */

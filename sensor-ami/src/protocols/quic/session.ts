@@ -2,7 +2,7 @@
 import type { LogRecord } from "../types.js";
 
 /** Zeek's QUIC::max_history_length default. */
-export const MAX_HISTORY_LENGTH = 100;
+const MAX_HISTORY_LENGTH = 100;
 /** 0x20 tells an ASCII letter's lower case from its upper case. */
 const ASCII_CASE_BIT = 0x20;
 

@@ -7,7 +7,7 @@
 import { latin1 } from "../../text/bytes.js";
 
 /** Bytes of a payload a text probe looks at (first lines only). */
-export const TEXT_PROBE_BYTES = 512;
+const TEXT_PROBE_BYTES = 512;
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -49,7 +49,7 @@ export const u32be = (b: Uint8Array, at: number): number =>
   ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0;
 
 /** One BER/DER tag-length header (X.690 §8.1), single-byte tags only. */
-export interface BerHeader {
+interface BerHeader {
   tag: number;
   /** Declared content length (may exceed what the probe sees: the message can continue later). */
   length: number;

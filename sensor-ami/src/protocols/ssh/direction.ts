@@ -5,14 +5,14 @@
 import { Buffer } from "node:buffer";
 import { MAX_BANNER_LINE_BYTES, MAX_CLEARTEXT_PACKET_BYTES, MAX_PRE_BANNER_LINES } from "./limits.js";
 
-export const MSG_NEWKEYS = 21;
+const MSG_NEWKEYS = 21;
 const IDENTIFICATION_PREFIX = Buffer.from("SSH-", "latin1");
 const EMPTY = Buffer.alloc(0);
 const LF = 0x0a;
 /** V8's own search (Buffer#indexOf adds argument handling on top of it). */
 const indexOfByte = (b: Uint8Array, value: number): number => Uint8Array.prototype.indexOf.call(b, value);
 
-export interface DirectionEvents {
+interface DirectionEvents {
   banner(line: string, ts: number): void;
   /** A cleartext packet's payload (first byte = message type); valid only during the call. */
   packet(payload: Uint8Array, ts: number): void;

@@ -4,7 +4,6 @@ import { latin1 } from "../../text/bytes.js";
 import { ProbeResult, type StreamAnalyzerFactory } from "../types.js";
 import { SshAnalyzer } from "./analyzer.js";
 
-export { hassh, hostKeyFingerprint, negotiate, parseKexInit } from "./kexinit.js";
 export { SSH_SCHEMA } from "./schema.js";
 
 const IDENTIFICATION = /^SSH-\d+\.\d+-/;

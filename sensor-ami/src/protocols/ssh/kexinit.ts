@@ -16,7 +16,7 @@ export interface KexInit {
   compressionServerToClient: string[];
 }
 
-export class SshFormatError extends Error {
+class SshFormatError extends Error {
   override readonly name = "SshFormatError";
 }
 
@@ -71,7 +71,7 @@ export function parseKexInit(payload: Uint8Array): KexInit {
 }
 
 /** What Zeek logs when the two sides share no algorithm. */
-export const NEGOTIATION_FAILED = "Algorithm negotiation failed";
+const NEGOTIATION_FAILED = "Algorithm negotiation failed";
 
 /** RFC 4253 §7.1: the first algorithm on the client's list that is also on the server's. */
 export function negotiate(client: readonly string[], server: readonly string[]): string {

@@ -1,7 +1,7 @@
 // The SSH protocol version both sides will speak, from their identification strings — the same
 // decision table as Zeek's SSH::set_version (1.99 means "2, or 1 if the peer only speaks 1").
 
-export type VersionVerdict =
+type VersionVerdict =
   | { version: 1 | 2 }
   | { version: undefined; problem?: "SSH_version_mismatch" | "SSH_cannot_determine_version" };
 

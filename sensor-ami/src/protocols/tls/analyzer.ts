@@ -38,9 +38,9 @@ import { hostMatchesCertificate, parseCertificate, type X509Info } from "./x509.
 import { x509Record } from "./x509-log.js";
 
 /** Zeek's SSL::max_ssl_history_length. */
-export const MAX_SSL_HISTORY_LENGTH = 100;
+const MAX_SSL_HISTORY_LENGTH = 100;
 /** Certificates logged per direction; longer chains are cut (a weird says so). */
-export const MAX_CERTIFICATES_PER_CHAIN = 16;
+const MAX_CERTIFICATES_PER_CHAIN = 16;
 
 const HANDSHAKE_CERTIFICATE = 11;
 const HANDSHAKE_SERVER_KEY_EXCHANGE = 12;
@@ -60,7 +60,7 @@ export interface HelloObserver {
   serverHello?(hello: ServerHello): void;
 }
 
-export interface TlsAnalyzerOptions extends HelloObserver {
+interface TlsAnalyzerOptions extends HelloObserver {
   /** JA4's transport letter for ssl.log: "t" (TLS over TCP, the default), "q" when QUIC feeds its hellos in. */
   ja4Transport?: Ja4Transport;
 }

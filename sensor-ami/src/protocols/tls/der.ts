@@ -9,6 +9,10 @@
 import { latin1 } from "../../text/bytes.js";
 import { DerParseError } from "./errors.js";
 
+/**
+ * Universal-class tags (X.680 §8.4) an X.509 certificate uses, exported as one table: the
+ * string and time tags are only read here, the structural ones by x509.ts.
+ */
 export const TAG_BOOLEAN = 0x01;
 export const TAG_INTEGER = 0x02;
 export const TAG_BIT_STRING = 0x03;
@@ -123,7 +127,7 @@ export class DerReader {
 }
 
 /** Dotted-decimal form of an OBJECT IDENTIFIER's content octets bytes[start, end) (one pass, no arrays). */
-export function oidToString(bytes: Uint8Array, start: number, end: number): string {
+function oidToString(bytes: Uint8Array, start: number, end: number): string {
   if (start >= end) throw new DerParseError("empty OBJECT IDENTIFIER");
   let text = "";
   let arcs = 0;
@@ -171,7 +175,7 @@ export function oidArcs(bytes: Uint8Array, start: number, end: number, out: numb
 const NON_ASCII = /[\u0080-\u00ff]/;
 
 /** Decode an ASN.1 string type to text (UTF-8, Latin-1 for the 8-bit types, UCS-2/UCS-4 for BMP/Universal). */
-export function decodeString(tag: number, bytes: Uint8Array, start: number, end: number): string {
+function decodeString(tag: number, bytes: Uint8Array, start: number, end: number): string {
   switch (tag) {
     case TAG_UTF8_STRING: {
       // ASCII is its own UTF-8: only other text needs the decoder.
@@ -216,7 +220,7 @@ function twoDigits(bytes: Uint8Array, offset: number): number {
  * epoch. Accepts exactly YYMMDDHHMM[SS]Z (UTCTime) and YYYYMMDDHHMM[SS][.f+]Z (any other tag);
  * read without a regex.
  */
-export function decodeTime(tag: number, bytes: Uint8Array, start: number, end: number): number {
+function decodeTime(tag: number, bytes: Uint8Array, start: number, end: number): number {
   const utc = tag === TAG_UTC_TIME;
   let digitsEnd = start;
   while (digitsEnd < end && isDigit(bytes[digitsEnd])) digitsEnd++;

@@ -134,7 +134,7 @@ function ja4Version(hello: ClientHello, hasSupportedVersions: boolean): string {
 }
 
 /** All JA4 forms of one ClientHello (field names as in FoxIO's reference output). */
-export interface Ja4Forms {
+interface Ja4Forms {
   /** `a_b_c`, hashed, sorted: the fingerprint. */
   readonly ja4: string;
   /** JA4_r: sorted, unhashed. */
@@ -191,7 +191,7 @@ function scratch(which: 0 | 1, length: number): Uint16Array {
 }
 
 /** The fingerprints ssl.log keeps from a ClientHello (both undefined for SSLv2 hellos). */
-export interface ClientFingerprints {
+interface ClientFingerprints {
   readonly ja3: string | undefined;
   readonly ja4: string | undefined;
 }

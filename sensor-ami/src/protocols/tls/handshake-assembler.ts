@@ -3,7 +3,7 @@
 // fragmented across several records"). One instance per direction.
 
 /** Handshake header: msg_type (1) + 24-bit length. */
-export const HANDSHAKE_HEADER_BYTES = 4;
+const HANDSHAKE_HEADER_BYTES = 4;
 /**
  * Largest handshake message we reassemble. A certificate chain is the biggest message in practice
  * (tens of KiB). A larger message is not buffered: its type is reported, its bytes are skipped as

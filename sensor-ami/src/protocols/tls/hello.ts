@@ -12,6 +12,7 @@ import { TlsParseError } from "./errors.js";
 export const HANDSHAKE_CLIENT_HELLO = 1;
 export const HANDSHAKE_SERVER_HELLO = 2;
 
+/** TLS ExtensionType values (IANA) the hello parser reads, exported as one table. */
 export const EXT_SERVER_NAME = 0x0000;
 export const EXT_SUPPORTED_GROUPS = 0x000a;
 export const EXT_EC_POINT_FORMATS = 0x000b;
@@ -100,10 +101,10 @@ class ExtensionName {
 }
 
 /** DTLS1_BAD_VER: the pre-RFC 4347 DTLS version OpenSSL (and Cisco AnyConnect) still speak. */
-export const DTLS_BAD_VERSION = 0x0100;
+const DTLS_BAD_VERSION = 0x0100;
 
 /** Which form parseClientHello/parseServerHello get: decided from the first byte unless told. */
-export type HelloForm = "auto" | "message" | "body";
+type HelloForm = "auto" | "message" | "body";
 
 function isDtlsVersion(version: number): boolean {
   return version >> 8 === 0xfe || version === DTLS_BAD_VERSION;

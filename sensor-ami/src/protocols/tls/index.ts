@@ -4,15 +4,14 @@
 import { ProbeResult, type StreamAnalyzerFactory } from "../types.js";
 import { TlsAnalyzer } from "./analyzer.js";
 
-export type { HelloObserver, TlsAnalyzerOptions } from "./analyzer.js";
+export type { HelloObserver } from "./analyzer.js";
 export { TlsAnalyzer } from "./analyzer.js";
 export { DerParseError, TlsParseError } from "./errors.js";
-export type { Ja4Forms, Ja4Transport } from "./fingerprints.js";
 export { ja3, ja3String, ja3s, ja3sString, ja4, ja4Forms } from "./fingerprints.js";
-export type { ClientHello, HelloForm, ServerHello, TlsExtension } from "./hello.js";
-export { negotiatedVersion, parseClientHello, parseServerHello, parseSslV2ClientHello } from "./hello.js";
+export type { ClientHello } from "./hello.js";
+export { parseClientHello, parseServerHello } from "./hello.js";
 export { SSL_SCHEMA, X509_SCHEMA } from "./schema.js";
-export { alertName, cipherName, groupName, isGrease, versionName } from "./tables.js";
+export { isGrease } from "./tables.js";
 export type { X509Info } from "./x509.js";
 export { parseCertificate } from "./x509.js";
 

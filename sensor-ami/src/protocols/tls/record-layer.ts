@@ -28,7 +28,7 @@ export type FramingProblem =
   | { kind: "bad-header"; contentType: number; version: number }
   | { kind: "record-too-long"; length: number };
 
-export interface RecordSink {
+interface RecordSink {
   /** Return false to stop framing (the analyzer is done with this direction). */
   record(record: TlsRecord): boolean;
   problem(problem: FramingProblem): void;

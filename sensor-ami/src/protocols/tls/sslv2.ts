@@ -4,8 +4,8 @@
 
 import { TlsParseError } from "./errors.js";
 
-export const SSLV2_CLIENT_HELLO = 1;
-export const SSLV2_SERVER_HELLO = 4;
+const SSLV2_CLIENT_HELLO = 1;
+const SSLV2_SERVER_HELLO = 4;
 /** SERVER-HELLO fixed part: type, session_id_hit, certificate_type, version, three lengths. */
 const SSLV2_SERVER_HELLO_HEADER_BYTES = 11;
 
@@ -20,7 +20,7 @@ export const SSLV2_CIPHER_NAMES: ReadonlyMap<number, string> = new Map<number, s
   [0x0700c0, "SSLv20_CK_DES_192_EDE3_CBC_WITH_MD5"],
 ]);
 
-export interface SslV2ServerHello {
+interface SslV2ServerHello {
   readonly version: number;
   /** The first cipher spec the server lists (what the session will use). */
   readonly cipherSpec: number | undefined;

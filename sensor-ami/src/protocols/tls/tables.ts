@@ -4,7 +4,7 @@
 import { CIPHER_SUITE_NAMES } from "./cipher-suites.js";
 
 /** Record/handshake protocol versions as Zeek's `SSL::version_strings` spells them. */
-export const VERSION_NAMES: ReadonlyMap<number, string> = new Map<number, string>([
+const VERSION_NAMES: ReadonlyMap<number, string> = new Map<number, string>([
   [0x0002, "SSLv2"],
   [0x0300, "SSLv3"],
   [0x0301, "TLSv10"],
@@ -21,7 +21,7 @@ export const VERSION_NAMES: ReadonlyMap<number, string> = new Map<number, string
  * value strings (field tls.handshake.extensions_supported_group), plus the hybrid post-quantum groups
  * that browsers ship today (IANA registry entries 0x11eb–0x11ed and the Kyber draft codepoints).
  */
-export const GROUP_NAMES: ReadonlyMap<number, string> = new Map<number, string>([
+const GROUP_NAMES: ReadonlyMap<number, string> = new Map<number, string>([
   [0x0001, "sect163k1"],
   [0x0002, "sect163r1"],
   [0x0003, "sect163r2"],
@@ -152,7 +152,7 @@ export const GROUP_NAMES: ReadonlyMap<number, string> = new Map<number, string>(
 ]);
 
 /** Alert descriptions (RFC 8446 §6 and predecessors) in Zeek's `SSL::alert_descriptions` spelling. */
-export const ALERT_NAMES: ReadonlyMap<number, string> = new Map<number, string>([
+const ALERT_NAMES: ReadonlyMap<number, string> = new Map<number, string>([
   [0, "close_notify"],
   [10, "unexpected_message"],
   [20, "bad_record_mac"],

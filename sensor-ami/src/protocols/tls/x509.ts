@@ -385,7 +385,7 @@ function parseExtensions(list: DerReader, out: ExtensionFields): void {
  * Parsed certificates kept, by SHA-256 fingerprint (Zeek caches parsed X.509 certificates the same
  * way): servers send the same chain to every client, so a repeated certificate costs one hash.
  */
-export const CERTIFICATE_CACHE_ENTRIES = 4096;
+const CERTIFICATE_CACHE_ENTRIES = 4096;
 const certificateCache = new BoundedCache<X509Info>(CERTIFICATE_CACHE_ENTRIES);
 
 /**
