@@ -7,6 +7,9 @@ here="$(cd "$(dirname "$0")/.." && pwd)"
 out="${1:?usage: tools/corpus-logs.sh <out-dir> [corpus-dir]}"
 corpus="${2:-$here/../shared/corpus}"
 mkdir -p "$out"
+# The pinned Node.js 24 (the node devDependency) when installed: the runtime production runs.
+node="$here/node_modules/.bin/node"
+[ -x "$node" ] || node=node
 twin="$here/.bench/bench.vxlan.pcap"
 if [ ! -f "$twin" ]; then
   mkdir -p "$here/.bench"
@@ -19,7 +22,7 @@ while IFS= read -r cap; do
     mkdir -p "$dir"
     # Exit 3 (capture cut off) is a normal outcome for some corpus files; record it with the logs.
     set +e
-    node "$here/sensor-ami/bin/spanless.js" analyze "$cap" --out "$dir" --seed 1 --format "$fmt" --quiet \
+    "$node" "$here/sensor-ami/bin/spanless.js" analyze "$cap" --out "$dir" --seed 1 --format "$fmt" --quiet \
       2>"$dir/stderr.txt"
     echo "$?" >"$dir/exit-code.txt"
     set -e

@@ -106,6 +106,13 @@ const RULES: PartRule[] = [
     builtins: ANY,
   },
   {
+    name: "sensor/text",
+    root: TEXT,
+    mayImport: [TEXT],
+    packages: NONE,
+    builtins: ANY,
+  },
+  {
     name: "sensor tools",
     root: "sensor-ami/bench",
     mayImport: ["sensor-ami/src", "sensor-ami/bench", "contracts"],
