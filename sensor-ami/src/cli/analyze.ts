@@ -2,6 +2,7 @@
 
 import { isSupportedLinkType } from "../capture/link-types.js";
 import { CaptureReader, type CaptureTruncation } from "../capture/reader.js";
+import type { RelaxedHost } from "../engine/checksum-hosts.js";
 import { CONN_SCHEMA } from "../engine/conn-record.js";
 import { Engine, type EngineStats } from "../engine/engine.js";
 import { Frame } from "../engine/frame.js";
@@ -39,6 +40,8 @@ export interface AnalyzeResult {
   notes: string[];
   format: string;
   checksumOffloadDetected: boolean;
+  /** auto checksum mode: hosts whose failing checksums were kept, and the packets kept/dropped. */
+  checksums: { hosts: number; listed: RelaxedHost[]; kept: number; dropped: number } | undefined;
 }
 
 /** Runs the whole pipeline. Throws CaptureReadError/CaptureFormatError/LogWriteError for bad input. */
@@ -80,6 +83,14 @@ export function analyzeCapture(o: AnalyzeOptions): AnalyzeResult {
     notes: reader.notes,
     format: reader.format,
     checksumOffloadDetected: engine.checksumOffloadDetected,
+    checksums: engine.checksumHosts
+      ? {
+          hosts: engine.checksumHosts.relaxedHosts,
+          listed: engine.checksumHosts.listed,
+          kept: engine.checksumHosts.kept,
+          dropped: engine.checksumHosts.dropped,
+        }
+      : undefined,
   };
 }
 
@@ -114,10 +125,18 @@ export function formatSummary(capture: string, outDir: string, r: AnalyzeResult)
       `  skipped      ${fmtInt(r.unsupportedLinkPackets)} packets on interfaces with an unsupported link type`,
     );
   }
-  if (r.checksumOffloadDetected) {
+  const cs = r.checksums;
+  if (cs !== undefined && cs.hosts > 0) {
     lines.push(
-      "  note         most checksums were wrong (offloading on the capture host): stopped verifying them, as --checksums off would",
+      `  checksums    offloading: verification relaxed for ${fmtInt(cs.hosts)} host(s), ${fmtInt(cs.kept)} failing packets kept, ${fmtInt(cs.dropped)} dropped`,
     );
+    for (const h of cs.listed) {
+      const when = new Date(h.ts * 1000).toISOString();
+      const vni = h.vni >= 0 ? ` (VNI ${h.vni})` : "";
+      lines.push(`    ${h.addr}${vni} from packet ${fmtInt(h.packet)} at ${when}: ${h.reason}`);
+    }
+    if (cs.hosts > cs.listed.length)
+      lines.push(`    … and ${fmtInt(cs.hosts - cs.listed.length)} more (weird.log)`);
   }
   for (const n of r.notes) lines.push(`  note         ${n}`);
   return `${lines.join("\n")}\n`;

@@ -28,7 +28,7 @@ options:
   --tunnel-depth <n>         maximum nested encapsulations (default 4; 0 disables decapsulation)
   --max-connections <n>      live connection limit; least recently active are evicted beyond it (default 1000000)
   --checksums auto|on|off    verify IP/TCP/UDP/ICMP checksums and drop bad packets: on (Zeek's default),
-                             off (Zeek's -C), auto (default: verify unless the first packets show offloading)
+                             off (Zeek's -C), auto (default: verify, but keep failures that fit offloading, per host)
   --no-checksums             same as --checksums off
   --no-community-id          omit community_id from conn.log
   --no-inspect               no protocol inspection: conn.log without service, no dns/http/ssl/… logs

@@ -91,7 +91,6 @@ export function decodeIPv4(p: DecodedPacket, frag: FragmentInfo, verifyChecksum:
     total = end - off;
   }
   if (total < hl) return -W.badIpHeaderLen;
-  if (verifyChecksum && !ipv4HeaderChecksumOk(b, off, hl)) return -W.badIpChecksum;
   p.ipVersion = 4;
   p.ipHdrLen = hl;
   p.ipTotalLen = total;
@@ -109,6 +108,8 @@ export function decodeIPv4(p: DecodedPacket, frag: FragmentInfo, verifyChecksum:
   p.d3 = (b[off + 16] << 24) | (b[off + 17] << 16) | (b[off + 18] << 8) | b[off + 19];
   p.l4Off = off + hl;
   p.l4Len = total - hl;
+  // Checked once the addresses are filled in: the engine's checksum policy is per sending host.
+  if (verifyChecksum && !ipv4HeaderChecksumOk(b, off, hl)) return -W.badIpChecksum;
   const ff = (b[off + 6] << 8) | b[off + 7];
   if (ff & 0x3fff) {
     frag.isFragment = true;

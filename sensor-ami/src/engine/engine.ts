@@ -4,14 +4,16 @@
 // Nothing on the per-packet path allocates except when a connection is created or finished.
 
 import { FragmentReassembler } from "../decode/fragments.js";
-import { decodeIPv4, decodeIPv6, FragmentInfo } from "../decode/ip.js";
+import { decodeIPv4, decodeIPv6, FragmentInfo, IPPROTO_ICMP, IPPROTO_ICMPV6 } from "../decode/ip.js";
 import { decodeEthernet, decodeLink } from "../decode/link.js";
+import { ipv4ChecksumLooksOffloaded, transportChecksumLooksOffloaded } from "../decode/offload.js";
 import { DecodedPacket, Layer, TCP_ACK, TCP_SYN } from "../decode/packet.js";
 import { decodeIcmp, decodeTcp, decodeUdp } from "../decode/transport.js";
 import { decodeGeneve, decodeGre, decodeVxlan, TunnelResult } from "../decode/tunnels.js";
 import { W } from "../decode/weirds.js";
 import type { LogSink } from "../logs/writer.js";
 import { isGroupAddr } from "./addr.js";
+import { ChecksumHosts } from "./checksum-hosts.js";
 import { ConnRecords } from "./conn-record.js";
 import { ConnTable } from "./conn-table.js";
 import { Connection, countPacket, EpState, Proto, TcpEndpoint } from "./connection.js";
@@ -20,12 +22,7 @@ import type { Frame } from "./frame.js";
 import { addHistory, checkHistory, HIST_PARTIAL, HIST_UDP, isLogStep } from "./history.js";
 import type { Inspector } from "./hooks.js";
 import { ICMP4_COUNTERPART, ICMP4_REPLY, ICMP6_COUNTERPART, ICMP6_REPLY } from "./icmp.js";
-import {
-  CHECKSUM_AUTO_BAD_SHARE,
-  CHECKSUM_AUTO_SAMPLE,
-  defaultEngineOptions,
-  type EngineOptions,
-} from "./options.js";
+import { defaultEngineOptions, type EngineOptions } from "./options.js";
 import { type TcpEvents, tcpSegment } from "./tcp.js";
 import { UidGenerator } from "./uid.js";
 import { type PacketClock, WeirdLog } from "./weird-log.js";
@@ -86,13 +83,10 @@ export class Engine implements TcpEvents, PacketClock {
   private readonly likelyServer: Uint8Array = new Uint8Array(65536);
   /** uid of the innermost tunnel connection the current packet came through (Zeek's tunnel_parents). */
   private tunnelUid: string | null = null;
-  /** Current checksum policy (auto mode may turn it off once). */
-  private verify: boolean;
-  private checksumAuto: boolean;
-  private checksummed = 0;
-  private checksumBad = 0;
-  /** Set when auto mode detected offloaded checksums (reported in the summary). */
-  checksumOffloadDetected = false;
+  /** Checksums are verified (on and auto). */
+  private readonly verify: boolean;
+  /** auto: failures are judged per sending host (null for on/off); its counts go to the summary. */
+  readonly checksumHosts: ChecksumHosts | null;
   private nextSweep = 0;
 
   constructor(
@@ -105,11 +99,16 @@ export class Engine implements TcpEvents, PacketClock {
     this.uids = new UidGenerator(this.opts.seed);
     this.weirds = new WeirdLog(sink, this, this.opts);
     this.connRecords = new ConnRecords(this.opts);
-    this.checksumAuto = this.opts.verifyChecksums === "auto";
     this.verify = this.opts.verifyChecksums !== false;
+    this.checksumHosts = this.opts.verifyChecksums === "auto" ? new ChecksumHosts(this.weirds) : null;
     for (const port of this.opts.vxlanPorts) this.vxlanPorts[port] = 1;
     for (const port of this.opts.genevePorts) this.genevePorts[port] = 1;
     for (const port of this.opts.likelyServerPorts) this.likelyServer[port] = 1;
+  }
+
+  /** Whether auto mode relaxed verification for any host (checksum offloading). */
+  get checksumOffloadDetected(): boolean {
+    return this.checksumHosts !== null && this.checksumHosts.relaxedHosts > 0;
   }
 
   get liveConnections(): number {
@@ -160,8 +159,7 @@ export class Engine implements TcpEvents, PacketClock {
         case Layer.IPv6: {
           const wasV4 = layer === Layer.IPv4;
           layer = wasV4 ? decodeIPv4(p, this.frag, this.verify) : decodeIPv6(p, this.frag);
-          if (layer === -W.badIpChecksum && !this.checksumDrops(true)) {
-            this.weird(W.badIpChecksum);
+          if (layer === -W.badIpChecksum && this.keepsFailure(ipv4ChecksumLooksOffloaded(p))) {
             layer = decodeIPv4(p, this.frag, false);
           }
           if (layer === Layer.FragmentHeld) {
@@ -219,36 +217,24 @@ export class Engine implements TcpEvents, PacketClock {
   }
 
   /**
-   * Records one verified checksum result and says whether a bad packet is to be dropped. In auto
-   * mode nothing is dropped until the sample decides between "verify" and "offloaded".
+   * A checksum of the current packet failed (`shaped`: it looks unfinished): whether the packet is
+   * kept. `on` drops every failure, as Zeek does; `auto` asks the sending host's record.
    */
-  private checksumDrops(bad: boolean): boolean {
-    if (!this.checksumAuto) return bad && this.verify;
-    this.checksummed++;
-    if (bad) this.checksumBad++;
-    if (this.checksummed >= CHECKSUM_AUTO_SAMPLE) {
-      this.checksumAuto = false;
-      if (this.checksumBad > this.checksummed * CHECKSUM_AUTO_BAD_SHARE) {
-        this.verify = false;
-        this.checksumOffloadDetected = true;
-      }
-    }
-    return false;
+  private keepsFailure(shaped: boolean): boolean {
+    return this.checksumHosts?.fail(this.p, shaped, this.ts, this.packetIndex) === true;
   }
 
   /**
-   * A transport checksum failed: drop the packet (it keeps badChecksum and the connection records
-   * the 'C' letter), or, while auto mode is still sampling, count it and keep the packet.
+   * After a transport header was decoded with verification: a failure the policy keeps is cleared
+   * (the packet counts as good), one it drops keeps badChecksum (the connection records a bad
+   * checksum weird and the 'C' letter); a pass is a good sample for the sender in auto mode.
    */
-  private applyChecksumPolicy(): void {
+  private applyChecksumPolicy(proto: number): void {
     const p = this.p;
     if (p.badChecksum) {
-      if (!this.checksumDrops(true)) {
-        this.weird(p.proto === 6 ? W.badTcpChecksum : W.badUdpChecksum);
-        p.badChecksum = false;
-      }
-    } else if (this.checksumAuto) {
-      this.checksumDrops(false);
+      if (this.keepsFailure(transportChecksumLooksOffloaded(p, proto))) p.badChecksum = false;
+    } else if (this.checksumHosts !== null) {
+      this.checksumHosts.pass(p);
     }
   }
 
@@ -330,7 +316,7 @@ export class Engine implements TcpEvents, PacketClock {
       this.weird(-r);
       return;
     }
-    this.applyChecksumPolicy();
+    this.applyChecksumPolicy(6);
     let c = this.lookup(Proto.Tcp, 6, p.sport, p.dport);
     if (c !== null && this.isTcpReuse(c)) {
       this.finishConnection(c);
@@ -393,7 +379,7 @@ export class Engine implements TcpEvents, PacketClock {
       this.weird(-r);
       return;
     }
-    this.applyChecksumPolicy();
+    this.applyChecksumPolicy(17);
     const ls = this.likelyServer;
     // Like Zeek, never make a broadcast or multicast address the originator.
     const flip = ls[p.sport] === 1 && ls[p.dport] === 0 && !this.dstIsGroup();
@@ -441,6 +427,7 @@ export class Engine implements TcpEvents, PacketClock {
       this.weird(-r);
       return;
     }
+    this.applyChecksumPolicy(v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP);
     const type = p.icmpType;
     const counterpart = (v6 ? ICMP6_COUNTERPART : ICMP4_COUNTERPART)[type];
     // Zeek's ICMP "ports": the type, and the counterpart type (or the code for one-way messages).

@@ -51,10 +51,10 @@ export interface EngineOptions {
   /** Live connections kept at most; beyond it the least recently active are evicted (and counted). */
   maxConnections: number;
   /**
-   * Verify IPv4 header and TCP/UDP/ICMP checksums and drop packets that fail (Zeek's behaviour).
-   * "auto" (default) verifies, but stops verifying when the start of the input shows checksum
-   * offloading (Suricata's auto mode): captures taken on the sending host carry unfinished
-   * checksums, and dropping them would silently lose most of the traffic.
+   * Verify IPv4 header and TCP/UDP/ICMP checksums and drop packets that fail (true: Zeek's
+   * behaviour). "auto" (default) verifies, but keeps a failing packet whose checksum fits the
+   * offload pattern, judged per sending host (checksum-hosts.ts): captures taken on a sending
+   * host carry unfinished checksums, and dropping them would silently lose its traffic.
    */
   verifyChecksums: boolean | "auto";
   timeouts: Timeouts;
@@ -73,13 +73,6 @@ export interface EngineOptions {
 }
 
 const DEFAULT_MAX_CONNECTIONS = 1_000_000;
-/**
- * Auto checksum mode decides after this many verified packets (until then a bad checksum is
- * counted but the packet is kept)…
- */
-export const CHECKSUM_AUTO_SAMPLE = 32;
-/** …and stops dropping when more than this share of them failed (offloading, not corruption). */
-export const CHECKSUM_AUTO_BAD_SHARE = 0.25;
 
 export function defaultEngineOptions(overrides: Partial<EngineOptions> = {}): EngineOptions {
   return {

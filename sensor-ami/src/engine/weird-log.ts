@@ -2,7 +2,8 @@
 // - decoder weirds (by code, from decode/weirds.ts): every one counted, the first
 //   `weirdSamplingThreshold` of a name logged, then one in `weirdSamplingRate`;
 // - connection weirds raised by the engine: counted always, logged once per (connection, name);
-// - analyzer and external weirds (inspection, the capture reader): counted and logged each time.
+// - analyzer, host and external weirds (inspection, the checksum policy, the capture reader):
+//   counted and logged each time.
 
 import { WEIRD_NAMES } from "../decode/weirds.js";
 import { CONN_ID_FIELDS, type Schema } from "../logs/schema.js";
@@ -76,6 +77,25 @@ export class WeirdLog implements WeirdSink {
   analyzerWeird(c: Connection, name: string, addl: string | undefined, source: string): void {
     this.count(name);
     this.sink.write("weird", this.connectionRecord(c, name, addl, source));
+  }
+
+  /**
+   * A weird about one host rather than a connection (checksum-hosts.ts: verification relaxed for
+   * a sender), with the host in `addl`; always logged, as it is raised once per host.
+   */
+  hostWeird(name: string, addl: string, vni: number): void {
+    this.count(name);
+    const rec: LogRecordObject = {
+      ts: this.now.ts,
+      name,
+      addl,
+      notice: false,
+      peer: "spanless",
+      source: "IP",
+      packet: this.now.packetIndex,
+    };
+    if (vni >= 0) rec.vni = vni;
+    this.sink.write("weird", rec);
   }
 
   externalWeird(name: string, packet: number): void {
