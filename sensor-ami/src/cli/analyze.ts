@@ -11,7 +11,8 @@ import type { EngineOptions } from "../engine/options.js";
 import { WEIRD_SCHEMA } from "../engine/weird-log.js";
 import { PROTOCOL_LOG_SCHEMAS } from "../inspect/registry.js";
 import type { LogSchemas } from "../logs/schema.js";
-import { FileLogWriter, type LogFormat, type LogSink } from "../logs/writer.js";
+import { FileLogWriter, type LogFormat, type LogSink, wallClock } from "../logs/writer.js";
+import { clearCompletion } from "./completion.js";
 
 /** TSV columns of every log this build writes. */
 export const LOG_SCHEMAS: LogSchemas = { conn: CONN_SCHEMA, weird: WEIRD_SCHEMA, ...PROTOCOL_LOG_SCHEMAS };
@@ -27,6 +28,14 @@ export interface AnalyzeOptions {
    * The CLI passes `buildInspector` unless --no-inspect.
    */
   inspector?: (weirds: WeirdSink, sink: LogSink) => Inspector;
+  /**
+   * Times in the output come from the capture, not the wall clock: TSV #open is the time of the
+   * packet being processed when the log opens (the first packet's for the logs every run writes),
+   * #close the last packet's. Two runs with the same --seed then write byte-identical files.
+   */
+  captureTime?: boolean;
+  /** Called once the output directory exists and a stale completion record is gone. */
+  onOutputReady?: () => void;
 }
 
 export interface AnalyzeResult {
@@ -40,6 +49,10 @@ export interface AnalyzeResult {
   notes: string[];
   format: string;
   checksumOffloadDetected: boolean;
+  /** When the run started and its logs were closed (seconds since the epoch), by `timeSource`. */
+  startedAt: number;
+  finishedAt: number;
+  timeSource: "wall" | "capture";
   /** auto checksum mode: hosts whose failing checksums were kept, and the packets kept/dropped. */
   checksums: { hosts: number; listed: RelaxedHost[]; kept: number; dropped: number } | undefined;
 }
@@ -48,21 +61,38 @@ export interface AnalyzeResult {
 export function analyzeCapture(o: AnalyzeOptions): AnalyzeResult {
   const t0 = process.hrtime.bigint();
   const cpu0 = process.cpuUsage();
+  const startedAt = wallClock();
   const reader = CaptureReader.open(o.capture);
-  const writer = new FileLogWriter(o.outDir, o.format, LOG_SCHEMAS);
-  writer.touch("conn");
-  writer.touch("weird");
+  const pkt = new Frame();
+  // The frame being processed is the capture's clock: reading its field costs the packet loop nothing.
+  const clock = o.captureTime ? () => (Number.isNaN(pkt.ts) ? 0 : pkt.ts) : wallClock;
+  let writer: FileLogWriter;
+  try {
+    writer = new FileLogWriter(o.outDir, o.format, LOG_SCHEMAS, clock);
+    clearCompletion(o.outDir);
+  } catch (err) {
+    reader.close();
+    throw err;
+  }
+  o.onOutputReady?.();
   const engine = new Engine(writer, o.engine);
   if (o.inspector) engine.inspector = o.inspector(engine.weirds, writer);
-  const pkt = new Frame();
   let unsupported = 0;
+  let firstTs = startedAt;
   try {
-    while (reader.next(pkt)) {
+    // The first packet is read before the always-written logs open, so that with captureTime
+    // their #open is its time.
+    let more = reader.next(pkt);
+    if (o.captureTime) firstTs = clock();
+    writer.touch("conn");
+    writer.touch("weird");
+    while (more) {
       if (pkt.linkType >= 0 && !isSupportedLinkType(pkt.linkType)) {
         unsupported++;
         pkt.linkType = -1;
       }
       engine.process(pkt);
+      more = reader.next(pkt);
     }
     if (reader.truncation)
       engine.weirds.externalWeird("truncated_capture_file", reader.truncation.packetIndex);
@@ -83,6 +113,9 @@ export function analyzeCapture(o: AnalyzeOptions): AnalyzeResult {
     notes: reader.notes,
     format: reader.format,
     checksumOffloadDetected: engine.checksumOffloadDetected,
+    startedAt: firstTs,
+    finishedAt: writer.closedAt,
+    timeSource: o.captureTime ? "capture" : "wall",
     checksums: engine.checksumHosts
       ? {
           hosts: engine.checksumHosts.relaxedHosts,

@@ -6,7 +6,9 @@ import { type Cidr, CidrParseError, parseCidr } from "../engine/addr.js";
 import type { EngineOptions } from "../engine/options.js";
 import { buildInspector } from "../inspect/index.js";
 import { LogWriteError } from "../logs/writer.js";
-import { analyzeCapture, formatSummary } from "./analyze.js";
+import { type AnalyzeResult, analyzeCapture, formatSummary } from "./analyze.js";
+import { writeCompletion } from "./completion.js";
+import { failedRunRecord, finishedRunRecord, type RunEnd } from "./run-record.js";
 
 const EXIT_OK = 0;
 const EXIT_USAGE = 64;
@@ -17,7 +19,8 @@ const EXIT_TRUNCATED = 3;
 
 const USAGE = `usage: spanless analyze <capture.pcap|capture.pcapng> --out <dir> [options]
 
-Writes Zeek-style logs (conn.log, weird.log, and protocol logs) into <dir>.
+Writes Zeek-style logs (conn.log, weird.log, and protocol logs) into <dir>, then summary.json
+(how the run ended); a <dir> without summary.json holds an interrupted run.
 
 options:
   --out, -o <dir>            output directory (created if missing)             [required]
@@ -32,7 +35,9 @@ options:
   --no-checksums             same as --checksums off
   --no-community-id          omit community_id from conn.log
   --no-inspect               no protocol inspection: conn.log without service, no dns/http/ssl/… logs
-  --seed <n>                 seed uids so two runs give identical logs (default: random)
+  --seed <n>                 seed uids, and take TSV #open/#close and summary.json times from the
+                             capture, so two runs give byte-identical output (default: random uids,
+                             wall-clock times)
   --tcp-inactivity <s>       TCP inactivity timeout (default 300, Zeek's)
   --udp-inactivity <s>       UDP inactivity timeout (default 60, Zeek's)
   --quiet, -q                no summary on stdout
@@ -69,6 +74,10 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`spanless: unknown command "${command}"\n\n${USAGE}`);
     return EXIT_USAGE;
   }
+  // Set once the output directory is ready: from then on every ending leaves a completion record.
+  let outDir: string | undefined;
+  let capture = "";
+  const startedAt = Date.now() / 1000;
   try {
     const { values, positionals } = parseArgs({
       args: rest,
@@ -131,43 +140,68 @@ export async function main(argv: string[]): Promise<number> {
         ...(udpIdle !== undefined ? { udpInactivity: udpIdle } : {}),
       };
     }
-    const capture = positionals[0];
+    capture = positionals[0];
+    const out = values.out;
     const result = analyzeCapture({
       capture,
-      outDir: values.out,
+      outDir: out,
       format: values.format,
       engine,
       inspector: values["no-inspect"] ? undefined : buildInspector,
+      captureTime: seed !== undefined,
+      onOutputReady: () => {
+        outDir = out;
+      },
     });
-    if (!values.quiet) process.stdout.write(formatSummary(capture, values.out, result));
-    if (result.truncation) {
-      process.stderr.write(`spanless: ${result.truncation.message}\n`);
-      return EXIT_TRUNCATED;
-    }
-    if (result.stats.packets > 0 && result.unsupportedLinkPackets === result.stats.packets) {
-      process.stderr.write(
-        `spanless: ${capture}: every packet uses an unsupported link type; nothing was analysed\n`,
-      );
-      return EXIT_BAD_INPUT;
-    }
-    return EXIT_OK;
+    if (!values.quiet) process.stdout.write(formatSummary(capture, out, result));
+    const end = runEnd(capture, result);
+    if (end.message) process.stderr.write(`spanless: ${end.message}\n`);
+    // The directory is complete only now; a failure to say so is an output error like any other.
+    outDir = undefined;
+    writeCompletion(out, finishedRunRecord(capture, result, end));
+    return end.exitStatus;
   } catch (err) {
-    if (
-      err instanceof UsageError ||
-      err instanceof CidrParseError ||
-      (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")
-    ) {
-      process.stderr.write(`spanless: ${(err as Error).message}\n\n${USAGE}`);
-      return EXIT_USAGE;
+    const status = errorExitStatus(err);
+    if (outDir !== undefined) {
+      const end: RunEnd = { exitStatus: status ?? 1, outcome: "error", message: (err as Error).message };
+      try {
+        writeCompletion(outDir, failedRunRecord(capture, end, startedAt));
+      } catch {
+        // The output is already failing; the error below is what matters.
+      }
     }
-    if (err instanceof CaptureFormatError) {
-      process.stderr.write(`spanless: ${err.message}\n`);
-      return EXIT_BAD_INPUT;
-    }
-    if (err instanceof CaptureReadError || err instanceof LogWriteError) {
-      process.stderr.write(`spanless: ${err.message}\n`);
-      return EXIT_IO;
-    }
-    throw err;
+    if (status === undefined) throw err;
+    const message = (err as Error).message;
+    process.stderr.write(
+      status === EXIT_USAGE ? `spanless: ${message}\n\n${USAGE}` : `spanless: ${message}\n`,
+    );
+    return status;
   }
+}
+
+/** How a run that read its whole capture ends: exit status, outcome word, stderr message. */
+function runEnd(capture: string, r: AnalyzeResult): RunEnd {
+  if (r.truncation)
+    return { exitStatus: EXIT_TRUNCATED, outcome: "truncated", message: r.truncation.message };
+  if (r.stats.packets > 0 && r.unsupportedLinkPackets === r.stats.packets) {
+    return {
+      exitStatus: EXIT_BAD_INPUT,
+      outcome: "unsupported",
+      message: `${capture}: every packet uses an unsupported link type; nothing was analysed`,
+    };
+  }
+  return { exitStatus: EXIT_OK, outcome: "ok" };
+}
+
+/** The exit status for an error the CLI explains itself; undefined for a bug (rethrown). */
+function errorExitStatus(err: unknown): number | undefined {
+  if (
+    err instanceof UsageError ||
+    err instanceof CidrParseError ||
+    (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")
+  )
+    return EXIT_USAGE;
+  if (err instanceof CaptureFormatError) return EXIT_BAD_INPUT;
+  if (err instanceof CaptureReadError || err instanceof LogWriteError) return EXIT_IO;
+  return undefined;
 }

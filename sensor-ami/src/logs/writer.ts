@@ -2,10 +2,15 @@
 // (Zeek's `LogAscii::use_json=T` shape: field names as keys, unset fields omitted) or as Zeek
 // TSV with the #separator/#fields/#types header. Output is buffered and written synchronously so
 // the per-record cost is a string append.
+//
+// A log file only ever holds whole records: every write(2) is checked, a short write is
+// continued, and when the file cannot grow (EFBIG from `ulimit -f`, ENOSPC, EIO…) it is cut back
+// to its last complete line and the run fails with a LogWriteError naming the file and the reason.
 
-import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
+import { closeSync, ftruncateSync, openSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { HEX_OCTETS } from "../text/bytes.js";
+import { makeOutputDir } from "./output-dir.js";
 import type { FieldType, LogSchemas } from "./schema.js";
 
 export type LogFormat = "json" | "tsv";
@@ -22,8 +27,19 @@ export class LogWriteError extends Error {
   override name = "LogWriteError";
 }
 
+/** Seconds since the epoch: when a log was opened or closed (TSV #open/#close). */
+export type LogClock = () => number;
+
+/** The wall clock, Zeek's default for #open/#close. */
+export const wallClock: LogClock = () => Date.now() / 1000;
+
 interface OpenLog {
   fd: number;
+  file: string;
+  /** Bytes in the file, always whole lines. */
+  written: number;
+  /** A write failed: the file was cut back to its last whole line and takes no more records. */
+  failed: boolean;
   chunks: string[];
   pending: number;
   fields: string[] | null;
@@ -34,18 +50,25 @@ interface OpenLog {
 export class FileLogWriter implements LogSink {
   private readonly logs = new Map<string, OpenLog>();
   readonly counts = new Map<string, number>();
+  /** When close() ran, by the writer's clock (the TSV #close time); NaN before. */
+  closedAt = Number.NaN;
+  /** A write already failed and was thrown: close() flushes the other logs but throws no second error. */
+  private failure: LogWriteError | undefined;
 
   /**
    * @param schemas TSV columns per log path; a log without one gets the first record's fields, with
    * types guessed from their values
+   * @param clock the time written as TSV #open/#close (the wall clock unless the caller wants
+   * reproducible files, e.g. the capture's own time)
    */
   constructor(
     readonly dir: string,
     readonly format: LogFormat = "json",
     private readonly schemas: LogSchemas = {},
+    private readonly clock: LogClock = wallClock,
   ) {
     try {
-      mkdirSync(dir, { recursive: true });
+      makeOutputDir(dir);
     } catch (err) {
       throw new LogWriteError(`cannot create output directory ${dir}: ${(err as Error).message}`, {
         cause: err,
@@ -61,7 +84,7 @@ export class FileLogWriter implements LogSink {
     log.pending += line.length;
     log.records++;
     this.counts.set(path, log.records);
-    if (log.pending >= LOG_FLUSH_BYTES) this.flushLog(path, log);
+    if (log.pending >= LOG_FLUSH_BYTES) this.flushLog(log);
   }
 
   private open(path: string, first: LogRecordObject): OpenLog {
@@ -72,7 +95,17 @@ export class FileLogWriter implements LogSink {
     } catch (err) {
       throw new LogWriteError(`cannot write ${file}: ${(err as Error).message}`, { cause: err });
     }
-    const log: OpenLog = { fd, chunks: [], pending: 0, fields: null, types: null, records: 0 };
+    const log: OpenLog = {
+      fd,
+      file,
+      written: 0,
+      failed: false,
+      chunks: [],
+      pending: 0,
+      fields: null,
+      types: null,
+      records: 0,
+    };
     if (this.format === "tsv") {
       const schema = this.schemas[path];
       const fields = schema ? schema.map((f) => f[0]) : Object.keys(first);
@@ -85,7 +118,7 @@ export class FileLogWriter implements LogSink {
         "#empty_field\t(empty)",
         "#unset_field\t-",
         `#path\t${path}`,
-        `#open\t${zeekTime(new Date())}`,
+        `#open\t${zeekTime(this.clock())}`,
         `#fields\t${fields.join("\t")}`,
         `#types\t${types.join("\t")}`,
       ].join("\n");
@@ -106,18 +139,48 @@ export class FileLogWriter implements LogSink {
     return `${s}\n`;
   }
 
-  private flushLog(path: string, log: OpenLog): void {
-    if (log.chunks.length === 0) return;
-    const data = log.chunks.join("");
+  private flushLog(log: OpenLog): void {
+    if (log.chunks.length === 0 || log.failed) return;
+    // Bytes, not a string: a short write's remainder is then a byte offset (UTF-8 is multi-byte).
+    const data = Buffer.from(log.chunks.join(""), "utf8");
     log.chunks = [];
     log.pending = 0;
-    try {
-      writeSync(log.fd, data);
-    } catch (err) {
-      throw new LogWriteError(`cannot write ${join(this.dir, `${path}.log`)}: ${(err as Error).message}`, {
-        cause: err,
-      });
+    let done = 0;
+    while (done < data.length) {
+      let n: number;
+      try {
+        n = writeSync(log.fd, data, done, data.length - done);
+      } catch (err) {
+        throw this.fail(log, data, done, err as NodeJS.ErrnoException);
+      }
+      // write(2) returning 0 for a regular file means it cannot take more: ENOSPC by another name.
+      if (n === 0) throw this.fail(log, data, done, undefined);
+      done += n;
     }
+    log.written += data.length;
+  }
+
+  /** Cuts `log` back to its last whole line after `done` bytes of `data` went in, and says why. */
+  private fail(
+    log: OpenLog,
+    data: Buffer,
+    done: number,
+    err: NodeJS.ErrnoException | undefined,
+  ): LogWriteError {
+    log.failed = true;
+    // (lastIndexOf's offset must not be -1: a negative offset counts from the end.)
+    const kept = log.written + (done > 0 ? data.lastIndexOf(10, done - 1) + 1 : 0);
+    let cut = `it ends at its last whole record (${kept} bytes)`;
+    try {
+      if (done > 0) ftruncateSync(log.fd, kept);
+    } catch (terr) {
+      cut = `and it could not be cut back to its last whole record: ${(terr as Error).message}`;
+    }
+    const error = new LogWriteError(`cannot write ${log.file}: ${writeFailureReason(err)}; ${cut}`, {
+      cause: err,
+    });
+    this.failure ??= error;
+    return error;
   }
 
   /** Ensures a log file exists even when it has no records (so consumers can rely on it). */
@@ -129,17 +192,51 @@ export class FileLogWriter implements LogSink {
     }
   }
 
+  /**
+   * Flushes and closes every log, even when one fails; then throws the first failure, unless a
+   * write already threw one (the caller is handling it).
+   */
   close(): void {
-    for (const [path, log] of this.logs) {
-      if (this.format === "tsv") log.chunks.push(`#close\t${zeekTime(new Date())}\n`);
-      this.flushLog(path, log);
-      closeSync(log.fd);
+    this.closedAt = this.clock();
+    const thrown = this.failure;
+    let first: unknown;
+    for (const log of this.logs.values()) {
+      if (this.format === "tsv") log.chunks.push(`#close\t${zeekTime(this.closedAt)}\n`);
+      try {
+        this.flushLog(log);
+      } catch (err) {
+        first ??= err;
+      }
+      try {
+        closeSync(log.fd);
+      } catch (err) {
+        first ??= new LogWriteError(`cannot close ${log.file}: ${(err as Error).message}`, { cause: err });
+      }
     }
     this.logs.clear();
+    if (first !== undefined && thrown === undefined) throw first;
   }
 }
 
-function zeekTime(d: Date): string {
+function writeFailureReason(err: NodeJS.ErrnoException | undefined): string {
+  if (err === undefined) return "the file system accepted no more bytes";
+  switch (err.code) {
+    case "EFBIG":
+      return "file too large (EFBIG: the file size limit was reached, e.g. ulimit -f)";
+    case "ENOSPC":
+      return "no space left on device (ENOSPC)";
+    case "EDQUOT":
+      return "disk quota exceeded (EDQUOT)";
+    case "EIO":
+      return "I/O error (EIO)";
+    default:
+      return err.message;
+  }
+}
+
+/** Zeek's #open/#close format, UTC to the second. */
+function zeekTime(seconds: number): string {
+  const d = new Date(Math.floor(seconds) * 1000);
   const p = (n: number) => String(n).padStart(2, "0");
   return `${d.getUTCFullYear()}-${p(d.getUTCMonth() + 1)}-${p(d.getUTCDate())}-${p(d.getUTCHours())}-${p(d.getUTCMinutes())}-${p(d.getUTCSeconds())}`;
 }
