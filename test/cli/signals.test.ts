@@ -5,7 +5,7 @@
 // analysis runs for several seconds.
 
 import { type ChildProcess, spawn } from "node:child_process";
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -69,8 +69,11 @@ describe.skipIf(!built || !existsSync(BENCH))("spanless launcher and signals", (
   it.each(["SIGTERM", "SIGINT", "SIGHUP"] as const)(
     "%s to the launcher stops the analysis process and the launcher dies of it",
     async (signal) => {
-      // Prepare: a launcher without the sensor's Node options, so it starts the analysis process
+      // Prepare: a launcher without the sensor's Node options, so it starts the analysis process;
+      // the output directory holds an earlier run's completion record
       const out = join(tmp, signal);
+      mkdirSync(out);
+      writeFileSync(join(out, "summary.json"), '{"exit_status":0}\n');
       const env = { ...process.env };
       delete env.SPANLESS_NODE_OPTIONS_APPLIED;
       delete env.NODE_OPTIONS;
@@ -87,10 +90,13 @@ describe.skipIf(!built || !existsSync(BENCH))("spanless launcher and signals", (
       // Act
       launcher.kill(signal);
       const end = await done;
-      // Assess: the launcher re-raised the child's signal (a shell sees 128 + n); nothing runs on
+      // Assess: the launcher re-raised the child's signal (a shell sees 128 + n); nothing runs on;
+      // the directory says the run did not finish: the stale record went before the first log
       expect(end).toEqual({ code: null, signal });
       expect(alive(analysis)).toBe(false);
       expect(existsSync(join(out, "summary.json"))).toBe(false);
+      for (const line of readFileSync(join(out, "conn.log"), "utf8").split("\n").filter(Boolean))
+        expect(() => JSON.parse(line)).not.toThrow();
     },
   );
 });
