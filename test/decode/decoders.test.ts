@@ -291,7 +291,8 @@ describe("fragment reassembly", () => {
     expect([...head.buf.subarray(head.l4Off + 8, head.l4Off + 16)]).toEqual([21, 22, 23, 24, 25, 26, 27, 28]);
   });
 
-  it("drops datagrams that never complete after the timeout and bounds the table", () => {
+  it("bounds the table by dropping the oldest datagram, and drops datagrams that time out", () => {
+    // Prepare: a table of two, filled by datagrams 0 and 1 (first fragments only).
     const r = new FragmentReassembler({ timeoutSeconds: 30, maxPending: 2, maxFragmentsPerDatagram: 8 });
     const f = new FragmentInfo();
     for (let id = 0; id < 2; id++) {
@@ -300,9 +301,26 @@ describe("fragment reassembly", () => {
       expect(r.add(p, f, 0, 0)).toBe(Layer.FragmentHeld);
     }
     const third = fragment(99, 0, true, [1, 2, 3, 4, 5, 6, 7, 8]);
+    const tailOfFirst = fragment(0, 8, false, [9, 9, 9, 9, 9, 9, 9, 9]);
+    const tailOfSecond = fragment(1, 8, false, [9, 9, 9, 9, 9, 9, 9, 9]);
+    // Act: a third datagram arrives; then the tails of the second and the first.
     decodeIPv4(third, f, false);
-    expect(r.add(third, f, 1, 0)).toBe(-W.fragmentTableFull);
-    expect(r.add(third, f, 100, 0)).toBe(Layer.FragmentHeld);
+    const thirdLayer = r.add(third, f, 1, 0);
+    decodeIPv4(tailOfSecond, f, false);
+    const secondLayer = r.add(tailOfSecond, f, 2, 0);
+    decodeIPv4(tailOfFirst, f, false);
+    const firstLayer = r.add(tailOfFirst, f, 2, 0);
+    const expired = r.expire(100);
+    // Assess: datagram 0 (the oldest) made room, so its tail starts a new datagram; 1 completed;
+    // at t=100 the third and the restarted 0 are past the timeout.
+    expect(thirdLayer).toBe(Layer.FragmentHeld);
+    expect(firstLayer).toBe(Layer.FragmentHeld);
+    expect(secondLayer).toBe(Layer.Udp);
+    expect(r.evicted).toBe(1);
+    expect(expired).toBe(2);
     expect(r.timedOut).toBe(2);
+    expect(r.size).toBe(0);
+    expect(r.loss.datagrams).toBe(3);
+    expect(r.loss.isFlood).toBe(false);
   });
 });

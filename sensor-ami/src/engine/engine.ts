@@ -3,7 +3,7 @@
 // connections with Zeek's rules and hands payload to protocol inspection when one is attached.
 // Nothing on the per-packet path allocates except when a connection is created or finished.
 
-import { FragmentReassembler } from "../decode/fragments.js";
+import { FragmentReassembler, WEIRD_FRAGMENT_FLOOD } from "../decode/fragments.js";
 import { decodeIPv4, decodeIPv6, FragmentInfo, IPPROTO_ICMP, IPPROTO_ICMPV6 } from "../decode/ip.js";
 import { decodeEthernet, decodeLink } from "../decode/link.js";
 import { ipv4ChecksumLooksOffloaded, transportChecksumLooksOffloaded } from "../decode/offload.js";
@@ -22,6 +22,7 @@ import type { Frame } from "./frame.js";
 import { addHistory, checkHistory, HIST_PARTIAL, HIST_UDP, isLogStep } from "./history.js";
 import type { Inspector } from "./hooks.js";
 import { ICMP4_COUNTERPART, ICMP4_REPLY, ICMP6_COUNTERPART, ICMP6_REPLY } from "./icmp.js";
+import { MemoryBudget } from "./memory-budget.js";
 import { defaultEngineOptions, type EngineOptions } from "./options.js";
 import { type TcpEvents, tcpSegment } from "./tcp.js";
 import { UidGenerator } from "./uid.js";
@@ -31,6 +32,8 @@ import { type PacketClock, WeirdLog } from "./weird-log.js";
 const SWEEP_INTERVAL_SECONDS = 30;
 /** When the table is full, this fraction of the least recently active connections is evicted at once. */
 const EVICTION_FRACTION = 1 / 64;
+/** Weird (one per sweep interval, counts in addl) when the memory budget evicted connections. */
+export const WEIRD_MEMORY_BUDGET = "memory_budget_full";
 
 export interface EngineStats {
   packets: number;
@@ -41,6 +44,8 @@ export interface EngineStats {
   tracked: number;
   connections: number;
   evictions: number;
+  /** Of the evictions, those made because the memory budget's connection share was full. */
+  memoryEvictions: number;
   firstTs: number;
   lastTs: number;
   fragmentsReassembled: number;
@@ -57,6 +62,7 @@ export class Engine implements TcpEvents, PacketClock {
     tracked: 0,
     connections: 0,
     evictions: 0,
+    memoryEvictions: 0,
     firstTs: 0,
     lastTs: 0,
     fragmentsReassembled: 0,
@@ -64,6 +70,8 @@ export class Engine implements TcpEvents, PacketClock {
   };
   inspector: Inspector | null = null;
 
+  /** Memory for connections, reassembly and fragments (hand `memory.reassembly` to inspection). */
+  readonly memory: MemoryBudget;
   /** weird.log and the weird counts (hand it to inspection as its WeirdSink). */
   readonly weirds: WeirdLog;
   /** Time of the packet being processed. */
@@ -88,14 +96,17 @@ export class Engine implements TcpEvents, PacketClock {
   /** auto: failures are judged per sending host (null for on/off); its counts go to the summary. */
   readonly checksumHosts: ChecksumHosts | null;
   private nextSweep = 0;
+  /** Memory evictions not yet reported in weird.log (one weird per sweep interval). */
+  private memoryEvictionsUnreported = 0;
 
   constructor(
     private readonly sink: LogSink,
     opts: Partial<EngineOptions> = {},
   ) {
     this.opts = defaultEngineOptions(opts);
-    this.table = new ConnTable(this.opts.maxConnections);
-    this.frags = new FragmentReassembler(this.opts.fragments);
+    this.memory = new MemoryBudget(this.opts.memoryBudgetBytes);
+    this.table = new ConnTable(this.opts.maxConnections, this.memory.connections);
+    this.frags = new FragmentReassembler(this.opts.fragments, this.memory.fragments);
     this.uids = new UidGenerator(this.opts.seed);
     this.weirds = new WeirdLog(sink, this, this.opts);
     this.connRecords = new ConnRecords(this.opts);
@@ -271,11 +282,11 @@ export class Engine implements TcpEvents, PacketClock {
     flip: boolean,
   ): Connection | null {
     const t = this.table;
-    if (t.size >= this.opts.maxConnections) {
+    if (!t.hasRoom(proto)) {
       const p = this.p;
-      this.evict();
+      this.evict(t.memoryIsFull);
       t.setKey(p.s0, p.s1, p.s2, p.s3, sport, p.d0, p.d1, p.d2, p.d3, dport, ipProto, p.vni + 1);
-      if (t.size >= this.opts.maxConnections) return null;
+      if (!t.hasRoom(proto)) return null;
     }
     const p = this.p;
     const c = new Connection();
@@ -510,12 +521,41 @@ export class Engine implements TcpEvents, PacketClock {
       const c = conns[i];
       if (c !== null && now >= c.expiresAt) this.finishConnection(c);
     }
-    const expired = this.frags.expire(now);
-    for (let i = 0; i < expired; i++) this.weird(W.fragmentTimeout);
+    this.frags.expire(now);
+    this.reportLosses();
   }
 
-  /** Table full: finish the least recently active connections (counted as evictions). */
-  private evict(): void {
+  /**
+   * Reports what the bounds dropped since the last sweep. Incomplete fragment datagrams: one
+   * fragment_timeout (or fragment_table_full when dropped for room) each, unless there were so many
+   * that they are a flood: then one fragment_flood weird with the counts. Memory evictions: one
+   * weird with the count (connection_table_full, sampled, marks each eviction round as before).
+   */
+  private reportLosses(): void {
+    const loss = this.frags.loss;
+    if (loss.isFlood) {
+      this.weirds.aggregateWeird(WEIRD_FRAGMENT_FLOOD, loss.describe(), "IP");
+    } else {
+      for (let i = 0; i < loss.timedOut; i++) this.weird(W.fragmentTimeout);
+      for (let i = 0; i < loss.evicted; i++) this.weird(W.fragmentTableFull);
+    }
+    loss.reset();
+    if (this.memoryEvictionsUnreported > 0) {
+      const m = this.memory.connections;
+      this.weirds.aggregateWeird(
+        WEIRD_MEMORY_BUDGET,
+        `${this.memoryEvictionsUnreported} connections evicted (least recently active first): their share of the memory budget is ${m.limit} bytes`,
+        "engine",
+      );
+      this.memoryEvictionsUnreported = 0;
+    }
+  }
+
+  /**
+   * Table full (the connection count, or the memory budget's connection share when `forMemory`):
+   * finish the least recently active connections (counted as evictions).
+   */
+  private evict(forMemory: boolean): void {
     const live: Connection[] = [];
     for (const c of this.table.conns) if (c !== null) live.push(c);
     live.sort((a, b) => a.lastTs - b.lastTs);
@@ -523,6 +563,10 @@ export class Engine implements TcpEvents, PacketClock {
     for (let i = 0; i < n; i++) {
       this.stats.evictions++;
       this.finishConnection(live[i]);
+    }
+    if (forMemory) {
+      this.stats.memoryEvictions += n;
+      this.memoryEvictionsUnreported += n;
     }
     this.weird(W.connTableFull);
   }
@@ -537,8 +581,8 @@ export class Engine implements TcpEvents, PacketClock {
   /** Finishes every live connection (end of input). */
   finish(): void {
     // Fragment trains still incomplete at the end of input are reported, not silently dropped.
-    const incomplete = this.frags.expire(Number.POSITIVE_INFINITY);
-    for (let i = 0; i < incomplete; i++) this.weird(W.fragmentTimeout);
+    this.frags.expire(Number.POSITIVE_INFINITY);
+    this.reportLosses();
     for (const c of this.table.conns) if (c !== null) this.finishConnection(c);
     // Inspection may hold state that spans connections (DHCP transactions): flushed last.
     if (this.inspector !== null) this.inspector.finish();

@@ -3,6 +3,7 @@
 import { DEFAULT_FRAGMENT_LIMITS, type FragmentLimits } from "../decode/fragments.js";
 import { GENEVE_PORT, VXLAN_PORT } from "../decode/tunnels.js";
 import type { Cidr } from "./addr.js";
+import { defaultMemoryBudgetBytes } from "./memory-size.js";
 
 export interface Timeouts {
   /** Zeek tcp_inactivity_timeout. */
@@ -51,6 +52,11 @@ export interface EngineOptions {
   /** Live connections kept at most; beyond it the least recently active are evicted (and counted). */
   maxConnections: number;
   /**
+   * Bytes of connection state, reassembly buffers and pending fragments together (memory-budget.ts
+   * splits it); default: sized from the machine (memory-size.ts).
+   */
+  memoryBudgetBytes: number;
+  /**
    * Verify IPv4 header and TCP/UDP/ICMP checksums and drop packets that fail (true: Zeek's
    * behaviour). "auto" (default) verifies, but keeps a failing packet whose checksum fits the
    * offload pattern, judged per sending host (checksum-hosts.ts): captures taken on a sending
@@ -74,12 +80,17 @@ export interface EngineOptions {
 
 const DEFAULT_MAX_CONNECTIONS = 1_000_000;
 
+/** The machine-sized budget, computed once per process (it reads the cgroup files). */
+let machineBudget: number | undefined;
+
 export function defaultEngineOptions(overrides: Partial<EngineOptions> = {}): EngineOptions {
+  if (overrides.memoryBudgetBytes === undefined) machineBudget ??= defaultMemoryBudgetBytes();
   return {
     vxlanPorts: [VXLAN_PORT],
     genevePorts: [GENEVE_PORT],
     maxTunnelDepth: 4,
     maxConnections: DEFAULT_MAX_CONNECTIONS,
+    memoryBudgetBytes: machineBudget ?? 0,
     verifyChecksums: "auto",
     timeouts: { ...ZEEK_DEFAULT_TIMEOUTS },
     localNets: null,

@@ -98,6 +98,23 @@ export class WeirdLog implements WeirdSink {
     this.sink.write("weird", rec);
   }
 
+  /**
+   * A weird summing up many events of a sort (a fragment flood, connections the memory budget
+   * evicted): raised at most once per sweep interval by its caller, with the counts in `addl`.
+   */
+  aggregateWeird(name: string, addl: string, source: string): void {
+    this.count(name);
+    this.sink.write("weird", {
+      ts: this.now.ts,
+      name,
+      addl,
+      notice: false,
+      peer: "spanless",
+      source,
+      packet: this.now.packetIndex,
+    });
+  }
+
   externalWeird(name: string, packet: number): void {
     this.count(name);
     this.sink.write("weird", {
