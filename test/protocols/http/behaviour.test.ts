@@ -299,12 +299,18 @@ describe("damaged input", () => {
     expect(out.violations[0]).toMatch(/not an HTTP request line/);
   });
 
-  it("gives up on a header block over the limit with a weird, and logs the request", () => {
+  it("reports a header block over the limit with weirds, logs the request and parses the next one", () => {
     const huge = `GET / HTTP/1.1\r\nHost: h\r\nX-Padding: ${"a".repeat(MAX_HEADER_BLOCK_BYTES)}\r\n\r\n`;
-    const { records, out } = feed([huge], []);
-    expect(out.weirds.map((w) => w.name)).toEqual(["http_header_too_large"]);
-    expect(records).toHaveLength(1);
-    expect(records[0]).toMatchObject({ method: "GET", host: "h" });
+    const { records, out } = feed([huge, "GET /next HTTP/1.1\r\nHost: h2\r\n\r\n"], []);
+    // The padding line is cut (contentline_size_exceeded), the block is reported once.
+    expect(out.weirds.map((w) => w.name).sort()).toEqual([
+      "contentline_size_exceeded",
+      "http_header_too_large",
+    ]);
+    expect(records.map((r) => [r.method, r.uri, r.host])).toEqual([
+      ["GET", "/", "h"],
+      ["GET", "/next", "h2"],
+    ]);
   });
 
   it("reports a malformed chunk size (four_ipv6_http_streams.pcap with the size line corrupted)", () => {

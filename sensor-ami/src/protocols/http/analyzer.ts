@@ -11,37 +11,12 @@ import {
   type MessageEvents,
   type StartLineVerdict,
 } from "./message-parser.js";
+import { parseRequestLine, type RequestLineRejection, UNREADABLE_VERSION } from "./request-line.js";
 import { HttpTransaction, LOGGED_REQUEST_HEADERS } from "./transaction.js";
 
-/** tchar (RFC 9110 §5.6.2), as a table over ASCII. */
-const TCHAR = new Uint8Array(128);
-for (const c of "!#$%&'*+.^_`|~-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
-  TCHAR[c.charCodeAt(0)] = 1;
-
-/**
- * `text.split(/[ \t]+/)` for trimmed text. The usual line, single spaces and no tabs, takes the
- * plain string split (an empty part means a run of spaces: then the pattern decides).
- */
-function splitOnBlanks(text: string): string[] {
-  if (text.includes("\t")) return text.split(/[ \t]+/);
-  const parts = text.split(" ");
-  for (let i = 0; i < parts.length; i++) if (parts[i] === "") return text.split(/[ \t]+/);
-  return parts;
-}
-
-/** A method is a token: one or more tchar. */
-function isToken(text: string): boolean {
-  if (text.length === 0) return false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c >= 128 || TCHAR[c] === 0) return false;
-  }
-  return true;
-}
-const REQUEST_VERSION = /^HTTP\/(\d+\.\d+)$/i;
 const STATUS_LINE = /^HTTP\/(\d+\.\d+)[ \t]+(\d{3})(?:[ \t]+(.*))?$/i;
 /** Where parsing may pick up again after a gap: a request line or a status line. */
-const REQUEST_LINE_START = /^[A-Z][A-Z0-9_-]{1,23} \S+ HTTP\/1\.\d\r?\n/;
+const REQUEST_LINE_START = /^[A-Z][A-Z0-9_-]{1,23}[ \t]+(?:[^\r\n]*[ \t])?HTTP\/\d\.\d\r?\n/;
 const STATUS_LINE_START = /^HTTP\/1\.\d \d{3}[ \r\n]/;
 /** What Zeek puts in status_msg when the reply has no reason phrase (or no status line at all). */
 const EMPTY_REASON = "<empty>";
@@ -106,6 +81,8 @@ export class HttpAnalyzer implements StreamAnalyzer {
   private readonly requestFraming = new FramingHeaders();
   private readonly replyFraming = new FramingHeaders();
   private depth = 0;
+  /** The last request version read, for a request whose version is unreadable. */
+  private lastRequestVersion?: string;
   private confirmed = false;
   /** An accepted CONNECT or a 101 reply ended HTTP: hand the connection over after this delivery. */
   private handOverPending = false;
@@ -141,10 +118,10 @@ export class HttpAnalyzer implements StreamAnalyzer {
     this.ctx.confirm("http");
   }
 
-  private reject(side: "request" | "reply", line: string): StartLineVerdict {
+  private reject(side: "request" | "reply", line: string, weird?: RequestLineRejection): StartLineVerdict {
     const shown = line.slice(0, 80);
     if (this.confirmed) {
-      this.ctx.weird(side === "request" ? "bad_HTTP_request" : "bad_HTTP_reply", shown);
+      this.ctx.weird(weird ?? (side === "request" ? "bad_HTTP_request" : "bad_HTTP_reply"), shown);
       // Where a reply should start there is something else (its start was not captured): the
       // waiting requests' replies are lost, and a later status line must not be paired with them.
       if (side === "reply") this.onRepliesLost();
@@ -190,23 +167,17 @@ export class HttpAnalyzer implements StreamAnalyzer {
   }
 
   private onRequestLine(line: string, ts: number): StartLineVerdict {
-    const parts = splitOnBlanks(line.trim());
-    const method = parts[0];
-    if (!isToken(method) || parts.length < 2) return this.reject("request", line);
-    let version: string | undefined;
-    let uriParts = parts.slice(1);
-    const versionMatch = parts.length >= 3 ? REQUEST_VERSION.exec(parts[parts.length - 1]) : null;
-    if (versionMatch) {
-      version = versionMatch[1];
-      uriParts = parts.slice(1, -1);
-    } else if (parts.length > 2) {
-      return this.reject("request", line);
-    }
+    const parsed = parseRequestLine(line.trim());
+    if (typeof parsed === "string") return this.reject("request", line, parsed);
     this.confirm();
+    for (const name of parsed.weirds) this.ctx.weird(name, line.slice(0, 80));
+    // A version too short to read keeps the connection's previous one, as Zeek's SetVersion does.
+    const version = parsed.version ?? this.lastRequestVersion ?? UNREADABLE_VERSION;
+    this.lastRequestVersion = version;
     const tx = new HttpTransaction(ts, ++this.depth);
-    tx.method = method;
-    tx.uri = uriParts.length === 1 ? uriParts[0] : uriParts.join(" ");
-    tx.requestVersion = version ?? "0.9";
+    tx.method = parsed.method;
+    tx.uri = parsed.uri;
+    tx.requestVersion = version;
     this.pending.push(tx);
     if (this.pending.length > MAX_PENDING_TRANSACTIONS) {
       this.ctx.weird("http_too_many_pending_requests", `${this.pending.length}`);
@@ -215,7 +186,7 @@ export class HttpAnalyzer implements StreamAnalyzer {
     this.currentRequest = tx;
     this.requestFraming.reset();
     // HTTP/0.9 (RFC 1945 "simple request"): the request line is the whole request.
-    return version === undefined ? "no-headers" : "headers";
+    return version === "0.9" ? "no-headers" : "headers";
   }
 
   private requestBodyFraming(): BodyFraming {

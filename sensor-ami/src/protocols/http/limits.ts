@@ -1,7 +1,18 @@
 // Bounds that keep one HTTP connection's memory small whatever the peer sends.
 
-/** Largest start line + header block we buffer for one message; beyond it the direction is abandoned. */
+/**
+ * Longest start line or header line kept whole. A longer line is cut here (its URI or value
+ * truncated, a `contentline_size_exceeded` weird) and the rest of it skipped, so one message
+ * never holds more than this in a partial line.
+ */
+export const MAX_LINE_BYTES = 16 * 1024;
+/**
+ * Start line + header block size past which a message is reported (`http_header_too_large`,
+ * once); parsing goes on, since each line is bounded by MAX_LINE_BYTES.
+ */
 export const MAX_HEADER_BLOCK_BYTES = 64 * 1024;
+/** Values of one repeated header kept for a record (`proxied`); more repetitions are dropped. */
+export const MAX_REPEATED_HEADER_VALUES = 16;
 /** Longest chunk-size line (hex digits plus extensions) accepted in a chunked body. */
 export const MAX_CHUNK_SIZE_LINE_BYTES = 1024;
 /** Body bytes kept per message to guess its MIME type from magic bytes. */

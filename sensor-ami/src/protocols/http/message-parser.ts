@@ -10,7 +10,13 @@
 import { Buffer } from "node:buffer";
 import { latin1 } from "../../text/bytes.js";
 import type { HeaderNames } from "./header-names.js";
-import { MAX_CHUNK_SIZE_LINE_BYTES, MAX_HEADER_BLOCK_BYTES } from "./limits.js";
+import {
+  MAX_CHUNK_SIZE_LINE_BYTES,
+  MAX_HEADER_BLOCK_BYTES,
+  MAX_LINE_BYTES,
+  MAX_LOGGED_VALUE_CHARS,
+} from "./limits.js";
+import { versionSuffix } from "./request-line.js";
 
 /** How the body after a header block is delimited, as decided by the message's owner. */
 export type BodyFraming =
@@ -78,6 +84,10 @@ const STATE_NAMES = [
 
 const LF = 0x0a;
 const EMPTY = Buffer.alloc(0);
+/** Last bytes of an over-long line kept while its middle is skipped (they hold " HTTP/1.1"). */
+const LINE_TAIL_CHARS = 32;
+/** Zeek's weird for a line longer than its line reader takes (ContentLine_Analyzer). */
+const WEIRD_LINE_TOO_LONG = "contentline_size_exceeded";
 /** Bytes after a line start inspected when looking for a message start after a gap. */
 const RESYNC_WINDOW_BYTES = 2048;
 
@@ -138,8 +148,14 @@ export class HttpMessageParser {
   private lineSource: Buffer = EMPTY;
   private lineStart = 0;
   private lineEnd = 0;
+  /** The line readLine() found is the head of a longer line (see readLine). */
+  private lineTruncated = false;
   /** Where parsing continues after the last readLine() call. */
   private nextPos = 0;
+  /** An over-long line is being skipped up to its LF; its first MAX_LINE_BYTES are in lineParts. */
+  private skippingLine = false;
+  /** The last LINE_TAIL_CHARS of the line being skipped, as latin1 text. */
+  private lineTail = "";
   /** The start of a line that may begin a message, cut by the end of a delivery while resyncing. */
   private resyncCarry: Uint8Array | undefined;
 
@@ -279,14 +295,16 @@ export class HttpMessageParser {
       this.state = S_BODY_CLOSE;
       return pos;
     }
-    if (!this.readLine(bytes, pos, MAX_HEADER_BLOCK_BYTES, ts, "http_header_too_large")) return this.nextPos;
+    if (!this.readLine(bytes, pos, MAX_LINE_BYTES, ts, undefined)) return this.nextPos;
     // Stray CRLFs between messages are allowed before a start line (RFC 9112 §2.2).
     if (this.lineEnd === this.lineStart) {
       this.blockBytes = 0;
       return this.nextPos;
     }
     this.inMessage = true;
-    const verdict = this.events.startLine(this.lineText(), ts);
+    // A cut line keeps its version: the URI is what gets truncated, not the request.
+    const text = this.lineTruncated ? this.lineText() + versionSuffix(this.lineTail) : this.lineText();
+    const verdict = this.events.startLine(text, ts);
     if (verdict === "reject") {
       // Not a start line (e.g. the tail of a message that began before the capture): skip to
       // the next line that can start one.
@@ -301,7 +319,7 @@ export class HttpMessageParser {
   }
 
   private onHeaderLine(bytes: Buffer, pos: number, ts: number): number {
-    if (!this.readLine(bytes, pos, MAX_HEADER_BLOCK_BYTES, ts, "http_header_too_large")) return this.nextPos;
+    if (!this.readLine(bytes, pos, MAX_LINE_BYTES, ts, undefined)) return this.nextPos;
     const source = this.lineSource;
     const start = this.lineStart;
     const end = this.lineEnd;
@@ -314,7 +332,9 @@ export class HttpMessageParser {
     const first = source[start];
     if ((first === 0x20 || first === 0x09) && this.headerPending) {
       // obs-fold: a continuation line belongs to the previous header's value.
-      if (this.pendingId >= 0) this.pendingValue = `${this.pendingValue} ${this.lineText().trim()}`;
+      // Values are logged clipped anyway: a flood of continuation lines stops growing it there.
+      if (this.pendingId >= 0 && this.pendingValue.length < MAX_LOGGED_VALUE_CHARS)
+        this.pendingValue = `${this.pendingValue} ${this.lineText().trim()}`;
       return this.nextPos;
     }
     this.flushHeader();
@@ -435,7 +455,7 @@ export class HttpMessageParser {
   }
 
   private onTrailerLine(bytes: Buffer, pos: number, ts: number): number {
-    if (!this.readLine(bytes, pos, MAX_HEADER_BLOCK_BYTES, ts, "http_header_too_large")) return this.nextPos;
+    if (!this.readLine(bytes, pos, MAX_LINE_BYTES, ts, undefined)) return this.nextPos;
     // Trailer fields are framing metadata after the body; http.log takes nothing from them.
     if (this.lineEnd === this.lineStart) {
       this.blockBytes = 0;
@@ -463,17 +483,56 @@ export class HttpMessageParser {
    * Reads up to the next LF. True once a line is complete: it is then lineSource[lineStart,
    * lineEnd) without CR LF, and parsing continues at nextPos. Otherwise keeps a copy of the partial
    * line — the caller's buffer is reused after data() returns.
+   *
+   * A line longer than `limit` either ends the direction (`tooLongWeird` given: chunk-size lines,
+   * where a longer one is garbage) or is truncated: its first `limit` bytes are the line
+   * (lineTruncated, with its last bytes in lineTail) and the rest is skipped up to the LF.
    */
-  private readLine(bytes: Buffer, pos: number, limit: number, ts: number, weirdName: string): boolean {
+  private readLine(
+    bytes: Buffer,
+    pos: number,
+    limit: number,
+    ts: number,
+    tooLongWeird: string | undefined,
+  ): boolean {
     const lf = indexOfByte(bytes, LF, pos);
     const end = lf < 0 ? bytes.length : lf;
+    const blockBefore = this.blockBytes;
     this.blockBytes += end - pos + (lf < 0 ? 0 : 1);
-    if (this.blockBytes > limit) {
-      this.events.weird(weirdName, `more than ${limit} bytes without the end of the block`);
-      this.finishInterrupted(ts);
-      this.stop();
-      this.nextPos = bytes.length;
-      return false;
+    if (
+      tooLongWeird === undefined &&
+      blockBefore <= MAX_HEADER_BLOCK_BYTES &&
+      this.blockBytes > MAX_HEADER_BLOCK_BYTES
+    ) {
+      // Reported once per block; each line is bounded, so parsing goes on.
+      this.events.weird(
+        "http_header_too_large",
+        `more than ${MAX_HEADER_BLOCK_BYTES} bytes of start line and headers`,
+      );
+    }
+    if (this.skippingLine) {
+      this.keepTail(bytes, pos, end);
+      return this.endSkippedLine(bytes, lf);
+    }
+    if (this.lineLength + (end - pos) > limit) {
+      if (tooLongWeird !== undefined) {
+        this.events.weird(tooLongWeird, `more than ${limit} bytes without the end of the line`);
+        this.finishInterrupted(ts);
+        this.stop();
+        this.nextPos = bytes.length;
+        return false;
+      }
+      const keep = limit - this.lineLength;
+      this.lineParts.push(new Uint8Array(bytes.subarray(pos, pos + keep)));
+      this.lineLength = limit;
+      this.skippingLine = true;
+      this.lineTail = "";
+      this.events.weird(
+        WEIRD_LINE_TOO_LONG,
+        `line over ${limit} bytes in ${STATE_NAMES[this.state]}: truncated`,
+      );
+      this.keepTail(bytes, pos + keep, end);
+      return this.endSkippedLine(bytes, lf);
     }
     if (lf < 0) {
       // A copy: the delivery's buffer is reused after data() returns.
@@ -495,11 +554,41 @@ export class HttpMessageParser {
     // Every CR before the LF goes: "\r\r\n" ends a header block for browsers too (an evasion
     // trick seen in the bench capture's HTTP-evader traces).
     while (lineEnd > lineStart && source[lineEnd - 1] === 0x0d) lineEnd--;
-    this.lineSource = source;
-    this.lineStart = lineStart;
-    this.lineEnd = lineEnd;
+    this.setLine(source, lineStart, lineEnd, false);
     this.nextPos = lf + 1;
     return true;
+  }
+
+  /** Keeps the last LINE_TAIL_CHARS of an over-long line's skipped bytes b[from, to). */
+  private keepTail(b: Buffer, from: number, to: number): void {
+    const start = Math.max(from, to - LINE_TAIL_CHARS);
+    if (start >= to) return;
+    const tail = this.lineTail + latin1(b, start, to);
+    this.lineTail = tail.length > LINE_TAIL_CHARS ? tail.slice(tail.length - LINE_TAIL_CHARS) : tail;
+  }
+
+  /** While an over-long line is skipped: at its LF, its kept head becomes the line. */
+  private endSkippedLine(bytes: Buffer, lf: number): boolean {
+    if (lf < 0) {
+      this.nextPos = bytes.length;
+      return false;
+    }
+    const head = Buffer.concat(this.lineParts, this.lineLength);
+    this.resetLine();
+    this.skippingLine = false;
+    let tail = this.lineTail;
+    while (tail.endsWith("\r")) tail = tail.slice(0, -1);
+    this.lineTail = tail;
+    this.setLine(head, 0, head.length, true);
+    this.nextPos = lf + 1;
+    return true;
+  }
+
+  private setLine(source: Buffer, start: number, end: number, truncated: boolean): void {
+    this.lineSource = source;
+    this.lineStart = start;
+    this.lineEnd = end;
+    this.lineTruncated = truncated;
   }
 
   /**
@@ -513,5 +602,6 @@ export class HttpMessageParser {
   private resetLine(): void {
     if (this.lineParts.length > 0) this.lineParts = [];
     this.lineLength = 0;
+    this.skippingLine = false;
   }
 }

@@ -2,12 +2,19 @@
 
 import { latin1 } from "../../text/bytes.js";
 import { ProbeResult } from "../types.js";
+import { parseRequestLine } from "./request-line.js";
 
 /** Bytes of the first line a probe looks at; request lines with longer URIs only get Maybe. */
 const PROBE_WINDOW_BYTES = 2048;
 
-const REQUEST_LINE = /^[A-Z][A-Z0-9_-]{1,23} [\x21-\x7e]+ HTTP\/1\.[0-9]\r?$/;
-const SIMPLE_REQUEST_LINE = /^GET \/[\x21-\x7e]*\r?$/;
+/** What a method must look like for its line to prove HTTP (Zeek's analyzer takes any token). */
+const PROBE_METHOD = /^[A-Z][A-Z0-9_-]{1,23}$/;
+/**
+ * Methods Zeek's HTTP signature knows (dpd.sig), plus common WebDAV/UPnP/RFC 5789 ones: a line
+ * cut short after one of these, or an HTTP/0.9 line with one, is plausible HTTP.
+ */
+const KNOWN_METHOD =
+  /^(?:OPTIONS|GET|HEAD|POST|PUT|DELETE|TRACE|CONNECT|PATCH|PROPFIND|PROPPATCH|MKCOL|COPY|MOVE|LOCK|UNLOCK|POLL|REPORT|SUBSCRIBE|UNSUBSCRIBE|NOTIFY|M-SEARCH|BMOVE|SEARCH|MKCALENDAR|ACL|PURGE)[ \t]/;
 /** A request line cut short anywhere: method, then URI, then any prefix of " HTTP/1.x". */
 const REQUEST_PREFIX = /^[A-Z][A-Z0-9_-]{1,23}( [\x21-\x7e]*( (H(T(T(P(\/(1(\.[0-9]?)?)?)?)?)?)?)?)?)?$/;
 const MARKUP_START = /^\s*<[!?a-zA-Z]/;
@@ -47,9 +54,14 @@ export function probeHttp(bytes: Uint8Array, isOrig: boolean): ProbeResult {
     // An HTTP/0.9 reply is the bare document; markup is plausible (alone it proves nothing).
     return MARKUP_START.test(line) ? ProbeResult.Maybe : ProbeResult.No;
   }
-  if (REQUEST_LINE.test(line)) return ProbeResult.Yes;
+  if (!complete)
+    return REQUEST_PREFIX.test(line) || KNOWN_METHOD.test(line) ? ProbeResult.Maybe : ProbeResult.No;
+  // A complete line is judged as the analyzer will read it, so that whatever the probe lets in
+  // (odd methods, a URI with spaces, a malformed version, no URI) is logged, and nothing else.
+  const parsed = parseRequestLine(line.endsWith("\r") ? line.slice(0, -1) : line);
+  if (typeof parsed === "string" || !PROBE_METHOD.test(parsed.method)) return ProbeResult.No;
+  // HTTP/2's prior-knowledge preface ("PRI * HTTP/2.0") is not HTTP/1.x.
+  if (parsed.version !== "0.9") return parsed.version?.startsWith("2") ? ProbeResult.No : ProbeResult.Yes;
   // HTTP/0.9 simple requests carry no version: plausible, not proof.
-  if (complete && SIMPLE_REQUEST_LINE.test(line)) return ProbeResult.Maybe;
-  if (!complete && REQUEST_PREFIX.test(line)) return ProbeResult.Maybe;
-  return ProbeResult.No;
+  return KNOWN_METHOD.test(line) && parsed.uri.startsWith("/") ? ProbeResult.Maybe : ProbeResult.No;
 }

@@ -4,7 +4,7 @@
 import { Buffer } from "node:buffer";
 import type { LogRecord } from "../types.js";
 import { type BodySummary, type ContentCoding, MessageBody } from "./body.js";
-import { MAX_LOGGED_VALUE_CHARS } from "./limits.js";
+import { MAX_LOGGED_VALUE_CHARS, MAX_REPEATED_HEADER_VALUES } from "./limits.js";
 
 /** Request headers Zeek lists in `proxied` (HTTP::proxy_headers), upper case as Zeek prints them. */
 const PROXY_HEADERS: ReadonlySet<string> = new Set([
@@ -97,7 +97,9 @@ export class HttpTransaction {
         this.username = basicAuthUser(value) ?? this.username;
         break;
     }
-    if (PROXY_HEADERS.has(upper)) this.proxied.push(clip(`${upper} -> ${value}`));
+    // Bounded: header blocks are no longer capped as a whole, only line by line.
+    if (PROXY_HEADERS.has(upper) && this.proxied.length < MAX_REPEATED_HEADER_VALUES)
+      this.proxied.push(clip(`${upper} -> ${value}`));
   }
 
   requestBodyBytes(bytes: Uint8Array, start: number, end: number, coding: ContentCoding | undefined): void {
