@@ -5,6 +5,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   BLOCK_OVERHEAD_BYTES,
+  RETAINED_BYTES_PER_DIRECTION,
   ReassemblyBudget,
   type ReassemblySink,
   TcpReassembler,
@@ -109,7 +110,7 @@ describe("TcpReassembler on the http__get.pcap response", () => {
     expect(sink.stream()).toEqual(Buffer.from(STREAM));
     expect(sink.gaps()).toEqual([]);
     expect(r.held).toBe(0);
-    expect(budget.used).toBe(0);
+    expect(budget.used - budget.retained).toBe(0); // held bytes back; the retention rings stay until discard
   });
 
   it("drops retransmissions of delivered bytes and trims partial ones", () => {
@@ -169,7 +170,7 @@ describe("TcpReassembler on the http__get.pcap response", () => {
     const expected = STREAM.slice();
     expected.fill(0, 1448, 2896);
     expect(sink.stream()).toEqual(Buffer.from(expected));
-    expect(budget.used).toBe(0);
+    expect(budget.used - budget.retained).toBe(0); // held bytes back; the retention rings stay until discard
   });
 
   it("declares holes gaps when a connection holds more than its limit", () => {
@@ -219,7 +220,7 @@ describe("TcpReassembler on the http__get.pcap response", () => {
     // Assess
     expect(sink.gaps()).toEqual([1448 * 2]);
     expect(sink.stream().subarray(4344)).toEqual(Buffer.from(STREAM.subarray(4344)));
-    expect(budget.used).toBe(0);
+    expect(budget.used - budget.retained).toBe(0); // held bytes back; the retention rings stay until discard
   });
 
   it("keeps the directions apart and swaps them when the engine flips roles", () => {
@@ -261,7 +262,7 @@ describe("TcpReassembler on the http__get.pcap response", () => {
     r.resp.segment(later.buf, later.off, 663, 4345, 0);
     // Assess
     expect(calls).toBe(1);
-    expect(budget.used).toBe(0);
+    expect(budget.used - budget.retained).toBe(0); // held bytes back; the retention rings stay until discard
   });
 
   it("reassembles any cut of the stream, in any order, with duplicates", () => {
@@ -291,10 +292,111 @@ describe("TcpReassembler on the http__get.pcap response", () => {
           // Buffer.equals: toEqual walks 5 kB element by element, too slow for 200 runs.
           expect(Buffer.from(sink.stream()).equals(STREAM)).toBe(true);
           expect(sink.weirds).toEqual([]);
+          expect(budget.used - budget.retained).toBe(0); // held bytes back; the retention rings stay until discard
+          r.discard();
           expect(budget.used).toBe(0);
         },
       ),
       { numRuns: 200 },
     );
+  });
+});
+
+describe("retransmissions of delivered bytes (issue #10, A7)", () => {
+  /** The real stream delivered in the capture's segmentation, in order. */
+  function delivered(budget = new ReassemblyBudget()) {
+    const s = setup(budget);
+    for (const f of FRAMES) s.send(...f);
+    return s;
+  }
+  /** STREAM with the byte at relative seq `seq` changed. */
+  function altered(seq: number): Uint8Array {
+    const copy = Uint8Array.from(STREAM);
+    copy[seq - 1] ^= 0x20;
+    return copy;
+  }
+
+  it("an identical retransmission of delivered bytes raises nothing and delivers nothing again", () => {
+    // Prepare
+    const { sink, send } = delivered();
+    const before = sink.events.length;
+    // Act: the last two frames again, as sent.
+    send(...FRAMES[2]);
+    send(...FRAMES[3]);
+    // Assess
+    expect(sink.weirds).toEqual([]);
+    expect(sink.events.length).toBe(before);
+  });
+
+  it("a retransmission that rewrites delivered bytes raises rexmit_inconsistency; the first version stays", () => {
+    // Prepare
+    const { sink, send, budget } = delivered();
+    // Act: frame 9's bytes again with one byte of the body changed (an evasion attempt).
+    send(FRAMES[3][0], FRAMES[3][1], altered(4500));
+    // Assess
+    expect(sink.weirds).toEqual([WEIRD_REXMIT_INCONSISTENCY]);
+    expect(budget.inconsistencies).toBe(1);
+    expect(Buffer.from(sink.stream()).equals(STREAM)).toBe(true);
+  });
+
+  it("compares the delivered part of a segment that also carries new bytes", () => {
+    // Prepare: the first three frames delivered.
+    const { sink, send } = setup();
+    for (const f of FRAMES.slice(0, 3)) send(...f);
+    // Act: one segment from inside frame 8 to the end, its delivered part changed.
+    send(4000, STREAM.length - 3999, altered(4100));
+    // Assess
+    expect(sink.weirds).toEqual([WEIRD_REXMIT_INCONSISTENCY]);
+    expect(
+      Buffer.from(sink.stream()).equals(
+        Buffer.concat([STREAM.subarray(0, 4344), altered(4100).subarray(4344)]),
+      ),
+    ).toBe(true);
+  });
+
+  it(`compares within the last ${RETAINED_BYTES_PER_DIRECTION} delivered bytes only (the stated bound)`, () => {
+    // Prepare: 5007 bytes delivered; the ring holds seq 912..5007.
+    const { sink, send } = delivered();
+    // Act: frame 6 again, changed at seq 100 (older than the ring) …
+    send(FRAMES[0][0], FRAMES[0][1], altered(100));
+    const beyondWindow = [...sink.weirds];
+    // … and changed at seq 1000 (inside it).
+    send(FRAMES[0][0], FRAMES[0][1], altered(1000));
+    // Assess
+    expect(beyondWindow).toEqual([]);
+    expect(sink.weirds).toEqual([WEIRD_REXMIT_INCONSISTENCY]);
+  });
+
+  it("after a gap, only bytes delivered since the gap are compared", () => {
+    // Prepare: frame 6, then the peer acknowledges past frame 7 (lost), then frame 8.
+    const { sink, r, send } = setup();
+    send(...FRAMES[0]);
+    r.resp.advanceTo(FRAMES[1][0] + FRAMES[1][1], 0);
+    send(...FRAMES[2]);
+    // Act: "frame 7" finally arrives, different from the zeros nothing was compared against.
+    send(FRAMES[1][0], FRAMES[1][1], new Uint8Array(STREAM.length));
+    // Assess: the hole's bytes were never delivered: nothing to compare them with.
+    expect(sink.gaps()).toEqual([1448]);
+    expect(sink.weirds).toEqual([]);
+  });
+
+  it("rings are charged to the global budget, capped, and given back on discard", () => {
+    // Prepare: room for exactly one ring.
+    const budget = new ReassemblyBudget(64 * 1024 * 1024, 256 * 1024, RETAINED_BYTES_PER_DIRECTION);
+    const a = delivered(budget);
+    const b = delivered(budget);
+    // Act: b has no ring, so its rewritten retransmission goes unnoticed (and is counted).
+    b.send(FRAMES[3][0], FRAMES[3][1], altered(4500));
+    a.send(FRAMES[3][0], FRAMES[3][1], altered(4500));
+    // Assess
+    expect(budget.retained).toBe(RETAINED_BYTES_PER_DIRECTION);
+    expect(budget.used).toBe(RETAINED_BYTES_PER_DIRECTION);
+    expect(budget.retentionDenied).toBe(1);
+    expect(b.sink.weirds).toEqual([]);
+    expect(a.sink.weirds).toEqual([WEIRD_REXMIT_INCONSISTENCY]);
+    a.r.discard();
+    b.r.discard();
+    expect(budget.used).toBe(0);
+    expect(budget.retained).toBe(0);
   });
 });

@@ -6,13 +6,25 @@
 // The engine already accounts missed_bytes and the g/G history letters from ACKs; this module only
 // decides what analyzers see. Overlaps are first-wins (the bytes buffered first are the ones
 // delivered), as in Zeek's reassembler, and differing overlap content raises Zeek's
-// `rexmit_inconsistency`. Bytes already delivered are not kept, so a retransmission of delivered
-// data is dropped without comparison (keeping them would mean copying every segment).
+// `rexmit_inconsistency`. The last RETAINED_BYTES_PER_DIRECTION delivered bytes of each direction
+// are kept in a ring, so a retransmission of recently delivered data is compared too (an evasion
+// that rewrites what was already analyzed leaves a weird); older delivered bytes are not kept.
 
 /** Bytes held out of order per connection (both directions) before holes are declared gaps. */
 export const MAX_BUFFERED_BYTES_PER_CONNECTION = 256 * 1024;
 /** Bytes held out of order across all connections of one inspector. */
 const MAX_BUFFERED_BYTES_GLOBAL = 64 * 1024 * 1024;
+/**
+ * Delivered bytes kept per direction to compare retransmissions with: a little more than two
+ * full-size segments, where nearly every retransmission falls.
+ */
+export const RETAINED_BYTES_PER_DIRECTION = 4 * 1024;
+/**
+ * Share of the global budget the retention rings may take (4 KiB x 2 per connection: 2048
+ * connections), so that holding out-of-order data always keeps the rest. Connections beyond it go
+ * without comparison of delivered data (counted in `retentionDenied`).
+ */
+const MAX_RETAINED_BYTES_GLOBAL = 16 * 1024 * 1024;
 /** Accounting overhead charged per held block, so floods of 1-byte segments are bounded too. */
 export const BLOCK_OVERHEAD_BYTES = 64;
 
@@ -33,10 +45,15 @@ export class ReassemblyBudget {
   connectionLimitHits = 0;
   globalLimitHits = 0;
   inconsistencies = 0;
+  /** Bytes of `used` that are retention rings (delivered bytes kept for comparison). */
+  retained = 0;
+  /** Directions that got no retention ring because MAX_RETAINED_BYTES_GLOBAL was reached. */
+  retentionDenied = 0;
 
   constructor(
     readonly globalLimit: number = MAX_BUFFERED_BYTES_GLOBAL,
     readonly connectionLimit: number = MAX_BUFFERED_BYTES_PER_CONNECTION,
+    readonly retainedLimit: number = MAX_RETAINED_BYTES_GLOBAL,
   ) {}
 }
 
@@ -44,6 +61,11 @@ interface Block {
   seq: number;
   bytes: Uint8Array;
 }
+
+/** Ring states of a direction: none asked for yet, kept, refused by the budget. */
+const RING_NONE = 0;
+const RING_KEPT = 1;
+const RING_DENIED = 2;
 
 function sameBytes(a: Uint8Array, aOff: number, b: Uint8Array, bOff: number, len: number): boolean {
   for (let i = 0; i < len; i++) if (a[aOff + i] !== b[bOff + i]) return false;
@@ -60,6 +82,11 @@ class DirectionReassembler {
   blocks: Block[] | null = null;
   /** Accounted bytes held by this direction (payload + per-block overhead). */
   held = 0;
+  /** The last delivered bytes: byte at relative seq q is ring[q % RETAINED_BYTES_PER_DIRECTION]. */
+  private ring: Uint8Array | null = null;
+  private ringState = RING_NONE;
+  /** Lowest seq of the contiguous delivered run the ring holds (valid from max(this, next - size)). */
+  private ringBase = 0;
 
   constructor(
     /** Changes only when the engine flips the connection's roles. */
@@ -69,8 +96,11 @@ class DirectionReassembler {
 
   /** One segment's payload: buf[off, off+len) starting at relative sequence number relSeq. */
   segment(buf: Uint8Array, off: number, len: number, relSeq: number, ts: number): void {
+    if (len <= 0) return;
     const end = relSeq + len;
-    if (end <= this.next || len <= 0) return; // retransmission of delivered bytes
+    // Bytes below `next` were delivered already: compare what the ring still has of them.
+    if (relSeq < this.next && this.ring !== null) this.compareDelivered(buf, off, relSeq, end);
+    if (end <= this.next) return; // retransmission of delivered bytes
     if (relSeq < this.next) {
       off += this.next - relSeq;
       relSeq = this.next;
@@ -151,16 +181,76 @@ class DirectionReassembler {
     this.owner.release(this.held);
     this.held = 0;
     this.blocks = null;
+    if (this.ring !== null) {
+      this.owner.releaseRing();
+      this.ring = null;
+    }
+    this.ringState = RING_DENIED;
   }
 
   private deliver(bytes: Uint8Array, ts: number): void {
+    if (this.owner.closed) {
+      this.next += bytes.length;
+      return;
+    }
+    if (this.ringState !== RING_DENIED) this.retain(bytes);
     this.next += bytes.length;
-    if (this.owner.closed) return;
     this.delivered += bytes.length;
     this.owner.sink.data(this.isOrig, bytes, ts);
   }
 
+  /** Copies delivered bytes (starting at `next`) into the ring, asking the budget for it first. */
+  private retain(bytes: Uint8Array): void {
+    let ring = this.ring;
+    if (ring === null) {
+      if (!this.owner.reserveRing()) {
+        this.ringState = RING_DENIED;
+        return;
+      }
+      ring = new Uint8Array(RETAINED_BYTES_PER_DIRECTION);
+      this.ring = ring;
+      this.ringState = RING_KEPT;
+      this.ringBase = this.next;
+    }
+    const size = RETAINED_BYTES_PER_DIRECTION;
+    const n = bytes.length;
+    // Only the last `size` bytes can stay; copy from there.
+    let from = n > size ? n - size : 0;
+    let at = (this.next + from) % size;
+    if (from === 0 && at + n <= size) {
+      ring.set(bytes, at); // the usual case: one copy, no view
+      return;
+    }
+    for (; from < n; from++) {
+      ring[at] = bytes[from];
+      if (++at === size) at = 0;
+    }
+  }
+
+  /**
+   * A segment starting below `next`: its bytes in [relSeq, min(end, next)) that the ring still
+   * holds must equal what was delivered (Zeek's rexmit_inconsistency otherwise).
+   */
+  private compareDelivered(buf: Uint8Array, off: number, relSeq: number, end: number): void {
+    const ring = this.ring!;
+    const size = RETAINED_BYTES_PER_DIRECTION;
+    const oldest = Math.max(this.ringBase, this.next - size);
+    const from = Math.max(relSeq, oldest);
+    const to = Math.min(end, this.next);
+    if (from >= to) return;
+    let at = from % size;
+    for (let q = from, i = off + (from - relSeq); q < to; q++, i++) {
+      if (buf[i] !== ring[at]) {
+        this.owner.inconsistent(q, to - q);
+        return;
+      }
+      if (++at === size) at = 0;
+    }
+  }
+
   private emitGap(length: number, ts: number): void {
+    // The ring holds a contiguous run: after a hole it starts again at the new position.
+    this.ringBase = this.next + length;
     this.next += length;
     if (this.owner.closed) return;
     this.gapped += length;
@@ -260,6 +350,24 @@ export class TcpReassembler {
 
   release(cost: number): void {
     this.budget.used -= cost;
+  }
+
+  /** A retention ring for one direction, within the rings' share of the global budget. */
+  reserveRing(): boolean {
+    const b = this.budget;
+    const cost = RETAINED_BYTES_PER_DIRECTION;
+    if (b.retained + cost > b.retainedLimit || b.used + cost > b.globalLimit) {
+      b.retentionDenied++;
+      return false;
+    }
+    b.retained += cost;
+    b.used += cost;
+    return true;
+  }
+
+  releaseRing(): void {
+    this.budget.retained -= RETAINED_BYTES_PER_DIRECTION;
+    this.budget.used -= RETAINED_BYTES_PER_DIRECTION;
   }
 
   /** Reserves held bytes against the global budget; on exhaustion, first gives back this connection's. */
