@@ -22,6 +22,8 @@ export const EXT_SESSION_TICKET = 0x0023;
 export const EXT_PRE_SHARED_KEY = 0x0029;
 export const EXT_SUPPORTED_VERSIONS = 0x002b;
 export const EXT_KEY_SHARE = 0x0033;
+/** key_share's code point in TLS 1.3 drafts up to 22 (draft 23 moved it to 0x0033). */
+export const EXT_KEY_SHARE_DRAFT = 0x0028;
 
 /** SHA-256("HelloRetryRequest"): the ServerHello.random that marks a HelloRetryRequest (RFC 8446 §4.1.3). */
 const HELLO_RETRY_REQUEST_RANDOM = Uint8Array.from(
@@ -62,10 +64,13 @@ export interface ClientHello {
 }
 
 export interface ServerHello {
+  /** legacy_version; a TLS 1.3 draft number (0x7fNN) for drafts up to 21. */
   readonly version: number;
   readonly random: Uint8Array;
+  /** Empty for a draft ServerHello with version 0x7fNN: that layout has no session ID. */
   readonly sessionId: Uint8Array;
   readonly cipherSuite: number;
+  /** 0 for a draft ServerHello with version 0x7fNN: that layout has no compression method. */
   readonly compressionMethod: number;
   readonly extensions: readonly TlsExtension[];
   /** supported_versions extension value (TLS 1.3 servers put 0x0304 here and 0x0303 in `version`). */
@@ -400,21 +405,32 @@ export function parseServerHello(bytes: Uint8Array, form: HelloForm = "auto"): S
     const r = bodyReader(bytes, HANDSHAKE_SERVER_HELLO, "ServerHello", form);
     const version = r.u16("legacy_version");
     const random = r.bytesView(32, "random");
-    const sessionId = r.vector(1, "legacy_session_id").rest();
+    const draft = isDraftServerHelloVersion(version);
+    // Drafts 18–21 (and earlier): random, cipher_suite, extensions — no session ID, no compression.
+    const sessionId = draft ? random.subarray(0, 0) : r.vector(1, "legacy_session_id").rest();
     const cipherSuite = r.u16("cipher_suite");
-    const compressionMethod = r.u8("legacy_compression_method");
+    const compressionMethod = draft ? 0 : r.u8("legacy_compression_method");
     const extensions = parseExtensionBlock(r, "ServerHello extension type");
     let selectedVersion: number | undefined;
     let keyShareGroup: number | undefined;
+    let draftKeyShareGroup: number | undefined;
     let alpn: string | undefined;
     const malformedExtensions: number[] = [];
     for (const ext of extensions) {
       try {
-        if (ext.type !== EXT_SUPPORTED_VERSIONS && ext.type !== EXT_KEY_SHARE && ext.type !== EXT_ALPN)
+        if (
+          ext.type !== EXT_SUPPORTED_VERSIONS &&
+          ext.type !== EXT_KEY_SHARE &&
+          ext.type !== EXT_KEY_SHARE_DRAFT &&
+          ext.type !== EXT_ALPN
+        )
           continue;
         const er = ext.reader(new ExtensionName("ServerHello ", ext.type, ""));
         if (ext.type === EXT_SUPPORTED_VERSIONS) selectedVersion = er.u16("selected_version");
         else if (ext.type === EXT_KEY_SHARE) keyShareGroup = er.u16("group");
+        // Code point 40 is the key share of drafts up to 22 (IANA keeps it reserved for that), as
+        // Zeek's EXT_KEY_SHARE_OLD; the final code point wins if a hello carries both.
+        else if (ext.type === EXT_KEY_SHARE_DRAFT) draftKeyShareGroup = er.u16("group");
         else if (ext.type === EXT_ALPN) {
           const list = er.vector(2, "protocol_name_list");
           if (list.remaining > 0) alpn = latin1Text(list.vector(1, "protocol_name").rest());
@@ -432,7 +448,7 @@ export function parseServerHello(bytes: Uint8Array, form: HelloForm = "auto"): S
       compressionMethod,
       extensions,
       selectedVersion,
-      keyShareGroup,
+      keyShareGroup: keyShareGroup ?? draftKeyShareGroup,
       alpn,
       helloRetryRequest: sameBytes(random, HELLO_RETRY_REQUEST_RANDOM),
       malformedExtensions,
@@ -440,6 +456,16 @@ export function parseServerHello(bytes: Uint8Array, form: HelloForm = "auto"): S
   } catch (error) {
     return asParseError(error, "ServerHello");
   }
+}
+
+/**
+ * A TLS 1.3 draft (0x7fNN) in the ServerHello's version field. Drafts up to 21 put the draft version
+ * there and dropped legacy_session_id_echo and legacy_compression_method; from draft 22 on the field
+ * says 0x0303 and the draft is in supported_versions, with the RFC 8446 layout. Zeek parses every
+ * 0x7fXX ServerHello with the short layout (its ServerHello13), and so do we.
+ */
+function isDraftServerHelloVersion(version: number): boolean {
+  return version >> 8 === 0x7f;
 }
 
 function asParseError(error: unknown, what: string): TlsParseError {

@@ -222,11 +222,20 @@ export function isGrease(value: number): boolean {
   return (value & 0x0f0f) === 0x0a0a && value >> 8 === (value & 0xff);
 }
 
-/** Zeek's version string: table entry, TLS 1.3 draft numbers, else `unknown-<n>`. */
+/** Zeek's SSL::version_strings default: `i/0xFF == 0x7F` (integer division) marks a TLS 1.3 draft. */
+const ZEEK_DRAFT_DIVISOR = 0xff;
+const ZEEK_DRAFT_MARK = 0x7f;
+
+/**
+ * Zeek's version string: table entry, TLS 1.3 draft numbers, else `unknown-<n>`. Drafts use Zeek's
+ * own arithmetic (`TLSv13-draft` + `i % 0x7F` when `i / 0xFF == 0x7F`), which gives the draft
+ * number for every real draft (0x7f0e → draft14, 0x7f12 → draft18) and Zeek's spelling at the edges.
+ */
 export function versionName(version: number): string {
   const known = VERSION_NAMES.get(version);
   if (known !== undefined) return known;
-  if (version >> 8 === 0x7f) return `TLSv13-draft${version & 0xff}`;
+  if (Math.floor(version / ZEEK_DRAFT_DIVISOR) === ZEEK_DRAFT_MARK)
+    return `TLSv13-draft${version % ZEEK_DRAFT_MARK}`;
   return `unknown-${version}`;
 }
 
