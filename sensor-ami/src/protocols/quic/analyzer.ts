@@ -9,12 +9,25 @@ import { QuicDecryptError } from "./errors.js";
 import { type FrameHandler, walkInitialFrames } from "./frames.js";
 import { GQUIC_CID_OFFSET, gquicVersionAt, gquicVersionOffset, readChlo } from "./gquic.js";
 import { initialExtract, keysFromExtract } from "./initial-keys.js";
-import { FIXED_BIT, HEADER_FORM_LONG, newLongHeader, parseLongHeader } from "./long-header.js";
+import {
+  FIXED_BIT,
+  HEADER_FORM_LONG,
+  MAX_CONNECTION_ID_LENGTH,
+  newLongHeader,
+  parseLongHeader,
+  versionAt,
+} from "./long-header.js";
 import { InitialOpener } from "./packet-protection.js";
 import { QuicSession } from "./session.js";
 import { SslBridge, type StreamAnalyzerMaker } from "./ssl-bridge.js";
 import { HANDSHAKE_CLIENT_HELLO, HANDSHAKE_SERVER_HELLO, type HelloInspectors } from "./types.js";
-import { LongPacketType, type QuicVersionInfo, quicVersionInfo, quicVersionName } from "./versions.js";
+import {
+  LongPacketType,
+  type QuicVersionInfo,
+  quicVersionInfo,
+  quicVersionName,
+  trialInitialVersions,
+} from "./versions.js";
 
 /** Zeek's QUIC::max_discarded_packet_events: X letters stop after this many discarded packets. */
 const MAX_DISCARDED_PACKET_EVENTS = 100;
@@ -25,6 +38,13 @@ const MAX_GQUIC_CLIENT_PACKETS = 4;
  * undecryptable or never-completing Initials must not cost AES work forever.
  */
 export const MAX_INITIAL_DECRYPTIONS = 64;
+/**
+ * RFC 9000 §14.1: a client pads every datagram carrying an Initial to 1200 bytes, and versions
+ * derived from it do too. A long header of a version we do not know, sent by the originator in a
+ * datagram this large, is taken for QUIC (service confirmed); a shorter one is not (random UDP
+ * payload on port 443 fits the header invariants often enough).
+ */
+const MIN_CLIENT_INITIAL_DATAGRAM = 1200;
 /** Short-header packets are noted in history at counts 1, 2, 4, 8, … per direction (Zeek). */
 const SHORT_HEADER_THRESHOLD_BASE = 2;
 
@@ -80,6 +100,13 @@ export class QuicAnalyzer implements DatagramAnalyzer {
   private ssl: SslBridge | undefined;
   private lastTs = 0;
   private unsupportedVersionReported = false;
+  /** A version without a salt of its own whose client Initial a public salt decrypted (-1: none). */
+  private assumedVersion = -1;
+  private assumedInfo: QuicVersionInfo | undefined;
+  /** The version salts were last tried for: once per version and connection (-1: none yet). */
+  private triedVersion = -1;
+  /** An unknown version has been logged (`U`): later datagrams of one are not logged again. */
+  private unknownVersionLogged = false;
 
   constructor(
     private readonly ctx: AnalyzerContext,
@@ -123,7 +150,13 @@ export class QuicAnalyzer implements DatagramAnalyzer {
         return; // a short-header packet always runs to the end of the datagram
       }
       const header = this.header;
-      const problem = parseLongHeader(bytes, pos, header);
+      let problem = parseLongHeader(bytes, pos, header, this.assumedFor(bytes, pos));
+      if (problem === undefined && header.info?.salt === undefined && header.version !== 0) {
+        // No salt of its own: a public one may still fit (trialInitialVersions); try it once. The
+        // trial leaves its last candidate in the header, so the header is read again either way.
+        const found = this.trySalts(isOrig, bytes, pos);
+        problem = parseLongHeader(bytes, pos, header, found ? this.assumedInfo : undefined);
+      }
       if (problem !== undefined && problem !== "QUIC_packet_too_short_for_sample") {
         this.malformed(problem);
         return;
@@ -238,15 +271,73 @@ export class QuicAnalyzer implements DatagramAnalyzer {
     if (!this.confirmed) this.ctx.violation(`QUIC: ${problem}`);
   }
 
-  /** Zeek logs a session with an unknown version as one record with a `U` and starts afresh. */
+  /** How to read the long header at `pos` if its version is the one a trial decrypted. */
+  private assumedFor(bytes: Uint8Array, pos: number): QuicVersionInfo | undefined {
+    return this.assumedInfo !== undefined &&
+      pos + 5 <= bytes.length &&
+      versionAt(bytes, pos) === this.assumedVersion
+      ? this.assumedInfo
+      : undefined;
+  }
+
+  /**
+   * The first client Initial (v1 layout) of a version without a salt of its own: try the public
+   * salts and keep the one whose AEAD tag verifies. Once per version and connection, and only on a
+   * padded client datagram, so it costs at most a few failed decryptions per connection.
+   */
+  private trySalts(isOrig: boolean, bytes: Uint8Array, pos: number): boolean {
+    const h = this.header;
+    if (!isOrig || h.version === this.triedVersion || bytes.length < MIN_CLIENT_INITIAL_DATAGRAM)
+      return false;
+    this.triedVersion = h.version;
+    for (const candidate of trialInitialVersions(h.version)) {
+      if (parseLongHeader(bytes, pos, h, candidate) !== undefined) return false;
+      if (h.type !== LongPacketType.Initial || h.dcidLength === 0) return false;
+      const dcid = bytes.subarray(h.dcidOffset, h.dcidOffset + h.dcidLength);
+      const extract = initialExtract(candidate, dcid);
+      const keys = extract === undefined ? undefined : keysFromExtract(candidate, extract, true);
+      if (keys === undefined) continue;
+      try {
+        new InitialOpener(keys).open(bytes, h);
+      } catch (error) {
+        if (error instanceof QuicDecryptError) continue;
+        throw error;
+      }
+      this.assumedVersion = h.version;
+      this.assumedInfo = candidate;
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * Zeek logs a session with an unknown version as one record with a `U` and starts afresh. We log
+   * the first such packet of a connection only (later ones would each make a record), and keep
+   * reading: a client that forced version negotiation goes on with a version we know.
+   */
   private unhandledVersion(isOrig: boolean, bytes: Uint8Array, ts: number): void {
+    if (this.unknownVersionLogged) return;
+    this.unknownVersionLogged = true;
     if (this.session === undefined) this.setSession(isOrig, bytes, ts);
     this.addHistory(isOrig, "U");
     this.flush();
     this.session = undefined;
+    if (this.confirmed) return;
+    // A padded client datagram with a well-formed long header is QUIC of a version we cannot read.
+    const h = this.header;
+    if (
+      isOrig &&
+      h.version !== 0 &&
+      h.dcidLength <= MAX_CONNECTION_ID_LENGTH &&
+      h.scidLength <= MAX_CONNECTION_ID_LENGTH &&
+      bytes.length >= MIN_CLIENT_INITIAL_DATAGRAM
+    ) {
+      this.confirmed = true;
+      this.ctx.confirm("quic");
+      return;
+    }
     // Like Zeek's parse error on an unhandled version: nothing decrypted yet, so stop analysing.
-    if (!this.confirmed)
-      this.ctx.violation(`QUIC: unhandled version ${quicVersionName(this.header.version)}`);
+    this.ctx.violation(`QUIC: unhandled version ${quicVersionName(this.header.version)}`);
   }
 
   /** A Retry ends the record and restarts key derivation from the client's next DCID. */

@@ -50,22 +50,31 @@ type LongHeaderProblem =
   | "QUIC_packet_length_exceeds_datagram"
   | "QUIC_packet_too_short_for_sample";
 
+/** The 32-bit version of the long header at `start` (the caller checked 5 bytes are there). */
+export function versionAt(bytes: Uint8Array, start: number): number {
+  return (
+    ((bytes[start + 1] << 24) | (bytes[start + 2] << 16) | (bytes[start + 3] << 8) | bytes[start + 4]) >>> 0
+  );
+}
+
 /**
  * Parse the long header starting at `start`. Unknown versions get only the invariant fields (the
- * packet then extends to the end of the datagram). Returns undefined on success.
+ * packet then extends to the end of the datagram) unless `assumed` says how to read a version the
+ * table lacks. Returns undefined on success.
  */
 export function parseLongHeader(
   bytes: Uint8Array,
   start: number,
   out: LongHeader,
+  assumed?: QuicVersionInfo,
 ): LongHeaderProblem | undefined {
   let pos = start + 5;
   if (pos + 1 > bytes.length) return "QUIC_truncated_long_header";
   const first = bytes[start];
   out.start = start;
-  out.version =
-    ((bytes[start + 1] << 24) | (bytes[start + 2] << 16) | (bytes[start + 3] << 8) | bytes[start + 4]) >>> 0;
-  out.info = quicVersionInfo(out.version);
+  out.version = versionAt(bytes, start);
+  const known = quicVersionInfo(out.version);
+  out.info = assumed !== undefined && known?.salt === undefined ? assumed : known;
   out.dcidLength = bytes[pos];
   out.dcidOffset = pos + 1;
   pos = out.dcidOffset + out.dcidLength;

@@ -1,6 +1,7 @@
 // QUIC versions the analyzer knows: their Zeek names, Initial salts (RFC 9001 §5.2, RFC 9369 §3.3,
 // the drafts) and long-header packet-type encodings. Versions without a salt are recognised and
-// named but their Initials are not decrypted.
+// named; their Initials (like those of versions missing from the table) are decrypted only if one
+// of the public salts turns out to fit (trialInitialVersions).
 
 export const QUIC_V1 = 0x00000001;
 export const QUIC_V2 = 0x6b3343cf;
@@ -66,10 +67,13 @@ const VERSIONS = new Map<number, QuicVersionInfo>([
   [0xff000020, v1Like("draft-32", SALT_DRAFT_29)],
   [0xff000021, v1Like("draft-33", SALT_V1)],
   [0xff000022, v1Like("draft-34", SALT_V1)],
-  // Facebook mvfst: named like Zeek, not decrypted (their salts are not standardised).
-  [0xfaceb001, v1Like("mvfst (faceb001)")],
-  [0xfaceb002, v1Like("mvfst (faceb002)")],
-  [0xfaceb00e, v1Like("mvfst (faceb00e)")],
+  // Facebook mvfst, named like Zeek. faceb001 is mvfst's draft-22 variant and uses that draft's
+  // salt; faceb002 and faceb00e are its draft-27 variants with the draft-23..28 salt (mvfst's
+  // getQuicVersionSalt; Wireshark's and nDPI's quic_draft_version map them the same way).
+  [0xfaceb001, v1Like("mvfst (faceb001)", SALT_DRAFT_22)],
+  [0xfaceb002, v1Like("mvfst (faceb002)", SALT_DRAFT_23)],
+  [0xfaceb00e, v1Like("mvfst (faceb00e)", SALT_DRAFT_23)],
+  // Later experimental mvfst versions: named, salts not public; trialInitialVersions may find one.
   [0xfaceb011, v1Like("mvfst (faceb011)")],
   [0xfaceb012, v1Like("mvfst (faceb012)")],
   [0xfaceb013, v1Like("mvfst (faceb013)")],
@@ -82,4 +86,19 @@ export function quicVersionInfo(version: number): QuicVersionInfo | undefined {
 /** Zeek's rendering of a version number: the table name, else `unknown-<hex>`. */
 export function quicVersionName(version: number): string {
   return VERSIONS.get(version)?.name ?? `unknown-${version.toString(16)}`;
+}
+
+/**
+ * Salts tried, in this order, on the client Initial of a version without a salt of its own:
+ * versions are opaque (RFC 8999), and the ones seen in the wild that are not in the table reuse a
+ * public salt under v1's layout — the version-negotiation-forcing 0x?a?a?a?a (draft-29 salt, as
+ * Wireshark assumes), mvfst's v1 aliases (v1 salt), experimental draft builds. AES-GCM's tag says
+ * whether a salt fits, so a wrong guess costs one failed decryption and never yields a record.
+ */
+const TRIAL_SALTS = [SALT_V1, SALT_DRAFT_29, SALT_DRAFT_23, SALT_DRAFT_22] as const;
+
+/** Candidate descriptions of a version without a salt (v1 layout and labels), in trial order. */
+export function trialInitialVersions(version: number): QuicVersionInfo[] {
+  const name = quicVersionName(version);
+  return TRIAL_SALTS.map((salt) => v1Like(name, salt));
 }
