@@ -167,6 +167,15 @@ describe("JA4 ALPN code (spec rules on a real ClientHello with its first ALPN va
     [["\xab\xcd"], "ad"],
     [["h\xff"], "6f"],
     [[], "00"],
+    // FoxIO JA4.md's own examples for a first ALPN whose first or last byte is not alphanumeric:
+    // the first and last characters of the hex of the whole value.
+    [["\xab"], "ab"],
+    [["\x30\xab"], "3b"],
+    [["\x30\x31\xab\xcd"], "3d"],
+    [["\x30\xab\xcd\x31"], "01"],
+    // An empty first value is "00" even when others follow (JA4.md); a later value never counts.
+    [["", "h2"], "00"],
+    [["h3-29", "\xab"], "h9"],
   ])("first ALPN %j gives %s", (alpn, code) => {
     // Prepare
     const hello = { ...(parseClientHello(firefoxClientHelloMessage()) as ClientHello), alpn };
