@@ -7,6 +7,7 @@ import { CONN_SCHEMA } from "../engine/conn-record.js";
 import { Engine, type EngineStats } from "../engine/engine.js";
 import { Frame } from "../engine/frame.js";
 import type { Inspector, WeirdSink } from "../engine/hooks.js";
+import type { MemoryBudget } from "../engine/memory-budget.js";
 import type { EngineOptions } from "../engine/options.js";
 import { WEIRD_SCHEMA } from "../engine/weird-log.js";
 import { PROTOCOL_LOG_SCHEMAS } from "../inspect/registry.js";
@@ -45,6 +46,8 @@ export interface AnalyzeResult {
   wallSeconds: number;
   cpuSeconds: number;
   truncation: CaptureTruncation | undefined;
+  /** The run's memory budget: its accounts' limits, peaks and refusals. */
+  memory: MemoryBudget;
   unsupportedLinkPackets: number;
   notes: string[];
   format: string;
@@ -76,7 +79,10 @@ export function analyzeCapture(o: AnalyzeOptions): AnalyzeResult {
   }
   o.onOutputReady?.();
   const engine = new Engine(writer, o.engine);
-  if (o.inspector) engine.inspector = o.inspector(engine.weirds, writer);
+  if (o.inspector) {
+    engine.inspector = o.inspector(engine.weirds, writer);
+    engine.inspector.useMemory?.(engine.memory);
+  }
   let unsupported = 0;
   let firstTs = startedAt;
   try {
@@ -109,6 +115,7 @@ export function analyzeCapture(o: AnalyzeOptions): AnalyzeResult {
     wallSeconds: Number(process.hrtime.bigint() - t0) / 1e9,
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
     truncation: reader.truncation,
+    memory: engine.memory,
     unsupportedLinkPackets: unsupported,
     notes: reader.notes,
     format: reader.format,
@@ -127,6 +134,10 @@ export function analyzeCapture(o: AnalyzeOptions): AnalyzeResult {
   };
 }
 
+function mib(bytes: number): string {
+  return `${fmtInt(Math.round(bytes / 1048576))} MB`;
+}
+
 function fmtInt(n: number): string {
   return n.toLocaleString("en-US");
 }
@@ -142,6 +153,15 @@ export function formatSummary(capture: string, outDir: string, r: AnalyzeResult)
     `  connections  ${fmtInt(s.connections)} (${fmtInt(s.evictions)} evicted because the table was full)`,
     `  non-IP       ${fmtInt(s.nonIp)} frames (ARP, STP, LLC…) counted, not tracked`,
   ];
+  const m = r.memory;
+  if (s.memoryEvictions > 0 || m.accounts.some((a) => a.refusals > 0)) {
+    // Only when the budget bit: what each share peaked at, and what it cost.
+    const shares = m.accounts.map((a) => `${a.name} ${mib(a.peak)} of ${mib(a.limit)}`).join(", ");
+    lines.push(`  memory       budget ${mib(m.limit)} reached (peaks: ${shares})`);
+    lines.push(
+      `               ${fmtInt(s.memoryEvictions)} connections evicted, ${fmtInt(m.reassembly.refusals)} reassembly and ${fmtInt(m.fragments.refusals)} fragment reservations refused`,
+    );
+  }
   if (s.fragmentsReassembled > 0)
     lines.push(`  fragments    ${fmtInt(s.fragmentsReassembled)} datagrams reassembled`);
   const logs = [...r.logs.entries()].map(([k, v]) => `${k}.log ${fmtInt(v)}`).join(", ");

@@ -30,6 +30,9 @@ options:
   --geneve-ports <ports>     UDP ports decoded as GENEVE (default 6081)
   --tunnel-depth <n>         maximum nested encapsulations (default 4; 0 disables decapsulation)
   --max-connections <n>      live connection limit; least recently active are evicted beyond it (default 1000000)
+  --memory-budget <MB>       memory for connections, reassembly and fragments together; least recently active
+                             connections are evicted beyond it (default: 1/4 of the machine's or cgroup's
+                             memory, at most 1/2 of the JavaScript heap limit)
   --checksums auto|on|off    verify IP/TCP/UDP/ICMP checksums and drop bad packets: on (Zeek's default),
                              off (Zeek's -C), auto (default: verify, but keep failures that fit offloading, per host)
   --no-checksums             same as --checksums off
@@ -90,6 +93,7 @@ export async function main(argv: string[]): Promise<number> {
         "geneve-ports": { type: "string" },
         "tunnel-depth": { type: "string" },
         "max-connections": { type: "string" },
+        "memory-budget": { type: "string" },
         "no-checksums": { type: "boolean", default: false },
         checksums: { type: "string", default: "auto" },
         "no-community-id": { type: "boolean", default: false },
@@ -123,6 +127,8 @@ export async function main(argv: string[]): Promise<number> {
     if (depth !== undefined) engine.maxTunnelDepth = depth;
     const maxConns = parseCount(values["max-connections"], "--max-connections", 1);
     if (maxConns !== undefined) engine.maxConnections = maxConns;
+    const budgetMb = parseCount(values["memory-budget"], "--memory-budget", 1);
+    if (budgetMb !== undefined) engine.memoryBudgetBytes = budgetMb * 1048576;
     const seed = parseCount(values.seed, "--seed", 0);
     if (seed !== undefined) engine.seed = seed;
     const cs = values["no-checksums"] ? "off" : values.checksums;

@@ -3,6 +3,7 @@
 // an inspector; inspection sees the engine only through these two interfaces.
 
 import type { Connection } from "./connection.js";
+import type { MemoryBudget } from "./memory-budget.js";
 
 /** Protocol inspection attaches here; the engine works without it. */
 export interface Inspector {
@@ -24,6 +25,8 @@ export interface Inspector {
    * transactions). Called by Engine.finish().
    */
   finish(): void;
+  /** Charge what inspection holds (reassembly buffers) to the engine's memory budget. */
+  useMemory?(memory: MemoryBudget): void;
 }
 
 /** Where inspection (and a frame source) report weirds; they are logged with the current packet. */

@@ -14,6 +14,7 @@ import { isGroupAddr } from "../engine/addr.js";
 import { ConnIdRecord } from "../engine/conn-id.js";
 import type { Connection } from "../engine/connection.js";
 import type { Inspector, WeirdSink } from "../engine/hooks.js";
+import type { MemoryBudget } from "../engine/memory-budget.js";
 import { type LogSink, LogWriteError } from "../logs/writer.js";
 import type {
   DatagramAnalyzer,
@@ -153,6 +154,11 @@ export class ProtocolInspector implements Inspector, AttachmentHost, DetectionHo
     const st = c.inspect;
     if (st === null || st === INSPECTION_GIVEN_UP) return;
     (st as ConnInspection).end(ts);
+  }
+
+  /** Reassembly buffers are charged to the engine's memory budget from now on (none held yet). */
+  useMemory(memory: MemoryBudget): void {
+    this.stats.reassembly.memory = memory.reassembly;
   }
 
   /** End of input, after the engine finished every connection: flush cross-connection state. */

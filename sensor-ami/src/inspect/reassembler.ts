@@ -10,6 +10,7 @@
 // are kept in a ring, so a retransmission of recently delivered data is compared too (an evasion
 // that rewrites what was already analyzed leaves a weird); older delivered bytes are not kept.
 
+import type { MemoryAccount } from "../engine/memory-budget.js";
 /** Bytes held out of order per connection (both directions) before holes are declared gaps. */
 export const MAX_BUFFERED_BYTES_PER_CONNECTION = 256 * 1024;
 /** Bytes held out of order across all connections of one inspector. */
@@ -50,11 +51,30 @@ export class ReassemblyBudget {
   /** Directions that got no retention ring because MAX_RETAINED_BYTES_GLOBAL was reached. */
   retentionDenied = 0;
 
+  /**
+   * The reassembly share of the engine's memory budget (engine/memory-budget.ts), when wired
+   * (Inspector.useMemory): every byte held is charged to both it and `globalLimit`.
+   */
+  memory: MemoryAccount | null = null;
+
   constructor(
     readonly globalLimit: number = MAX_BUFFERED_BYTES_GLOBAL,
     readonly connectionLimit: number = MAX_BUFFERED_BYTES_PER_CONNECTION,
     readonly retainedLimit: number = MAX_RETAINED_BYTES_GLOBAL,
   ) {}
+
+  /** Charges `cost` if the global limit and the memory budget both allow it. */
+  take(cost: number): boolean {
+    if (this.used + cost > this.globalLimit) return false;
+    if (this.memory !== null && !this.memory.reserve(cost)) return false;
+    this.used += cost;
+    return true;
+  }
+
+  give(cost: number): void {
+    this.used -= cost;
+    if (this.memory !== null) this.memory.release(cost);
+  }
 }
 
 interface Block {
@@ -349,43 +369,35 @@ export class TcpReassembler {
   }
 
   release(cost: number): void {
-    this.budget.used -= cost;
+    this.budget.give(cost);
   }
 
   /** A retention ring for one direction, within the rings' share of the global budget. */
   reserveRing(): boolean {
     const b = this.budget;
     const cost = RETAINED_BYTES_PER_DIRECTION;
-    if (b.retained + cost > b.retainedLimit || b.used + cost > b.globalLimit) {
+    if (b.retained + cost > b.retainedLimit || !b.take(cost)) {
       b.retentionDenied++;
       return false;
     }
     b.retained += cost;
-    b.used += cost;
     return true;
   }
 
   releaseRing(): void {
     this.budget.retained -= RETAINED_BYTES_PER_DIRECTION;
-    this.budget.used -= RETAINED_BYTES_PER_DIRECTION;
+    this.budget.give(RETAINED_BYTES_PER_DIRECTION);
   }
 
   /** Reserves held bytes against the global budget; on exhaustion, first gives back this connection's. */
   reserve(cost: number, ts: number): boolean {
     const b = this.budget;
-    if (b.used + cost <= b.globalLimit) {
-      b.used += cost;
-      return true;
-    }
+    if (b.take(cost)) return true;
     b.globalLimitHits++;
     this.sink.weird(WEIRD_GLOBAL_BUFFER_LIMIT, `${b.used} bytes held across connections`);
     this.orig.flush(ts);
     this.resp.flush(ts);
-    if (b.used + cost <= b.globalLimit) {
-      b.used += cost;
-      return true;
-    }
-    return false;
+    return b.take(cost);
   }
 
   /** Over the per-connection limit: holes are declared gaps until the held bytes fit again. */
