@@ -148,6 +148,41 @@ function read32(b: Uint8Array, o: number): number {
   return (b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3];
 }
 
+/** Routing header types whose address list names the final destination. */
+const ROUTING_SOURCE_ROUTE = 0; // RFC 2460 (deprecated by RFC 5095, still seen)
+const ROUTING_MOBILE = 2; // RFC 6275: one address, the mobile node's home address
+const ROUTING_SEGMENT = 4; // RFC 8754 segment routing header
+
+/**
+ * A routing header at `o` with segments left: the packet is still on its way to the address the
+ * header ends at, and that address, not the header's current hop, is the responder Zeek and
+ * tshark key the connection by and the one the transport checksum's pseudo header uses
+ * (RFC 8200 §8.1). Type 0 and 2 list it last; segment routing (RFC 8754 §2) lists segments in
+ * reverse, so it is Segment List[0]. A list that does not fit the header or the capture, or an
+ * unknown type, leaves the destination as it is.
+ */
+function finalDestination(p: DecodedPacket, b: Uint8Array, o: number, end: number): void {
+  const hdrEnd = o + ((b[o + 1] + 1) << 3);
+  const type = b[o + 2];
+  let at: number;
+  if (type === ROUTING_SOURCE_ROUTE || type === ROUTING_MOBILE) {
+    // Zeek's rule: an odd length is no whole list of addresses; type 2 carries exactly one.
+    if ((b[o + 1] & 1) !== 0) return;
+    const count = b[o + 1] >> 1;
+    if (count === 0 || (type === ROUTING_MOBILE && count !== 1)) return;
+    at = o + 8 + (count - 1) * 16;
+  } else if (type === ROUTING_SEGMENT) {
+    at = o + 8;
+  } else {
+    return;
+  }
+  if (at + 16 > hdrEnd || at + 16 > end) return;
+  p.d0 = read32(b, at);
+  p.d1 = read32(b, at + 4);
+  p.d2 = read32(b, at + 8);
+  p.d3 = read32(b, at + 12);
+}
+
 export function decodeIPv6(p: DecodedPacket, frag: FragmentInfo): number {
   const b = p.buf;
   const off = p.ipOff;
@@ -175,8 +210,14 @@ export function decodeIPv6(p: DecodedPacket, frag: FragmentInfo): number {
   const dgramEnd = off + 40 + payloadLen;
   for (let n = 0; n < MAX_IPV6_EXTENSION_HEADERS; n++) {
     switch (next) {
+      case 43: // routing: the final destination replaces the header's (see finalDestination)
+        if (o + 8 > end) return -W.truncatedIp6Ext;
+        if (b[o + 3] > 0) finalDestination(p, b, o, end);
+        next = b[o];
+        o += (b[o + 1] + 1) << 3;
+        if (o > dgramEnd) return -W.truncatedIp6Ext;
+        continue;
       case 0: // hop-by-hop
-      case 43: // routing
       case 60: // destination options
       case 135: // mobility
         if (o + 8 > end) return -W.truncatedIp6Ext;

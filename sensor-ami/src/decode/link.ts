@@ -8,9 +8,10 @@
 // +--------+--------+------+               +-----+---+--------+-----------+
 //
 // MPLS label stack entry (RFC 3032)         PPPoE session (RFC 2516)
-// +-------------+----+--+--------+          +-+-+------+--------+--------+----------+
-// | label (20)  | TC |S | TTL (8)|          |V|T| code | sess id| length | PPP proto|
-// +-------------+----+--+--------+          +-+-+------+--------+--------+----------+
+// +-------------+----+--+--------+          +-+-+------+--------+--------+-------------+
+// | label (20)  | TC |S | TTL (8)|          |V|T| code | sess id| length | PPP proto   |
+// +-------------+----+--+--------+          +-+-+------+--------+--------+-------------+
+//                                           PPP proto: 2 octets, or 1 when compressed (odd)
 
 import {
   LINKTYPE_ETHERNET,
@@ -134,9 +135,17 @@ function decodeEtherType(p: DecodedPacket, off: number, type: number): number {
         return Layer.NonIp;
       }
       case ETH_PPPOE_SESSION: {
-        if (off + 8 > end) return -W.truncatedPppoe;
-        const ppp = (b[off + 6] << 8) | b[off + 7];
-        p.ipOff = off + 8;
+        if (off + 7 > end) return -W.truncatedPppoe;
+        // PPP protocol-field compression (RFC 1661 §6.5): a first octet with its low bit set is
+        // the whole (one-octet) field, since every two-octet protocol number has an even first octet.
+        let ppp = b[off + 6];
+        let ipOff = off + 7;
+        if ((ppp & 1) === 0) {
+          if (off + 8 > end) return -W.truncatedPppoe;
+          ppp = (ppp << 8) | b[off + 7];
+          ipOff = off + 8;
+        }
+        p.ipOff = ipOff;
         if (ppp === PPP_IPV4) return Layer.IPv4;
         if (ppp === PPP_IPV6) return Layer.IPv6;
         return Layer.NonIp;
