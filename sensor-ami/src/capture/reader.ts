@@ -16,22 +16,38 @@
 // +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
 //
 // pcapng block: type(4) total_length(4) body… total_length(4); see RFC draft-ietf-opsawg-pcapng.
+//
+// A corrupt length field in the middle of a file (a record longer than the snap length, a block
+// whose trailing length differs from its leading one) does not end the read: the reader searches
+// forward for the next place where a plausible header is followed by another (plausible.ts),
+// resumes there, and counts and describes what it skipped (`resyncs`, `skippedBytes`). Only when
+// nothing valid follows is the file reported as ending there (`truncation`).
 
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import type { Frame } from "../engine/frame.js";
 import { hex } from "../text/bytes.js";
 import { CaptureFormatError, CaptureReadError } from "./errors.js";
 import { isSupportedLinkType, linkTypeName, SUPPORTED_LINK_TYPES_TEXT } from "./link-types.js";
+import {
+  blockByteOrder,
+  blockTrailerMatches,
+  MAX_BLOCK_BYTES,
+  MAX_SNAPLEN,
+  type PcapLimits,
+  plausibleBlockLength,
+  plausiblePcapHeader,
+} from "./plausible.js";
 
 /** Read granularity; also the largest record held without growing the buffer. */
 const READ_BUFFER_BYTES = 4 * 1024 * 1024;
 /** A record larger than this is treated as corruption, not as a packet to buffer. */
-const MAX_RECORD_BYTES = 64 * 1024 * 1024;
+const MAX_RECORD_BYTES = MAX_BLOCK_BYTES;
+/** Skipped stretches described one by one (notes, weirds); beyond it they are only counted. */
+const MAX_RESYNC_DETAILS = 100;
 
 const PCAP_MAGIC_US = 0xa1b2c3d4;
 const PCAP_MAGIC_NS = 0xa1b23c4d;
 const PCAPNG_SHB = 0x0a0d0d0a;
-const PCAPNG_BOM = 0x1a2b3c4d;
 const PCAPNG_IDB = 1;
 const PCAPNG_PB_OBSOLETE = 2;
 const PCAPNG_SPB = 3;
@@ -55,6 +71,18 @@ export interface CaptureTruncation {
   message: string;
 }
 
+/** A stretch of the file skipped because a header in it was corrupt. */
+export interface CaptureResync {
+  /** Byte offset of the corrupt header. */
+  fileOffset: number;
+  /** Bytes skipped from it to the next valid record or block. */
+  skippedBytes: number;
+  /** Packets delivered before it (the next packet delivered is number afterPacket + 1). */
+  afterPacket: number;
+  /** What was wrong, e.g. "a pcap record header claiming 4294967295 captured bytes". */
+  problem: string;
+}
+
 type CaptureFormat = "pcap" | "pcapng";
 
 export class CaptureReader {
@@ -64,8 +92,12 @@ export class CaptureReader {
   linkType = 0;
   /** Set when the file ends in the middle of a record; the records before it were delivered. */
   truncation: CaptureTruncation | undefined;
-  /** Problems found in skipped pcapng blocks (not fatal). */
+  /** Problems found in skipped pcapng blocks and corrupt stretches (not fatal). */
   readonly notes: string[] = [];
+  /** Corrupt stretches skipped (the first MAX_RESYNC_DETAILS of them); `resyncCount` counts all. */
+  readonly resyncs: CaptureResync[] = [];
+  resyncCount = 0;
+  skippedBytes = 0;
 
   private buf: Buffer;
   private start = 0; // first unconsumed byte in buf
@@ -76,6 +108,7 @@ export class CaptureReader {
   private nanos = false;
   private interfaces: PcapngInterface[] = [];
   private packetCount = 0;
+  private readonly pcapLimits: PcapLimits = { caplen: MAX_SNAPLEN, frac: 1e6, lastSec: -1 };
 
   private constructor(
     private readonly fd: number,
@@ -217,6 +250,10 @@ export class CaptureReader {
         `${this.path}: pcap major version ${major} is not 2; the file header is damaged`,
       );
     }
+    const snaplen = this.u32(16);
+    // Records up to the snap length pass with two compares; longer ones get a second look.
+    if (snaplen > 0 && snaplen <= MAX_RECORD_BYTES) this.pcapLimits.caplen = snaplen;
+    this.pcapLimits.frac = this.nanos ? 1e9 : 1e6;
     this.linkType = this.u32(20) & 0x0fffffff;
     if (!isSupportedLinkType(this.linkType)) {
       throw new CaptureFormatError(
@@ -227,19 +264,46 @@ export class CaptureReader {
   }
 
   private nextPcap(pkt: Frame): boolean {
-    if (!this.fill(16)) return this.markTruncated("a pcap record header");
-    const h = this.start;
-    const sec = this.u32(h);
-    const frac = this.u32(h + 4);
-    const caplen = this.u32(h + 8);
-    const origlen = this.u32(h + 12);
-    if (caplen > MAX_RECORD_BYTES) {
-      return this.markTruncated(
-        `a pcap record whose captured length ${caplen} is implausible (corrupt record header)`,
-      );
+    const lim = this.pcapLimits;
+    let caplen: number;
+    for (;;) {
+      if (!this.fill(16)) return this.markTruncated("a pcap record header");
+      caplen = this.u32(this.start + 8);
+      // One compare for "empty or longer than the snap length" (caplen - 1 wraps for 0): an empty
+      // record is rare in real captures and every record of a zero-filled stretch looks like one.
+      const suspect = (caplen - 1) >>> 0 >= lim.caplen || this.u32(this.start + 4) >= lim.frac;
+      if (suspect && !this.pcapRecordHolds(caplen)) {
+        if (this.resyncPcap(`a corrupt pcap record header (captured length ${caplen})`)) continue;
+        return false;
+      }
+      if (this.fill(16 + caplen)) {
+        // The next header is looked at now (it is almost always in the buffer already): when it
+        // makes no sense, this record's own length may be the corrupt field, pointing past records.
+        if (this.end - this.start < 32 + caplen && !this.fill(32 + caplen)) break; // the end of the file, or a cut header reported next
+        const n = this.start + 16 + caplen;
+        if (
+          ((this.u32(n + 8) - 1) >>> 0 < lim.caplen && this.u32(n + 4) < lim.frac) ||
+          this.noRecordInside(caplen)
+        )
+          break;
+        if (this.resyncPcap(`a corrupt pcap record header (captured length ${caplen})`)) continue;
+        return false;
+      }
+      // Cut off inside this record, or a length pointing past the end: valid data further on tells.
+      if (
+        this.resyncPcap(
+          `a pcap record whose length (${caplen}) runs past the end of the file`,
+          "a pcap packet record",
+        )
+      )
+        continue;
+      return false;
     }
-    if (!this.fill(16 + caplen)) return this.markTruncated("a pcap packet record");
     const at = this.start;
+    const sec = this.u32(at);
+    const frac = this.u32(at + 4);
+    const origlen = this.u32(at + 12);
+    lim.lastSec = sec;
     this.start = at + 16 + caplen;
     pkt.data = this.buf;
     pkt.offset = at + 16;
@@ -252,6 +316,88 @@ export class CaptureReader {
     return true;
   }
 
+  /**
+   * Whether the record at `start`, whose captured length or sub-second field is out of the usual
+   * range, is still real: it must be followed by a plausible header or by the exact end of the file.
+   * A real one raises the fast-path length limit (up to libpcap's maximum), so a writer that
+   * understates its snap length costs this look once.
+   */
+  private pcapRecordHolds(caplen: number): boolean {
+    if (caplen > MAX_RECORD_BYTES) return false;
+    const next = 16 + caplen;
+    const holds = this.fill(next + 16)
+      ? plausiblePcapHeader(this.buf, this.start + next, this.littleEndian, this.pcapLimits, MAX_SNAPLEN)
+      : this.eof && this.end - this.start === next;
+    if (holds && caplen > this.pcapLimits.caplen && caplen <= MAX_SNAPLEN) this.pcapLimits.caplen = caplen;
+    return holds;
+  }
+
+  /**
+   * Whether a plausible record header `rel` bytes after `start` is followed by another (or by the
+   * end of the file). `start` stays where it is (fill() only moves the bytes from it).
+   */
+  private pcapChainAt(rel: number): boolean {
+    const lim = this.pcapLimits;
+    if (!this.fill(rel + 16) || !plausiblePcapHeader(this.buf, this.start + rel, this.littleEndian, lim))
+      return false;
+    const next = rel + 16 + this.u32(this.start + rel + 8);
+    if (this.fill(next + 16)) return plausiblePcapHeader(this.buf, this.start + next, this.littleEndian, lim);
+    return this.eof && this.end - this.start === next;
+  }
+
+  /**
+   * The header after the record at `start` makes no sense: whether the record's length is still
+   * right (the damage is in the next header), i.e. no valid record chain starts inside it.
+   */
+  private noRecordInside(caplen: number): boolean {
+    for (let rel = 1; rel < 16 + caplen; rel++) if (this.pcapChainAt(rel)) return false;
+    return true;
+  }
+
+  /**
+   * Moves to the next valid record after a bad one at `start`, counting what it skipped; or, when
+   * none follows, reports the file as ending there: as cut off inside `cutOff` when given (the
+   * record may simply be the last, incomplete one), else as corrupt.
+   */
+  private resyncPcap(problem: string, cutOff?: string): boolean {
+    const from = this.position;
+    this.start++;
+    while (this.fill(16)) {
+      if (this.pcapChainAt(0)) return this.resumed(from, problem);
+      this.start++;
+    }
+    return this.nothingFollows(from, problem, cutOff);
+  }
+
+  private resumed(from: number, problem: string): true {
+    const skipped = this.position - from;
+    this.resyncCount++;
+    this.skippedBytes += skipped;
+    if (this.resyncs.length < MAX_RESYNC_DETAILS) {
+      this.resyncs.push({ fileOffset: from, skippedBytes: skipped, afterPacket: this.packetCount, problem });
+      this.notes.push(
+        `${problem} at byte ${from}, after packet ${this.packetCount}: skipped ${skipped} bytes to the next valid ${this.format === "pcap" ? "record" : "block"} at byte ${this.position}`,
+      );
+    }
+    return true;
+  }
+
+  /** No valid record after `from`: the file is reported as ending there. */
+  private nothingFollows(from: number, problem: string, cutOff: string | undefined): false {
+    // The search has read to the end of the file, so what was read is the file's length.
+    const remaining = this.fileOffsetOfBuf + this.end - from;
+    const n = this.packetCount;
+    this.truncation = {
+      fileOffset: from,
+      packetIndex: n + 1,
+      message: cutOff
+        ? `${this.path}: file ends inside ${cutOff} at byte ${from} (${remaining} of the record's bytes present); everything before it (${n} packets) was processed`
+        : `${this.path}: ${problem} at byte ${from} and no valid ${this.format === "pcap" ? "record" : "block"} after it (${remaining} bytes to the end of the file skipped); everything before it (${n} packets) was processed`,
+    };
+    this.start = this.end;
+    return false;
+  }
+
   // --- pcapng --------------------------------------------------------------------------------
 
   private nextPcapng(pkt: Frame): boolean {
@@ -260,25 +406,46 @@ export class CaptureReader {
         if (this.end - this.start === 0) return false;
         return this.markTruncated("a pcapng block header");
       }
-      const b = this.start;
-      const typeLE = this.buf.readUInt32LE(b);
-      if (typeLE === PCAPNG_SHB) {
-        // A section header decides the byte order of everything that follows it.
-        const bom = this.buf.readUInt32LE(b + 8);
-        if (bom === PCAPNG_BOM) this.littleEndian = true;
-        else if (this.buf.readUInt32BE(b + 8) === PCAPNG_BOM) this.littleEndian = false;
-        else
+      const isShb = this.buf.readUInt32LE(this.start) === PCAPNG_SHB;
+      // A section header decides the byte order of everything that follows it.
+      const le = blockByteOrder(this.buf, this.start, this.littleEndian);
+      if (le === undefined) {
+        if (this.position === 0)
           throw new CaptureFormatError(
-            `${this.path}: pcapng section header at byte ${this.position} has a bad byte-order magic`,
+            `${this.path}: pcapng section header at byte 0 has a bad byte-order magic`,
           );
+        if (this.resyncPcapng("a corrupt pcapng section header (bad byte-order magic)")) continue;
+        return false;
+      }
+      const type = this.u32e(this.start, le);
+      const len = this.u32e(this.start + 4, le);
+      if (len < 12 || len % 4 !== 0 || len > MAX_RECORD_BYTES) {
+        if (this.resyncPcapng(`a corrupt pcapng block header (type ${type}, length ${len})`)) continue;
+        return false;
+      }
+      if (!this.fill(len)) {
+        if (
+          this.resyncPcapng(
+            `a pcapng block (type ${type}) whose length (${len}) runs past the end of the file`,
+            `a pcapng block (type ${type}, ${len} bytes)`,
+          )
+        )
+          continue;
+        return false;
+      }
+      if (this.u32e(this.start + len - 4, le) !== len) {
+        if (
+          this.resyncPcapng(
+            `a corrupt pcapng block (type ${type}, leading length ${len}, trailing length ${this.u32e(this.start + len - 4, le)})`,
+          )
+        )
+          continue;
+        return false;
+      }
+      if (isShb) {
+        this.littleEndian = le;
         this.interfaces = [];
       }
-      const type = this.u32(b);
-      const len = this.u32(b + 4);
-      if (len < 12 || len % 4 !== 0 || len > MAX_RECORD_BYTES) {
-        return this.markTruncated(`a pcapng block with impossible length ${len} (corrupt block)`);
-      }
-      if (!this.fill(len)) return this.markTruncated(`a pcapng block (type ${type}, ${len} bytes)`);
       const blk = this.start;
       this.start = blk + len;
       switch (type) {
@@ -325,6 +492,42 @@ export class CaptureReader {
           break;
       }
     }
+  }
+
+  /** u32 in a given byte order (a section header's, before it becomes the reader's). */
+  private u32e(at: number, le: boolean): number {
+    const b = this.buf;
+    return le
+      ? (b[at] | (b[at + 1] << 8) | (b[at + 2] << 16) | (b[at + 3] << 24)) >>> 0
+      : ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0;
+  }
+
+  /**
+   * Whether a whole, plausible block at `start` is followed by another plausible block header (or
+   * by the exact end of the file). Known type, possible length and a matching trailing length on
+   * the first block; the second is checked as far as the file holds it.
+   */
+  private pcapngChainAtStart(): boolean {
+    const len = plausibleBlockLength(this.buf, this.start, this.littleEndian);
+    if (len === 0 || !this.fill(len)) return false;
+    if (!blockTrailerMatches(this.buf, this.start, len, this.littleEndian)) return false;
+    if (!this.fill(len + 8)) return this.eof && this.end - this.start === len;
+    // The next block is in the first one's byte order unless it starts a section of its own.
+    const le = blockByteOrder(this.buf, this.start, this.littleEndian) ?? this.littleEndian;
+    const len2 = plausibleBlockLength(this.buf, this.start + len, le);
+    if (len2 === 0) return false;
+    return !this.fill(len + len2) || blockTrailerMatches(this.buf, this.start + len, len2, le);
+  }
+
+  /** resyncPcap for blocks. */
+  private resyncPcapng(problem: string, cutOff?: string): boolean {
+    const from = this.position;
+    this.start++;
+    while (this.fill(12)) {
+      if (this.pcapngChainAtStart()) return this.resumed(from, problem);
+      this.start++;
+    }
+    return this.nothingFollows(from, problem, cutOff);
   }
 
   /** Enhanced and obsolete packet blocks share their layout from the timestamp on. */

@@ -1,7 +1,7 @@
 // `spanless analyze`: run the engine over one capture file and write Zeek-style logs.
 
 import { isSupportedLinkType } from "../capture/link-types.js";
-import { CaptureReader, type CaptureTruncation } from "../capture/reader.js";
+import { CaptureReader, type CaptureResync, type CaptureTruncation } from "../capture/reader.js";
 import type { RelaxedHost } from "../engine/checksum-hosts.js";
 import { CONN_SCHEMA } from "../engine/conn-record.js";
 import { Engine, type EngineStats } from "../engine/engine.js";
@@ -48,6 +48,10 @@ export interface AnalyzeResult {
   truncation: CaptureTruncation | undefined;
   /** The run's memory budget: its accounts' limits, peaks and refusals. */
   memory: MemoryBudget;
+  /** Corrupt stretches of the capture skipped (the first 100 described), their number and bytes. */
+  resyncs: CaptureResync[];
+  resyncCount: number;
+  skippedBytes: number;
   unsupportedLinkPackets: number;
   notes: string[];
   format: string;
@@ -100,6 +104,8 @@ export function analyzeCapture(o: AnalyzeOptions): AnalyzeResult {
       engine.process(pkt);
       more = reader.next(pkt);
     }
+    // After the loop, not in it: the packet loop stays free of checks for a rare event.
+    for (const r of reader.resyncs) engine.weirds.externalWeird("corrupt_capture_record", r.afterPacket + 1);
     if (reader.truncation)
       engine.weirds.externalWeird("truncated_capture_file", reader.truncation.packetIndex);
     engine.finish();
@@ -116,6 +122,9 @@ export function analyzeCapture(o: AnalyzeOptions): AnalyzeResult {
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
     truncation: reader.truncation,
     memory: engine.memory,
+    resyncs: reader.resyncs,
+    resyncCount: reader.resyncCount,
+    skippedBytes: reader.skippedBytes,
     unsupportedLinkPackets: unsupported,
     notes: reader.notes,
     format: reader.format,
@@ -190,6 +199,11 @@ export function formatSummary(capture: string, outDir: string, r: AnalyzeResult)
     }
     if (cs.hosts > cs.listed.length)
       lines.push(`    … and ${fmtInt(cs.hosts - cs.listed.length)} more (weird.log)`);
+  }
+  if (r.resyncCount > 0) {
+    lines.push(
+      `  corrupt      ${fmtInt(r.resyncCount)} corrupt stretch(es) of the capture, ${fmtInt(r.skippedBytes)} bytes skipped; reading resumed after each (notes below)`,
+    );
   }
   for (const n of r.notes) lines.push(`  note         ${n}`);
   return `${lines.join("\n")}\n`;

@@ -16,6 +16,8 @@ const EXIT_BAD_INPUT = 65;
 const EXIT_IO = 74;
 /** The capture ended mid-record: everything before it was processed and logged. */
 const EXIT_TRUNCATED = 3;
+/** Corrupt stretches in the capture were skipped: everything readable around them was processed. */
+const EXIT_RESYNCED = 4;
 
 const USAGE = `usage: spanless analyze <capture.pcap|capture.pcapng> --out <dir> [options]
 
@@ -187,8 +189,16 @@ export async function main(argv: string[]): Promise<number> {
 
 /** How a run that read its whole capture ends: exit status, outcome word, stderr message. */
 function runEnd(capture: string, r: AnalyzeResult): RunEnd {
-  if (r.truncation)
-    return { exitStatus: EXIT_TRUNCATED, outcome: "truncated", message: r.truncation.message };
+  const skipped =
+    r.resyncCount > 0
+      ? `${capture}: ${r.resyncCount} corrupt stretch(es), ${r.skippedBytes} bytes in all, skipped (the first at byte ${r.resyncs[0].fileOffset}, after packet ${r.resyncs[0].afterPacket}); the records around them were processed`
+      : undefined;
+  if (r.truncation) {
+    // The cut end decides the status (scripts know 3); the skipped stretches are still reported.
+    const message = skipped ? `${skipped}\nspanless: ${r.truncation.message}` : r.truncation.message;
+    return { exitStatus: EXIT_TRUNCATED, outcome: "truncated", message };
+  }
+  if (skipped) return { exitStatus: EXIT_RESYNCED, outcome: "resynchronised", message: skipped };
   if (r.stats.packets > 0 && r.unsupportedLinkPackets === r.stats.packets) {
     return {
       exitStatus: EXIT_BAD_INPUT,

@@ -43,6 +43,8 @@ export function finishedRunRecord(capture: string, r: AnalyzeResult, end: RunEnd
       last_ts: s.packets > 0 ? s.lastTs : null,
       unsupported_link_packets: r.unsupportedLinkPackets,
       truncated_at_byte: r.truncation ? r.truncation.fileOffset : null,
+      corrupt_stretches: r.resyncCount,
+      skipped_bytes: r.skippedBytes,
     },
     connections: s.connections,
     evictions: s.evictions,
