@@ -2,7 +2,7 @@
 // captures, written as JSON lines and as Zeek TSV, then read back; plus Zeek's TSV escaping and
 // unset/empty conventions on records built to exercise them.
 
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -223,5 +223,44 @@ describe("TSV escaping and the unset/empty conventions", () => {
     const file = join(dir, "a-file");
     writeFileSync(file, "");
     expect(() => new FileLogWriter(join(file, "logs"))).toThrow(LogWriteError);
+  });
+
+  it("creates missing parents, and refuses /proc at once (Node's recursive mkdir spins there)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "spanless-logs-"));
+    new FileLogWriter(join(dir, "a", "b", "c")).close();
+    expect(existsSync(join(dir, "a", "b", "c"))).toBe(true);
+    expect(() => new FileLogWriter("/proc/self/x/y")).toThrow(
+      /cannot create output directory \/proc\/self\/x\/y: cannot create \/proc\/self\/x: the file system does not allow creating it/,
+    );
+  });
+
+  it("#open and #close carry the writer's clock (the capture's time with --seed)", () => {
+    // Prepare
+    const dir = mkdtempSync(join(tmpdir(), "spanless-logs-"));
+    let now = 1300475167.9;
+    const writer = new FileLogWriter(dir, "tsv", LOG_SCHEMAS, () => now);
+    // Act
+    writer.touch("conn");
+    now = 1300475233.2;
+    writer.close();
+    // Assess
+    const text = readFileSync(join(dir, "conn.log"), "utf8");
+    expect(text).toContain("#open\t2011-03-18-19-06-07\n");
+    expect(text.endsWith("#close\t2011-03-18-19-07-13\n")).toBe(true);
+    expect(writer.closedAt).toBe(now);
+  });
+
+  it("a device that takes no bytes (ENOSPC from /dev/full) is a LogWriteError naming the file and reason", () => {
+    // Prepare: the log file is /dev/full, whose writes fail with ENOSPC
+    const dir = mkdtempSync(join(tmpdir(), "spanless-logs-"));
+    symlinkSync("/dev/full", join(dir, "dns.log"));
+    const writer = new FileLogWriter(dir, "json");
+    writer.write("dns", { ts: 1, query: "example.com" });
+    // Act + Assess
+    expect(() => writer.close()).toThrow(
+      new RegExp(
+        `cannot write ${join(dir, "dns.log")}: no space left on device \\(ENOSPC\\); it ends at its last whole record \\(0 bytes\\)`,
+      ),
+    );
   });
 });
