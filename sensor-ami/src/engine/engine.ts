@@ -529,7 +529,7 @@ export class Engine implements TcpEvents, PacketClock {
    * Reports what the bounds dropped since the last sweep. Incomplete fragment datagrams: one
    * fragment_timeout (or fragment_table_full when dropped for room) each, unless there were so many
    * that they are a flood: then one fragment_flood weird with the counts. Memory evictions: one
-   * weird with the count (connection_table_full, sampled, marks each eviction round as before).
+   * weird with the count (each evicted connection is also a connection_table_full weird: evict).
    */
   private reportLosses(): void {
     const loss = this.frags.loss;
@@ -561,14 +561,16 @@ export class Engine implements TcpEvents, PacketClock {
     live.sort((a, b) => a.lastTs - b.lastTs);
     const n = Math.max(1, Math.floor(live.length * EVICTION_FRACTION));
     for (let i = 0; i < n; i++) {
+      // Every eviction is one connection_table_full weird about the connection cut short, so the
+      // weird count and the evictions agree (weird.log samples them like decoder weirds).
       this.stats.evictions++;
+      this.weirds.sampledConnection(W.connTableFull, live[i]);
       this.finishConnection(live[i]);
     }
     if (forMemory) {
       this.stats.memoryEvictions += n;
       this.memoryEvictionsUnreported += n;
     }
-    this.weird(W.connTableFull);
   }
 
   /** Logs and removes a connection. */

@@ -74,6 +74,19 @@ export class WeirdLog implements WeirdSink {
     this.sink.write("weird", this.connectionRecord(c, name, undefined, source));
   }
 
+  /**
+   * A weird with a decoder code about one connection (an evicted one): counted by code and sampled
+   * like decoder weirds, so a flood of them costs no log volume, but each logged record names its
+   * connection.
+   */
+  sampledConnection(code: number, c: Connection): void {
+    const n = ++this.decoderCounts[code];
+    const o = this.opts;
+    if (n <= o.weirdSamplingThreshold || n % o.weirdSamplingRate === 0) {
+      this.sink.write("weird", this.connectionRecord(c, WEIRD_NAMES[code], undefined, "engine"));
+    }
+  }
+
   analyzerWeird(c: Connection, name: string, addl: string | undefined, source: string): void {
     this.count(name);
     this.sink.write("weird", this.connectionRecord(c, name, addl, source));
