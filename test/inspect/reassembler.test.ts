@@ -328,6 +328,18 @@ describe("retransmissions of delivered bytes (issue #10, A7)", () => {
     expect(sink.events.length).toBe(before);
   });
 
+  it("a TCP keep-alive probe (one garbage byte just below the stream position) is not a rewrite", () => {
+    // Prepare: the whole stream delivered; a Windows keep-alive repeats the last byte as 0x00
+    // (pcapplusplus/many-protocols.pcap, 10.0.0.1:55195 → 212.199.219.232:80, packet 1415).
+    const { sink, r } = delivered();
+    const probe = new Uint8Array(67);
+    // Act
+    r.resp.segment(probe, 66, 1, STREAM.length, 0);
+    // Assess
+    expect(STREAM[STREAM.length - 1]).not.toBe(0);
+    expect(sink.weirds).toEqual([]);
+  });
+
   it("a retransmission that rewrites delivered bytes raises rexmit_inconsistency; the first version stays", () => {
     // Prepare
     const { sink, send, budget } = delivered();

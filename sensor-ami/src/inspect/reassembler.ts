@@ -118,8 +118,11 @@ class DirectionReassembler {
   segment(buf: Uint8Array, off: number, len: number, relSeq: number, ts: number): void {
     if (len <= 0) return;
     const end = relSeq + len;
-    // Bytes below `next` were delivered already: compare what the ring still has of them.
-    if (relSeq < this.next && this.ring !== null) this.compareDelivered(buf, off, relSeq, end);
+    // Bytes below `next` were delivered already: compare what the ring still has of them. Not a
+    // lone byte just below `next`: that is a TCP keep-alive probe, whose byte is often garbage
+    // (Windows sends 0x00), not a rewrite.
+    if (relSeq < this.next && this.ring !== null && !(len === 1 && relSeq === this.next - 1))
+      this.compareDelivered(buf, off, relSeq, end);
     if (end <= this.next) return; // retransmission of delivered bytes
     if (relSeq < this.next) {
       off += this.next - relSeq;
