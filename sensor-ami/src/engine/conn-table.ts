@@ -21,6 +21,9 @@ const INITIAL_CAPACITY = 1024;
 export const TCP_CONNECTION_BYTES = 1024;
 export const CONNECTION_BYTES = 768;
 
+/** lastTs values sampled to find the eviction cutoff (a fixed scratch array: no allocation per round). */
+const EVICTION_SAMPLE = 1024;
+
 function chargeOf(c: Connection): number {
   return c.proto === Proto.Tcp ? TCP_CONNECTION_BYTES : CONNECTION_BYTES;
 }
@@ -136,6 +139,35 @@ export class ConnTable {
       if (this.sameKey(idx)) return this.conns[idx];
       i = (i + 1) & this.mask;
     }
+  }
+
+  private readonly sample = new Float64Array(EVICTION_SAMPLE);
+
+  /**
+   * About `n` of the least recently active connections, for eviction: every connection returned
+   * was active no later than every one kept (up to ties at the cutoff). The cutoff is the n-th
+   * smallest lastTs of an evenly spaced sample, so a round costs one pass over the table instead
+   * of a sort of it (under a flood, rounds come every table/64 new connections).
+   */
+  leastRecentlyActive(n: number): Connection[] {
+    const conns = this.conns;
+    const stride = Math.max(1, Math.floor(conns.length / EVICTION_SAMPLE));
+    let m = 0;
+    for (let i = 0; i < conns.length && m < EVICTION_SAMPLE; i += stride) {
+      const c = conns[i];
+      if (c !== null) this.sample[m++] = c.lastTs;
+    }
+    const out: Connection[] = [];
+    if (m === 0) return out;
+    const sorted = this.sample.subarray(0, m).sort();
+    const cutoff = sorted[Math.min(m - 1, Math.floor((n * m) / Math.max(1, this.size)))];
+    // Ties at the cutoff (a burst within one timestamp) could be the whole table: at most 2n go.
+    const most = Math.max(1, 2 * n);
+    for (let i = 0; i < conns.length && out.length < most; i++) {
+      const c = conns[i];
+      if (c !== null && c.lastTs <= cutoff) out.push(c);
+    }
+    return out;
   }
 
   /** Whether the table may take one more connection (false: the caller evicts). */

@@ -556,10 +556,9 @@ export class Engine implements TcpEvents, PacketClock {
    * finish the least recently active connections (counted as evictions).
    */
   private evict(forMemory: boolean): void {
-    const live: Connection[] = [];
-    for (const c of this.table.conns) if (c !== null) live.push(c);
-    live.sort((a, b) => a.lastTs - b.lastTs);
-    const n = Math.max(1, Math.floor(live.length * EVICTION_FRACTION));
+    const t = this.table;
+    const live = t.leastRecentlyActive(Math.max(1, Math.floor(t.size * EVICTION_FRACTION)));
+    const n = live.length;
     for (let i = 0; i < n; i++) {
       // Every eviction is one connection_table_full weird about the connection cut short, so the
       // weird count and the evictions agree (weird.log samples them like decoder weirds).
