@@ -41,6 +41,10 @@ export const WEIRD_NAMES = [
   "connection_table_full", // 35
   "unknown_ipv6_routing_or_mobility", // 36
   "IPv6_fragment_too_small", // 37
+  // Capture record headers (engine/frame-sanity.ts); Zeek has no names for these.
+  "implausible_frame_length", // 38  orig_len below caplen or above 256 KiB: caplen used
+  "backwards_timestamp", // 39  earlier than an earlier packet's: kept, the clock stays
+  "implausible_timestamp", // 40  not a number, negative or over a day ahead: the clock's time used
 ] as const;
 
 export const W = {
@@ -81,4 +85,7 @@ export const W = {
   connTableFull: 35,
   unknownIp6Routing: 36,
   ip6FragmentTooSmall: 37,
+  implausibleFrameLength: 38,
+  backwardsTimestamp: 39,
+  implausibleTimestamp: 40,
 } as const;

@@ -19,6 +19,7 @@ import { ConnTable } from "./conn-table.js";
 import { Connection, countPacket, EpState, Proto, TcpEndpoint } from "./connection.js";
 import { setTcpExpiry } from "./expiry.js";
 import type { Frame } from "./frame.js";
+import { MonotonicClock, plausibleWireLength } from "./frame-sanity.js";
 import { addHistory, checkHistory, HIST_PARTIAL, HIST_UDP, isLogStep } from "./history.js";
 import type { Inspector } from "./hooks.js";
 import { ICMP4_COUNTERPART, ICMP4_REPLY, ICMP6_COUNTERPART, ICMP6_REPLY } from "./icmp.js";
@@ -96,6 +97,7 @@ export class Engine implements TcpEvents, PacketClock {
   /** auto: failures are judged per sending host (null for on/off); its counts go to the summary. */
   readonly checksumHosts: ChecksumHosts | null;
   private nextSweep = 0;
+  private readonly clock = new MonotonicClock();
   /** Memory evictions not yet reported in weird.log (one weird per sweep interval). */
   private memoryEvictionsUnreported = 0;
 
@@ -128,22 +130,30 @@ export class Engine implements TcpEvents, PacketClock {
 
   /** Processes one captured frame. Never throws for bad packet content. */
   process(pkt: Frame): void {
-    const ts = pkt.ts;
+    // The record header is untrusted input too (frame-sanity.ts): the clock stays monotonic and
+    // bounded, and an impossible wire length counts as what was captured.
+    const ts = this.clock.admit(pkt.ts);
+    let wireLen = plausibleWireLength(pkt.origlen, pkt.caplen);
     const st = this.stats;
     if (st.packets === 0) st.firstTs = ts;
     st.packets++;
-    st.bytes += pkt.origlen;
     st.lastTs = ts;
     this.ts = ts;
     this.packetIndex = pkt.index;
+    const p = this.p;
+    p.vni = -1;
+    if (this.clock.weird !== 0) this.weird(this.clock.weird);
+    if (wireLen < 0) {
+      this.weird(W.implausibleFrameLength);
+      wireLen = pkt.caplen;
+    }
+    st.bytes += wireLen;
     if (ts >= this.nextSweep) {
       if (this.nextSweep !== 0) this.sweep(ts);
       this.nextSweep = ts + SWEEP_INTERVAL_SECONDS;
     }
-    const p = this.p;
     p.buf = pkt.data;
     p.capEnd = pkt.offset + pkt.caplen;
-    p.vni = -1;
     p.tunnelDepth = 0;
     p.resetForTunnel();
     this.tunnelUid = null;
