@@ -3,7 +3,14 @@
 // all, not one each, and must not lock out a real datagram arriving in the middle of the flood.
 
 import { describe, expect, it } from "vitest";
-import { FRAGMENT_FLOOD_DATAGRAMS, WEIRD_FRAGMENT_FLOOD } from "../../sensor-ami/src/decode/fragments.js";
+import {
+  FRAGMENT_FLOOD_DATAGRAMS,
+  FragmentReassembler,
+  WEIRD_FRAGMENT_FLOOD,
+} from "../../sensor-ami/src/decode/fragments.js";
+import { decodeIPv4, FragmentInfo } from "../../sensor-ami/src/decode/ip.js";
+import { DecodedPacket, Layer } from "../../sensor-ami/src/decode/packet.js";
+import { MemoryAccount } from "../../sensor-ami/src/engine/memory-budget.js";
 import { type CraftedFrame, readFrames, writePcap } from "../engine/pcap-craft.js";
 import { corpusAvailable, runCapture } from "../support/corpus.js";
 
@@ -91,5 +98,33 @@ describe.skipIf(!corpusAvailable())("fragment floods", () => {
     expect(result.weirds.get("fragment_timeout")).toBe(n);
     expect(result.weirds.get(WEIRD_FRAGMENT_FLOOD)).toBeUndefined();
     expect((logs.get("weird") ?? []).filter((w) => w.name === "fragment_timeout").length).toBe(n);
+  });
+
+  it("charges held fragments to the memory budget, drops the oldest when it is full and gives it all back", () => {
+    // Prepare: room for about two of the real 1,480-byte first fragments.
+    const account = new MemoryAccount("fragments", 4000);
+    const r = new FragmentReassembler(undefined, account);
+    const { flood } = material(5);
+    const p = new DecodedPacket();
+    const f = new FragmentInfo();
+    // Act
+    const layers = flood.map((fr) => {
+      p.buf = fr.data;
+      p.ipOff = 14;
+      p.capEnd = fr.data.length;
+      expect(decodeIPv4(p, f, false)).toBe(Layer.FragmentHeld);
+      const layer = r.add(p, f, 1, 0);
+      expect(account.used).toBeLessThanOrEqual(account.limit);
+      return layer;
+    });
+    const pendingAtPeak = r.size;
+    r.expire(Number.POSITIVE_INFINITY);
+    // Assess
+    expect(layers.every((l) => l === Layer.FragmentHeld)).toBe(true);
+    expect(pendingAtPeak).toBe(2);
+    expect(r.evicted).toBe(3);
+    expect(r.timedOut).toBe(2);
+    expect(account.used).toBe(0);
+    expect(account.peak).toBeGreaterThan(2 * 1480);
   });
 });
