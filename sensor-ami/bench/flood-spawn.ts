@@ -14,10 +14,13 @@ export function runFlood(
   packets: number,
   memoryBudgetMb?: number,
   maxConnections?: number,
+  /** V8's old-space limit for the run (--max-old-space-size), in MB; Node's default when absent. */
+  heapMb?: number,
 ): FloodResult {
   const args = [
     "--expose-gc",
     ...sensorNodeOptions(),
+    ...(heapMb === undefined ? [] : [`--max-old-space-size=${heapMb}`]),
     WORKER,
     kind,
     String(packets),

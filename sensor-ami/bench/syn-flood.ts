@@ -1,7 +1,9 @@
-// `npm run bench:flood [-- --packets N] [-- --memory-budget MB] [-- --max-connections N]`:
+// `npm run bench:flood [-- --packets N] [-- --memory-budget MB] [-- --max-connections N] [-- --heap-mb MB]`:
 // peak RSS of the engine under a SYN flood of N distinct connections (default 1,000,000), generated
 // in memory, and what each live connection costs. Without --memory-budget the engine sizes its
-// budget from the machine, as `spanless analyze` does.
+// budget from the machine, as `spanless analyze` does. The budget bounds live state; RSS also holds
+// garbage (finished connections, their records) that V8 collects lazily up to its heap limit, so
+// --heap-mb (V8's --max-old-space-size) shows RSS under a heap limit that matches the budget.
 
 import { parseArgs } from "node:util";
 import { mb, runFlood } from "./flood-spawn.js";
@@ -11,6 +13,7 @@ const { values } = parseArgs({
     packets: { type: "string", default: "1000000" },
     "memory-budget": { type: "string" },
     "max-connections": { type: "string" },
+    "heap-mb": { type: "string" },
   },
 });
 const num = (s: string | undefined) => (s === undefined ? undefined : Number(s));
@@ -19,6 +22,7 @@ const r = runFlood(
   Number(values.packets),
   num(values["memory-budget"]),
   num(values["max-connections"]),
+  num(values["heap-mb"]),
 );
 console.log(`SYN flood: ${r.packets.toLocaleString("en-US")} SYNs from distinct sources`);
 console.log(`  memory budget   ${mb(r.memoryBudgetBytes)} (connections may use 3/4 of it)`);
