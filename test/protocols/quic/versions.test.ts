@@ -1,7 +1,8 @@
 // QUIC versions beyond v1/v2/draft-29 (issue #10, class A6), on real packets from bench/bench.pcap
 // (fixtures/quic-versions.json): Facebook mvfst 0xfaceb001 (nDPI quic-mvfst-22.pcap) and 0xfaceb00e
 // (quic-mvfst-exp.pcap), the version-negotiation-forcing 0x0a0a0a0a (quic_interop_V.pcapng) and
-// 0xbabababa (quic-forcing-vn-with-data.pcapng). tshark 4.0 decrypts the same client Initials; its
+// 0xbabababa (quic-forcing-vn-with-data.pcapng), and a padded DNSCrypt query to port 443
+// (dnscrypt-v1-and-resolver-pings.pcap) that is not QUIC. tshark 4.0 decrypts the same client Initials; its
 // SNI and ALPN are the oracle.
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
@@ -11,6 +12,8 @@ import { bytesOf, type Fixture, flowsOf, RecordingContext } from "./support.js";
 
 interface VersionsFixture extends Fixture {
   tshark: { frame: number; version: string; serverName: string; alpn: string }[];
+  /** A padded DNSCrypt certificate query to port 443 (not QUIC). */
+  dnscrypt: { source: string; hex: string };
 }
 
 const fixture = JSON.parse(
@@ -118,6 +121,21 @@ describe("versions missing from the table", () => {
     analyzer?.packet(true, first, 1);
     analyzer?.end(2);
     // Assess
+    expect(ctx.confirmed.size).toBe(0);
+    expect(ctx.violations).toHaveLength(1);
+  });
+
+  it("a padded DNSCrypt query on port 443 (a long header by accident) is not taken for QUIC", () => {
+    // Prepare: its first byte 0xc5 and the bytes after read as an unknown version with a 1-byte DCID.
+    const query = bytesOf(fixture.dnscrypt.hex);
+    const ctx = new RecordingContext();
+    const analyzer = quic.create?.(ctx);
+    // Act
+    analyzer?.packet(true, query, 1);
+    analyzer?.end(2);
+    // Assess: logged as Zeek would (U), but no service and analysis stops.
+    expect(query.length).toBeGreaterThanOrEqual(1200);
+    expect(ctx.records("quic").map((r) => r.history)).toEqual(["U"]);
     expect(ctx.confirmed.size).toBe(0);
     expect(ctx.violations).toHaveLength(1);
   });

@@ -45,6 +45,12 @@ export const MAX_INITIAL_DECRYPTIONS = 64;
  * payload on port 443 fits the header invariants often enough).
  */
 const MIN_CLIENT_INITIAL_DATAGRAM = 1200;
+/**
+ * RFC 9000 §7.2: a client's first Initial carries an unpredictable Destination Connection ID of at
+ * least 8 bytes. Padded non-QUIC payload on port 443 (DNSCrypt's padded queries) can look like a
+ * long header; its "DCID" is rarely this long.
+ */
+const MIN_CLIENT_INITIAL_DCID = 8;
 /** Short-header packets are noted in history at counts 1, 2, 4, 8, … per direction (Zeek). */
 const SHORT_HEADER_THRESHOLD_BASE = 2;
 
@@ -249,8 +255,10 @@ export class QuicAnalyzer implements DatagramAnalyzer {
   private discarded(isOrig: boolean): void {
     this.totalDiscarded++;
     if (this.totalDecrypted === 0 || this.totalDiscarded > MAX_DISCARDED_PACKET_EVENTS) return;
-    if (this.session === undefined) this.ctx.weird("QUIC_spurious_discarded_packet");
-    else this.addHistory(isOrig, "X");
+    // After an unreadable version's `U` record there is no session by design: nothing spurious.
+    if (this.session === undefined) {
+      if (!this.unknownVersionLogged) this.ctx.weird("QUIC_spurious_discarded_packet");
+    } else this.addHistory(isOrig, "X");
   }
 
   private shortHeader(isOrig: boolean): void {
@@ -259,7 +267,8 @@ export class QuicAnalyzer implements DatagramAnalyzer {
     if (this.shortTotal[d] !== this.shortNextThreshold[d]) return;
     this.shortNextThreshold[d] *= SHORT_HEADER_THRESHOLD_BASE;
     if (this.session === undefined) {
-      this.ctx.weird("QUIC_spurious_short_packet_threshold_crossed", String(this.shortTotal[d]));
+      if (!this.unknownVersionLogged)
+        this.ctx.weird("QUIC_spurious_short_packet_threshold_crossed", String(this.shortTotal[d]));
     } else {
       this.addHistory(isOrig, "O");
     }
@@ -289,10 +298,11 @@ export class QuicAnalyzer implements DatagramAnalyzer {
     const h = this.header;
     if (!isOrig || h.version === this.triedVersion || bytes.length < MIN_CLIENT_INITIAL_DATAGRAM)
       return false;
+    if (h.dcidLength < MIN_CLIENT_INITIAL_DCID || h.dcidLength > MAX_CONNECTION_ID_LENGTH) return false;
     this.triedVersion = h.version;
     for (const candidate of trialInitialVersions(h.version)) {
       if (parseLongHeader(bytes, pos, h, candidate) !== undefined) return false;
-      if (h.type !== LongPacketType.Initial || h.dcidLength === 0) return false;
+      if (h.type !== LongPacketType.Initial) return false;
       const dcid = bytes.subarray(h.dcidOffset, h.dcidOffset + h.dcidLength);
       const extract = initialExtract(candidate, dcid);
       const keys = extract === undefined ? undefined : keysFromExtract(candidate, extract, true);
@@ -323,11 +333,13 @@ export class QuicAnalyzer implements DatagramAnalyzer {
     this.flush();
     this.session = undefined;
     if (this.confirmed) return;
-    // A padded client datagram with a well-formed long header is QUIC of a version we cannot read.
+    // A padded client datagram whose long header is well-formed and starts a connection as RFC 9000
+    // requires (DCID of 8 to 20 bytes) is QUIC of a version we cannot read.
     const h = this.header;
     if (
       isOrig &&
       h.version !== 0 &&
+      h.dcidLength >= MIN_CLIENT_INITIAL_DCID &&
       h.dcidLength <= MAX_CONNECTION_ID_LENGTH &&
       h.scidLength <= MAX_CONNECTION_ID_LENGTH &&
       bytes.length >= MIN_CLIENT_INITIAL_DATAGRAM
