@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Writes the logs of every corpus capture (and the bench capture's VXLAN twin) with a fixed uid
 # seed into <out>/<capture path>/, so two builds can be compared with `diff -r`: the proof that a
-# refactor changed no output.  Usage: tools/corpus-logs.sh <out-dir> [corpus-dir]
+# refactor changed no output. With --seed the output is byte-identical between runs, TSV #open/#close
+# and summary.json included (their times come from the capture).  Usage: tools/corpus-logs.sh <out-dir> [corpus-dir]
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 out="${1:?usage: tools/corpus-logs.sh <out-dir> [corpus-dir]}"
@@ -26,10 +27,6 @@ while IFS= read -r cap; do
       2>"$dir/stderr.txt"
     echo "$?" >"$dir/exit-code.txt"
     set -e
-    # TSV headers carry wall-clock #open/#close lines; they are the only run-dependent text.
-    if [ "$fmt" = tsv ]; then
-      for f in "$dir"/*.log; do [ -f "$f" ] && sed -i -E '/^#(open|close)\t/d' "$f"; done
-    fi
   done
 done < <(find "$corpus" "$twin" -type f \( -name '*.pcap' -o -name '*.pcapng' \) | sort)
 echo "logs in $out"
