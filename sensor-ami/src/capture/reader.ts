@@ -4,30 +4,41 @@
 // The file is read through one fixed buffer with readSync and every record is handed out as a view
 // into it, so memory stays constant whatever the file size and the hot path allocates nothing.
 //
-// pcap global header (24 bytes)            pcap record header (16 bytes)
-//  0                   1                   2                   3
-//  0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
-// +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
-// |                      magic (a1b2c3d4 / a1b23c4d)              |   ts seconds
-// |        major          |           minor                       |   ts µs or ns
-// |                      thiszone, sigfigs (ignored)              |   captured length
-// |                      snaplen                                  |   original length
-// |                      link type (low 16 bits)                  |
-// +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
-//
-// pcapng block: type(4) total_length(4) body… total_length(4); see RFC draft-ietf-opsawg-pcapng.
+// file-header.ts reads the pcap global header; its diagram shows the 16-byte record header too.
 //
 // A corrupt length field in the middle of a file (a record longer than the snap length, a block
 // whose trailing length differs from its leading one) does not end the read: the reader searches
 // forward for the next place where a plausible header is followed by another (plausible.ts),
 // resumes there, and counts and describes what it skipped (`resyncs`, `skippedBytes`). Only when
 // nothing valid follows is the file reported as ending there (`truncation`).
+//
+// Beside it: file-header.ts (format, pcap header), byte-order.ts (integer reads), pcapng-interface.ts
+// (IDBs and packet timestamps), damage-report.ts (truncation and resync reports), open-errors.ts and
+// plausible.ts (resync checks).
 
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import type { Frame } from "../engine/frame.js";
-import { hex } from "../text/bytes.js";
-import { CaptureFormatError, CaptureReadError } from "./errors.js";
-import { isSupportedLinkType, linkTypeName, SUPPORTED_LINK_TYPES_TEXT } from "./link-types.js";
+import { u16At, u32At } from "./byte-order.js";
+import {
+  type CaptureResync,
+  type CaptureTruncation,
+  corruptToEndMessage,
+  cutOffMessage,
+  MAX_RESYNC_DETAILS,
+  resyncNote,
+} from "./damage-report.js";
+import { CaptureFormatError } from "./errors.js";
+import {
+  MAGIC_PCAP_LE,
+  MAGIC_PCAP_NANOS,
+  MAGIC_PCAPNG,
+  PCAPNG_SHB,
+  pcapHeaderLinkType,
+  sniffMagic,
+} from "./file-header.js";
+import { isSupportedLinkType, linkTypeName } from "./link-types.js";
+import { cannotOpen, cannotRead } from "./open-errors.js";
+import { type PcapngInterface, pcapngTs, readIdb } from "./pcapng-interface.js";
 import {
   blockByteOrder,
   blockTrailerMatches,
@@ -42,46 +53,13 @@ import {
 const READ_BUFFER_BYTES = 4 * 1024 * 1024;
 /** A record larger than this is treated as corruption, not as a packet to buffer. */
 const MAX_RECORD_BYTES = MAX_BLOCK_BYTES;
-/** Skipped stretches described one by one (notes, weirds); beyond it they are only counted. */
-const MAX_RESYNC_DETAILS = 100;
 
-const PCAP_MAGIC_US = 0xa1b2c3d4;
-const PCAP_MAGIC_NS = 0xa1b23c4d;
-const PCAPNG_SHB = 0x0a0d0d0a;
 const PCAPNG_IDB = 1;
 const PCAPNG_PB_OBSOLETE = 2;
 const PCAPNG_SPB = 3;
 const PCAPNG_EPB = 6;
-const IDB_OPT_TSRESOL = 9;
-const IDB_OPT_TSOFFSET = 14;
 
-interface PcapngInterface {
-  linkType: number;
-  /** Multiplier turning raw timestamp units into seconds. */
-  unitSeconds: number;
-  /** True when units are 10^-6 or coarser: high/low words can be split without float loss. */
-  offsetSeconds: number;
-}
-
-export interface CaptureTruncation {
-  /** Byte offset in the file where the incomplete record starts. */
-  fileOffset: number;
-  /** Number of the packet that could not be read (1-based). */
-  packetIndex: number;
-  message: string;
-}
-
-/** A stretch of the file skipped because a header in it was corrupt. */
-export interface CaptureResync {
-  /** Byte offset of the corrupt header. */
-  fileOffset: number;
-  /** Bytes skipped from it to the next valid record or block. */
-  skippedBytes: number;
-  /** Packets delivered before it (the next packet delivered is number afterPacket + 1). */
-  afterPacket: number;
-  /** What was wrong, e.g. "a pcap record header claiming 4294967295 captured bytes". */
-  problem: string;
-}
+export type { CaptureResync, CaptureTruncation } from "./damage-report.js";
 
 type CaptureFormat = "pcap" | "pcapng";
 
@@ -117,27 +95,13 @@ export class CaptureReader {
     this.fileSize = fstatSync(fd).size;
     this.buf = Buffer.allocUnsafe(READ_BUFFER_BYTES);
     this.fill(24);
-    if (this.end - this.start < 4) {
-      throw new CaptureFormatError(
-        `${path}: ${this.fileSize} bytes is too short to be a pcap or pcapng file (needs at least a 24-byte header)`,
-      );
-    }
-    const magicLE = this.buf.readUInt32LE(0);
-    const magicBE = this.buf.readUInt32BE(0);
-    if (magicLE === PCAPNG_SHB) {
+    const magic = sniffMagic(this.buf, this.end - this.start, path, this.fileSize);
+    if (magic === MAGIC_PCAPNG) {
       this.format = "pcapng";
-    } else if (magicLE === PCAP_MAGIC_US || magicLE === PCAP_MAGIC_NS) {
-      this.format = "pcap";
-      this.littleEndian = true;
-      this.nanos = magicLE === PCAP_MAGIC_NS;
-    } else if (magicBE === PCAP_MAGIC_US || magicBE === PCAP_MAGIC_NS) {
-      this.format = "pcap";
-      this.littleEndian = false;
-      this.nanos = magicBE === PCAP_MAGIC_NS;
     } else {
-      throw new CaptureFormatError(
-        `${path}: not a capture file (first bytes ${hex(this.buf, 0, Math.min(4, this.buf.length))}; expected the pcap magic a1b2c3d4 / a1b23c4d in either byte order, or a pcapng section header 0a0d0d0a). Convert other formats with \`editcap -F pcap\`.`,
-      );
+      this.format = "pcap";
+      this.littleEndian = (magic & MAGIC_PCAP_LE) !== 0;
+      this.nanos = (magic & MAGIC_PCAP_NANOS) !== 0;
     }
     if (this.format === "pcap") this.readPcapHeader();
   }
@@ -147,26 +111,13 @@ export class CaptureReader {
     try {
       fd = openSync(path, "r");
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      const why =
-        code === "ENOENT"
-          ? "no such file"
-          : code === "EACCES"
-            ? "permission denied"
-            : code === "EISDIR"
-              ? "is a directory"
-              : (err as Error).message;
-      throw new CaptureReadError(`cannot open capture ${path}: ${why}`, { cause: err });
+      throw cannotOpen(path, err);
     }
     try {
       return new CaptureReader(fd, path);
     } catch (err) {
       closeSync(fd);
-      if (err instanceof CaptureFormatError) throw err;
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === "EISDIR")
-        throw new CaptureReadError(`cannot read capture ${path}: is a directory`, { cause: err });
-      throw new CaptureReadError(`cannot read capture ${path}: ${(err as Error).message}`, { cause: err });
+      throw cannotRead(path, err);
     }
   }
 
@@ -211,18 +162,14 @@ export class CaptureReader {
     return this.end - this.start >= need;
   }
 
-  // Plain byte arithmetic: Buffer#readUInt32LE is a call into Node's bounds-checked helpers, and
-  // this runs four times per packet. Callers have already made the bytes available (fill()).
+  // byte-order.ts's reads in the reader's byte order; callers have already made the bytes
+  // available (fill()).
   private u32(at: number): number {
-    const b = this.buf;
-    return this.littleEndian
-      ? (b[at] | (b[at + 1] << 8) | (b[at + 2] << 16) | (b[at + 3] << 24)) >>> 0
-      : ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0;
+    return u32At(this.buf, at, this.littleEndian);
   }
 
   private u16(at: number): number {
-    const b = this.buf;
-    return this.littleEndian ? b[at] | (b[at + 1] << 8) : (b[at] << 8) | b[at + 1];
+    return u16At(this.buf, at, this.littleEndian);
   }
 
   private markTruncated(what: string): false {
@@ -231,7 +178,7 @@ export class CaptureReader {
       this.truncation = {
         fileOffset: this.position,
         packetIndex: this.packetCount + 1,
-        message: `${this.path}: file ends inside ${what} at byte ${this.position} (${remaining} of the record's bytes present); everything before it (${this.packetCount} packets) was processed`,
+        message: cutOffMessage(this.path, what, this.position, remaining, this.packetCount),
       };
     }
     this.start = this.end;
@@ -244,22 +191,11 @@ export class CaptureReader {
     if (!this.fill(24)) {
       throw new CaptureFormatError(`${this.path}: pcap global header is cut off (${this.end} of 24 bytes)`);
     }
-    const major = this.u16(4);
-    if (major !== 2) {
-      throw new CaptureFormatError(
-        `${this.path}: pcap major version ${major} is not 2; the file header is damaged`,
-      );
-    }
     const snaplen = this.u32(16);
     // Records up to the snap length pass with two compares; longer ones get a second look.
     if (snaplen > 0 && snaplen <= MAX_RECORD_BYTES) this.pcapLimits.caplen = snaplen;
     this.pcapLimits.frac = this.nanos ? 1e9 : 1e6;
-    this.linkType = this.u32(20) & 0x0fffffff;
-    if (!isSupportedLinkType(this.linkType)) {
-      throw new CaptureFormatError(
-        `${this.path}: unsupported link type ${this.linkType}; Spanless decodes ${SUPPORTED_LINK_TYPES_TEXT}`,
-      );
-    }
+    this.linkType = pcapHeaderLinkType(this.buf, this.littleEndian, this.path);
     this.start = 24;
   }
 
@@ -375,9 +311,8 @@ export class CaptureReader {
     this.skippedBytes += skipped;
     if (this.resyncs.length < MAX_RESYNC_DETAILS) {
       this.resyncs.push({ fileOffset: from, skippedBytes: skipped, afterPacket: this.packetCount, problem });
-      this.notes.push(
-        `${problem} at byte ${from}, after packet ${this.packetCount}: skipped ${skipped} bytes to the next valid ${this.format === "pcap" ? "record" : "block"} at byte ${this.position}`,
-      );
+      const unit = this.format === "pcap" ? "record" : "block";
+      this.notes.push(resyncNote(problem, from, this.packetCount, skipped, unit, this.position));
     }
     return true;
   }
@@ -391,8 +326,15 @@ export class CaptureReader {
       fileOffset: from,
       packetIndex: n + 1,
       message: cutOff
-        ? `${this.path}: file ends inside ${cutOff} at byte ${from} (${remaining} of the record's bytes present); everything before it (${n} packets) was processed`
-        : `${this.path}: ${problem} at byte ${from} and no valid ${this.format === "pcap" ? "record" : "block"} after it (${remaining} bytes to the end of the file skipped); everything before it (${n} packets) was processed`,
+        ? cutOffMessage(this.path, cutOff, from, remaining, n)
+        : corruptToEndMessage(
+            this.path,
+            problem,
+            from,
+            this.format === "pcap" ? "record" : "block",
+            remaining,
+            n,
+          ),
     };
     this.start = this.end;
     return false;
@@ -417,8 +359,8 @@ export class CaptureReader {
         if (this.resyncPcapng("a corrupt pcapng section header (bad byte-order magic)")) continue;
         return false;
       }
-      const type = this.u32e(this.start, le);
-      const len = this.u32e(this.start + 4, le);
+      const type = u32At(this.buf, this.start, le);
+      const len = u32At(this.buf, this.start + 4, le);
       if (len < 12 || len % 4 !== 0 || len > MAX_RECORD_BYTES) {
         if (this.resyncPcapng(`a corrupt pcapng block header (type ${type}, length ${len})`)) continue;
         return false;
@@ -433,10 +375,10 @@ export class CaptureReader {
           continue;
         return false;
       }
-      if (this.u32e(this.start + len - 4, le) !== len) {
+      if (u32At(this.buf, this.start + len - 4, le) !== len) {
         if (
           this.resyncPcapng(
-            `a corrupt pcapng block (type ${type}, leading length ${len}, trailing length ${this.u32e(this.start + len - 4, le)})`,
+            `a corrupt pcapng block (type ${type}, leading length ${len}, trailing length ${u32At(this.buf, this.start + len - 4, le)})`,
           )
         )
           continue;
@@ -494,14 +436,6 @@ export class CaptureReader {
     }
   }
 
-  /** u32 in a given byte order (a section header's, before it becomes the reader's). */
-  private u32e(at: number, le: boolean): number {
-    const b = this.buf;
-    return le
-      ? (b[at] | (b[at + 1] << 8) | (b[at + 2] << 16) | (b[at + 3] << 24)) >>> 0
-      : ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0;
-  }
-
   /**
    * Whether a whole, plausible block at `start` is followed by another plausible block header (or
    * by the exact end of the file). Known type, possible length and a matching trailing length on
@@ -539,30 +473,13 @@ export class CaptureReader {
     pkt.origlen = this.u32(blk + 24);
     pkt.interfaceId = ifId;
     pkt.linkType = iface ? iface.linkType : -1;
-    pkt.ts = iface ? this.pcapngTs(iface, this.u32(blk + 12), this.u32(blk + 16)) : 0;
+    pkt.ts = iface ? pcapngTs(iface, this.u32(blk + 12), this.u32(blk + 16)) : 0;
     pkt.index = ++this.packetCount;
   }
 
   private readIdb(blk: number, len: number): void {
-    const linkType = this.u16(blk + 8);
-    const iface: PcapngInterface = { linkType, unitSeconds: 1e-6, offsetSeconds: 0 };
-    let o = blk + 16;
-    const optEnd = blk + len - 4;
-    while (o + 4 <= optEnd) {
-      const code = this.u16(o);
-      const olen = this.u16(o + 2);
-      if (code === 0) break;
-      if (o + 4 + olen > optEnd) break;
-      if (code === IDB_OPT_TSRESOL && olen >= 1) {
-        const r = this.buf[o + 4];
-        iface.unitSeconds = r & 0x80 ? 2 ** -(r & 0x7f) : 10 ** -(r & 0x7f);
-      } else if (code === IDB_OPT_TSOFFSET && olen >= 8) {
-        const hi = this.u32(o + 4);
-        const lo = this.u32(o + 8);
-        iface.offsetSeconds = this.littleEndian ? lo * 2 ** 32 + hi : hi * 2 ** 32 + lo;
-      }
-      o += 4 + ((olen + 3) & ~3);
-    }
+    const iface = readIdb(this.buf, blk, len, this.littleEndian);
+    const linkType = iface.linkType;
     if (this.interfaces.length === 0 && this.linkType === 0) this.linkType = linkType;
     this.interfaces.push(iface);
     if (!isSupportedLinkType(linkType)) {
@@ -570,12 +487,5 @@ export class CaptureReader {
         `interface ${this.interfaces.length - 1} has unsupported ${linkTypeName(linkType)}; its packets are counted and skipped`,
       );
     }
-  }
-
-  private pcapngTs(iface: PcapngInterface, hi: number, lo: number): number {
-    // hi*2^32+lo exceeds 2^53 for ns resolution, so split before scaling to keep µs precision.
-    if (iface.unitSeconds === 1e-6) return iface.offsetSeconds + hi * 4294.967296 + lo / 1e6;
-    if (iface.unitSeconds === 1e-9) return iface.offsetSeconds + hi * 4.294967296 + lo / 1e9;
-    return iface.offsetSeconds + (hi * 4294967296 + lo) * iface.unitSeconds;
   }
 }

@@ -3,10 +3,10 @@
 // connections with Zeek's rules and hands payload to protocol inspection when one is attached.
 // Nothing on the per-packet path allocates except when a connection is created or finished.
 
-import { FragmentReassembler, WEIRD_FRAGMENT_FLOOD } from "../decode/fragments.js";
+import { FragmentReassembler } from "../decode/fragments.js";
 import { decodeIPv4, decodeIPv6, FragmentInfo, IPPROTO_ICMP, IPPROTO_ICMPV6 } from "../decode/ip.js";
 import { decodeEthernet, decodeLink } from "../decode/link.js";
-import { ipv4ChecksumLooksOffloaded, transportChecksumLooksOffloaded } from "../decode/offload.js";
+import { ipv4ChecksumLooksOffloaded } from "../decode/offload.js";
 import { DecodedPacket, Layer, TCP_ACK, TCP_SYN } from "../decode/packet.js";
 import { decodeIcmp, decodeTcp, decodeUdp } from "../decode/transport.js";
 import { decodeGeneve, decodeGre, decodeVxlan, TunnelResult } from "../decode/tunnels.js";
@@ -14,18 +14,23 @@ import { W } from "../decode/weirds.js";
 import type { LogSink } from "../logs/writer.js";
 import { isGroupAddr } from "./addr.js";
 import { ChecksumHosts } from "./checksum-hosts.js";
+import { applyChecksumPolicy, keepsChecksumFailure } from "./checksum-policy.js";
 import { ConnRecords } from "./conn-record.js";
 import { ConnTable } from "./conn-table.js";
-import { Connection, countPacket, EpState, Proto, TcpEndpoint } from "./connection.js";
+import { type Connection, countPacket, Proto } from "./connection.js";
+import { openConnection } from "./connection-open.js";
 import { setTcpExpiry } from "./expiry.js";
 import type { Frame } from "./frame.js";
 import { MonotonicClock, plausibleWireLength } from "./frame-sanity.js";
 import { addHistory, checkHistory, HIST_PARTIAL, HIST_UDP, isLogStep } from "./history.js";
 import type { Inspector } from "./hooks.js";
 import { ICMP4_COUNTERPART, ICMP4_REPLY, ICMP6_COUNTERPART, ICMP6_REPLY } from "./icmp.js";
+import { reportLosses } from "./losses.js";
 import { MemoryBudget } from "./memory-budget.js";
 import { defaultEngineOptions, type EngineOptions } from "./options.js";
+import { type EngineStats, newEngineStats } from "./stats.js";
 import { type TcpEvents, tcpSegment } from "./tcp.js";
+import { isTcpReuse } from "./tcp-reuse.js";
 import { UidGenerator } from "./uid.js";
 import { type PacketClock, WeirdLog } from "./weird-log.js";
 
@@ -33,42 +38,13 @@ import { type PacketClock, WeirdLog } from "./weird-log.js";
 const SWEEP_INTERVAL_SECONDS = 30;
 /** When the table is full, this fraction of the least recently active connections is evicted at once. */
 const EVICTION_FRACTION = 1 / 64;
-/** Weird (one per sweep interval, counts in addl) when the memory budget evicted connections. */
-export const WEIRD_MEMORY_BUDGET = "memory_budget_full";
 
-export interface EngineStats {
-  packets: number;
-  bytes: number;
-  /** Frames without IP (ARP, STP, LLC…). */
-  nonIp: number;
-  /** Packets that belonged to a tracked connection. */
-  tracked: number;
-  connections: number;
-  evictions: number;
-  /** Of the evictions, those made because the memory budget's connection share was full. */
-  memoryEvictions: number;
-  firstTs: number;
-  lastTs: number;
-  fragmentsReassembled: number;
-  /** Packets that were IP fragments (held for, or completing, a reassembly). */
-  fragmentPackets: number;
-}
+export { WEIRD_MEMORY_BUDGET } from "./losses.js";
+export type { EngineStats } from "./stats.js";
 
 export class Engine implements TcpEvents, PacketClock {
   readonly opts: EngineOptions;
-  readonly stats: EngineStats = {
-    packets: 0,
-    bytes: 0,
-    nonIp: 0,
-    tracked: 0,
-    connections: 0,
-    evictions: 0,
-    memoryEvictions: 0,
-    firstTs: 0,
-    lastTs: 0,
-    fragmentsReassembled: 0,
-    fragmentPackets: 0,
-  };
+  readonly stats: EngineStats = newEngineStats();
   inspector: Inspector | null = null;
 
   /** Memory for connections, reassembly and fragments (hand `memory.reassembly` to inspection). */
@@ -180,7 +156,16 @@ export class Engine implements TcpEvents, PacketClock {
         case Layer.IPv6: {
           const wasV4 = layer === Layer.IPv4;
           layer = wasV4 ? decodeIPv4(p, this.frag, this.verify) : decodeIPv6(p, this.frag);
-          if (layer === -W.badIpChecksum && this.keepsFailure(ipv4ChecksumLooksOffloaded(p))) {
+          if (
+            layer === -W.badIpChecksum &&
+            keepsChecksumFailure(
+              this.checksumHosts,
+              p,
+              ipv4ChecksumLooksOffloaded(p),
+              this.ts,
+              this.packetIndex,
+            )
+          ) {
             layer = decodeIPv4(p, this.frag, false);
           }
           if (layer === Layer.FragmentHeld) {
@@ -237,28 +222,6 @@ export class Engine implements TcpEvents, PacketClock {
     return next;
   }
 
-  /**
-   * A checksum of the current packet failed (`shaped`: it looks unfinished): whether the packet is
-   * kept. `on` drops every failure, as Zeek does; `auto` asks the sending host's record.
-   */
-  private keepsFailure(shaped: boolean): boolean {
-    return this.checksumHosts?.fail(this.p, shaped, this.ts, this.packetIndex) === true;
-  }
-
-  /**
-   * After a transport header was decoded with verification: a failure the policy keeps is cleared
-   * (the packet counts as good), one it drops keeps badChecksum (the connection records a bad
-   * checksum weird and the 'C' letter); a pass is a good sample for the sender in auto mode.
-   */
-  private applyChecksumPolicy(proto: number): void {
-    const p = this.p;
-    if (p.badChecksum) {
-      if (this.keepsFailure(transportChecksumLooksOffloaded(p, proto))) p.badChecksum = false;
-    } else if (this.checksumHosts !== null) {
-      this.checksumHosts.pass(p);
-    }
-  }
-
   private enterTunnel(): boolean {
     const p = this.p;
     if (p.tunnelDepth >= this.opts.maxTunnelDepth) {
@@ -298,31 +261,7 @@ export class Engine implements TcpEvents, PacketClock {
       t.setKey(p.s0, p.s1, p.s2, p.s3, sport, p.d0, p.d1, p.d2, p.d3, dport, ipProto, p.vni + 1);
       if (!t.hasRoom(proto)) return null;
     }
-    const p = this.p;
-    const c = new Connection();
-    c.proto = proto;
-    c.ipProto = ipProto;
-    // Stored as signed 32-bit so V8 keeps them as small integers (no boxed double per field).
-    c.o0 = p.s0 | 0;
-    c.o1 = p.s1 | 0;
-    c.o2 = p.s2 | 0;
-    c.o3 = p.s3 | 0;
-    c.r0 = p.d0 | 0;
-    c.r1 = p.d1 | 0;
-    c.r2 = p.d2 | 0;
-    c.r3 = p.d3 | 0;
-    c.oPort = sport;
-    c.rPort = dport;
-    c.origIsB = t.swapped;
-    c.vni = p.vni;
-    c.startTs = this.ts;
-    c.lastTs = this.ts;
-    c.uid = this.uids.next62("C");
-    if (proto === Proto.Tcp) {
-      c.orig = new TcpEndpoint();
-      c.resp = new TcpEndpoint();
-    }
-    if (flip) c.flip();
+    const c = openConnection(this.p, proto, ipProto, sport, dport, flip, t.swapped, this.ts, this.uids);
     t.insert(c);
     this.stats.connections++;
     return c;
@@ -337,9 +276,9 @@ export class Engine implements TcpEvents, PacketClock {
       this.weird(-r);
       return;
     }
-    this.applyChecksumPolicy(6);
+    applyChecksumPolicy(this.checksumHosts, p, 6, this.ts, this.packetIndex);
     let c = this.lookup(Proto.Tcp, 6, p.sport, p.dport);
-    if (c !== null && this.isTcpReuse(c)) {
+    if (c !== null && isTcpReuse(c, p, this.table.swapped === c.origIsB, this)) {
       this.finishConnection(c);
       c = null;
       this.table.setKey(p.s0, p.s1, p.s2, p.s3, p.sport, p.d0, p.d1, p.d2, p.d3, p.dport, 6, p.vni + 1);
@@ -370,29 +309,6 @@ export class Engine implements TcpEvents, PacketClock {
     setTcpExpiry(c, this.opts.timeouts);
   }
 
-  /** Zeek's IsReuse: a new initial SYN with a different ISN starts a new connection. */
-  private isTcpReuse(c: Connection): boolean {
-    const p = this.p;
-    const flags = p.tcpFlags;
-    if (!(flags & TCP_SYN)) return false;
-    const isOrig = this.table.swapped === c.origIsB;
-    let connOrig = c.orig!;
-    if (flags & TCP_ACK) {
-      if (c.orig!.state !== EpState.Inactive) return false;
-      if (isOrig) return false;
-      connOrig = c.resp!;
-    } else if (!isOrig) {
-      return false;
-    }
-    const closed = c.orig!.didClose && c.resp!.didClose;
-    if (!closed) {
-      if ((p.seq | 0) === connOrig.startSeq) return false;
-      if (connOrig.state === EpState.SynSent) this.connWeird(c, "SYN_seq_jump");
-      else this.connWeird(c, "active_connection_reuse");
-    }
-    return true;
-  }
-
   private handleUdp(): void {
     const p = this.p;
     const r = decodeUdp(p, this.verify);
@@ -400,7 +316,7 @@ export class Engine implements TcpEvents, PacketClock {
       this.weird(-r);
       return;
     }
-    this.applyChecksumPolicy(17);
+    applyChecksumPolicy(this.checksumHosts, p, 17, this.ts, this.packetIndex);
     const ls = this.likelyServer;
     // Like Zeek, never make a broadcast or multicast address the originator.
     const flip = ls[p.sport] === 1 && ls[p.dport] === 0 && !this.dstIsGroup();
@@ -448,7 +364,7 @@ export class Engine implements TcpEvents, PacketClock {
       this.weird(-r);
       return;
     }
-    this.applyChecksumPolicy(v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP);
+    applyChecksumPolicy(this.checksumHosts, p, v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP, this.ts, this.packetIndex);
     const type = p.icmpType;
     const counterpart = (v6 ? ICMP6_COUNTERPART : ICMP4_COUNTERPART)[type];
     // Zeek's ICMP "ports": the type, and the counterpart type (or the code for one-way messages).
@@ -535,30 +451,11 @@ export class Engine implements TcpEvents, PacketClock {
     this.reportLosses();
   }
 
-  /**
-   * Reports what the bounds dropped since the last sweep. Incomplete fragment datagrams: one
-   * fragment_timeout (or fragment_table_full when dropped for room) each, unless there were so many
-   * that they are a flood: then one fragment_flood weird with the counts. Memory evictions: one
-   * weird with the count (each evicted connection is also a connection_table_full weird: evict).
-   */
+  /** Reports what the bounds dropped since the last sweep (losses.ts). */
   private reportLosses(): void {
-    const loss = this.frags.loss;
-    if (loss.isFlood) {
-      this.weirds.aggregateWeird(WEIRD_FRAGMENT_FLOOD, loss.describe(), "IP");
-    } else {
-      for (let i = 0; i < loss.timedOut; i++) this.weird(W.fragmentTimeout);
-      for (let i = 0; i < loss.evicted; i++) this.weird(W.fragmentTableFull);
-    }
-    loss.reset();
-    if (this.memoryEvictionsUnreported > 0) {
-      const m = this.memory.connections;
-      this.weirds.aggregateWeird(
-        WEIRD_MEMORY_BUDGET,
-        `${this.memoryEvictionsUnreported} connections evicted (least recently active first): their share of the memory budget is ${m.limit} bytes`,
-        "engine",
-      );
-      this.memoryEvictionsUnreported = 0;
-    }
+    const unreported = this.memoryEvictionsUnreported;
+    reportLosses(this.weirds, this.frags.loss, this.p.vni, unreported, this.memory.connections.limit);
+    if (unreported > 0) this.memoryEvictionsUnreported = 0;
   }
 
   /**

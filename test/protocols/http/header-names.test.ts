@@ -5,7 +5,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { HeaderNames } from "../../../sensor-ami/src/protocols/http/header-names.js";
-import { isTrimmedByte } from "../../../sensor-ami/src/protocols/http/message-parser.js";
+import { isTrimmedByte } from "../../../sensor-ami/src/protocols/http/line-bytes.js";
 import { LOGGED_REQUEST_HEADERS } from "../../../sensor-ami/src/protocols/http/transaction.js";
 
 const NAMES = ["content-length", "transfer-encoding", "content-encoding", ...LOGGED_REQUEST_HEADERS];

@@ -5,6 +5,9 @@
 //
 // Lines are judged as bytes: text is built only for start lines, for the headers the owner asked
 // for (most headers of a message are never logged) and for weirds.
+//
+// Beside it: message-events.ts (the owner's callbacks), parser-states.ts, line-bytes.ts (byte
+// searches, chunk sizes, an over-long line's tail, the message-start scan after a gap).
 
 // The module binding, not the global: global `Buffer` is an accessor property, a getter call per use.
 import { Buffer } from "node:buffer";
@@ -16,119 +19,31 @@ import {
   MAX_LINE_BYTES,
   MAX_LOGGED_VALUE_CHARS,
 } from "./limits.js";
+import { findMessageStart, indexOfByte, isTrimmedByte, keptTail, LF, parseChunkSize } from "./line-bytes.js";
+import type { BodyFraming, MessageEvents } from "./message-events.js";
+import {
+  S_BODY_CLOSE,
+  S_BODY_LENGTH,
+  S_CHUNK_DATA,
+  S_CHUNK_DATA_END,
+  S_CHUNK_SIZE,
+  S_HEADERS,
+  S_PAUSED,
+  S_RESYNC,
+  S_START,
+  S_STOPPED,
+  S_TRAILERS,
+  STATE_NAMES,
+  type State,
+} from "./parser-states.js";
 import { versionSuffix } from "./request-line.js";
 
-/** How the body after a header block is delimited, as decided by the message's owner. */
-export type BodyFraming =
-  | { readonly kind: "none" }
-  | { readonly kind: "length"; readonly length: number }
-  | { readonly kind: "chunked" }
-  | { readonly kind: "until-close" }
-  /** Bytes after the header block are held back until resume() (CONNECT awaiting its reply). */
-  | { readonly kind: "pause" }
-  /** Nothing after the header block is HTTP (a tunnel or protocol upgrade). */
-  | { readonly kind: "stop" };
+export type { BodyFraming, MessageEvents, StartLineVerdict } from "./message-events.js";
 
-/** What the start line turned out to be. */
-export type StartLineVerdict = "headers" | "no-headers" | "reject";
-
-/** Callbacks from the parser to the transaction logic that owns it. */
-export interface MessageEvents {
-  /** Called before a new message: true when it has no start line or headers (HTTP/0.9 reply). */
-  headerless(ts: number): boolean;
-  startLine(line: string, ts: number): StartLineVerdict;
-  /**
-   * A header whose name is in the parser's `wanted` set: `id` is the name's id there, `value`
-   * the trimmed value as sent (obs-fold lines joined).
-   */
-  header(id: number, value: string): void;
-  headersDone(ts: number): BodyFraming;
-  /** Body bytes bytes[start, end) (a range rather than a view: no object per delivery). */
-  body(bytes: Uint8Array, start: number, end: number): void;
-  /** `interrupted` when a gap, a limit or the end of the connection cut the message short. */
-  messageDone(ts: number, interrupted: boolean): void;
-  weird(name: string, addl?: string): void;
-  /** A gap broke the message framing: whatever was in flight in this direction is lost. */
-  lostSync(): void;
-}
-
-// Parser states: small integers, since every turn of the per-delivery loop dispatches on them.
-const S_START = 0;
-const S_HEADERS = 1;
-const S_BODY_LENGTH = 2;
-const S_CHUNK_SIZE = 3;
-const S_CHUNK_DATA = 4;
-const S_CHUNK_DATA_END = 5;
-const S_TRAILERS = 6;
-const S_BODY_CLOSE = 7;
-/** Bytes after the header block are held back until resume(). */
-const S_PAUSED = 8;
-/** After a gap: bytes are skipped until a line that can start a message. */
-const S_RESYNC = 9;
-const S_STOPPED = 10;
-type State = number;
-/** State names, for weirds. */
-const STATE_NAMES = [
-  "start",
-  "headers",
-  "body-length",
-  "chunk-size",
-  "chunk-data",
-  "chunk-data-end",
-  "trailers",
-  "body-close",
-  "paused",
-  "resync",
-  "stopped",
-];
-
-const LF = 0x0a;
 const EMPTY = Buffer.alloc(0);
-/** Last bytes of an over-long line kept while its middle is skipped (they hold " HTTP/1.1"). */
-const LINE_TAIL_CHARS = 32;
 /** Zeek's weird for a line longer than its line reader takes (ContentLine_Analyzer). */
 const WEIRD_LINE_TOO_LONG = "contentline_size_exceeded";
-/** Bytes after a line start inspected when looking for a message start after a gap. */
-const RESYNC_WINDOW_BYTES = 2048;
-
-const SEMICOLON = 0x3b;
 const COLON = 0x3a;
-/** 13 hex digits stay below 2^53, so the arithmetic is exact. */
-const MAX_CHUNK_SIZE_DIGITS = 13;
-
-/** Whitespace as String#trim sees it, for the bytes latin1 maps to U+0000–U+00FF. */
-export function isTrimmedByte(b: number): boolean {
-  return (b >= 0x09 && b <= 0x0d) || b === 0x20 || b === 0xa0;
-}
-
-function hexValue(b: number): number {
-  if (b >= 0x30 && b <= 0x39) return b - 0x30;
-  const lower = b | 0x20;
-  return lower >= 0x61 && lower <= 0x66 ? lower - 0x61 + 10 : -1;
-}
-
-/** Chunk size from a chunk-size line (extensions after ";" ignored); undefined when malformed. */
-function parseChunkSize(b: Uint8Array, start: number, end: number): number | undefined {
-  let stop = start;
-  while (stop < end && b[stop] !== SEMICOLON) stop++;
-  let from = start;
-  while (from < stop && isTrimmedByte(b[from])) from++;
-  while (stop > from && isTrimmedByte(b[stop - 1])) stop--;
-  if (stop === from || stop - from > MAX_CHUNK_SIZE_DIGITS) return undefined;
-  let size = 0;
-  for (let i = from; i < stop; i++) {
-    const digit = hexValue(b[i]);
-    if (digit < 0) return undefined;
-    size = size * 16 + digit;
-  }
-  return size;
-}
-
-/** V8's own search (Buffer#indexOf wraps it in argument handling: slower before the JIT warms up). */
-const typedIndexOf = Uint8Array.prototype.indexOf;
-function indexOfByte(b: Uint8Array, value: number, from: number): number {
-  return typedIndexOf.call(b, value, from);
-}
 
 export class HttpMessageParser {
   private state: State = S_START;
@@ -268,25 +183,13 @@ export class HttpMessageParser {
    * candidate line cut by the end of the delivery is kept until the next one decides it.
    */
   private onResync(bytes: Buffer, pos: number): number {
-    let at = pos;
-    while (at < bytes.length) {
-      const first = bytes[at];
-      const lf = bytes.indexOf(LF, at);
-      if (first >= 0x41 && first <= 0x5a) {
-        const window = bytes.subarray(at, Math.min(bytes.length, at + RESYNC_WINDOW_BYTES));
-        if (this.resyncPattern.test(window.toString("latin1"))) {
-          this.state = S_START;
-          return at;
-        }
-        if (lf < 0 && window.length < RESYNC_WINDOW_BYTES) {
-          this.resyncCarry = new Uint8Array(bytes.subarray(at)); // a copy, not a view
-          return bytes.length;
-        }
-      }
-      if (lf < 0) return bytes.length;
-      at = lf + 1;
+    const at = findMessageStart(bytes, pos, this.resyncPattern);
+    if (at < 0) {
+      this.resyncCarry = new Uint8Array(bytes.subarray(~at)); // a copy, not a view
+      return bytes.length;
     }
-    return bytes.length;
+    if (at < bytes.length) this.state = S_START;
+    return at;
   }
 
   private onStart(bytes: Buffer, pos: number, ts: number): number {
@@ -559,12 +462,9 @@ export class HttpMessageParser {
     return true;
   }
 
-  /** Keeps the last LINE_TAIL_CHARS of an over-long line's skipped bytes b[from, to). */
+  /** Keeps the last bytes of an over-long line's skipped bytes b[from, to) (line-bytes.ts). */
   private keepTail(b: Buffer, from: number, to: number): void {
-    const start = Math.max(from, to - LINE_TAIL_CHARS);
-    if (start >= to) return;
-    const tail = this.lineTail + latin1(b, start, to);
-    this.lineTail = tail.length > LINE_TAIL_CHARS ? tail.slice(tail.length - LINE_TAIL_CHARS) : tail;
+    this.lineTail = keptTail(this.lineTail, b, from, to);
   }
 
   /** While an over-long line is skipped: at its LF, its kept head becomes the line. */
