@@ -26,6 +26,11 @@ export const RETAINED_BYTES_PER_DIRECTION = 4 * 1024;
  * without comparison of delivered data (counted in `retentionDenied`).
  */
 const MAX_RETAINED_BYTES_GLOBAL = 16 * 1024 * 1024;
+/**
+ * Rings given back by finished connections, kept for reuse (allocating a zero-filled 4 KiB buffer
+ * for every direction was most of the rings' cost). Not charged: at most this many times 4 KiB.
+ */
+const SPARE_RINGS = 64;
 /** Accounting overhead charged per held block, so floods of 1-byte segments are bounded too. */
 export const BLOCK_OVERHEAD_BYTES = 64;
 
@@ -56,6 +61,9 @@ export class ReassemblyBudget {
    * (Inspector.useMemory): every byte held is charged to both it and `globalLimit`.
    */
   memory: MemoryAccount | null = null;
+
+  /** Released retention rings waiting for reuse (at most SPARE_RINGS; their content is stale). */
+  readonly spareRings: Uint8Array[] = [];
 
   constructor(
     readonly globalLimit: number = MAX_BUFFERED_BYTES_GLOBAL,
@@ -205,7 +213,7 @@ class DirectionReassembler {
     this.held = 0;
     this.blocks = null;
     if (this.ring !== null) {
-      this.owner.releaseRing();
+      this.owner.releaseRing(this.ring);
       this.ring = null;
     }
     this.ringState = RING_DENIED;
@@ -226,11 +234,11 @@ class DirectionReassembler {
   private retain(bytes: Uint8Array): void {
     let ring = this.ring;
     if (ring === null) {
-      if (!this.owner.reserveRing()) {
+      ring = this.owner.reserveRing();
+      if (ring === null) {
         this.ringState = RING_DENIED;
         return;
       }
-      ring = new Uint8Array(RETAINED_BYTES_PER_DIRECTION);
       this.ring = ring;
       this.ringState = RING_KEPT;
       this.ringBase = this.next;
@@ -238,16 +246,16 @@ class DirectionReassembler {
     const size = RETAINED_BYTES_PER_DIRECTION;
     const n = bytes.length;
     // Only the last `size` bytes can stay; copy from there.
-    let from = n > size ? n - size : 0;
-    let at = (this.next + from) % size;
-    if (from === 0 && at + n <= size) {
+    const from = n > size ? n - size : 0;
+    const at = (this.next + from) & (size - 1);
+    const room = size - at;
+    if (from === 0 && n <= room) {
       ring.set(bytes, at); // the usual case: one copy, no view
       return;
     }
-    for (; from < n; from++) {
-      ring[at] = bytes[from];
-      if (++at === size) at = 0;
-    }
+    // Wrapping around the ring's end: two native copies (never a byte loop).
+    ring.set(bytes.subarray(from, from + room), at);
+    ring.set(bytes.subarray(from + room, n), 0);
   }
 
   /**
@@ -375,21 +383,24 @@ export class TcpReassembler {
     this.budget.give(cost);
   }
 
-  /** A retention ring for one direction, within the rings' share of the global budget. */
-  reserveRing(): boolean {
+  /** A retention ring for one direction, within the rings' share of the global budget (null: refused). */
+  reserveRing(): Uint8Array | null {
     const b = this.budget;
     const cost = RETAINED_BYTES_PER_DIRECTION;
     if (b.retained + cost > b.retainedLimit || !b.take(cost)) {
       b.retentionDenied++;
-      return false;
+      return null;
     }
     b.retained += cost;
-    return true;
+    // A reused ring's stale bytes are never read: only seqs from ringBase on are compared.
+    return b.spareRings.pop() ?? new Uint8Array(cost);
   }
 
-  releaseRing(): void {
-    this.budget.retained -= RETAINED_BYTES_PER_DIRECTION;
-    this.budget.give(RETAINED_BYTES_PER_DIRECTION);
+  releaseRing(ring: Uint8Array): void {
+    const b = this.budget;
+    b.retained -= RETAINED_BYTES_PER_DIRECTION;
+    b.give(RETAINED_BYTES_PER_DIRECTION);
+    if (b.spareRings.length < SPARE_RINGS) b.spareRings.push(ring);
   }
 
   /** Reserves held bytes against the global budget; on exhaustion, first gives back this connection's. */
