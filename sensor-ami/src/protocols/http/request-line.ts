@@ -37,12 +37,20 @@ export interface RequestLine {
 /** Why a line is not a request line, as Zeek's weird names it. */
 export type RequestLineRejection = "bad_HTTP_request" | "bad_HTTP_request_with_version";
 
-/** Whether text[at..] starts with "HTTP/": 1 as sent, 2 in another letter case, 0 not at all. */
+/**
+ * Whether text[at..] starts with "HTTP/": 1 as sent, 2 in another letter case, 0 not at all.
+ * Called at every word start of the URI, so it compares char codes (no slice): `c | 0x20` folds
+ * exactly "H"/"h", "T"/"t", "P"/"p" together (no other character upper-cases to them).
+ */
 function httpKeywordAt(text: string, at: number): 0 | 1 | 2 {
   if (at + 5 > text.length) return 0;
-  const word = text.slice(at, at + 5);
-  if (word === "HTTP/") return 1;
-  return word.toUpperCase() === "HTTP/" ? 2 : 0;
+  const h = text.charCodeAt(at);
+  const t1 = text.charCodeAt(at + 1);
+  const t2 = text.charCodeAt(at + 2);
+  const p = text.charCodeAt(at + 3);
+  if ((h | 0x20) !== 0x68 || (t1 | 0x20) !== 0x74 || (t2 | 0x20) !== 0x74 || (p | 0x20) !== 0x70) return 0;
+  if (text.charCodeAt(at + 4) !== 0x2f) return 0;
+  return h === 0x48 && t1 === 0x54 && t2 === 0x54 && p === 0x50 ? 1 : 2;
 }
 
 function skipBlanks(text: string, at: number): number {
@@ -59,8 +67,24 @@ function readVersion(text: string, at: number): string | undefined {
   return undefined;
 }
 
+/**
+ * The last line parsed and its result: the probe judges a connection's first request line with
+ * this parser and the analyzer then reads the same line, which is not parsed twice. Results are
+ * immutable, so sharing one is safe.
+ */
+let lastLine: string | null = null;
+let lastParsed: RequestLine | RequestLineRejection = "bad_HTTP_request";
+
 /** Parses a request line (CR LF already removed) the way Zeek does. */
 export function parseRequestLine(line: string): RequestLine | RequestLineRejection {
+  if (line === lastLine) return lastParsed;
+  const parsed = parseUncached(line);
+  lastLine = line;
+  lastParsed = parsed;
+  return parsed;
+}
+
+function parseUncached(line: string): RequestLine | RequestLineRejection {
   const end = line.length;
   let methodEnd = 0;
   while (methodEnd < end && isTokenChar(line.charCodeAt(methodEnd))) methodEnd++;
