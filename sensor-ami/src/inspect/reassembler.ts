@@ -17,7 +17,7 @@ export const MAX_BUFFERED_BYTES_PER_CONNECTION = 256 * 1024;
 const MAX_BUFFERED_BYTES_GLOBAL = 64 * 1024 * 1024;
 /**
  * Delivered bytes kept per direction to compare retransmissions with: a little more than two
- * full-size segments, where nearly every retransmission falls.
+ * full-size segments, where nearly every retransmission falls. A power of two (positions are masked).
  */
 export const RETAINED_BYTES_PER_DIRECTION = 4 * 1024;
 /**
@@ -28,9 +28,9 @@ export const RETAINED_BYTES_PER_DIRECTION = 4 * 1024;
 const MAX_RETAINED_BYTES_GLOBAL = 16 * 1024 * 1024;
 /**
  * Rings given back by finished connections, kept for reuse (allocating a zero-filled 4 KiB buffer
- * for every direction was most of the rings' cost). Not charged: at most this many times 4 KiB.
+ * for every direction was most of the rings' cost). Not charged: at most this many times 4 KiB (1 MiB).
  */
-const SPARE_RINGS = 64;
+const SPARE_RINGS = 256;
 /** Accounting overhead charged per held block, so floods of 1-byte segments are bounded too. */
 export const BLOCK_OVERHEAD_BYTES = 64;
 
@@ -98,6 +98,12 @@ const RING_DENIED = 2;
 function sameBytes(a: Uint8Array, aOff: number, b: Uint8Array, bOff: number, len: number): boolean {
   for (let i = 0; i < len; i++) if (a[aOff + i] !== b[bOff + i]) return false;
   return true;
+}
+
+/** Index of the first of `len` bytes where a[aOff..] and b[bOff..] differ, or -1. */
+function firstDifference(a: Uint8Array, aOff: number, b: Uint8Array, bOff: number, len: number): number {
+  for (let k = 0; k < len; k++) if (a[aOff + k] !== b[bOff + k]) return k;
+  return -1;
 }
 
 /** One direction's stream position and the blocks held above it (sorted, non-overlapping). */
@@ -269,14 +275,16 @@ class DirectionReassembler {
     const from = Math.max(relSeq, oldest);
     const to = Math.min(end, this.next);
     if (from >= to) return;
-    let at = from % size;
-    for (let q = from, i = off + (from - relSeq); q < to; q++, i++) {
-      if (buf[i] !== ring[at]) {
-        this.owner.inconsistent(q, to - q);
-        return;
-      }
-      if (++at === size) at = 0;
+    // At most two linear runs of the ring: up to its end, then from its start.
+    const at = from & (size - 1);
+    const i = off + (from - relSeq);
+    const first = Math.min(to - from, size - at);
+    let d = firstDifference(buf, i, ring, at, first);
+    if (d < 0 && first < to - from) {
+      d = firstDifference(buf, i + first, ring, 0, to - from - first);
+      if (d >= 0) d += first;
     }
+    if (d >= 0) this.owner.inconsistent(from + d, to - from - d);
   }
 
   private emitGap(length: number, ts: number): void {
