@@ -199,7 +199,32 @@ export class CaptureReader {
     this.start = 24;
   }
 
+  /**
+   * The common case in one pass: this record and the next header are in the buffer and both
+   * headers are within the usual ranges (a length of 1..snaplen, a sub-second field below 1 s).
+   * Anything else takes nextPcapChecked, which decides exactly as this does for such a record.
+   */
   private nextPcap(pkt: Frame): boolean {
+    const lim = this.pcapLimits;
+    const b = this.buf;
+    const le = this.littleEndian;
+    const at = this.start;
+    const avail = this.end - at;
+    if (avail < 32) return this.nextPcapChecked(pkt);
+    const caplen = u32At(b, at + 8, le);
+    const n = at + 16 + caplen;
+    if (
+      (caplen - 1) >>> 0 >= lim.caplen ||
+      avail < 32 + caplen ||
+      u32At(b, at + 4, le) >= lim.frac ||
+      (u32At(b, n + 8, le) - 1) >>> 0 >= lim.caplen ||
+      u32At(b, n + 4, le) >= lim.frac
+    )
+      return this.nextPcapChecked(pkt);
+    return this.emitPcap(pkt, at, caplen);
+  }
+
+  private nextPcapChecked(pkt: Frame): boolean {
     const lim = this.pcapLimits;
     let caplen: number;
     for (;;) {
@@ -235,11 +260,15 @@ export class CaptureReader {
         continue;
       return false;
     }
-    const at = this.start;
+    return this.emitPcap(pkt, this.start, caplen);
+  }
+
+  /** Hands out the record at `at` (its header already judged) and moves past it. */
+  private emitPcap(pkt: Frame, at: number, caplen: number): boolean {
     const sec = this.u32(at);
     const frac = this.u32(at + 4);
     const origlen = this.u32(at + 12);
-    lim.lastSec = sec;
+    this.pcapLimits.lastSec = sec;
     this.start = at + 16 + caplen;
     pkt.data = this.buf;
     pkt.offset = at + 16;
