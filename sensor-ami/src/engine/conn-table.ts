@@ -32,6 +32,11 @@ export class ConnTable {
   /** Live connections by storage index (null = free). */
   readonly conns: (Connection | null)[] = [];
   private keys: Int32Array;
+  /** hashKey of each stored key by storage index: placement and deletion never recompute it. */
+  private hashes: Int32Array;
+  /** hashKey of the scratch key, valid while keyHashed (find() computes it, setKey() clears it). */
+  private keyHash = 0;
+  private keyHashed = false;
   private slots: Int32Array;
   private mask: number;
   private freeList: number[] = [];
@@ -47,6 +52,7 @@ export class ConnTable {
   ) {
     const cap = Math.min(INITIAL_CAPACITY, nextPow2(maxConnections));
     this.keys = new Int32Array(cap * KEY_WORDS);
+    this.hashes = new Int32Array(cap);
     this.slots = new Int32Array(nextPow2(cap * 2)).fill(-1);
     this.mask = this.slots.length - 1;
   }
@@ -97,6 +103,7 @@ export class ConnTable {
     k[9] = proto;
     k[10] = ctx;
     this.swapped = !srcFirst;
+    this.keyHashed = false;
   }
 
   private hashKey(k: Int32Array, base: number): number {
@@ -107,7 +114,7 @@ export class ConnTable {
     }
     h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
     h ^= h >>> 13;
-    return h >>> 0;
+    return h;
   }
 
   private sameKey(idx: number): boolean {
@@ -131,7 +138,10 @@ export class ConnTable {
 
   /** Looks up the scratch key; returns the connection or null. */
   find(): Connection | null {
-    let i = this.hashKey(this.key, 0) & this.mask;
+    const h = this.hashKey(this.key, 0);
+    this.keyHash = h;
+    this.keyHashed = true;
+    let i = h & this.mask;
     const slots = this.slots;
     for (;;) {
       const idx = slots[i];
@@ -195,6 +205,7 @@ export class ConnTable {
       if ((idx + 1) * KEY_WORDS > this.keys.length) this.growKeys();
     }
     this.keys.set(this.key, idx * KEY_WORDS);
+    this.hashes[idx] = this.keyHashed ? this.keyHash : this.hashKey(this.key, 0);
     this.conns[idx] = c;
     c.index = idx;
     this.size++;
@@ -203,7 +214,7 @@ export class ConnTable {
   }
 
   private place(idx: number): void {
-    let i = this.hashKey(this.keys, idx * KEY_WORDS) & this.mask;
+    let i = this.hashes[idx] & this.mask;
     while (this.slots[i] >= 0) i = (i + 1) & this.mask;
     this.slots[i] = idx;
   }
@@ -212,6 +223,9 @@ export class ConnTable {
     const bigger = new Int32Array(this.keys.length * 2);
     bigger.set(this.keys);
     this.keys = bigger;
+    const hashes = new Int32Array(this.hashes.length * 2);
+    hashes.set(this.hashes);
+    this.hashes = hashes;
   }
 
   private rehash(slotCount: number): void {
@@ -226,7 +240,8 @@ export class ConnTable {
     if (idx < 0 || this.conns[idx] !== c) return;
     const mask = this.mask;
     const slots = this.slots;
-    let i = this.hashKey(this.keys, idx * KEY_WORDS) & mask;
+    const hashes = this.hashes;
+    let i = hashes[idx] & mask;
     while (slots[i] !== idx) {
       if (slots[i] < 0) return; // not placed: cannot happen, but never loop forever
       i = (i + 1) & mask;
@@ -237,7 +252,7 @@ export class ConnTable {
       j = (j + 1) & mask;
       const other = slots[j];
       if (other < 0) break;
-      const home = this.hashKey(this.keys, other * KEY_WORDS) & mask;
+      const home = hashes[other] & mask;
       const between = i <= j ? home > i && home <= j : home > i || home <= j;
       if (!between) {
         slots[i] = other;
