@@ -60,8 +60,18 @@ function ipv4HeaderChecksumOk(b: Uint8Array, off: number, hl: number): boolean {
 export function transportChecksumOk(p: DecodedPacket, proto: number): boolean {
   const end = p.l4Off + p.l4Len;
   if (end > p.capEnd) return true;
-  // The pseudo header from the decoded address words (the same bytes, already in registers).
-  let sum = proto + wordHalves(p.l4Len) + wordHalves(p.s3) + wordHalves(p.d3);
+  return checksumVerifies(
+    onesSum(p.buf, p.l4Off, end, pseudoHeaderAddressSum(p, proto) + wordHalves(p.l4Len)),
+  );
+}
+
+/**
+ * The unfolded one's-complement sum of the pseudo header without its length: the protocol and the
+ * source and destination addresses, from the decoded address words (the same bytes, already in
+ * registers). The offload check compares a checksum field against it with and without the length.
+ */
+export function pseudoHeaderAddressSum(p: DecodedPacket, proto: number): number {
+  let sum = proto + wordHalves(p.s3) + wordHalves(p.d3);
   if (p.ipVersion !== 4) {
     sum +=
       wordHalves(p.s0) +
@@ -71,7 +81,7 @@ export function transportChecksumOk(p: DecodedPacket, proto: number): boolean {
       wordHalves(p.d1) +
       wordHalves(p.d2);
   }
-  return checksumVerifies(onesSum(p.buf, p.l4Off, end, sum));
+  return sum;
 }
 
 export function decodeIPv4(p: DecodedPacket, frag: FragmentInfo, verifyChecksum: boolean): number {

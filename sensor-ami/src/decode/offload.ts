@@ -11,7 +11,7 @@
 // these values once in 65,536. Called only for checksums that failed (off the common path).
 
 import { wordHalves } from "./checksum.js";
-import { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP } from "./ip.js";
+import { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, pseudoHeaderAddressSum } from "./ip.js";
 import type { DecodedPacket } from "./packet.js";
 
 /** End-around-carry fold of a small non-negative integer into 0..0xffff. */
@@ -31,16 +31,7 @@ export function transportChecksumLooksOffloaded(p: DecodedPacket, proto: number)
   if (at + 2 > p.capEnd) return false;
   const field = (p.buf[at] << 8) | p.buf[at + 1];
   if (field === 0) return proto === IPPROTO_TCP;
-  let addresses = proto + wordHalves(p.s3) + wordHalves(p.d3);
-  if (p.ipVersion !== 4) {
-    addresses +=
-      wordHalves(p.s0) +
-      wordHalves(p.s1) +
-      wordHalves(p.s2) +
-      wordHalves(p.d0) +
-      wordHalves(p.d1) +
-      wordHalves(p.d2);
-  }
+  const addresses = pseudoHeaderAddressSum(p, proto);
   return field === fold(addresses + wordHalves(p.l4Len)) || field === fold(addresses);
 }
 
