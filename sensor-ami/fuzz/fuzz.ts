@@ -189,6 +189,21 @@ export interface FuzzReport {
   failures: FuzzFailure[];
 }
 
+/** A report before its first input. */
+export function emptyReport(parser: string, seeds: number): FuzzReport {
+  return {
+    parser,
+    inputs: 0,
+    seeds,
+    exceptions: 0,
+    hangs: 0,
+    maxMs: 0,
+    seconds: 0,
+    heapPeakMb: 0,
+    failures: [],
+  };
+}
+
 function context(): AnalyzerContext & { connection: unknown } {
   return {
     log(_path: string, _record: LogRecord) {},
@@ -257,17 +272,7 @@ function fuzzOne(
   rng: Rng,
 ): FuzzReport {
   const pool = relevantSeeds(seeds, (b, o) => factory.probe(b, o));
-  const report: FuzzReport = {
-    parser: name,
-    inputs: 0,
-    seeds: pool.length,
-    exceptions: 0,
-    hangs: 0,
-    maxMs: 0,
-    seconds: 0,
-    heapPeakMb: 0,
-    failures: [],
-  };
+  const report = emptyReport(name, pool.length);
   const t0 = performance.now();
   for (let run = 0; run < runs && pool.length > 0; run++) {
     const seed = pool[rng.below(pool.length)];

@@ -28,7 +28,7 @@ import { ProtocolInspector } from "../src/inspect/inspector.js";
 import { ReassemblyBudget } from "../src/inspect/reassembler.js";
 import { defaultRegistry } from "../src/inspect/registry.js";
 import type { LogRecordObject, LogSink } from "../src/logs/writer.js";
-import { type FuzzReport, mutate, Rng } from "./fuzz.js";
+import { emptyReport, type FuzzReport, mutate, Rng } from "./fuzz.js";
 
 /** Capture files larger than this are not seeds (speed: a million inputs per target). */
 const SEED_FILE_BYTES = 256 * 1024;
@@ -438,17 +438,7 @@ function cpuMs(run: () => void): number {
 export function fuzzPath(target: PathTarget, seeds: SeedCapture[], runs: number, seed = 1): FuzzReport {
   const pool = seedPool(target, seeds);
   const rng = new Rng(seed);
-  const report: FuzzReport = {
-    parser: target,
-    inputs: 0,
-    seeds: pool.length,
-    exceptions: 0,
-    hangs: 0,
-    maxMs: 0,
-    seconds: 0,
-    heapPeakMb: 0,
-    failures: [],
-  };
+  const report = emptyReport(target, pool.length);
   const t0 = performance.now();
   for (let run = 0; run < runs && pool.length > 0; run++) {
     const input = makeInput(target, pool, rng);
