@@ -10,6 +10,7 @@
 import { closeSync, ftruncateSync, openSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { HEX_OCTETS } from "../text/bytes.js";
+import { jsonLine, writeFailureReason, zeekTime } from "./format.js";
 import { makeOutputDir } from "./output-dir.js";
 import type { FieldType, LogSchemas } from "./schema.js";
 
@@ -79,7 +80,7 @@ export class FileLogWriter implements LogSink {
   write(path: string, record: LogRecordObject): void {
     let log = this.logs.get(path);
     if (!log) log = this.open(path, record);
-    const line = this.format === "json" ? `${JSON.stringify(record)}\n` : this.tsvLine(log, record);
+    const line = this.format === "json" ? jsonLine(record) : this.tsvLine(log, record);
     log.chunks.push(line);
     log.pending += line.length;
     log.records++;
@@ -216,29 +217,6 @@ export class FileLogWriter implements LogSink {
     this.logs.clear();
     if (first !== undefined && thrown === undefined) throw first;
   }
-}
-
-function writeFailureReason(err: NodeJS.ErrnoException | undefined): string {
-  if (err === undefined) return "the file system accepted no more bytes";
-  switch (err.code) {
-    case "EFBIG":
-      return "file too large (EFBIG: the file size limit was reached, e.g. ulimit -f)";
-    case "ENOSPC":
-      return "no space left on device (ENOSPC)";
-    case "EDQUOT":
-      return "disk quota exceeded (EDQUOT)";
-    case "EIO":
-      return "I/O error (EIO)";
-    default:
-      return err.message;
-  }
-}
-
-/** Zeek's #open/#close format, UTC to the second. */
-function zeekTime(seconds: number): string {
-  const d = new Date(Math.floor(seconds) * 1000);
-  const p = (n: number) => String(n).padStart(2, "0");
-  return `${d.getUTCFullYear()}-${p(d.getUTCMonth() + 1)}-${p(d.getUTCDate())}-${p(d.getUTCHours())}-${p(d.getUTCMinutes())}-${p(d.getUTCSeconds())}`;
 }
 
 function guessType(v: unknown): FieldType {
