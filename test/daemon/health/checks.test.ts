@@ -48,6 +48,12 @@ describe("assessHealth", () => {
     expect(check(report, "ossensor_count").value).toBe("0");
   });
 
+  it("without history, counts since start are said to be so", () => {
+    const report = assessHealth(snap(), []);
+    expect(check(report, "duplicates").value).toBe("1000 since start (1.0 %)");
+    expect(check(report, "connections").value).toBe("200 live, 0 evicted and 0/1500 one-sided since start");
+  });
+
   describe("all_services", () => {
     it("ERROR naming the workers that did not answer", () => {
       const now = snap({

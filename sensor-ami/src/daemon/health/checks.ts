@@ -122,9 +122,9 @@ export function assessHealth(
     output(now),
     receiver(now),
     vniMap(now),
-    notConfigured("collector_connectivity", "no collector is configured: logs are written locally only."),
-    notConfigured("last_upload", "nothing is uploaded: logs are written locally only."),
-    notConfigured("spool_backlog", "there is no upload spool: logs are written locally only."),
+    notConfigured("collector_connectivity", "No collector is configured: logs are written locally only."),
+    notConfigured("last_upload", "Nothing is uploaded: logs are written locally only."),
+    notConfigured("spool_backlog", "There is no upload spool: logs are written locally only."),
     { name: "ossensor_count", status: "OK", value: "0", reason: "" },
   ];
   return { status: worst(checks.map((c) => c.status)), checks };
@@ -274,7 +274,8 @@ function sustainedLossIntervals(
 function duplicates(now: DaemonSnapshot, w: Window, l: HealthLimits): HealthCheck {
   const dups = w.delta((s) => s.totals.duplicates);
   const datagrams = w.delta((s) => s.totals.datagrams);
-  const value = `${dups} in the last ${w.seconds} s (${percent(dups, datagrams)}), ${now.totals.duplicates} since start`;
+  const total = w.label === "since start" ? "" : `, ${now.totals.duplicates} since start`;
+  const value = `${dups} ${w.label} (${percent(dups, datagrams)})${total}`;
   if (datagrams < l.duplicateMinDatagrams || dups / datagrams <= l.duplicateWarnRatio)
     return ok("duplicates", value);
   return {
@@ -287,7 +288,8 @@ function duplicates(now: DaemonSnapshot, w: Window, l: HealthLimits): HealthChec
 
 function truncated(now: DaemonSnapshot, w: Window): HealthCheck {
   const recent = w.delta((s) => s.totals.truncated);
-  const value = `${recent} in the last ${w.seconds} s, ${now.totals.truncated} since start`;
+  const total = w.label === "since start" ? "" : `, ${now.totals.truncated} since start`;
+  const value = `${recent} ${w.label}${total}`;
   if (recent === 0) return ok("truncated", value);
   return {
     name: "truncated",
@@ -306,11 +308,11 @@ function connections(now: DaemonSnapshot, w: Window, l: HealthLimits): HealthChe
   const ended = tcpKnown
     ? w.delta((s) => s.totals.tcpConnectionsEnded ?? 0)
     : w.delta((s) => sum(s.workers, (x) => x.records.conn ?? 0));
-  const value = `${live} live, ${evicted} evicted and ${oneSided}/${ended} one-sided in the last ${w.seconds} s`;
+  const value = `${live} live, ${evicted} evicted and ${oneSided}/${ended} one-sided ${w.label}`;
   const reasons: string[] = [];
   if (evicted > 0) {
     reasons.push(
-      `${evicted} connections were evicted early in the last ${w.seconds} s because the memory budget or the connection limit was reached: raise --memory-budget or --max-connections, or use an instance with more memory.`,
+      `${evicted} connections were evicted early ${w.label} because the memory budget or the connection limit was reached: raise --memory-budget or --max-connections, or use an instance with more memory.`,
     );
   }
   if (ended >= l.oneSidedMinConnections && oneSided / ended > l.oneSidedWarnRatio) {
@@ -417,6 +419,8 @@ function notConfigured(name: CheckName, why: string): HealthCheck {
 interface Window {
   /** Seconds the window covers (rounded). */
   seconds: number;
+  /** `in the last 60 s`, or `since start` when no earlier snapshot of the run is known. */
+  label: string;
   /** A running total's growth over the window, never negative. */
   delta(get: (s: DaemonSnapshot) => number): number;
 }
@@ -431,7 +435,12 @@ function lastMinute(now: DaemonSnapshot, history: readonly DaemonSnapshot[]): Wi
   let from = run.find((h) => h.at >= now.at - WINDOW_SECONDS);
   if (!from && now.at - now.startedAt > WINDOW_SECONDS) from = run.at(-1);
   const seconds = Math.round(now.at - (from ? from.at : now.startedAt));
-  return { seconds, delta: (get) => (from ? counterDelta(get(now), get(from)) : Math.max(0, get(now))) };
+  const label = from || seconds <= WINDOW_SECONDS ? `in the last ${seconds} s` : "since start";
+  return {
+    seconds,
+    label,
+    delta: (get) => (from ? counterDelta(get(now), get(from)) : Math.max(0, get(now))),
+  };
 }
 
 /** A running total's growth; a total that went backwards restarted from zero, so all of it is new. */
