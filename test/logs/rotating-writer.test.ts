@@ -194,6 +194,38 @@ describe("RotatingLogWriter: rotation", () => {
     expect(files(dir)).toEqual(["conn.2024-01-01-10-16-00-2024-01-01-11-00-00.log.gz", "conn.log.1"]);
   });
 
+  it("a current file renamed away without SIGHUP is let go at rotation time, not renamed again", async () => {
+    // Prepare
+    const dir = tmp();
+    const { writer, t, errors } = make(dir);
+    writer.append([chunk("conn", 0, 1)]);
+    renameSync(join(dir, "conn.log"), join(dir, "conn.log.1"));
+    // Act
+    t.now = T0 + 45 * 60;
+    writer.tick();
+    writer.append([chunk("conn", 1, 1)]);
+    // Assess
+    expect(writer.status().rotationError).toBeUndefined();
+    expect(errors).toEqual([]);
+    expect(seqs(readFileSync(join(dir, "conn.log.1"), "utf8"))).toEqual([0]);
+    expect(seqs(readFileSync(join(dir, "conn.log"), "utf8"))).toEqual([1]);
+    await writer.close();
+  });
+
+  it("a listener that throws reaches neither the caller nor the gzip count", async () => {
+    const dir = tmp();
+    const { writer } = make(dir, {
+      onRotated: () => {
+        throw new Error("listener bug");
+      },
+    });
+    writer.append([chunk("conn", 0, 1)]);
+    expect(() => writer.rotateNow()).not.toThrow();
+    const status = await writer.close();
+    expect(status).toMatchObject({ gzipFailures: 0, rotatedFiles: 1, pendingGzip: 0 });
+    expect(files(dir)).toEqual(["conn.2024-01-01-10-15-00-2024-01-01-10-15-00.log.gz"]);
+  });
+
   it("reopen() without a rename keeps appending to the same file and its open time", async () => {
     const dir = tmp();
     const { writer, t } = make(dir);

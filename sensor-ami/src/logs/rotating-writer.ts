@@ -131,6 +131,8 @@ interface Log {
   queue: Piece[];
   /** The last write/open failure, while it lasts. */
   error: string | undefined;
+  /** A failed write could not be cut back: cut the file to this size when it is reopened. */
+  cutTo: number | undefined;
 }
 
 export class RotatingLogWriter {
@@ -298,6 +300,7 @@ export class RotatingLogWriter {
         records: 0,
         queue: [],
         error: undefined,
+        cutTo: undefined,
       };
       this.logs.set(path, log);
     }
@@ -403,7 +406,8 @@ export class RotatingLogWriter {
       try {
         ftruncateSync(log.fd as number, kept);
       } catch (terr) {
-        cut = `; it could not be cut back to its last whole record: ${(terr as Error).message}`;
+        cut = `; it could not be cut back to its last whole record yet: ${(terr as Error).message}`;
+        log.cutTo = kept;
       }
     }
     this.closeFd(log, true);
@@ -448,6 +452,21 @@ export class RotatingLogWriter {
     }
     // Still the file we had open before reopen() or a failed write: it keeps its open time.
     const same = st.dev === log.dev && st.ino === log.ino;
+    if (same && log.cutTo !== undefined && st.size > log.cutTo) {
+      try {
+        ftruncateSync(fd, log.cutTo);
+        st = fstatSync(fd);
+      } catch (err) {
+        closeSync(fd);
+        this.fail(
+          log,
+          `cannot cut ${log.file} back to its last whole record: ${(err as Error).message}`,
+          err,
+        );
+        return false;
+      }
+    }
+    log.cutTo = undefined;
     if (!same) {
       log.opened = now;
       log.records = st.size === 0 ? 0 : null;
@@ -489,8 +508,13 @@ export class RotatingLogWriter {
    */
   private rotate(log: Log, now: number): boolean {
     if (log.dev === -1) return true;
-    if (log.fd === null && !this.stillOurs(log)) {
+    if (!this.stillOurs(log)) {
+      // Renamed away by an external rotator (without SIGHUP): theirs now; end it without a rename.
+      this.closeFd(log);
       log.dev = log.ino = -1;
+      log.bytes = 0;
+      log.records = 0;
+      log.due = Number.POSITIVE_INFINITY;
       return true;
     }
     if (log.bytes === 0) {
@@ -555,14 +579,15 @@ export class RotatingLogWriter {
   /** Gzips a rotated file in the background (one at a time), then reports it. */
   private finish(rotated: RotatedLog): void {
     if (!this.compress) {
-      this.onRotated?.(rotated);
+      this.rotatedReport(rotated);
       return;
     }
     this.pendingGzip++;
     this.gzipChain = this.gzipChain.then(async () => {
+      let final = rotated;
       try {
         await this.gzip(rotated.file);
-        this.onRotated?.({ ...rotated, file: `${rotated.file}.gz`, compressed: true });
+        final = { ...rotated, file: `${rotated.file}.gz`, compressed: true };
       } catch (err) {
         this.gzipFailures++;
         this.report(
@@ -570,11 +595,19 @@ export class RotatingLogWriter {
             cause: err,
           }),
         );
-        this.onRotated?.(rotated);
-      } finally {
-        this.pendingGzip--;
       }
+      this.pendingGzip--;
+      this.rotatedReport(final);
     });
+  }
+
+  private rotatedReport(rotated: RotatedLog): void {
+    if (this.onRotated === undefined) return;
+    try {
+      this.onRotated(rotated);
+    } catch {
+      // A listener's failure must not reach the packet path nor count as a failed gzip.
+    }
   }
 
   /** `file` → `file.gz` (via `file.gz.tmp`, fsynced, renamed), then `file` removed. */
