@@ -302,12 +302,12 @@ function truncated(now: DaemonSnapshot, w: Window): HealthCheck {
 
 function connections(now: DaemonSnapshot, w: Window, l: HealthLimits): HealthCheck {
   const live = sum(now.workers, (x) => x.liveConnections);
-  const evicted = w.delta((s) => sum(s.workers, (x) => x.evictions));
+  const evicted = w.workerDelta((x) => x.evictions);
   const oneSided = w.delta((s) => s.totals.oneSidedConnections);
   const tcpKnown = now.totals.tcpConnectionsEnded !== undefined;
   const ended = tcpKnown
     ? w.delta((s) => s.totals.tcpConnectionsEnded ?? 0)
-    : w.delta((s) => sum(s.workers, (x) => x.records.conn ?? 0));
+    : w.workerDelta((x) => x.records.conn ?? 0);
   const value = `${live} live, ${evicted} evicted and ${oneSided}/${ended} one-sided ${w.label}`;
   const reasons: string[] = [];
   if (evicted > 0) {
@@ -423,6 +423,8 @@ interface Window {
   label: string;
   /** A running total's growth over the window, never negative. */
   delta(get: (s: DaemonSnapshot) => number): number;
+  /** A per-worker total's growth, worker by worker (one restarted worker restarts only its own count). */
+  workerDelta(get: (w: DaemonSnapshot["workers"][number]) => number): number;
 }
 
 /**
@@ -439,8 +441,20 @@ function lastMinute(now: DaemonSnapshot, history: readonly DaemonSnapshot[]): Wi
   return {
     seconds,
     label,
-    delta: (get) => (from ? counterDelta(get(now), get(from)) : Math.max(0, get(now))),
+    delta: (get) => since(get(now), from ? get(from) : undefined),
+    workerDelta: (get) => {
+      let n = 0;
+      for (const w of now.workers) {
+        const before = from?.workers.find((b) => b.id === w.id);
+        n += since(get(w), before ? get(before) : undefined);
+      }
+      return n;
+    },
   };
+}
+
+function since(now: number, before: number | undefined): number {
+  return before === undefined ? Math.max(0, now) : counterDelta(now, before);
 }
 
 /** A running total's growth; a total that went backwards restarted from zero, so all of it is new. */
