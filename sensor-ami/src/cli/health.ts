@@ -85,7 +85,9 @@ export async function runHealth(argv: string[], io: HealthIo = processIo): Promi
 
   const { snapshot, report } = await askStatus(host, port);
   io.stdout(
-    json ? `${JSON.stringify({ snapshot: snapshot ?? null, report }, null, 2)}\n` : formatHealthReport(report, snapshot),
+    json
+      ? `${JSON.stringify({ snapshot: snapshot ?? null, report }, null, 2)}\n`
+      : formatHealthReport(report, snapshot),
   );
   return report.status === "ERROR" ? EXIT_UNHEALTHY : EXIT_OK;
 }

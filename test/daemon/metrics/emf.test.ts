@@ -170,6 +170,7 @@ describe("emfRecord", () => {
       "Workers",
       "WorkersAlive",
       "WorkersDead",
+      "OutputWritable",
     ]);
   });
 
@@ -193,6 +194,7 @@ describe("emfRecord", () => {
       Workers: 2,
       WorkersAlive: 2,
       WorkersDead: 0,
+      OutputWritable: 1,
       IntervalSeconds: 60,
       Version: "0.9.0",
     });

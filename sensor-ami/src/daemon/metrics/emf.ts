@@ -74,6 +74,7 @@ export const SENSOR_METRICS: readonly MetricSpec[] = [
   { name: "Workers", unit: "Count", kind: "gauge", get: (s) => s.workers.length },
   { name: "WorkersAlive", unit: "Count", kind: "gauge", get: (s) => s.workers.filter((w) => w.alive).length },
   { name: "WorkersDead", unit: "Count", kind: "gauge", get: (s) => s.workers.filter((w) => !w.alive).length },
+  { name: "OutputWritable", unit: "Count", kind: "gauge", get: (s) => (s.output.writable ? 1 : 0) },
 ];
 
 export const SENSOR_DIMENSIONS: readonly (readonly string[])[] = [
