@@ -116,9 +116,20 @@ describe("assessHealth", () => {
       expect(c.status).toBe("WARNING");
       expect(c.value).toBe("0.15 % lost in the last 60 s (kernel 10, queue 5)");
       expect(c.reason).toMatch(
-        /^Some packets were lost: the kernel dropped 10 datagrams .*sysctl -w net\.core\.rmem_max=\d+/,
+        /^Some packets were lost: the kernel dropped 10 datagrams .*ask for a larger buffer \(--receive-buffer, receiveBufferMB; now 64 MiB\)/,
       );
-      expect(c.reason).toMatch(/the workers could not take 5 packets .*run more workers/);
+      expect(c.reason).toMatch(/the workers could not take 5 packets .*run more --workers/);
+    });
+
+    it("kernel drops with a buffer smaller than requested: the sysctl that lets the sensor have it", () => {
+      const now = snap({
+        recent: { kernelDrops: 10 },
+        receiver: { receiveBufferBytes: 208 * 1024, requestedBufferBytes: 64 * MiB },
+      });
+      const c = check(assessHealth(now, []), "kernel_drops");
+      expect(c.reason).toMatch(
+        /raise net\.core\.rmem_max \(sysctl -w net\.core\.rmem_max=67108864, persisted in \/etc\/sysctl\.d\/\) so the sensor gets the 64 MiB it asks for/,
+      );
     });
 
     it("ERROR when more than 0.1 % is lost in each of the last 3 snapshot intervals", () => {
@@ -208,7 +219,7 @@ describe("assessHealth", () => {
       expect(c.status).toBe("WARNING");
       expect(c.value).toMatch(/^200 live, 40 evicted/);
       expect(c.reason).toMatch(
-        /^40 connections were evicted early .*raise --memory-budget or --max-connections/,
+        /^40 connections were evicted early .*raise --memory-budget \(memoryBudgetMB\)/,
       );
     });
 

@@ -227,14 +227,18 @@ function kernelDrops(now: DaemonSnapshot, history: readonly DaemonSnapshot[], l:
   if (lost === 0) return ok("kernel_drops", value);
   const fixes: string[] = [];
   if (kernel > 0) {
-    const wanted = Math.max(now.receiver.requestedBufferBytes, now.receiver.receiveBufferBytes * 2);
+    const r = now.receiver;
+    const buffer =
+      r.receiveBufferBytes < r.requestedBufferBytes
+        ? `raise net.core.rmem_max (sysctl -w net.core.rmem_max=${r.requestedBufferBytes}, persisted in /etc/sysctl.d/) so the sensor gets the ${mib(r.requestedBufferBytes)} it asks for`
+        : `ask for a larger buffer (--receive-buffer, receiveBufferMB; now ${mib(r.receiveBufferBytes)}) with net.core.rmem_max at least as large`;
     fixes.push(
-      `the kernel dropped ${kernel} datagrams because the socket's receive buffer was full: raise net.core.rmem_max (sysctl -w net.core.rmem_max=${wanted}, persisted in /etc/sysctl.d/) so the sensor gets a larger buffer, or run more workers`,
+      `the kernel dropped ${kernel} datagrams because the socket's receive buffer was full: ${buffer}, or run more --workers`,
     );
   }
   if (queue > 0) {
     fixes.push(
-      `the workers could not take ${queue} packets (queues full): run more workers, use an instance with more cores, or mirror less traffic to this sensor (mirror filters)`,
+      `the workers could not take ${queue} packets (queues full): run more --workers, use an instance with more cores, or mirror less traffic to this sensor (mirror filters)`,
     );
   }
   const intervals = sustainedLossIntervals(now, history, l);
@@ -312,7 +316,7 @@ function connections(now: DaemonSnapshot, w: Window, l: HealthLimits): HealthChe
   const reasons: string[] = [];
   if (evicted > 0) {
     reasons.push(
-      `${evicted} connections were evicted early ${w.label} because the memory budget or the connection limit was reached: raise --memory-budget or --max-connections, or use an instance with more memory.`,
+      `${evicted} connections were evicted early ${w.label} because the memory budget or the connection limit was reached: raise --memory-budget (memoryBudgetMB), or use an instance with more memory.`,
     );
   }
   if (ended >= l.oneSidedMinConnections && oneSided / ended > l.oneSidedWarnRatio) {
@@ -352,7 +356,7 @@ function memoryBudget(now: DaemonSnapshot, l: HealthLimits): HealthCheck {
       name: "memory_budget",
       status: "WARNING",
       value,
-      reason: `The memory budget is ${percent(used, limit)} full, so connections will be evicted early: raise --memory-budget or use an instance with more memory.`,
+      reason: `The memory budget is ${percent(used, limit)} full, so connections will be evicted early: raise --memory-budget (memoryBudgetMB) or use an instance with more memory.`,
     };
   }
   return ok("memory_budget", value);
