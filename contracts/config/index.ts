@@ -3,4 +3,5 @@
 export * from "./names.js";
 export * from "./pins.js";
 export * from "./rules.js";
+export * from "./sensor-file.js";
 export * from "./validate.js";

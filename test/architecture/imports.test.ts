@@ -63,6 +63,22 @@ const RULES: PartRule[] = [
     builtins: ANY,
   },
   {
+    name: "sensor/daemon",
+    root: "sensor-ami/src/daemon",
+    // The live sensor wires sources, engines, inspection and log output; only the CLI sits above it.
+    mayImport: [
+      "sensor-ami/src/daemon",
+      "sensor-ami/src/capture",
+      "sensor-ami/src/engine",
+      "sensor-ami/src/inspect",
+      "sensor-ami/src/logs",
+      TEXT,
+      "contracts",
+    ],
+    packages: (p) => p === "zod",
+    builtins: ANY,
+  },
+  {
     name: "sensor/decode",
     root: "sensor-ami/src/decode",
     mayImport: ["sensor-ami/src/decode", "sensor-ami/src/capture/link-types", TEXT],

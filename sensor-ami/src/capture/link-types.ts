@@ -7,6 +7,11 @@ export const LINKTYPE_LINUX_SLL = 113;
 export const LINKTYPE_IPV4 = 228;
 export const LINKTYPE_IPV6 = 229;
 export const LINKTYPE_LINUX_SLL2 = 276;
+/**
+ * Not a pcap link type (those are 16-bit): a live source's UDP payload that starts with a VXLAN
+ * header, as AWS Traffic Mirroring sends it. The outer IP/UDP headers were consumed by the socket.
+ */
+export const LINKTYPE_VXLAN_DATAGRAM = 0x1_12b5;
 // Some writers still use the BSD-specific value 12/14 for raw IP.
 export const LINKTYPE_RAW_BSD_12 = 12;
 export const LINKTYPE_RAW_BSD_14 = 14;

@@ -1,4 +1,5 @@
-// Command-line entry: `spanless analyze <capture> --out <dir> [options]`.
+// Command-line entry: `spanless analyze <capture> --out <dir> [options]`, and the live sensor's
+// `spanless sensor`, `spanless replay` and `spanless health`.
 
 import { parseArgs } from "node:util";
 import { CaptureFormatError, CaptureReadError } from "../capture/errors.js";
@@ -20,6 +21,10 @@ const EXIT_TRUNCATED = 3;
 const EXIT_RESYNCED = 4;
 
 const USAGE = `usage: spanless analyze <capture.pcap|capture.pcapng> --out <dir> [options]
+       spanless sensor [--config <file>] [--listen <host:port>] [--out <dir>] [--health-port <n>] [--workers <n>]
+       spanless replay <capture> --to <host:port> [--vni <n> | --vni-from-vlan] [--pps <n> | --speed <x> | --top]
+       spanless health [--port <n>] [--json]
+       (each command's --help lists its options)
 
 Writes Zeek-style logs (conn.log, weird.log, and protocol logs) into <dir>, then summary.json
 (how the run ended); a <dir> without summary.json holds an interrupted run.
@@ -75,6 +80,10 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return command === undefined ? EXIT_USAGE : EXIT_OK;
   }
+  // The live sensor's commands load only what they use: `analyze` stays free of sockets and threads.
+  if (command === "sensor") return (await import("./sensor.js")).runSensor(rest);
+  if (command === "replay") return (await import("./replay.js")).runReplay(rest);
+  if (command === "health") return (await import("./health.js")).runHealth(rest);
   if (command !== "analyze") {
     process.stderr.write(`spanless: unknown command "${command}"\n\n${USAGE}`);
     return EXIT_USAGE;

@@ -78,6 +78,8 @@ export class DecodedPacket {
   tunnelDepth = 0;
   /** VNI of the innermost VXLAN/GENEVE encapsulation, or -1. */
   vni = -1;
+  /** The live source's mirror origin of the frame (engine/frame.ts), 0 for files. */
+  origin = 0;
 
   resetForTunnel(): void {
     this.vlan = 0;

@@ -11,6 +11,13 @@ import type { LogRecordObject } from "../logs/writer.js";
 import { formatAddr } from "../text/ip.js";
 import type { Connection } from "./connection.js";
 
+/**
+ * The mirror origin (engine/frame.ts) of a record's connection, under a symbol so that no writer
+ * serializes it: the live sensor's log sink turns it into enrichment fields (VNI, mirror source,
+ * instance). Set only for live frames, so records from files keep one shape.
+ */
+export const MIRROR_ORIGIN: unique symbol = Symbol("spanless.mirrorOrigin");
+
 export class ConnIdRecord implements LogRecordObject {
   [field: string]: unknown;
   declare ts: number;
@@ -27,5 +34,6 @@ export class ConnIdRecord implements LogRecordObject {
     this["id.orig_p"] = c.oPort;
     this["id.resp_h"] = formatAddr(c.r0, c.r1, c.r2, c.r3);
     this["id.resp_p"] = c.rPort;
+    if (c.origin !== 0) (this as { [MIRROR_ORIGIN]?: number })[MIRROR_ORIGIN] = c.origin;
   }
 }

@@ -36,6 +36,7 @@ export function openConnection(
   c.rPort = dport;
   c.origIsB = origIsB;
   c.vni = p.vni;
+  c.origin = p.origin;
   c.startTs = ts;
   c.lastTs = ts;
   c.uid = uids.next62("C");

@@ -118,6 +118,8 @@ export class Connection {
   respChk = 0;
   /** VNI of the innermost tunnel, -1 when not tunnelled. */
   vni = -1;
+  /** Mirror origin of the packet that opened the connection (engine/frame.ts), 0 for files. */
+  origin = 0;
   // Timestamps start as doubles (NaN) so V8 never has to change the field representation later.
   startTs = Number.NaN;
   lastTs = Number.NaN;

@@ -5,7 +5,7 @@
 
 import { FragmentReassembler } from "../decode/fragments.js";
 import { decodeIPv4, decodeIPv6, FragmentInfo, IPPROTO_ICMP, IPPROTO_ICMPV6 } from "../decode/ip.js";
-import { decodeEthernet, decodeLink } from "../decode/link.js";
+import { decodeEthernet, decodeLink, LINKTYPE_VXLAN_DATAGRAM } from "../decode/link.js";
 import { ipv4ChecksumLooksOffloaded } from "../decode/offload.js";
 import { DecodedPacket, Layer, TCP_ACK, TCP_SYN } from "../decode/packet.js";
 import { decodeIcmp, decodeTcp, decodeUdp } from "../decode/transport.js";
@@ -36,6 +36,8 @@ import { type PacketClock, WeirdLog } from "./weird-log.js";
 
 /** Seconds of packet time between sweeps for expired connections. */
 const SWEEP_INTERVAL_SECONDS = 30;
+/** History letters of an acknowledgement or data, either side: a one-sided connection past its handshake. */
+const ONE_SIDED = /[ADad]/;
 /** When the table is full, this fraction of the least recently active connections is evicted at once. */
 const EVICTION_FRACTION = 1 / 64;
 
@@ -118,6 +120,7 @@ export class Engine implements TcpEvents, PacketClock {
     this.packetIndex = pkt.index;
     const p = this.p;
     p.vni = -1;
+    p.origin = pkt.origin;
     if (this.clock.weird !== 0) this.weird(this.clock.weird);
     if (wireLen < 0) {
       this.weird(W.implausibleFrameLength);
@@ -137,7 +140,29 @@ export class Engine implements TcpEvents, PacketClock {
       this.weird(W.unknownLinkType);
       return;
     }
+    if (pkt.linkType === LINKTYPE_VXLAN_DATAGRAM) {
+      this.fromVxlanDatagram(pkt.offset, wireLen);
+      return;
+    }
     this.fromLayer(decodeLink(p, pkt.offset, pkt.linkType));
+  }
+
+  /**
+   * A live source's datagram: the VXLAN header and the mirrored frame, with no outer IP/UDP (the
+   * socket consumed them). The mirrored connection has no tunnel parent: the outer "connection"
+   * is the mirror session, which the daemon reports by origin instead.
+   */
+  private fromVxlanDatagram(offset: number, wireLen: number): void {
+    const p = this.p;
+    p.payloadOff = offset;
+    p.payloadLen = wireLen;
+    const next = decodeVxlan(p, this.tunnel);
+    if (next < 0) {
+      this.weird(-next);
+      return;
+    }
+    if (!this.enterTunnel()) return;
+    this.fromLayer(this.innerLayer(next, this.tunnel.innerOff));
   }
 
   /** Follows the decoder chain from a link-layer result until the packet is consumed. */
@@ -481,9 +506,26 @@ export class Engine implements TcpEvents, PacketClock {
 
   /** Logs and removes a connection. */
   finishConnection(c: Connection): void {
+    if (c.proto === Proto.Tcp) {
+      this.stats.tcpEnded++;
+      if ((c.origPkts === 0) !== (c.respPkts === 0) && ONE_SIDED.test(c.history)) this.stats.oneSidedTcp++;
+    }
     if (this.inspector !== null) this.inspector.connectionEnd(c, this.ts);
     this.table.remove(c);
     this.sink.write("conn", this.connRecords.record(c));
+  }
+
+  /**
+   * For live sources: lets time pass without a packet, so that a quiet link still expires its
+   * connections. `now` is on the frames' clock (the wall clock, for a live source).
+   */
+  tick(now: number): void {
+    if (this.stats.packets === 0 || !(now > this.ts)) return;
+    this.ts = now;
+    if (now >= this.nextSweep) {
+      this.sweep(now);
+      this.nextSweep = now + SWEEP_INTERVAL_SECONDS;
+    }
   }
 
   /** Finishes every live connection (end of input). */

@@ -21,4 +21,10 @@ export class Frame {
   interfaceId = 0;
   /** 1-based frame number in the source, as tshark and Zeek's weird.log report it. */
   index = 0;
+  /**
+   * Where a live source received the frame: a number the source interns for each mirror origin
+   * (VNI and outer source address), stored on connections the frame opens and carried by their
+   * log records (conn-id.ts); 0 for files.
+   */
+  origin = 0;
 }

@@ -17,6 +17,14 @@ export interface EngineStats {
   fragmentsReassembled: number;
   /** Packets that were IP fragments (held for, or completing, a reassembly). */
   fragmentPackets: number;
+  /**
+   * TCP connections that ended with packets from one side only although that side acknowledged
+   * or sent data (so the handshake happened): the other direction went elsewhere. A split
+   * upstream (another sensor, an unmirrored path) shows here; a scan (SYNs only) does not.
+   */
+  oneSidedTcp: number;
+  /** TCP connections finished (logged): oneSidedTcp's denominator. */
+  tcpEnded: number;
 }
 
 export function newEngineStats(): EngineStats {
@@ -32,5 +40,7 @@ export function newEngineStats(): EngineStats {
     lastTs: 0,
     fragmentsReassembled: 0,
     fragmentPackets: 0,
+    oneSidedTcp: 0,
+    tcpEnded: 0,
   };
 }

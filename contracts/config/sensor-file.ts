@@ -1,0 +1,102 @@
+// The live sensor's configuration file (`spanless sensor --config <file>`): JSON, written at first
+// boot from the pinned SSM parameters by `spanless bootstrap` (mode 0600), or by hand for
+// on-premises and local use. The SSM values are checked by the same rules as in Parameter Store
+// (rules.ts); messages name the field and never contain a value (tokens and proxy credentials
+// are secrets).
+
+import { z } from "zod";
+import { collectorUrlSchema, osSensorHmacSchema, proxySchema, pushTokenSchema } from "./rules.js";
+
+/** The VXLAN port AWS Traffic Mirroring sends to. */
+export const DEFAULT_LISTEN = "0.0.0.0:4789";
+export const DEFAULT_HEALTH_PORT = 8080;
+export const DEFAULT_RECEIVE_BUFFER_MB = 64;
+export const DEFAULT_DEDUP_WINDOW_MS = 50;
+export const DEFAULT_ROTATE_SECONDS = 3600;
+export const DEFAULT_ROTATE_MAX_MB = 1024;
+/** More engines than this gain nothing on the instance sizes a sensor runs on. */
+export const MAX_WORKERS = 64;
+
+const port = z
+  .number({ message: "must be a number" })
+  .int({ message: "must be a whole number" })
+  .min(1, { message: "must be a port number 1–65535" })
+  .max(65_535, { message: "must be a port number 1–65535" });
+
+/** host:port with an IPv4 address, or [IPv6]:port. */
+export const LISTEN_PATTERN = /^(?:(\d{1,3}(?:\.\d{1,3}){3})|\[([0-9A-Fa-f:.]+)\]):(\d{1,5})$/;
+
+export const listenSchema = z.string().refine((s) => parseListen(s) !== undefined, {
+  message: 'must be "<IPv4>:<port>" or "[<IPv6>]:<port>", e.g. "0.0.0.0:4789" or "[::]:4789"',
+});
+
+export function parseListen(text: string): { host: string; port: number; family: 4 | 6 } | undefined {
+  const m = LISTEN_PATTERN.exec(text);
+  if (m === null) return undefined;
+  const p = Number(m[3]);
+  if (p < 0 || p > 65_535) return undefined;
+  if (m[1] !== undefined) {
+    if (m[1].split(".").some((o) => Number(o) > 255)) return undefined;
+    return { host: m[1], port: p, family: 4 };
+  }
+  return { host: m[2], port: p, family: 6 };
+}
+
+const positive = (max: number, unit: string) =>
+  z
+    .number({ message: "must be a number" })
+    .int({ message: "must be a whole number" })
+    .min(1, { message: `must be 1–${max} ${unit}` })
+    .max(max, { message: `must be 1–${max} ${unit}` });
+
+export const sensorFileSchema = z
+  .object({
+    listen: listenSchema.default(DEFAULT_LISTEN),
+    out: z.string().min(1, { message: "must name the log directory" }),
+    healthPort: port.default(DEFAULT_HEALTH_PORT),
+    healthHost: z.string().min(1).default("0.0.0.0"),
+    workers: z.union([z.literal("auto"), positive(MAX_WORKERS, "workers")]).default("auto"),
+    memoryBudgetMB: positive(1_048_576, "MB").optional(),
+    receiveBufferMB: positive(2048, "MB").default(DEFAULT_RECEIVE_BUFFER_MB),
+    dedupWindowMs: z
+      .number({ message: "must be a number" })
+      .min(0, { message: "must be 0 (off) to 10000 ms" })
+      .max(10_000, { message: "must be 0 (off) to 10000 ms" })
+      .default(DEFAULT_DEDUP_WINDOW_MS),
+    rotateSeconds: positive(86_400, "seconds").default(DEFAULT_ROTATE_SECONDS),
+    rotateMaxMB: positive(1_048_576, "MB").default(DEFAULT_ROTATE_MAX_MB),
+    vniMap: z.string().min(1).optional(),
+    metricsFile: z.string().min(1).optional(),
+    instanceId: z.string().min(1).optional(),
+    availabilityZone: z.string().min(1).optional(),
+    localNets: z.array(z.string()).optional(),
+    collectorUrl: collectorUrlSchema.optional(),
+    pushToken: pushTokenSchema.optional(),
+    proxy: proxySchema.optional(),
+    osSensorHmac: osSensorHmacSchema.optional(),
+  })
+  .strict();
+
+export type SensorFileConfig = z.infer<typeof sensorFileSchema>;
+
+export class SensorFileError extends Error {
+  override name = "SensorFileError";
+  constructor(readonly problems: string[]) {
+    super(`invalid sensor configuration:\n  ${problems.join("\n  ")}`);
+  }
+}
+
+/** Validates parsed JSON; every problem as "<field>: <message>", with no value in it. */
+export function parseSensorFile(input: unknown): SensorFileConfig {
+  const result = sensorFileSchema.safeParse(input);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    if (issue.code === "unrecognized_keys")
+      return `unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(", ")}: remove them (fields are case-sensitive)`;
+    const field = issue.path.length > 0 ? issue.path.join(".") : "(file)";
+    const message =
+      issue.code === "invalid_type" && issue.path.length === 0 ? "must be a JSON object" : issue.message;
+    return `${field}: ${message}`;
+  });
+  throw new SensorFileError(problems);
+}

@@ -1,0 +1,435 @@
+// `spanless sensor`: the live sensor. One receiving thread (this one) reads VXLAN datagrams in
+// batches and copies each into the shared ring of the engine worker that owns its inner flow;
+// each worker decodes, suppresses mirrored duplicates, tracks connections, inspects protocols and
+// posts Zeek JSON lines back here, where the rotating writer owns the files. This thread also
+// answers the health port, writes the metrics and reloads the VNI map.
+//
+// Why one receiver and not one SO_REUSEPORT socket per worker: the kernel spreads datagrams by
+// the OUTER header, and AWS does not promise both directions of a connection the same outer
+// source port, so per-worker sockets would split connections and need a second hop anyway. One
+// receiver keeps the arrival order of both directions (the TCP state machine depends on it) and
+// costs well under a microsecond per datagram on the batched path (`npm run bench:receive`).
+
+import { readFile, stat } from "node:fs/promises";
+import { availableParallelism } from "node:os";
+import { Worker } from "node:worker_threads";
+import { parseVniMap, type VniMap } from "../../../contracts/vni-map/index.js";
+import { openUdpReceiver } from "../capture/udp/open.js";
+import { readRmemMax, receiveBufferWarning } from "../capture/udp/rmem.js";
+import type { UdpReceiver } from "../capture/udp/types.js";
+import { machineMemoryBytes } from "../engine/memory-size.js";
+import { RotatingLogWriter } from "../logs/rotating-writer.js";
+import { Dispatcher } from "./dispatcher.js";
+import { type HealthServer, startHealthServer } from "./health/server.js";
+import { KernelDropMonitor } from "./kernel-drops.js";
+import { emfDocuments } from "./metrics/emf.js";
+import { MetricsFile } from "./metrics/emf-file.js";
+import { createRing, RingWriter } from "./ring.js";
+import type { DaemonSnapshot, WorkerSnapshot } from "./snapshot.js";
+import type { FromWorker, ToWorker, WorkerCounters, WorkerInit } from "./worker-protocol.js";
+
+/** Bytes of each engine's ring: a quarter second of 1 Gbit/s. */
+const RING_BYTES = 32 * 1024 * 1024;
+const SNAPSHOT_INTERVAL_MS = 5_000;
+/** Snapshots kept for rates and the health history: a little over a minute. */
+const HISTORY = 14;
+const METRICS_INTERVAL_MS = 60_000;
+const VNI_MAP_POLL_MS = 5_000;
+const WORKER_REPORT_MS = 250;
+/** A worker silent this long is reported dead. */
+const WORKER_SILENT_MS = 5_000;
+/** Shutdown: how long workers get to finish their connections and hand on their logs. */
+const STOP_GRACE_MS = 20_000;
+const MACHINE_SHARE = 1 / 4;
+const MIB = 1024 * 1024;
+
+export interface SensorOptions {
+  host: string;
+  port: number;
+  out: string;
+  healthHost: string;
+  healthPort: number;
+  workers: number | "auto";
+  memoryBudgetBytes?: number;
+  receiveBufferBytes: number;
+  dedupWindowSeconds: number;
+  rotateSeconds: number;
+  rotateMaxBytes: number;
+  vniMap?: string;
+  metricsFile?: string;
+  instanceId?: string;
+  availabilityZone?: string;
+  localNets?: string[];
+  seed?: number;
+  inspect: boolean;
+  version: string;
+  /** One line per notable event (start, warnings, stop): stderr in the CLI. */
+  log: (line: string) => void;
+}
+
+interface WorkerState {
+  worker: Worker;
+  ring: RingWriter;
+  counters: WorkerCounters | undefined;
+  lastHeard: number;
+  finished: boolean;
+  exited: boolean;
+  error: string | undefined;
+}
+
+export class Sensor {
+  readonly startedAt = Date.now() / 1000;
+  private receiver!: UdpReceiver;
+  private writer!: RotatingLogWriter;
+  private health: HealthServer | undefined;
+  private dispatcher!: Dispatcher;
+  private readonly workers: WorkerState[] = [];
+  private readonly history: DaemonSnapshot[] = [];
+  private drops!: KernelDropMonitor;
+  private metrics: MetricsFile | undefined;
+  private lastMetrics: DaemonSnapshot | undefined;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private vniMapState: DaemonSnapshot["vniMap"];
+  private vniMapMtime = 0;
+  private stopping: Promise<number> | undefined;
+  /** Set when a worker fails: the sensor stops with this status so systemd restarts it. */
+  private failure: string | undefined;
+  private readonly requestedBuffer: number;
+  private readonly processMemoryLimit = machineMemoryBytes();
+  private readonly stoppedWaiters: ((status: number) => void)[] = [];
+
+  private constructor(private readonly o: SensorOptions) {
+    this.requestedBuffer = o.receiveBufferBytes;
+  }
+
+  /** Starts everything or throws with a message that says what to fix (nothing is left running). */
+  static async start(o: SensorOptions): Promise<Sensor> {
+    const s = new Sensor(o);
+    try {
+      await s.open();
+    } catch (err) {
+      await s.abort();
+      throw err;
+    }
+    return s;
+  }
+
+  get listenPort(): number {
+    return this.receiver.address.port;
+  }
+
+  get healthPort(): number | undefined {
+    return this.health?.port;
+  }
+
+  private async open(): Promise<void> {
+    const o = this.o;
+    this.writer = new RotatingLogWriter({
+      dir: o.out,
+      intervalSeconds: o.rotateSeconds,
+      maxBytes: o.rotateMaxBytes,
+      onError: (err) => o.log(`warning: ${err.message}`),
+    });
+    const n = o.workers === "auto" ? Math.max(1, availableParallelism()) : o.workers;
+    const total = o.memoryBudgetBytes ?? Math.floor(this.processMemoryLimit * MACHINE_SHARE);
+    const perWorker = Math.floor(total / n);
+    for (let id = 0; id < n; id++) this.spawnWorker(id, perWorker);
+    this.dispatcher = new Dispatcher(this.workers.map((w) => w.ring));
+    this.receiver = await openUdpReceiver({
+      host: o.host,
+      port: o.port,
+      receiveBufferBytes: o.receiveBufferBytes,
+      reusePort: false,
+    });
+    const r = this.receiver;
+    this.drops = new KernelDropMonitor(r.address.port);
+    o.log(
+      `listening on ${r.address.host}:${r.address.port} (UDP, VXLAN) with ${n} engine worker(s), ` +
+        `receive path ${r.kind}, receive buffer ${Math.round(r.receiveBufferBytes / MIB)} MB, ` +
+        `memory budget ${Math.round(total / MIB)} MB; logs in ${o.out}`,
+    );
+    if (r.kind !== "recvmmsg")
+      o.log(
+        `warning: batched receive unavailable (${r.fallbackReason ?? "unknown reason"}); using dgram, which costs about 4-5 µs of CPU per packet`,
+      );
+    const clamp = receiveBufferWarning(o.receiveBufferBytes, r.receiveBufferBytes, readRmemMax());
+    if (clamp !== undefined) o.log(`warning: ${clamp}`);
+    this.health = await startHealthServer({
+      host: o.healthHost,
+      port: o.healthPort,
+      getSnapshot: () => this.history.at(-1),
+      getHistory: () => this.history,
+    });
+    o.log(
+      `health on http://${o.healthHost}:${this.health.port}/healthcheck (report: /status, spanless health)`,
+    );
+    if (o.metricsFile !== undefined) this.metrics = new MetricsFile(o.metricsFile);
+    r.start((batch) => this.dispatcher.dispatch(batch));
+    if (o.vniMap !== undefined) {
+      await this.loadVniMap();
+      this.every(VNI_MAP_POLL_MS, () => void this.loadVniMap());
+    }
+    this.drops.sample();
+    this.takeSnapshot();
+    this.every(SNAPSHOT_INTERVAL_MS, () => this.takeSnapshot());
+    this.every(METRICS_INTERVAL_MS, () => this.writeMetrics());
+  }
+
+  private every(ms: number, f: () => void): void {
+    const t = setInterval(f, ms);
+    t.unref();
+    this.timers.push(t);
+  }
+
+  private spawnWorker(id: number, budget: number): void {
+    const shared = createRing(RING_BYTES);
+    const init: WorkerInit = {
+      id,
+      ring: shared,
+      engine: {
+        memoryBudgetBytes: budget,
+        seed: this.o.seed === undefined ? undefined : this.o.seed + id,
+        localNets: this.o.localNets,
+        verifyChecksums: "auto",
+      },
+      dedupWindowSeconds: this.o.dedupWindowSeconds,
+      inspect: this.o.inspect,
+      reportIntervalMs: WORKER_REPORT_MS,
+    };
+    // Connections live on the worker's heap: room for the budget and the analyzers' own state.
+    const heapMb = Math.max(512, Math.ceil((budget * 2) / MIB) + 256);
+    const worker = new Worker(new URL("./worker-main.js", import.meta.url), {
+      workerData: init,
+      resourceLimits: { maxOldGenerationSizeMb: heapMb },
+    });
+    const state: WorkerState = {
+      worker,
+      ring: new RingWriter(shared),
+      counters: undefined,
+      lastHeard: Date.now(),
+      finished: false,
+      exited: false,
+      error: undefined,
+    };
+    worker.on("message", (m: FromWorker) => {
+      state.lastHeard = Date.now();
+      if (m.type === "logs") this.writer.append(m.chunks);
+      else {
+        state.counters = m.counters;
+        if (m.type === "finished") state.finished = true;
+      }
+    });
+    worker.on("error", (err) => {
+      state.error = err.message;
+      this.o.log(`error: engine worker ${id} failed: ${err.stack ?? err.message}`);
+      this.failure ??= `engine worker ${id} failed: ${err.message}`;
+      void this.stop();
+    });
+    worker.on("exit", (code) => {
+      state.exited = true;
+      if (!state.finished && state.error === undefined) {
+        state.error = `exited with code ${code}`;
+        this.failure ??= `engine worker ${id} exited unexpectedly (code ${code})`;
+        void this.stop();
+      }
+    });
+    this.workers.push(state);
+  }
+
+  /** Sends the VNI map to every worker when its file changed; a bad file keeps the previous map. */
+  private async loadVniMap(): Promise<void> {
+    const path = this.o.vniMap;
+    if (path === undefined) return;
+    let map: VniMap;
+    try {
+      const st = await stat(path);
+      if (st.mtimeMs === this.vniMapMtime) return;
+      map = parseVniMap(JSON.parse(await readFile(path, "utf8")));
+      this.vniMapMtime = st.mtimeMs;
+    } catch (err) {
+      const error = `${path}: ${(err as Error).message}`;
+      if (this.vniMapState?.error !== error)
+        this.o.log(`warning: VNI map not loaded (records keep the previous enrichment): ${error}`);
+      this.vniMapState = { ...(this.vniMapState ?? { path, vnis: 0, sources: 0 }), error };
+      return;
+    }
+    const message: ToWorker = { type: "vni-map", map };
+    for (const w of this.workers) w.worker.postMessage(message);
+    const vnis = Object.values(map.vnis);
+    this.vniMapState = {
+      path,
+      vnis: vnis.length,
+      sources: vnis.reduce((n, v) => n + Object.keys(v.sources).length, 0),
+      loadedAt: Date.now() / 1000,
+    };
+  }
+
+  snapshot(): DaemonSnapshot {
+    const now = Date.now();
+    const c = this.dispatcher.counts;
+    const rs = this.receiver.stats;
+    const kernel = this.drops.totals();
+    const workers: WorkerSnapshot[] = this.workers.map((w, id) => {
+      const k = w.counters;
+      return {
+        id,
+        alive: !w.exited && w.error === undefined && now - w.lastHeard < WORKER_SILENT_MS,
+        packets: k?.packets ?? 0,
+        queueDrops: w.ring.drops,
+        liveConnections: k?.liveConnections ?? 0,
+        evictions: k?.evictions ?? 0,
+        memoryUsedBytes: k?.memoryUsedBytes ?? 0,
+        memoryLimitBytes: k?.memoryLimitBytes ?? 0,
+        records: k?.records ?? {},
+      };
+    });
+    const sum = (f: (k: WorkerCounters) => number) =>
+      this.workers.reduce((n, w) => n + (w.counters === undefined ? 0 : f(w.counters)), 0);
+    const previous = this.history.find((h) => h.at >= now / 1000 - 60) ?? this.history[0];
+    const totals = {
+      datagrams: c.datagrams,
+      bytes: c.bytes,
+      notVxlan: c.notVxlan,
+      truncated: c.truncated,
+      duplicates: sum((k) => k.duplicates),
+      // SO_RXQ_OVFL and /proc/net/udp count the same drops on this socket: the larger is current.
+      kernelDrops: Math.max(rs.socketDrops, kernel.portDrops),
+      socketDrops: rs.socketDrops,
+      rcvbufErrors: kernel.rcvbufErrors,
+      queueDrops: c.queueDrops,
+      oneSidedConnections: sum((k) => k.oneSidedTcp),
+      tcpConnectionsEnded: sum((k) => k.tcpEnded),
+    };
+    const out = this.writer.status();
+    return {
+      at: now / 1000,
+      startedAt: this.startedAt,
+      version: this.o.version,
+      listen: { host: this.receiver.address.host, port: this.receiver.address.port },
+      receiver: {
+        kind: this.receiver.kind,
+        fallbackReason: this.receiver.fallbackReason,
+        receiveBufferBytes: this.receiver.receiveBufferBytes,
+        requestedBufferBytes: this.requestedBuffer,
+        rmemMax: readRmemMax(),
+      },
+      totals,
+      recent: {
+        datagrams: previous === undefined ? totals.datagrams : totals.datagrams - previous.totals.datagrams,
+        kernelDrops:
+          previous === undefined ? totals.kernelDrops : totals.kernelDrops - previous.totals.kernelDrops,
+        queueDrops:
+          previous === undefined ? totals.queueDrops : totals.queueDrops - previous.totals.queueDrops,
+        seconds: previous === undefined ? now / 1000 - this.startedAt : now / 1000 - previous.at,
+      },
+      workers,
+      output: { dir: this.o.out, writable: out.writable, error: out.error, rotatedFiles: out.rotatedFiles },
+      vniMap: this.vniMapState,
+      rssBytes: process.memoryUsage.rss(),
+      processMemoryLimitBytes: this.processMemoryLimit,
+    };
+  }
+
+  private takeSnapshot(): void {
+    this.drops.sample();
+    this.history.push(this.snapshot());
+    if (this.history.length > HISTORY) this.history.shift();
+  }
+
+  private writeMetrics(): void {
+    if (this.metrics === undefined) return;
+    const now = this.snapshot();
+    const written = this.metrics.write(
+      emfDocuments(now, this.lastMetrics, {
+        instanceId: this.o.instanceId ?? "local",
+        availabilityZone: this.o.availabilityZone ?? "local",
+      }),
+    );
+    // A minute that could not be written carries its counts into the next line.
+    if (written) this.lastMetrics = now;
+  }
+
+  /** Resolves with the exit status once the sensor has stopped, for whatever reason. */
+  get stopped(): Promise<number> {
+    return new Promise((resolve) => {
+      this.stoppedWaiters.push(resolve);
+      if (this.stopping !== undefined) void this.stopping.then(resolve);
+    });
+  }
+
+  /** SIGHUP: reopen the log files (after an external logrotate moved them). */
+  reopenLogs(): void {
+    this.writer.reopen();
+    this.o.log("log files reopened");
+  }
+
+  /**
+   * Stops receiving, lets every worker finish its connections and hand on its logs, closes the
+   * files. Resolves with the exit status: 0, or 70 when a worker failed.
+   */
+  stop(): Promise<number> {
+    if (this.stopping === undefined) {
+      this.stopping = this.shutdown();
+      for (const w of this.stoppedWaiters) void this.stopping.then(w);
+    }
+    return this.stopping;
+  }
+
+  private async shutdown(): Promise<number> {
+    for (const t of this.timers) clearInterval(t);
+    await this.receiver.close();
+    for (const w of this.workers) w.ring.stop();
+    const deadline = Date.now() + STOP_GRACE_MS;
+    while (this.workers.some((w) => !w.finished && !w.exited) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const late = this.workers.filter((w) => !w.finished && !w.exited).map((_, i) => i);
+    if (late.length > 0)
+      this.o.log(
+        `error: engine worker(s) ${late.join(", ")} did not finish within ${STOP_GRACE_MS / 1000} s; their open connections are not logged`,
+      );
+    // A final snapshot and metrics line with the finished counts.
+    this.takeSnapshot();
+    this.writeMetrics();
+    await Promise.all(this.workers.map((w) => w.worker.terminate()));
+    const status = await this.writer.close();
+    await this.health?.close();
+    await this.metrics?.close();
+    const s = this.history.at(-1);
+    if (s !== undefined) this.o.log(stopSummary(s));
+    if (!status.writable) {
+      this.o.log(
+        `error: logs could not all be written: ${status.error ?? "unknown"}; ${status.droppedRecords} record(s) dropped, ${status.backlogRecords} unwritten`,
+      );
+      return 74;
+    }
+    if (this.failure !== undefined) {
+      this.o.log(`error: ${this.failure}`);
+      return 70;
+    }
+    return late.length > 0 ? 70 : 0;
+  }
+
+  /** After a failed start: release what was opened. */
+  private async abort(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    this.stopping = Promise.resolve(1);
+    await this.receiver?.close().catch(() => undefined);
+    await Promise.all(this.workers.map((w) => w.worker.terminate()));
+    await this.writer?.close().catch(() => undefined);
+    await this.health?.close().catch(() => undefined);
+  }
+}
+
+function stopSummary(s: DaemonSnapshot): string {
+  const t = s.totals;
+  const records = new Map<string, number>();
+  for (const w of s.workers)
+    for (const [k, v] of Object.entries(w.records)) records.set(k, (records.get(k) ?? 0) + v);
+  const logs = [...records].map(([k, v]) => `${k} ${v}`).join(", ");
+  return (
+    `stopped: ${t.datagrams} datagrams (${t.bytes} bytes), ${t.duplicates} duplicate(s) suppressed, ` +
+    `${t.truncated} truncated, ${t.notVxlan} not VXLAN, ${t.queueDrops} queue drop(s), ` +
+    `${t.kernelDrops} kernel drop(s); records: ${logs || "none"}`
+  );
+}
