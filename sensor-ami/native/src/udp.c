@@ -482,6 +482,12 @@ static int receive_batch(sock_t* s) {
 static void on_readable(uv_poll_t* handle, int status, int events) {
   sock_t* s = (sock_t*)handle->data;
   if (s->closed || !s->started) return;
+  if (status < 0) {
+    // The poll itself failed (the fd went bad): count it and stop polling rather than spin.
+    s->counters[2] += 1;
+    uv_poll_stop(&s->poll);
+    return;
+  }
   napi_env env = s->env;
   napi_handle_scope scope;
   if (napi_open_handle_scope(env, &scope) != napi_ok) return;
