@@ -17,12 +17,6 @@ export const DEFAULT_ROTATE_MAX_MB = 1024;
 /** More engines than this gain nothing on the instance sizes a sensor runs on. */
 export const MAX_WORKERS = 64;
 
-const port = z
-  .number({ message: "must be a number" })
-  .int({ message: "must be a whole number" })
-  .min(1, { message: "must be a port number 1–65535" })
-  .max(65_535, { message: "must be a port number 1–65535" });
-
 /** host:port with an IPv4 address, or [IPv6]:port. */
 export const LISTEN_PATTERN = /^(?:(\d{1,3}(?:\.\d{1,3}){3})|\[([0-9A-Fa-f:.]+)\]):(\d{1,5})$/;
 
@@ -53,7 +47,13 @@ export const sensorFileSchema = z
   .object({
     listen: listenSchema.default(DEFAULT_LISTEN),
     out: z.string().min(1, { message: "must name the log directory" }),
-    healthPort: port.default(DEFAULT_HEALTH_PORT),
+    // 0 binds any free port and prints it (tests, several sensors on one host).
+    healthPort: z
+      .number({ message: "must be a number" })
+      .int({ message: "must be a whole number" })
+      .min(0, { message: "must be a port number 1–65535 (0: any free port)" })
+      .max(65_535, { message: "must be a port number 1–65535 (0: any free port)" })
+      .default(DEFAULT_HEALTH_PORT),
     healthHost: z.string().min(1).default("0.0.0.0"),
     workers: z.union([z.literal("auto"), positive(MAX_WORKERS, "workers")]).default("auto"),
     memoryBudgetMB: positive(1_048_576, "MB").optional(),

@@ -185,12 +185,20 @@ export async function runSensor(argv: string[]): Promise<number> {
     return EXIT_UNAVAILABLE;
   }
   return new Promise<number>((resolve) => {
+    let stopping = false;
     const stop = (signal: string) => {
+      // A second signal (a launcher forwarding the one its process group also got, or an
+      // impatient operator) must not kill the process mid-flush: the first one is being honoured.
+      if (stopping) {
+        log(`${signal}: already stopping`);
+        return;
+      }
+      stopping = true;
       log(`${signal}: stopping (finishing open connections)`);
       void sensor.stop().then(resolve);
     };
-    process.once("SIGTERM", () => stop("SIGTERM"));
-    process.once("SIGINT", () => stop("SIGINT"));
+    process.on("SIGTERM", () => stop("SIGTERM"));
+    process.on("SIGINT", () => stop("SIGINT"));
     process.on("SIGHUP", () => sensor.reopenLogs());
     // A worker failure stops the sensor on its own; its status ends the process too.
     void sensor.stopped.then(resolve);

@@ -157,7 +157,8 @@ export class Sensor {
     this.health = await startHealthServer({
       host: o.healthHost,
       port: o.healthPort,
-      getSnapshot: () => this.history.at(-1),
+      // Fresh on every request (cheap): a report must not be up to 5 s stale.
+      getSnapshot: () => this.snapshot(),
       getHistory: () => this.history,
     });
     o.log(
