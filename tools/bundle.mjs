@@ -12,6 +12,7 @@
 // script is the offline, testable statement of the same split.
 //
 // Usage: node tools/bundle.mjs [--out dist/bundle]
+import { existsSync } from "node:fs";
 import { copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -59,12 +60,18 @@ async function bundleSensor() {
     entryPoints: {
       main: join(root, "sensor-ami/src/cli/main.ts"),
       runtime: join(root, "sensor-ami/src/cli/runtime.ts"),
+      // The live sensor's engine threads start from a file of their own.
+      "worker-main": join(root, "sensor-ami/src/daemon/worker-main.ts"),
     },
     outdir: join(dir, "lib"),
     splitting: true,
     chunkNames: "chunks/[name]-[hash]",
   });
   await copyFile(join(root, "sensor-ami/bin/spanless.js"), join(dir, "bin/spanless.js"));
+  // The batched-receive addon, when this machine built it (the image build runs build:native for
+  // its architecture first); without it the sensor falls back to dgram and says so.
+  const addon = join(root, "sensor-ami/native/build/Release/spanless_udp.node");
+  if (existsSync(addon)) await copyFile(addon, join(dir, "lib/spanless_udp.node"));
   const pkg = JSON.parse(await readFile(join(root, "package.json"), "utf8"));
   const manifest = {
     name: "spanless-sensor",

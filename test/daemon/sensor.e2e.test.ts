@@ -1,6 +1,14 @@
 // `spanless sensor` end to end on loopback: a real process, real sockets, real signals.
 import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+} from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -40,10 +48,14 @@ async function sensor(args: string[], options: { uid?: number; gid?: number } = 
 function analyzeTwin(capture: string): string {
   const dir = tmp();
   const twin = join(dir, "twin.pcap");
-  const wrap = spawnSync("python3", [join(CORPUS_DIR, "..", "tools", "vxlan-wrap.py"), capture, twin], { encoding: "utf8" });
+  const wrap = spawnSync("python3", [join(CORPUS_DIR, "..", "tools", "vxlan-wrap.py"), capture, twin], {
+    encoding: "utf8",
+  });
   expect(wrap.status, wrap.stderr).toBe(0);
   const out = join(dir, "out");
-  const r = spawnSync(NODE, [CLI, "analyze", twin, "--out", out, "--seed", "1", "--quiet"], { encoding: "utf8" });
+  const r = spawnSync(NODE, [CLI, "analyze", twin, "--out", out, "--seed", "1", "--quiet"], {
+    encoding: "utf8",
+  });
   expect(r.status, r.stderr).toBe(0);
   return out;
 }
@@ -59,7 +71,8 @@ describe.skipIf(!corpusAvailable())("spanless sensor, end to end", () => {
       // Prepare
       const capture = join(CORPUS_DIR, name);
       const out = join(tmp(), "logs");
-      const s = await sensor(["--out", out, "--workers", "1", "--seed", "1"]);
+      const metrics = join(tmp(), "metrics.log");
+      const s = await sensor(["--out", out, "--workers", "1", "--seed", "1", "--metrics-file", metrics]);
 
       // Act
       replay(capture, s.port, ["--top", "--vni", "100"]);
@@ -71,10 +84,23 @@ describe.skipIf(!corpusAvailable())("spanless sensor, end to end", () => {
       expect(code, s.stderr()).toBe(0);
       expect(s.stderr()).toMatch(/stopped: \d+ datagrams/);
       for (const log of LOGS) {
-        expect(comparable(readLiveLog(out, log)), `${name} ${log}.log`).toEqual(comparable(readLiveLog(twin, log)));
+        expect(comparable(readLiveLog(out, log)), `${name} ${log}.log`).toEqual(
+          comparable(readLiveLog(twin, log)),
+        );
       }
       const conn = readLiveLog(out, "conn");
       expect(conn.length).toBeGreaterThan(0);
+      // The last metrics line (written at stop) counts every datagram, in EMF.
+      const docs = readFileSync(metrics, "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      const sensorDocs = docs.filter((d) => d.Packets !== undefined);
+      const packets = sensorDocs.reduce((n, d) => n + (d.Packets as number), 0);
+      expect(packets).toBe(framesOf(capture));
+      expect(
+        (sensorDocs[0]._aws as { CloudWatchMetrics: { Namespace: string }[] }).CloudWatchMetrics[0].Namespace,
+      ).toBe("Spanless/Sensor");
       for (const r of conn) {
         expect(r.vni).toBe(100);
         expect(r.mirror_src).toBe("127.0.0.1");
@@ -110,16 +136,21 @@ describe.skipIf(!corpusAvailable())("spanless sensor, end to end", () => {
     expect(await two.stop()).toBe(0);
 
     // Assess
-    expect(two.stderr()).toMatch(new RegExp(`stopped: ${both.length} datagrams .* ${a.length} duplicate\\(s\\) suppressed`));
+    expect(two.stderr()).toMatch(
+      new RegExp(`stopped: ${both.length} datagrams .* ${a.length} duplicate\\(s\\) suppressed`),
+    );
     expect(one.stderr()).toMatch(/ 0 duplicate\(s\) suppressed/);
-    for (const log of LOGS) expect(comparable(readLiveLog(mirrored, log)), log).toEqual(comparable(readLiveLog(single, log)));
+    for (const log of LOGS)
+      expect(comparable(readLiveLog(mirrored, log)), log).toEqual(comparable(readLiveLog(single, log)));
     const conn = readLiveLog(mirrored, "conn");
     expect(new Set(conn.map((r) => r.mirror_src))).toEqual(new Set(["127.0.0.1"]));
   }, 60_000);
 
   it("several workers log what one worker logs, with fragments and both directions over many outer ports", async () => {
     // Prepare: replay's default source port is a non-symmetric hash, so directions differ.
-    const captures = ["ndpi/ip_fragmented_garbage.pcap", "ja4/tls3.pcapng", "pcapplusplus/ip-frag.pcap"].map((c) => join(CORPUS_DIR, c));
+    const captures = ["ndpi/ip_fragmented_garbage.pcap", "ja4/tls3.pcapng", "pcapplusplus/ip-frag.pcap"].map(
+      (c) => join(CORPUS_DIR, c),
+    );
     const outs = { 1: join(tmp(), "w1"), 4: join(tmp(), "w4") };
     for (const workers of [1, 4] as const) {
       const s = await sensor(["--out", outs[workers], "--workers", String(workers), "--seed", "1"]);
@@ -147,9 +178,13 @@ describe.skipIf(!corpusAvailable())("spanless sensor, end to end", () => {
   it("stops on SIGTERM mid-flow within the grace time, logging every open connection, whole lines only", async () => {
     const out = join(tmp(), "logs");
     const s = await sensor(["--out", out, "--workers", "2"]);
-    const sender = spawnSync(NODE, [CLI, "replay", join(CORPUS_DIR, "ja4/tls3.pcapng"), "--to", `127.0.0.1:${s.port}`, "--pps", "2000"], {
-      timeout: 200,
-    });
+    const sender = spawnSync(
+      NODE,
+      [CLI, "replay", join(CORPUS_DIR, "ja4/tls3.pcapng"), "--to", `127.0.0.1:${s.port}`, "--pps", "2000"],
+      {
+        timeout: 200,
+      },
+    );
     expect(sender.signal ?? "exited").toBeDefined();
     const t0 = Date.now();
     const code = await s.stop("SIGTERM");
@@ -221,14 +256,20 @@ describe.skipIf(!corpusAvailable())("spanless sensor, end to end", () => {
 
 describe("spanless sensor refuses to start, and says why", () => {
   function start(args: string[]): { status: number | null; stderr: string } {
-    const r = spawnSync(NODE, [CLI, "sensor", "--health-port", "0", ...args], { encoding: "utf8", timeout: 20_000 });
+    const r = spawnSync(NODE, [CLI, "sensor", "--health-port", "0", ...args], {
+      encoding: "utf8",
+      timeout: 20_000,
+    });
     return { status: r.status, stderr: r.stderr };
   }
 
   it("a bad config file names each field and never prints a secret", () => {
     const dir = tmp();
     const config = join(dir, "sensor.json");
-    writeFileSync(config, JSON.stringify({ out: dir, listen: "everywhere", workers: -2, pushToken: "lab:short" }));
+    writeFileSync(
+      config,
+      JSON.stringify({ out: dir, listen: "everywhere", workers: -2, pushToken: "lab:short" }),
+    );
     const r = start(["--config", config]);
     expect(r.status).toBe(78);
     expect(r.stderr).toMatch(/listen: must be/);
@@ -264,10 +305,25 @@ describe("spanless sensor refuses to start, and says why", () => {
     const server = createServer();
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const port = (server.address() as { port: number }).port;
-    const r = spawnSync(NODE, [CLI, "sensor", "--listen", "127.0.0.1:0", "--health-host", "127.0.0.1", "--health-port", String(port), "--out", tmp()], {
-      encoding: "utf8",
-      timeout: 20_000,
-    });
+    const r = spawnSync(
+      NODE,
+      [
+        CLI,
+        "sensor",
+        "--listen",
+        "127.0.0.1:0",
+        "--health-host",
+        "127.0.0.1",
+        "--health-port",
+        String(port),
+        "--out",
+        tmp(),
+      ],
+      {
+        encoding: "utf8",
+        timeout: 20_000,
+      },
+    );
     server.close();
     expect(r.status).toBe(69);
     expect(r.stderr).toMatch(/health|in use|EADDRINUSE/i);
@@ -291,7 +347,10 @@ describe.skipIf(process.getuid?.() !== 0)("spanless sensor as an unprivileged us
     mkdirSync(out);
     chmodSync(out, 0o777);
     const askMb = Math.ceil((rmemMax * 4) / 1048576);
-    const s = await sensor(["--out", out, "--workers", "1", "--receive-buffer", String(askMb)], { uid: 65534, gid: 65534 });
+    const s = await sensor(["--out", out, "--workers", "1", "--receive-buffer", String(askMb)], {
+      uid: 65534,
+      gid: 65534,
+    });
     expect(s.stderr()).toMatch(/sysctl -w net\.core\.rmem_max=/);
     const receiver = (await s.status()).report.checks.find((c) => c.name === "receiver");
     expect(receiver?.status).toBe("WARNING");

@@ -1,7 +1,7 @@
 // The per-deployable bundles (tools/bundle.mjs): each holds what its deployable imports and nothing
 // else, and each runs. Read from esbuild's own metafile, so a new import that drags the AWS SDK
 // into the sensor, or the sensor into a Lambda, fails here.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -92,6 +92,60 @@ describe("sensor bundle", () => {
       expect(readFileSync(join(bundled, log), "utf8"), log).toBe(readFileSync(join(dev, log), "utf8"));
     }
   });
+});
+
+describe("sensor bundle, live", () => {
+  it("runs spanless sensor with its engine threads and the batched-receive addon", async () => {
+    // Prepare
+    const logs = join(out, "live-logs");
+    const sensor = spawn(
+      process.execPath,
+      [
+        join(out, "sensor", "bin", "spanless.js"),
+        "sensor",
+        "--listen",
+        "127.0.0.1:0",
+        "--health-port",
+        "0",
+        "--health-host",
+        "127.0.0.1",
+        "--out",
+        logs,
+        "--workers",
+        "2",
+      ],
+      { stdio: ["ignore", "ignore", "pipe"] },
+    );
+    let stderr = "";
+    sensor.stderr.on("data", (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => sensor.on("exit", resolve));
+    for (let i = 0; i < 300 && !/listening on [^ ]+:\d+ /.test(stderr); i++)
+      await new Promise((r) => setTimeout(r, 20));
+    const port = Number(/listening on [^ ]+:(\d+) /.exec(stderr)?.[1]);
+
+    // Act
+    const sent = run([
+      join(out, "sensor", "bin", "spanless.js"),
+      "replay",
+      DEMO,
+      "--to",
+      `127.0.0.1:${port}`,
+      "--top",
+      "-q",
+    ]);
+    await new Promise((r) => setTimeout(r, 1000));
+    sensor.kill("SIGTERM");
+    const code = await exited;
+
+    // Assess
+    expect([sent.status, sent.stderr]).toEqual([0, ""]);
+    expect(code, stderr).toBe(0);
+    expect(stderr).toMatch(/receive path recvmmsg/);
+    expect(stderr).toMatch(/records: .*conn [1-9]/);
+    expect(readdirSync(logs)).toContain("conn.log");
+  }, 30_000);
 });
 
 describe.each(FUNCTIONS)("function bundle %s", (fn) => {

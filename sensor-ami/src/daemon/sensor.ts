@@ -10,8 +10,10 @@
 // receiver keeps the arrival order of both directions (the TCP state machine depends on it) and
 // costs well under a microsecond per datagram on the batched path (`npm run bench:receive`).
 
+import { existsSync } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import { availableParallelism } from "node:os";
+import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { parseVniMap, type VniMap } from "../../../contracts/vni-map/index.js";
 import { openUdpReceiver } from "../capture/udp/open.js";
@@ -199,7 +201,7 @@ export class Sensor {
     };
     // Connections live on the worker's heap: room for the budget and the analyzers' own state.
     const heapMb = Math.max(512, Math.ceil((budget * 2) / MIB) + 256);
-    const worker = new Worker(new URL("./worker-main.js", import.meta.url), {
+    const worker = new Worker(workerScript(), {
       workerData: init,
       resourceLimits: { maxOldGenerationSizeMb: heapMb },
     });
@@ -420,6 +422,17 @@ export class Sensor {
     await this.writer?.close().catch(() => undefined);
     await this.health?.close().catch(() => undefined);
   }
+}
+
+/** The engine thread's entry: beside this module (dist/), or one level up (the bundle's chunks/). */
+function workerScript(): URL {
+  for (const relative of ["./worker-main.js", "../worker-main.js"]) {
+    const url = new URL(relative, import.meta.url);
+    if (existsSync(fileURLToPath(url))) return url;
+  }
+  throw new Error(
+    `worker-main.js is missing beside ${fileURLToPath(import.meta.url)}: the installation is incomplete (rebuild or reinstall)`,
+  );
 }
 
 function stopSummary(s: DaemonSnapshot): string {

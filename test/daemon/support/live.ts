@@ -24,16 +24,26 @@ export interface LiveSensor {
 }
 
 export interface StatusDoc {
-  snapshot: { totals: Record<string, number>; workers: { records: Record<string, number>; evictions: number }[] };
+  snapshot: {
+    totals: Record<string, number>;
+    workers: { records: Record<string, number>; evictions: number }[];
+  };
   report: { status: string; checks: { name: string; status: string; value: string; reason: string }[] };
 }
 
 /** Starts the sensor; resolves once it listens (ports parsed from its start lines), rejects with its stderr if it exits. */
-export function startSensor(args: string[], options: { uid?: number; gid?: number } = {}): Promise<LiveSensor> {
-  const proc = spawn(NODE, [CLI, "sensor", "--listen", "127.0.0.1:0", "--health-port", "0", "--health-host", "127.0.0.1", ...args], {
-    stdio: ["ignore", "pipe", "pipe"],
-    ...options,
-  });
+export function startSensor(
+  args: string[],
+  options: { uid?: number; gid?: number } = {},
+): Promise<LiveSensor> {
+  const proc = spawn(
+    NODE,
+    [CLI, "sensor", "--listen", "127.0.0.1:0", "--health-port", "0", "--health-host", "127.0.0.1", ...args],
+    {
+      stdio: ["ignore", "pipe", "pipe"],
+      ...options,
+    },
+  );
   let err = "";
   proc.stderr?.on("data", (d: Buffer) => {
     err += d.toString();
@@ -61,7 +71,8 @@ export function startSensor(args: string[], options: { uid?: number; gid?: numbe
           proc.kill(signal);
           return exited;
         },
-        status: async () => (await (await fetch(`http://127.0.0.1:${healthPort}/status`)).json()) as StatusDoc,
+        status: async () =>
+          (await (await fetch(`http://127.0.0.1:${healthPort}/status`)).json()) as StatusDoc,
       });
     }, 20);
     void exited.then(() => clearInterval(poll));
@@ -70,7 +81,9 @@ export function startSensor(args: string[], options: { uid?: number; gid?: numbe
 
 /** `spanless replay` into the sensor; returns its stdout. */
 export function replay(capture: string, port: number, args: string[] = ["--top"]): string {
-  const r = spawnSync(NODE, [CLI, "replay", capture, "--to", `127.0.0.1:${port}`, ...args], { encoding: "utf8" });
+  const r = spawnSync(NODE, [CLI, "replay", capture, "--to", `127.0.0.1:${port}`, ...args], {
+    encoding: "utf8",
+  });
   if (r.status !== 0) throw new Error(`replay failed (${r.status}): ${r.stderr}`);
   return r.stdout;
 }
@@ -81,7 +94,8 @@ export async function waitForDatagrams(s: LiveSensor, datagrams: number, timeout
   for (;;) {
     const st = await s.status();
     if (st.snapshot.totals.datagrams >= datagrams) return;
-    if (Date.now() > end) throw new Error(`sensor received ${st.snapshot.totals.datagrams} of ${datagrams} datagrams`);
+    if (Date.now() > end)
+      throw new Error(`sensor received ${st.snapshot.totals.datagrams} of ${datagrams} datagrams`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -116,7 +130,9 @@ export async function sendFrom(port: number, datagrams: { bytes: Buffer; from: s
   let i = 0;
   for (const d of datagrams) {
     const s = sockets.get(d.from);
-    await new Promise<void>((resolve, reject) => s?.send(d.bytes, port, "127.0.0.1", (e) => (e ? reject(e) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      s?.send(d.bytes, port, "127.0.0.1", (e) => (e ? reject(e) : resolve())),
+    );
     if (++i % 200 === 0) await new Promise((r) => setTimeout(r, 2));
   }
   for (const s of sockets.values()) s.close();
@@ -130,13 +146,25 @@ export function readLiveLog(dir: string, log: string): Record<string, unknown>[]
     if (!(f === `${log}.log` || (f.startsWith(`${log}.`) && /\.log(\.gz)?$/.test(f)))) continue;
     const raw = readFileSync(join(dir, f));
     const text = f.endsWith(".gz") ? gunzipSync(raw).toString() : raw.toString();
-    for (const line of text.split("\n")) if (line !== "") out.push(JSON.parse(line) as Record<string, unknown>);
+    for (const line of text.split("\n"))
+      if (line !== "") out.push(JSON.parse(line) as Record<string, unknown>);
   }
   return out;
 }
 
 /** Fields that depend on when packets arrived, which a replay cannot keep, or on the mirror session. */
-const TIMING_OR_SESSION = new Set(["ts", "uid", "uids", "duration", "rtt", "tunnel_parents", "vni", "mirror_src", "packet", "fuid"]);
+const TIMING_OR_SESSION = new Set([
+  "ts",
+  "uid",
+  "uids",
+  "duration",
+  "rtt",
+  "tunnel_parents",
+  "vni",
+  "mirror_src",
+  "packet",
+  "fuid",
+]);
 
 /**
  * Records as comparable text: without timing and session fields. Zeek logs a connection's byte
