@@ -25,6 +25,8 @@ options:
   --speed <x>               the capture's timing, x times faster (default: original timing, 1)
   --pps <n>                 a fixed rate, frames per second
   --top                     as fast as possible
+  --max-gap <s>             at the capture's timing, no pause between two frames longer than s
+                            seconds of capture time (default: none; merged captures can span years)
   --source-ports <n>        sending sockets, one source port each (default 8)
   --symmetric-ports         both directions of a flow from one source port (default: the port is
                             a hash of the inner 5-tuple in packet order, so directions may differ,
@@ -71,6 +73,7 @@ export function parseReplayArgs(argv: string[]): ReplayOptions & { quiet: boolea
       "source-ports": { type: "string" },
       "symmetric-ports": { type: "boolean", default: false },
       loop: { type: "string" },
+      "max-gap": { type: "string" },
       quiet: { type: "boolean", short: "q", default: false },
     },
   });
@@ -97,6 +100,12 @@ export function parseReplayArgs(argv: string[]): ReplayOptions & { quiet: boolea
   } else if (values.top) {
     pace = { kind: "top" };
   }
+  let maxGap: number | undefined;
+  if (values["max-gap"] !== undefined) {
+    maxGap = Number(values["max-gap"]);
+    if (!(maxGap >= 0) || !Number.isFinite(maxGap))
+      throw new UsageError(`--max-gap: "${values["max-gap"]}" must be a number >= 0`);
+  }
   return {
     capture: positionals[0],
     ...parseDestination(values.to),
@@ -106,6 +115,7 @@ export function parseReplayArgs(argv: string[]): ReplayOptions & { quiet: boolea
     sourcePorts: integer(values["source-ports"], "--source-ports", 1, 64) ?? 8,
     symmetricPorts: values["symmetric-ports"],
     loops: integer(values.loop, "--loop", 1, 1_000_000) ?? 1,
+    ...(maxGap === undefined ? {} : { maxGap }),
     quiet: values.quiet,
   };
 }

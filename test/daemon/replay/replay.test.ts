@@ -286,8 +286,16 @@ describe("spanless replay command line", () => {
         "7",
         "--source-ports",
         "3",
+        "--max-gap",
+        "0.5",
       ]),
-    ).toMatchObject({ host: "10.0.0.1", pace: { kind: "original", speed: 2.5 }, vni: 7, sourcePorts: 3 });
+    ).toMatchObject({
+      host: "10.0.0.1",
+      pace: { kind: "original", speed: 2.5 },
+      vni: 7,
+      sourcePorts: 3,
+      maxGap: 0.5,
+    });
   });
 
   it.each([
@@ -298,6 +306,7 @@ describe("spanless replay command line", () => {
     [["c.pcap", "--to", "127.0.0.1:1", "--top", "--pps", "5"], "choose one of"],
     [["c.pcap", "--to", "127.0.0.1:1", "--vni", "16777216"], "--vni"],
     [["c.pcap", "--to", "127.0.0.1:1", "--bogus"], "bogus"],
+    [["c.pcap", "--to", "127.0.0.1:1", "--max-gap", "-1"], "--max-gap"],
   ])("exits 64 on a usage error: %j", async (argv, message) => {
     // Prepare
     const stderr = err();

@@ -108,9 +108,14 @@ describe("innerFlowHash", () => {
 describe("Schedule", () => {
   it("spaces frames by capture time over speed, continues across loops, never runs backwards", () => {
     const s = new Schedule({ kind: "original", speed: 2 });
-    expect([s.due(100), s.due(101), s.due(100.5), s.due(103)]).toEqual([0, 0.5, 0.25, 1.5]);
+    expect([s.due(100), s.due(101), s.due(100.5), s.due(103)]).toEqual([0, 0.5, 0.5, 1.5]);
     s.nextLoop();
     expect([s.due(100), s.due(102)]).toEqual([1.5, 2.5]);
+  });
+
+  it("caps each pause at maxGap seconds of capture time", () => {
+    const s = new Schedule({ kind: "original", speed: 1 }, 10);
+    expect([s.due(0), s.due(1000), s.due(1001), s.due(1e9)]).toEqual([0, 10, 11, 21]);
   });
 
   it("spaces frames evenly at a fixed rate; top speed is always due", () => {

@@ -2,6 +2,7 @@
 // sensor's port, from several source ports (the port of a frame chosen by its inner flow), at the
 // capture's timing, a scaled one, a fixed rate or top speed, in sendmmsg batches.
 
+import { setTimeout as wait } from "node:timers/promises";
 import { CaptureReader } from "../../capture/reader.js";
 import { openUdpSender, type UdpSender } from "../../capture/udp/sender.js";
 import { Frame } from "../../engine/frame.js";
@@ -24,6 +25,8 @@ export interface ReplayOptions {
   symmetricPorts: boolean;
   /** Times through the capture. */
   loops: number;
+  /** The longest pause between two frames at original timing, capture seconds (default: none). */
+  maxGap?: number;
   /** Stops the replay early (what was sent is reported). */
   signal?: AbortSignal;
 }
@@ -57,7 +60,13 @@ const BATCH_BYTES = 1 << 20;
 const LOOKAHEAD_S = 0.001;
 
 const now = () => performance.now() / 1000;
-const sleep = (s: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, s * 1000)));
+/** Waits `s` seconds (in steps a timer can hold), or until `signal` aborts. */
+async function sleep(s: number, signal: AbortSignal | undefined): Promise<void> {
+  const end = now() + s;
+  for (let left = s; left > 0 && !signal?.aborted; left = end - now()) {
+    await wait(Math.min(left, 3600) * 1000, undefined, { signal }).catch(() => {});
+  }
+}
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Datagrams waiting to be sent, in capture order, each with its socket. */
@@ -142,7 +151,7 @@ async function run(
   };
   const frame = new Frame();
   const batch = new PendingBatch();
-  const schedule = new Schedule(options.pace);
+  const schedule = new Schedule(options.pace, options.maxGap);
   const wrapOptions = { vni: options.vni, vniFromVlan: options.vniFromVlan };
   const n = senders.length;
   const start = now();
@@ -177,7 +186,7 @@ async function run(
           await flush(batch, senders);
           copy.copy(batch.data, 0);
         }
-        await sleep(due - (now() - start));
+        await sleep(due - (now() - start), options.signal);
         if (options.signal?.aborted) {
           result.aborted = true;
           break;
