@@ -1,4 +1,6 @@
 // `npm run bench:live [-- --seconds 20] [-- --rates 50000,100000,...] [-- --workers 1,2] [-- --paths recvmmsg,dgram]`
+// `npm run bench:live -- --syn-flood 1000000 [--flood-rate 200000] [--memory-budget <MB>]`: RSS and
+// the memory budget while a million distinct SYNs arrive.
 //
 // The live sensor under load, as deployed: `spanless sensor` (full inspection) in one process, a
 // sender in another offering the bench capture's frames as AWS-style VXLAN (sendmmsg, several
@@ -125,10 +127,105 @@ async function sender(port: number, rate: number, seconds: number): Promise<void
   process.stdout.write(`${JSON.stringify({ sent, bytes, seconds: (performance.now() - start) / 1000 })}\n`);
 }
 
+/** One's-complement sum of 16-bit words (RFC 1071), folded. */
+function sum16(b: Buffer, start: number, end: number, initial = 0): number {
+  let s = initial;
+  for (let i = start; i < end; i += 2) s += (b[i] << 8) | (i + 1 < end ? b[i + 1] : 0);
+  while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
+  return s;
+}
+
+/** n distinct SYNs (10.a.b.c:port → 10.200.0.1:443), valid checksums, as VXLAN datagrams at `rate`. */
+async function floodSender(port: number, n: number, rate: number): Promise<void> {
+  const s = await openUdpSender({ host: "127.0.0.1", port });
+  const BATCH = 64;
+  const LEN = 8 + 14 + 40;
+  const data = Buffer.alloc(BATCH * LEN);
+  const offsets = new Uint32Array(BATCH).map((_, i) => i * LEN);
+  const lengths = new Uint32Array(BATCH).fill(LEN);
+  const sleeper = new Int32Array(new SharedArrayBuffer(4));
+  const start = performance.now();
+  let sent = 0;
+  while (sent < n) {
+    const due = Math.min(n, Math.floor(((performance.now() - start) / 1000) * rate));
+    if (due <= sent) {
+      Atomics.wait(sleeper, 0, 0, 0.5);
+      continue;
+    }
+    const count = Math.min(BATCH, due - sent);
+    for (let k = 0; k < count; k++) {
+      const i = sent + k;
+      const d = k * LEN;
+      data.fill(0, d, d + LEN);
+      data[d] = 0x08;
+      data[d + 6] = 1;
+      data.writeUInt16BE(0x0800, d + 8 + 12);
+      const ip = d + 8 + 14;
+      data.set(
+        [
+          0x45,
+          0,
+          0,
+          40,
+          0,
+          0,
+          0x40,
+          0,
+          64,
+          6,
+          0,
+          0,
+          10,
+          (i >>> 16) & 0x7f,
+          (i >>> 8) & 0xff,
+          i & 0xff,
+          10,
+          200,
+          0,
+          1,
+        ],
+        ip,
+      );
+      data.writeUInt16BE(~sum16(data, ip, ip + 20) & 0xffff, ip + 10);
+      const tcp = ip + 20;
+      data.writeUInt16BE(1024 + ((i >>> 23) & 0x3fff), tcp);
+      data.writeUInt16BE(443, tcp + 2);
+      data.writeUInt32BE(i, tcp + 4);
+      data[tcp + 12] = 0x50;
+      data[tcp + 13] = 0x02;
+      data.writeUInt16BE(64240, tcp + 14);
+      // Pseudo-header: addresses, protocol 6, TCP length 20.
+      const pseudo = sum16(data, ip + 12, ip + 20, 6 + 20);
+      data.writeUInt16BE(~sum16(data, tcp, tcp + 20, pseudo) & 0xffff, tcp + 16);
+    }
+    let done = 0;
+    while (done < count) {
+      const taken = s.sendBatch(data, offsets.subarray(done), lengths.subarray(done), count - done);
+      if (taken === 0) Atomics.wait(sleeper, 0, 0, 0.2);
+      done += taken;
+    }
+    sent += count;
+  }
+  await s.close();
+  process.stdout.write(
+    `${JSON.stringify({ sent, bytes: sent * (LEN - 8), seconds: (performance.now() - start) / 1000 })}\n`,
+  );
+}
+
 // ---- the sensor under test -------------------------------------------------------------------
 
 interface Status {
-  snapshot: { totals: Record<string, number>; workers: { packets: number }[] };
+  snapshot: {
+    totals: Record<string, number>;
+    rssBytes: number;
+    workers: {
+      packets: number;
+      liveConnections: number;
+      evictions: number;
+      memoryUsedBytes: number;
+      memoryLimitBytes: number;
+    }[];
+  };
 }
 
 interface Sensor {
@@ -138,7 +235,7 @@ interface Sensor {
   stop(): Promise<void>;
 }
 
-async function startSensor(workers: number, path: string): Promise<Sensor> {
+async function startSensor(workers: number, path: string, extra: string[] = []): Promise<Sensor> {
   const out = mkdtempSync(join(tmpdir(), "spanless-bench-live-"));
   const env = { ...process.env, ...(path === "dgram" ? { SPANLESS_NATIVE: "off" } : {}) };
   const child = spawn(
@@ -156,6 +253,7 @@ async function startSensor(workers: number, path: string): Promise<Sensor> {
       out,
       "--workers",
       String(workers),
+      ...extra,
     ],
     {
       stdio: ["ignore", "ignore", "pipe"],
@@ -220,11 +318,12 @@ function runSender(
   port: number,
   rate: number,
   seconds: number,
+  mode = "--sender",
 ): Promise<{ sent: number; bytes: number; seconds: number }> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      [fileURLToPath(import.meta.url), "--sender", String(port), String(rate), String(seconds)],
+      [fileURLToPath(import.meta.url), mode, String(port), String(rate), String(seconds)],
       {
         stdio: ["ignore", "pipe", "inherit"],
       },
@@ -295,10 +394,55 @@ async function measure(workers: number, path: string, rates: number[], seconds: 
   return rounds;
 }
 
+/** RSS and the memory budget while `n` distinct SYNs arrive (sampled every 100 ms; the peak is reported). */
+async function synFlood(n: number, rate: number, budgetMb: string | undefined): Promise<void> {
+  const sensor = await startSensor(
+    1,
+    "recvmmsg",
+    budgetMb === undefined ? [] : ["--memory-budget", budgetMb],
+  );
+  try {
+    const idle = await sensor.status();
+    let peakRss = idle.snapshot.rssBytes;
+    let peakUsed = 0;
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        const st = await sensor.status();
+        peakRss = Math.max(peakRss, st.snapshot.rssBytes);
+        peakUsed = Math.max(peakUsed, st.snapshot.workers[0]?.memoryUsedBytes ?? 0);
+        await wait(100);
+      }
+    })();
+    const sent = await runSender(sensor.port, n, rate, "--flood-sender");
+    let after = await sensor.status();
+    for (let t = 0; t < 10_000 && processed(after) - processed(idle) < sent.sent; t += 200) {
+      await wait(200);
+      after = await sensor.status();
+    }
+    await wait(500);
+    sampling = false;
+    await sampler;
+    const w = after.snapshot.workers[0];
+    const mb = (b: number) => `${(b / 1048576).toFixed(0)} MB`;
+    process.stdout.write(
+      `SYN flood: ${sent.sent} distinct SYNs at ${(sent.sent / sent.seconds).toFixed(0)} pps; analysed ${processed(after) - processed(idle)}\n` +
+        `  memory budget ${mb(w.memoryLimitBytes)}: peak used ${mb(peakUsed)}, live connections ${w.liveConnections}, evictions ${w.evictions}\n` +
+        `  RSS: idle ${mb(idle.snapshot.rssBytes)}, peak ${mb(peakRss)} (the whole process: receive buffers, rings, heap)\n`,
+    );
+  } finally {
+    await sensor.stop();
+  }
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       sender: { type: "boolean", default: false },
+      "flood-sender": { type: "boolean", default: false },
+      "syn-flood": { type: "string" },
+      "flood-rate": { type: "string", default: "200000" },
+      "memory-budget": { type: "string" },
       seconds: { type: "string", default: "20" },
       rates: {
         type: "string",
@@ -312,6 +456,15 @@ async function main(): Promise<void> {
   if (values.sender) {
     const [, , , port, rate, seconds] = process.argv;
     await sender(Number(port), Number(rate), Number(seconds));
+    return;
+  }
+  if (values["flood-sender"]) {
+    const [, , , port, n, rate] = process.argv;
+    await floodSender(Number(port), Number(n), Number(rate));
+    return;
+  }
+  if (values["syn-flood"] !== undefined) {
+    await synFlood(Number(values["syn-flood"]), Number(values["flood-rate"]), values["memory-budget"]);
     return;
   }
   const seconds = Number(values.seconds);

@@ -219,9 +219,9 @@ describe.skipIf(!corpusAvailable())("spanless sensor, end to end", () => {
   }, 30_000);
 
   it("counts evictions and keeps running when the memory budget bites", async () => {
-    // Prepare: 20,000 distinct SYNs against a 1 MB budget.
+    // Prepare: 20,000 distinct SYNs against the smallest budget (8 MB for the engine's state).
     const out = join(tmp(), "logs");
-    const s = await sensor(["--out", out, "--workers", "1", "--memory-budget", "1"]);
+    const s = await sensor(["--out", out, "--workers", "1", "--memory-budget", "160"]);
     const syns: { bytes: Buffer; from: string }[] = [];
     for (let i = 0; i < 20_000; i++) {
       const d = Buffer.alloc(8 + 14 + 40);
@@ -327,6 +327,12 @@ describe("spanless sensor refuses to start, and says why", () => {
     server.close();
     expect(r.status).toBe(69);
     expect(r.stderr).toMatch(/health|in use|EADDRINUSE/i);
+  });
+
+  it("a memory budget too small for the workers asked for", () => {
+    const r = start(["--listen", "127.0.0.1:0", "--out", tmp(), "--workers", "2", "--memory-budget", "150"]);
+    expect(r.status).toBe(69);
+    expect(r.stderr).toMatch(/memory budget 150 MB is too small for 2 worker\(s\): give at least \d+ MB/);
   });
 
   it("an output directory that cannot be created", () => {

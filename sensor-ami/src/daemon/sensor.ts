@@ -43,6 +43,23 @@ const WORKER_SILENT_MS = 5_000;
 /** Shutdown: how long workers get to finish their connections and hand on their logs. */
 const STOP_GRACE_MS = 20_000;
 const MACHINE_SHARE = 1 / 4;
+/** The process before any traffic: Node, the code, the main thread's heap, the health server. */
+const PROCESS_BASE_BYTES = 96 * 1024 * 1024;
+/**
+ * Of what is left of the budget after the fixed parts, the share the engines account for
+ * (connections, reassembly, fragments). The rest is headroom for what the accounting does not
+ * see: garbage not yet collected (a flood that evicts leaves a connection's worth per packet),
+ * analyzer state, records on their way to the files. At 0.3, RSS under a million-SYN flood
+ * stays inside the budget (npm run bench:live -- --syn-flood 1000000 --memory-budget 256).
+ */
+const ACCOUNTED_SHARE = 0.3;
+/** An engine's old generation: this many times its accounted budget, plus a base. */
+const HEAP_PER_ACCOUNTED_BYTE = 2;
+const HEAP_BASE_BYTES = 32 * 1024 * 1024;
+/** The young generation's semi-spaces: small, so short-lived garbage costs little resident memory. */
+const YOUNG_GENERATION_MB = 16;
+/** Below this an engine cannot hold a useful table; the sensor refuses smaller budgets. */
+const MIN_ENGINE_BYTES = 8 * 1024 * 1024;
 const MIB = 1024 * 1024;
 
 export interface SensorOptions {
@@ -134,7 +151,7 @@ export class Sensor {
     });
     const n = o.workers === "auto" ? Math.max(1, availableParallelism()) : o.workers;
     const total = o.memoryBudgetBytes ?? Math.floor(this.processMemoryLimit * MACHINE_SHARE);
-    const perWorker = Math.floor(total / n);
+    const perWorker = engineBudget(total, n);
     for (let id = 0; id < n; id++) this.spawnWorker(id, perWorker);
     this.dispatcher = new Dispatcher(this.workers.map((w) => w.ring));
     this.receiver = await openUdpReceiver({
@@ -148,7 +165,7 @@ export class Sensor {
     o.log(
       `listening on ${r.address.host}:${r.address.port} (UDP, VXLAN) with ${n} engine worker(s), ` +
         `receive path ${r.kind}, receive buffer ${Math.round(r.receiveBufferBytes / MIB)} MB, ` +
-        `memory budget ${Math.round(total / MIB)} MB; logs in ${o.out}`,
+        `memory budget ${Math.round(total / MIB)} MB (each engine's connections, reassembly and fragments: ${Math.round(perWorker / MIB)} MB); logs in ${o.out}`,
     );
     if (r.kind !== "recvmmsg")
       o.log(
@@ -199,11 +216,13 @@ export class Sensor {
       inspect: this.o.inspect,
       reportIntervalMs: WORKER_REPORT_MS,
     };
-    // Connections live on the worker's heap: room for the budget and the analyzers' own state.
-    const heapMb = Math.max(512, Math.ceil((budget * 2) / MIB) + 256);
+    // Connections live on the worker's heap: room for the accounted state, what the accounting
+    // does not see (analyzer buffers, records being serialized) and garbage not yet collected.
+    // A tighter old generation makes V8 collect sooner, which is what keeps RSS near the budget.
+    const heapMb = Math.ceil((budget * HEAP_PER_ACCOUNTED_BYTE + HEAP_BASE_BYTES) / MIB);
     const worker = new Worker(workerScript(), {
       workerData: init,
-      resourceLimits: { maxOldGenerationSizeMb: heapMb },
+      resourceLimits: { maxOldGenerationSizeMb: heapMb, maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
     });
     const state: WorkerState = {
       worker,
@@ -422,6 +441,24 @@ export class Sensor {
     await this.writer?.close().catch(() => undefined);
     await this.health?.close().catch(() => undefined);
   }
+}
+
+/**
+ * Each engine's accounted budget, from the whole process's: `total` is what the operator gave
+ * (--memory-budget, or a quarter of the machine), which RSS is to stay under.
+ */
+export function engineBudget(total: number, workers: number): number {
+  const free = total - PROCESS_BASE_BYTES - workers * RING_BYTES;
+  const each = Math.floor((free * ACCOUNTED_SHARE) / workers);
+  if (each < MIN_ENGINE_BYTES) {
+    const need = Math.ceil(
+      (PROCESS_BASE_BYTES + workers * RING_BYTES + (workers * MIN_ENGINE_BYTES) / ACCOUNTED_SHARE) / MIB,
+    );
+    throw new Error(
+      `memory budget ${Math.floor(total / MIB)} MB is too small for ${workers} worker(s): give at least ${need} MB (--memory-budget), or fewer workers`,
+    );
+  }
+  return each;
 }
 
 /** The engine thread's entry: beside this module (dist/), or one level up (the bundle's chunks/). */
