@@ -109,6 +109,64 @@ describe.skipIf(!corpusAvailable())("duplicate suppression across mirror session
     },
   );
 
+  it("counts TCP connections seen in one direction only past their handshake (a split upstream)", () => {
+    // Prepare: only the packets towards port 443 (client to server) of a TLS capture.
+    const all = mirrored("ja4/tls3.pcapng", 1, 0x0b01000a);
+    const oneWay = all.filter((d) => {
+      const ip = 8 + 14;
+      return d.bytes[ip + 9] === 6 && d.bytes.readUInt16BE(ip + (d.bytes[ip] & 0x0f) * 4 + 2) === 443;
+    });
+    let counters = { oneSidedTcp: 0, tcpEnded: 0 };
+    const w = new EngineWorker(
+      {
+        id: 0,
+        engine: { seed: 1, verifyChecksums: "auto" },
+        dedupWindowSeconds: 0.05,
+        inspect: false,
+        reportIntervalMs: 250,
+      },
+      () => undefined,
+    );
+    const both = new EngineWorker(
+      {
+        id: 1,
+        engine: { seed: 1, verifyChecksums: "auto" },
+        dedupWindowSeconds: 0.05,
+        inspect: false,
+        reportIntervalMs: 250,
+      },
+      () => undefined,
+    );
+    const rec = new RingRecord();
+    const flow = new InnerFlow();
+    const feed = (worker: EngineWorker, ds: Datagram[]) => {
+      for (const d of ds) {
+        locateInnerIp(d.bytes, 0, d.bytes.length, flow);
+        Object.assign(rec, {
+          offset: 0,
+          length: d.bytes.length,
+          wireLength: d.bytes.length,
+          ts: d.ts,
+          family: 4,
+          ipOffset: flow.ipOffset,
+        });
+        rec.addr[0] = d.source;
+        worker.handle(d.bytes, rec);
+      }
+      worker.finish();
+      return worker.counters();
+    };
+
+    // Act
+    counters = feed(w, oneWay);
+    const whole = feed(both, all);
+
+    // Assess
+    expect(counters.tcpEnded).toBeGreaterThan(5);
+    expect(counters.oneSidedTcp).toBe(counters.tcpEnded);
+    expect(whole.oneSidedTcp).toBeLessThan(whole.tcpEnded / 4);
+  });
+
   it("records carry the VNI and mirror source they arrived with", () => {
     const logs = run(mirrored("ja4/tls3.pcapng", 4242, 0x0b01000a));
     const conn = (logs.get("conn") ?? "")

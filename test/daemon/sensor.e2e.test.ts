@@ -175,6 +175,64 @@ describe.skipIf(!corpusAvailable())("spanless sensor, end to end", () => {
     expect(readLiveLog(outs[4], "conn").length).toBeGreaterThan(50);
   }, 90_000);
 
+  it("enriches records from the VNI map and follows its changes; /healthcheck answers 200", async () => {
+    // Prepare
+    const dir = tmp();
+    const mapFile = join(dir, "vni-map.json");
+    const map = (name: string) =>
+      JSON.stringify({
+        version: 1,
+        generatedAt: "2026-12-07T00:00:00.000Z",
+        owner: "spanless",
+        vnis: {
+          "100": {
+            vpcId: "vpc-0a1b2c3d4e5f60718",
+            sources: {
+              "127.0.0.1": {
+                eniId: "eni-0123456789abcdef0",
+                instanceId: "i-0123456789abcdef0",
+                subnetId: "subnet-0aa11bb22cc33dd44",
+                sessionId: "tms-0123456789abcdef0",
+                sessionNumber: 1,
+                tags: { Name: name },
+              },
+            },
+          },
+        },
+      });
+    writeFileSync(mapFile, map("web-1"));
+    const out = join(dir, "logs");
+    const s = await sensor(["--out", out, "--workers", "1", "--vni-map", mapFile]);
+    const capture = join(CORPUS_DIR, "zeek/wikipedia.pcap");
+
+    // Act
+    replay(capture, s.port, ["--top", "--vni", "100"]);
+    await waitForDatagrams(s, framesOf(capture));
+    const healthcheck = await fetch(`http://127.0.0.1:${s.healthPort}/healthcheck`);
+    await new Promise((r) => setTimeout(r, 600));
+    writeFileSync(mapFile, map("web-2"));
+    s.proc.kill("SIGHUP");
+    await new Promise((r) => setTimeout(r, 500));
+    replay(capture, s.port, ["--top", "--vni", "100"]);
+    await waitForDatagrams(s, 2 * framesOf(capture));
+    const vniMap = (await s.status()).report.checks.find((c) => c.name === "vni_map");
+    expect(await s.stop()).toBe(0);
+
+    // Assess
+    expect(healthcheck.status).toBe(200);
+    expect(vniMap?.status).toBe("OK");
+    const dns = readLiveLog(out, "dns");
+    expect(new Set(dns.map((r) => r.instance_name))).toEqual(new Set(["web-1", "web-2"]));
+    for (const r of dns) {
+      expect(r).toMatchObject({
+        vni: 100,
+        mirror_src: "127.0.0.1",
+        instance_id: "i-0123456789abcdef0",
+        vpc_id: "vpc-0a1b2c3d4e5f60718",
+      });
+    }
+  }, 30_000);
+
   it("stops on SIGTERM mid-flow within the grace time, logging every open connection, whole lines only", async () => {
     const out = join(tmp(), "logs");
     const s = await sensor(["--out", out, "--workers", "2"]);

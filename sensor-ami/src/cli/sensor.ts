@@ -23,7 +23,8 @@ const MIB = 1024 * 1024;
 export const SENSOR_USAGE = `usage: spanless sensor [--config <file>] [options]
 
 Receives AWS Traffic Mirroring (VXLAN over UDP) and writes Zeek JSON logs, rotated, into --out.
-Runs until SIGTERM or SIGINT (then finishes open connections and exits 0); SIGHUP reopens logs.
+Runs until SIGTERM or SIGINT (then finishes open connections and exits 0); SIGHUP reopens the
+logs and re-reads the VNI map (which is also re-read within 5 s of any change).
 
 options (each overrides the config file's field of the same meaning):
   --config <file>            JSON settings (fields: listen, out, healthPort, healthHost, workers,

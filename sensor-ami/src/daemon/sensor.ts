@@ -379,10 +379,12 @@ export class Sensor {
     });
   }
 
-  /** SIGHUP: reopen the log files (after an external logrotate moved them). */
+  /** SIGHUP: reopen the log files (after an external logrotate moved them) and re-read the VNI map. */
   reopenLogs(): void {
     this.writer.reopen();
     this.o.log("log files reopened");
+    this.vniMapMtime = 0;
+    void this.loadVniMap();
   }
 
   /**
