@@ -26,10 +26,10 @@ import {
   LINKTYPE_RAW_BSD_14,
 } from "../capture/link-types.js";
 import { type DecodedPacket, Layer } from "./packet.js";
+import { W } from "./weirds.js";
 
 /** A live source's VXLAN datagram (capture/link-types.ts): the engine decodes it, not decodeLink. */
 export { LINKTYPE_VXLAN_DATAGRAM } from "../capture/link-types.js";
-import { W } from "./weirds.js";
 
 /** Deeper tag stacks than this are treated as garbage rather than followed. */
 const MAX_LINK_TAGS = 8;
