@@ -336,6 +336,15 @@ describe("spanless sensor refuses to start, and says why", () => {
     expect(r.stderr).not.toContain("lab:short");
   });
 
+  it("a bad local network is named before any worker starts", () => {
+    const dir = tmp();
+    const config = join(dir, "sensor.json");
+    writeFileSync(config, JSON.stringify({ out: dir, localNets: ["10.0.0.0/8", "10.0.0.0/99"] }));
+    const r = start(["--config", config]);
+    expect(r.status).toBe(78);
+    expect(r.stderr).toMatch(/localNets\.1: /);
+  });
+
   it("a config file that is not JSON is reported without quoting it", () => {
     const dir = tmp();
     const config = join(dir, "sensor.json");

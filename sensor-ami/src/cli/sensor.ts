@@ -12,6 +12,7 @@ import {
   SensorFileError,
 } from "../../../contracts/config/sensor-file.js";
 import { Sensor } from "../daemon/sensor.js";
+import { parseCidr } from "../engine/addr.js";
 import { SPANLESS_VERSION } from "./version.js";
 
 const EXIT_OK = 0;
@@ -128,6 +129,16 @@ export function sensorSettings(argv: string[]): {
   if (merged.out === undefined && values.config === undefined)
     throw new UsageError('missing --out <dir> (or --config <file> with "out")');
   const config = parseSensorFile(merged);
+  // CIDR syntax is the engine's to judge: checked here so that a bad one stops the start, not a worker.
+  const badNets = (config.localNets ?? []).flatMap((net, i) => {
+    try {
+      parseCidr(net);
+      return [];
+    } catch (err) {
+      return [`localNets.${i}: ${(err as Error).message}`];
+    }
+  });
+  if (badNets.length > 0) throw new SensorFileError(badNets);
   const seed = numberFlag(values.seed, "--seed");
   if (seed !== undefined && (!Number.isInteger(seed) || seed < 0))
     throw new UsageError(`--seed: "${values.seed}" must be an integer >= 0`);
