@@ -25,6 +25,7 @@ import {
   startSensor,
   vxlanDatagrams,
   waitForDatagrams,
+  waitForFile,
 } from "./support/live.js";
 
 const LOGS = ["conn", "dns", "http", "ssl", "x509", "quic", "ssh", "dhcp", "weird"];
@@ -262,8 +263,8 @@ describe.skipIf(!corpusAvailable())("spanless sensor, end to end", () => {
     const capture = join(CORPUS_DIR, "zeek/wikipedia.pcap");
     replay(capture, s.port, ["--top"]);
     await waitForDatagrams(s, framesOf(capture));
-    // Let the worker hand its lines on, then rotate the way logrotate does.
-    await new Promise((r) => setTimeout(r, 600));
+    // Once the worker has handed its lines on, rotate the way logrotate does.
+    await waitForFile(join(out, "dns.log"));
     const moved = join(out, "dns.log.1");
     renameSync(join(out, "dns.log"), moved);
     s.proc.kill("SIGHUP");

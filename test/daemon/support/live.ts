@@ -26,7 +26,7 @@ export interface LiveSensor {
 export interface StatusDoc {
   snapshot: {
     totals: Record<string, number>;
-    workers: { records: Record<string, number>; evictions: number }[];
+    workers: { records: Record<string, number>; evictions: number; packets: number }[];
   };
   report: { status: string; checks: { name: string; status: string; value: string; reason: string }[] };
 }
@@ -88,14 +88,29 @@ export function replay(capture: string, port: number, args: string[] = ["--top"]
   return r.stdout;
 }
 
-/** Resolves when the sensor has received `datagrams` (or throws after the timeout). */
-export async function waitForDatagrams(s: LiveSensor, datagrams: number, timeoutMs = 10_000): Promise<void> {
+/**
+ * Resolves when the sensor has received `datagrams` and its engines have taken each of them (or
+ * counted it as a duplicate, not VXLAN or a queue drop); throws after the timeout.
+ */
+export async function waitForDatagrams(s: LiveSensor, datagrams: number, timeoutMs = 20_000): Promise<void> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const st = await s.status();
-    if (st.snapshot.totals.datagrams >= datagrams) return;
+    const t = st.snapshot.totals;
+    const handled =
+      st.snapshot.workers.reduce((n, w) => n + w.packets, 0) + t.duplicates + t.notVxlan + t.queueDrops;
+    if (t.datagrams >= datagrams && handled >= datagrams) return;
     if (Date.now() > end)
-      throw new Error(`sensor received ${st.snapshot.totals.datagrams} of ${datagrams} datagrams`);
+      throw new Error(`sensor received ${t.datagrams} and handled ${handled} of ${datagrams} datagrams`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Resolves when `file` exists (a worker's lines reach the files within a report interval). */
+export async function waitForFile(file: string, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!existsSync(file)) {
+    if (Date.now() > end) throw new Error(`${file} did not appear`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
