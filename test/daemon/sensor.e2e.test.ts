@@ -7,6 +7,7 @@ import {
   mkdtempSync,
   readFileSync,
   renameSync,
+  unlinkSync,
   writeFileSync,
 } from "node:fs";
 import { createServer } from "node:net";
@@ -235,6 +236,58 @@ describe.skipIf(!corpusAvailable())("spanless sensor, end to end", () => {
       });
     }
   }, 30_000);
+
+  it("listens on IPv6 and records the IPv6 mirror source", async () => {
+    const out = join(tmp(), "logs");
+    const s = await startSensor(["--out", out, "--workers", "1"], {}, "[::1]:0");
+    running.push(s);
+    const capture = join(CORPUS_DIR, "zeek/wikipedia.pcap");
+    const sent = spawnSync(NODE, [CLI, "replay", capture, "--to", `[::1]:${s.port}`, "--top", "-q"], {
+      encoding: "utf8",
+    });
+    expect(sent.status, sent.stderr).toBe(0);
+    await waitForDatagrams(s, framesOf(capture));
+    expect(await s.stop()).toBe(0);
+    const conn = readLiveLog(out, "conn");
+    expect(conn.length).toBeGreaterThan(0);
+    for (const r of conn) expect(r.mirror_src).toBe("::1");
+  }, 30_000);
+
+  it("an output that stops accepting writes is an ERROR and a 503; once it accepts them again nothing is lost", async () => {
+    // Prepare
+    const dir = tmp();
+    const out = join(dir, "logs");
+    const reference = join(dir, "reference");
+    const capture = join(CORPUS_DIR, "zeek/wikipedia.pcap");
+    const ref = await sensor(["--out", reference, "--workers", "1"]);
+    replay(capture, ref.port, ["--top"]);
+    await waitForDatagrams(ref, framesOf(capture));
+    expect(await ref.stop()).toBe(0);
+    const s = await sensor(["--out", out, "--workers", "1"]);
+
+    // Act: the log directory becomes a file (a full or read-only disk fails the same way).
+    renameSync(out, `${out}.gone`);
+    writeFileSync(out, "not a directory");
+    replay(capture, s.port, ["--top"]);
+    await waitForDatagrams(s, framesOf(capture));
+    let output: { status: string; reason: string } | undefined;
+    for (let i = 0; i < 100 && output?.status !== "ERROR"; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      output = (await s.status()).report.checks.find((c) => c.name === "output");
+    }
+    const healthcheck = await fetch(`http://127.0.0.1:${s.healthPort}/healthcheck`);
+    const body = await healthcheck.text();
+    unlinkSync(out);
+    expect(await s.stop()).toBe(0);
+
+    // Assess
+    expect(output?.status).toBe("ERROR");
+    expect(healthcheck.status).toBe(503);
+    expect(body).toMatch(/output/);
+    for (const log of ["dns", "http", "conn"]) {
+      expect(comparable(readLiveLog(out, log)), log).toEqual(comparable(readLiveLog(reference, log)));
+    }
+  }, 60_000);
 
   it("stops on SIGTERM mid-flow within the grace time, logging every open connection, whole lines only", async () => {
     const out = join(tmp(), "logs");

@@ -35,10 +35,11 @@ export interface StatusDoc {
 export function startSensor(
   args: string[],
   options: { uid?: number; gid?: number } = {},
+  listen = "127.0.0.1:0",
 ): Promise<LiveSensor> {
   const proc = spawn(
     NODE,
-    [CLI, "sensor", "--listen", "127.0.0.1:0", "--health-port", "0", "--health-host", "127.0.0.1", ...args],
+    [CLI, "sensor", "--listen", listen, "--health-port", "0", "--health-host", "127.0.0.1", ...args],
     {
       stdio: ["ignore", "pipe", "pipe"],
       ...options,
