@@ -383,7 +383,8 @@ async function measure(workers: number, path: string, rates: number[], seconds: 
       process.stdout.write(
         `  ${path} ${workers}w  ${String(rate).padStart(8)} pps offered ${round.offered.toFixed(0).padStart(8)}  ` +
           `loss ${(loss * 100).toFixed(3).padStart(7)} %  ${round.gbps.toFixed(2)} Gbit/s  ` +
-          `sensor CPU ${(round.sensorCpu * 100).toFixed(0)} % (receive thread ${(round.receiveShare * 100).toFixed(0)} %)\n`,
+          `sensor CPU ${(round.sensorCpu * 100).toFixed(0)} % (receive thread ${(round.receiveShare * 100).toFixed(0)} %)` +
+          `  [kernel drops ${after.snapshot.totals.kernelDrops - before.snapshot.totals.kernelDrops}, queue drops ${after.snapshot.totals.queueDrops - before.snapshot.totals.queueDrops}, RSS ${(after.snapshot.rssBytes / 1048576).toFixed(0)} MB]\n`,
       );
       if (loss >= LOSS_LIMIT) break;
       await wait(500);

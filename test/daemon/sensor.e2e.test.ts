@@ -335,7 +335,7 @@ describe.skipIf(!corpusAvailable())("spanless sensor, end to end", () => {
   it("counts evictions and keeps running when the memory budget bites", async () => {
     // Prepare: 20,000 distinct SYNs against the smallest budget (8 MB for the engine's state).
     const out = join(tmp(), "logs");
-    const s = await sensor(["--out", out, "--workers", "1", "--memory-budget", "160"]);
+    const s = await sensor(["--out", out, "--workers", "1", "--memory-budget", "176"]);
     const syns: { bytes: Buffer; from: string }[] = [];
     for (let i = 0; i < 20_000; i++) {
       const d = Buffer.alloc(8 + 14 + 40);

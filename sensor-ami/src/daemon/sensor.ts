@@ -30,8 +30,16 @@ import { createRing, RingWriter } from "./ring.js";
 import type { DaemonSnapshot, WorkerSnapshot } from "./snapshot.js";
 import type { FromWorker, ToWorker, WorkerCounters, WorkerInit } from "./worker-protocol.js";
 
-/** Bytes of each engine's ring: a quarter second of 1 Gbit/s. */
-const RING_BYTES = 32 * 1024 * 1024;
+/**
+ * Each engine's ring: what arrives while the engine is paused (a major garbage collection of a
+ * large connection table takes a good part of a second) waits here. 128 MB holds about a second
+ * of 1 Gbit/s; with 32 MB, `npm run bench:live` lost 7 % at 250k packets/s over 20 s, all of it
+ * to full rings, and none with 128 MB. Smaller budgets get smaller rings (ringBytes).
+ */
+const MAX_RING_BYTES = 128 * 1024 * 1024;
+const MIN_RING_BYTES = 16 * 1024 * 1024;
+/** Of the whole budget, at most this share goes to the rings. */
+const RING_SHARE = 1 / 8;
 const SNAPSHOT_INTERVAL_MS = 5_000;
 /** Snapshots kept for rates and the health history: a little over a minute. */
 const HISTORY = 14;
@@ -44,15 +52,15 @@ const WORKER_SILENT_MS = 5_000;
 const STOP_GRACE_MS = 20_000;
 const MACHINE_SHARE = 1 / 4;
 /** The process before any traffic: Node, the code, the main thread's heap, the health server. */
-const PROCESS_BASE_BYTES = 96 * 1024 * 1024;
+const PROCESS_BASE_BYTES = 112 * 1024 * 1024;
 /**
  * Of what is left of the budget after the fixed parts, the share the engines account for
  * (connections, reassembly, fragments). The rest is headroom for what the accounting does not
  * see: garbage not yet collected (a flood that evicts leaves a connection's worth per packet),
- * analyzer state, records on their way to the files. At 0.3, RSS under a million-SYN flood
+ * analyzer state, records on their way to the files. At a quarter, RSS under a million-SYN flood
  * stays inside the budget (npm run bench:live -- --syn-flood 1000000 --memory-budget 256).
  */
-const ACCOUNTED_SHARE = 0.3;
+const ACCOUNTED_SHARE = 0.25;
 /** An engine's old generation: this many times its accounted budget, plus a base. */
 const HEAP_PER_ACCOUNTED_BYTE = 2;
 const HEAP_BASE_BYTES = 32 * 1024 * 1024;
@@ -115,6 +123,7 @@ export class Sensor {
   private failure: string | undefined;
   private readonly requestedBuffer: number;
   private readonly processMemoryLimit = machineMemoryBytes();
+  private ringBytes = MIN_RING_BYTES;
   private readonly stoppedWaiters: ((status: number) => void)[] = [];
 
   private constructor(private readonly o: SensorOptions) {
@@ -152,6 +161,7 @@ export class Sensor {
     const n = o.workers === "auto" ? Math.max(1, availableParallelism()) : o.workers;
     const total = o.memoryBudgetBytes ?? Math.floor(this.processMemoryLimit * MACHINE_SHARE);
     const perWorker = engineBudget(total, n);
+    this.ringBytes = ringBytes(total, n);
     for (let id = 0; id < n; id++) this.spawnWorker(id, perWorker);
     this.dispatcher = new Dispatcher(this.workers.map((w) => w.ring));
     this.receiver = await openUdpReceiver({
@@ -202,7 +212,7 @@ export class Sensor {
   }
 
   private spawnWorker(id: number, budget: number): void {
-    const shared = createRing(RING_BYTES);
+    const shared = createRing(this.ringBytes);
     const init: WorkerInit = {
       id,
       ring: shared,
@@ -445,16 +455,22 @@ export class Sensor {
   }
 }
 
+/** Each engine's ring, from the whole budget: an eighth of it shared by the rings, 16–128 MB each. */
+export function ringBytes(total: number, workers: number): number {
+  const share = Math.floor((total * RING_SHARE) / workers / 65536) * 65536;
+  return Math.min(MAX_RING_BYTES, Math.max(MIN_RING_BYTES, share));
+}
+
 /**
  * Each engine's accounted budget, from the whole process's: `total` is what the operator gave
  * (--memory-budget, or a quarter of the machine), which RSS is to stay under.
  */
 export function engineBudget(total: number, workers: number): number {
-  const free = total - PROCESS_BASE_BYTES - workers * RING_BYTES;
+  const free = total - PROCESS_BASE_BYTES - workers * ringBytes(total, workers);
   const each = Math.floor((free * ACCOUNTED_SHARE) / workers);
   if (each < MIN_ENGINE_BYTES) {
     const need = Math.ceil(
-      (PROCESS_BASE_BYTES + workers * RING_BYTES + (workers * MIN_ENGINE_BYTES) / ACCOUNTED_SHARE) / MIB,
+      (PROCESS_BASE_BYTES + workers * MIN_RING_BYTES + (workers * MIN_ENGINE_BYTES) / ACCOUNTED_SHARE) / MIB,
     );
     throw new Error(
       `memory budget ${Math.floor(total / MIB)} MB is too small for ${workers} worker(s): give at least ${need} MB (--memory-budget), or fewer workers`,
