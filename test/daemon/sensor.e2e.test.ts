@@ -40,7 +40,10 @@ function tmp(): string {
   return mkdtempSync(join(tmpdir(), "spanless-live-"));
 }
 
-async function sensor(args: string[], options: { uid?: number; gid?: number } = {}): Promise<LiveSensor> {
+async function sensor(
+  args: string[],
+  options: { uid?: number; gid?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<LiveSensor> {
   const s = await startSensor(args, options);
   running.push(s);
   return s;
@@ -235,6 +238,23 @@ describe.skipIf(!corpusAvailable())("spanless sensor, end to end", () => {
         vpc_id: "vpc-0a1b2c3d4e5f60718",
       });
     }
+  }, 30_000);
+
+  it("falls back to dgram when the addon cannot be loaded, says so at start and in health, and still analyses", async () => {
+    const out = join(tmp(), "logs");
+    const s = await sensor(["--out", out, "--workers", "1"], {
+      env: { ...process.env, SPANLESS_NATIVE: "off" },
+    });
+    expect(s.stderr()).toMatch(/receive path dgram/);
+    expect(s.stderr()).toMatch(/warning: batched receive unavailable \(.+\); using dgram/);
+    const receiver = (await s.status()).report.checks.find((c) => c.name === "receiver");
+    expect(receiver?.status).toBe("WARNING");
+    expect(receiver?.value).toMatch(/dgram/);
+    const capture = join(CORPUS_DIR, "zeek/wikipedia.pcap");
+    replay(capture, s.port, ["--pps", "5000"]);
+    await waitForDatagrams(s, framesOf(capture));
+    expect(await s.stop()).toBe(0);
+    expect(readLiveLog(out, "dns").length).toBeGreaterThan(0);
   }, 30_000);
 
   it("listens on IPv6 and records the IPv6 mirror source", async () => {

@@ -34,7 +34,7 @@ export interface StatusDoc {
 /** Starts the sensor; resolves once it listens (ports parsed from its start lines), rejects with its stderr if it exits. */
 export function startSensor(
   args: string[],
-  options: { uid?: number; gid?: number } = {},
+  options: { uid?: number; gid?: number; env?: NodeJS.ProcessEnv } = {},
   listen = "127.0.0.1:0",
 ): Promise<LiveSensor> {
   const proc = spawn(
