@@ -380,7 +380,7 @@ function receiver(now: DaemonSnapshot): HealthCheck {
   const reasons: string[] = [];
   if (r.kind === "dgram") {
     reasons.push(
-      `Batched receive (recvmmsg) is unavailable${r.fallbackReason ? ` (${r.fallbackReason})` : ""}, so the sensor reads one datagram per call and drops packets sooner: install the build tools (make, g++, python3) and run npm rebuild in the sensor's directory, then restart it.`,
+      `Batched receive (recvmmsg) is unavailable${r.fallbackReason ? ` (${r.fallbackReason})` : ""}, so the sensor reads one datagram per call and drops packets sooner: in a checkout, install the build tools (make, g++, python3) and run npm run build:native; an installed bundle needs lib/spanless_udp.node built for this architecture (the image build puts it there); then restart the sensor.`,
     );
   }
   if (r.receiveBufferBytes < r.requestedBufferBytes) {
