@@ -307,7 +307,7 @@ describe("assessHealth", () => {
       const c = check(assessHealth(now, []), "receiver");
       expect(c.status).toBe("WARNING");
       expect(c.reason).toMatch(
-        /^Batched receive \(recvmmsg\) is unavailable \(addon not built for Node 24\).*npm rebuild/,
+        /^Batched receive \(recvmmsg\) is unavailable \(addon not built for Node 24\).*npm run build:native/,
       );
     });
 
