@@ -122,6 +122,15 @@ const RULES: PartRule[] = [
     builtins: ANY,
   },
   {
+    name: "sensor/ship",
+    root: "sensor-ami/src/ship",
+    // Batches, the disk spool and the push-token upload: it takes the logs' chunks and speaks the
+    // upload contract; the daemon wires it, so it never reaches into the engine or the daemon.
+    mayImport: ["sensor-ami/src/ship", "sensor-ami/src/logs", TEXT, "contracts"],
+    packages: NONE,
+    builtins: ANY,
+  },
+  {
     name: "sensor/text",
     root: TEXT,
     mayImport: [TEXT],
