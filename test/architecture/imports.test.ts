@@ -50,7 +50,18 @@ const RULES: PartRule[] = [
     name: "sensor",
     root: "sensor-ami/src",
     mayImport: ["sensor-ami/src", "contracts"],
-    packages: (p) => p === "zod",
+    // The S3 client, added deliberately (ARCHITECTURE.md): the collector's S3 sink loads it lazily, and
+    // nothing else of the AWS SDK may follow it in.
+    packages: (p) => p === "zod" || p === "@aws-sdk/client-s3",
+    builtins: ANY,
+  },
+  {
+    name: "sensor/collector",
+    root: "sensor-ami/src/collector",
+    // The reference collector shares the CLI, not the engine: it verifies and stores batches, so the
+    // upload contract is all it needs of the rest.
+    mayImport: ["sensor-ami/src/collector", "contracts"],
+    packages: (p) => p === "zod" || p === "@aws-sdk/client-s3",
     builtins: ANY,
   },
   // Inside the sensor, data flows one way: capture -> engine -> inspect -> protocols -> logs.

@@ -24,6 +24,8 @@ const USAGE = `usage: spanless analyze <capture.pcap|capture.pcapng> --out <dir>
        spanless sensor [--config <file>] [--listen <host:port>] [--out <dir>] [--health-port <n>] [--workers <n>]
        spanless replay <capture> --to <host:port> [--vni <n> | --vni-from-vlan] [--pps <n> | --speed <x> | --top]
        spanless health [--port <n>] [--json]
+       spanless collector --listen <host:port> --store <dir> [--s3 s3://bucket/prefix] [--tls-cert <f> --tls-key <f>]
+       spanless token create <label> | list | revoke <label>  --store <dir> | --tokens <file>
        (each command's --help lists its options)
 
 Writes Zeek-style logs (conn.log, weird.log, and protocol logs) into <dir>, then summary.json
@@ -84,6 +86,8 @@ export async function main(argv: string[]): Promise<number> {
   if (command === "sensor") return (await import("./sensor.js")).runSensor(rest);
   if (command === "replay") return (await import("./replay.js")).runReplay(rest);
   if (command === "health") return (await import("./health.js")).runHealth(rest);
+  if (command === "collector") return (await import("./collector.js")).runCollector(rest);
+  if (command === "token") return (await import("./token.js")).runToken(rest);
   if (command !== "analyze") {
     process.stderr.write(`spanless: unknown command "${command}"\n\n${USAGE}`);
     return EXIT_USAGE;

@@ -1,0 +1,261 @@
+// The collector's HTTPS endpoint: POST /v1/batches, verified with contracts/upload, stored once. A refused
+// request gets a generic answer; the reason goes to the collector's own log (JSON lines), never to the
+// client, which could otherwise probe which labels exist or how far off its clock is.
+
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { createServer, type Server } from "node:https";
+import {
+  BatchHeaderError,
+  type BatchMeta,
+  bodySha256,
+  MAX_BATCH_BODY_BYTES,
+  parseBatchHeaders,
+  storageKey,
+  UPLOAD_METHOD,
+  UPLOAD_PATH,
+  verifyBatch,
+} from "../../../contracts/upload/index.js";
+import { BodyTooLargeError, checkJsonLines, readBody } from "./body.js";
+import { BatchBodyError, SinkWriteError } from "./errors.js";
+import type { BatchLedger } from "./ledger.js";
+import type { BatchSink } from "./sinks.js";
+import type { TokenStore } from "./tokens.js";
+
+/** Answers 200 while the collector runs: for load balancers and the sensor's connectivity check. */
+export const HEALTH_PATH = "/v1/health";
+
+export interface CollectorLimits {
+  /** Compressed body limit (413 beyond). */
+  maxBodyBytes: number;
+  /** Bodies held in memory at once, all requests together; beyond it a request is a 503 with Retry-After. */
+  maxInflightBodyBytes: number;
+  /** Open sockets at once; the kernel queues, then refuses, the rest. */
+  maxConnections: number;
+  /** A client must send its headers within this. */
+  headersTimeoutMs: number;
+  /** A client must send its whole request within this: a slow-drip body is cut off. */
+  requestTimeoutMs: number;
+  /** An idle keep-alive socket is closed after this. */
+  keepAliveTimeoutMs: number;
+  /** After an early refusal the client may still be sending; it gets this long to read the answer. */
+  drainGraceMs: number;
+}
+
+export const DEFAULT_LIMITS: CollectorLimits = {
+  maxBodyBytes: MAX_BATCH_BODY_BYTES,
+  maxInflightBodyBytes: 16 * MAX_BATCH_BODY_BYTES,
+  maxConnections: 256,
+  headersTimeoutMs: 15_000,
+  requestTimeoutMs: 120_000,
+  keepAliveTimeoutMs: 5_000,
+  drainGraceMs: 2_000,
+};
+/** Seconds a 503 asks the client to wait (the sensor honours Retry-After). */
+const RETRY_AFTER_SECONDS = 5;
+
+export type CollectorLogEntry = Record<string, unknown> & { event: string };
+export type CollectorLog = (entry: CollectorLogEntry) => void;
+
+export interface CollectorServerOptions {
+  tls: { cert: string; key: string };
+  tokens: TokenStore;
+  sink: BatchSink;
+  ledger: BatchLedger;
+  log: CollectorLog;
+  /** Unix seconds; the tests move it. */
+  now?: () => number;
+  limits?: Partial<CollectorLimits>;
+}
+
+const GENERIC: Record<number, string> = {
+  400: "bad request",
+  401: "unauthorized",
+  404: "not found",
+  405: "method not allowed",
+  411: "length required",
+  413: "payload too large",
+  503: "unavailable",
+};
+
+interface Outcome {
+  status: number;
+  reason?: string;
+  detail?: string;
+  duplicate?: boolean;
+  key?: string;
+}
+
+export function createCollectorServer(options: CollectorServerOptions): Server {
+  const limits = { ...DEFAULT_LIMITS, ...options.limits };
+  const now = options.now ?? (() => Math.floor(Date.now() / 1000));
+  let inflight = 0;
+
+  const server = createServer(
+    {
+      cert: options.tls.cert,
+      key: options.tls.key,
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+    },
+    (req, res) => {
+      handle(req, res).catch((error: unknown) => {
+        options.log({
+          event: "request-failed",
+          level: "error",
+          error: String(error),
+          remote: req.socket.remoteAddress,
+        });
+        if (!res.headersSent) answer(req, res, { status: 503 }, false);
+        else res.destroy();
+      });
+    },
+  );
+  server.maxConnections = limits.maxConnections;
+
+  function answer(req: IncomingMessage, res: ServerResponse, outcome: Outcome, bodyRead: boolean): void {
+    const headers: Record<string, string> = { "content-type": "application/json" };
+    if (outcome.status === 503) headers["retry-after"] = String(RETRY_AFTER_SECONDS);
+    if (outcome.status === 405) headers.allow = UPLOAD_METHOD;
+    if (!bodyRead) {
+      // The client may still be sending: let it finish into the void for a moment so it reads this answer
+      // (closing on unread data would reset the connection under it), then close.
+      headers.connection = "close";
+      req.resume();
+      res.once("finish", () => setTimeout(() => req.socket.destroy(), limits.drainGraceMs).unref());
+    }
+    const body =
+      outcome.status === 200
+        ? { ok: true, duplicate: outcome.duplicate ?? false }
+        : { error: GENERIC[outcome.status] ?? "error" };
+    res.writeHead(outcome.status, headers).end(`${JSON.stringify(body)}\n`);
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? "").split("?")[0];
+    if (path === HEALTH_PATH && req.method === "GET") return answer(req, res, { status: 200 }, true);
+    if (path !== UPLOAD_PATH) return answer(req, res, { status: 404 }, false);
+    if (req.method !== UPLOAD_METHOD) return answer(req, res, { status: 405 }, false);
+
+    const started = Date.now();
+    let meta: BatchMeta | undefined;
+    const finish = (outcome: Outcome, bodyRead: boolean, bytes?: number) => {
+      options.log({
+        event:
+          outcome.status === 200
+            ? outcome.duplicate
+              ? "batch-duplicate"
+              : "batch-stored"
+            : "batch-rejected",
+        level: outcome.status === 200 ? "info" : "warn",
+        status: outcome.status,
+        ...(outcome.reason ? { reason: outcome.reason } : {}),
+        ...(outcome.detail ? { detail: outcome.detail } : {}),
+        remote: req.socket.remoteAddress,
+        ...(meta
+          ? {
+              label: meta.label,
+              sensor: meta.sensorId,
+              batch: meta.batchId,
+              log: meta.log,
+              records: meta.records,
+            }
+          : {}),
+        ...(bytes !== undefined ? { bytes } : {}),
+        ...(outcome.key ? { key: outcome.key } : {}),
+        ms: Date.now() - started,
+      });
+      answer(req, res, outcome, bodyRead);
+    };
+
+    let signature: string;
+    try {
+      ({ meta, signature } = parseBatchHeaders(req.headers));
+    } catch (error) {
+      if (!(error instanceof BatchHeaderError)) throw error;
+      return finish({ status: 400, reason: error.reason, detail: error.message }, false);
+    }
+    const lengthHeader = req.headers["content-length"];
+    if (lengthHeader === undefined || !/^\d{1,12}$/.test(lengthHeader)) {
+      // A length known up front lets the collector refuse an oversize body and budget memory before reading.
+      return finish({ status: 411, reason: "length-required" }, false);
+    }
+    const length = Number(lengthHeader);
+    if (length > limits.maxBodyBytes) {
+      return finish(
+        { status: 413, reason: "body-too-large", detail: `${length} > ${limits.maxBodyBytes} bytes` },
+        false,
+      );
+    }
+    const token = options.tokens.lookup(meta.label);
+    if (token.state !== "active") {
+      return finish(
+        { status: 401, reason: token.state === "unknown" ? "unknown-label" : "revoked-label" },
+        false,
+      );
+    }
+    if (inflight + length > limits.maxInflightBodyBytes) {
+      return finish({ status: 503, reason: "busy", detail: `${inflight} body bytes in flight` }, false);
+    }
+    inflight += length;
+    try {
+      let body: Buffer;
+      try {
+        body = await readBody(req, length, limits.maxBodyBytes);
+      } catch (error) {
+        if (error instanceof BodyTooLargeError)
+          return finish({ status: 413, reason: "body-too-large" }, false);
+        if (error instanceof BatchBodyError) {
+          options.log({
+            event: "batch-aborted",
+            level: "warn",
+            detail: error.message,
+            remote: req.socket.remoteAddress,
+          });
+          return;
+        }
+        throw error;
+      }
+      const verdict = verifyBatch({ key: token.key, meta, signature, body, now: now() });
+      if (!verdict.ok)
+        return finish({ status: 401, reason: verdict.reason, detail: verdict.message }, true, length);
+      const batch = meta;
+      const outcome = await options.ledger.exclusive(batch.batchId, () => store(batch, body));
+      finish(outcome, true, length);
+    } finally {
+      inflight -= length;
+    }
+  }
+
+  async function store(meta: BatchMeta, body: Buffer): Promise<Outcome> {
+    const sha256 = bodySha256(body);
+    const seen = await options.ledger.get(meta.batchId);
+    if (seen) {
+      return seen.sha256 === sha256
+        ? { status: 200, duplicate: true, key: seen.key }
+        : { status: 401, reason: "batch-replayed-with-different-body", key: seen.key };
+    }
+    try {
+      await checkJsonLines(body, meta.records);
+    } catch (error) {
+      if (!(error instanceof BatchBodyError)) throw error;
+      return { status: 400, reason: "malformed-body", detail: error.message };
+    }
+    const key = storageKey({ log: meta.log, ts: meta.created, sensor: meta.sensorId, batch: meta.batchId });
+    try {
+      await options.sink.put(key, body);
+      await options.ledger.record(meta.batchId, { sha256, key, storedAt: new Date().toISOString() });
+    } catch (error) {
+      if (!(error instanceof SinkWriteError) && !(error as NodeJS.ErrnoException).code) throw error;
+      // Not stored (or not recorded): the sensor keeps the batch and retries; a retry rewrites the same key.
+      return {
+        status: 503,
+        reason: "sink-failed",
+        detail: `${(error as Error).message}: ${String((error as Error).cause ?? "")}`,
+      };
+    }
+    return { status: 200, duplicate: false, key };
+  }
+
+  return server;
+}
