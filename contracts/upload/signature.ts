@@ -15,14 +15,22 @@ export const SIGNATURE_VERSION = "spanless-batch-v1";
 export const TIMESTAMP_WINDOW_SECONDS = 300;
 export const TOKEN_KEY_BYTES = 32;
 
-/** Why a batch is refused. The first three come from this module; the rest are the collector's decisions. */
+/**
+ * Why a batch is refused, as the collector logs it (never in the response). The first three come from
+ * this module; the rest are the collector's decisions. README.md maps each to its HTTP status.
+ */
 export type RejectReason =
   | "malformed-header"
   | "bad-signature"
   | "stale-timestamp"
   | "unknown-label"
   | "revoked-label"
-  | "batch-replayed-with-different-body";
+  | "batch-replayed-with-different-body"
+  | "malformed-body"
+  | "length-required"
+  | "body-too-large"
+  | "busy"
+  | "sink-failed";
 
 export type VerifyResult =
   | { ok: true }
