@@ -34,8 +34,12 @@ export function readBody(req: IncomingMessage, length: number, limit: number): P
     req.once("end", () =>
       at === length ? resolve(body) : reject(new BatchBodyError(`body ended after ${at} of ${length} bytes`)),
     );
-    req.once("error", reject);
-    req.once("aborted", () => reject(new BatchBodyError("client aborted the body")));
+    // A socket cut by the request timeout or the client closes the request without "end": the promise must
+    // settle all the same, or the bytes it reserved of the in-flight budget would never be released.
+    req.once("error", (cause) => reject(new BatchBodyError("the body was cut off", { cause })));
+    req.once("close", () =>
+      reject(new BatchBodyError(`the body was cut off after ${at} of ${length} bytes`)),
+    );
   });
 }
 

@@ -10,6 +10,7 @@ import {
   bodySha256,
   MAX_BATCH_BODY_BYTES,
   parseBatchHeaders,
+  type RejectReason,
   storageKey,
   UPLOAD_METHOD,
   UPLOAD_PATH,
@@ -50,6 +51,8 @@ export const DEFAULT_LIMITS: CollectorLimits = {
   keepAliveTimeoutMs: 5_000,
   drainGraceMs: 2_000,
 };
+/** The longest Node waits before it notices a request or headers timeout. */
+const CHECK_INTERVAL_MS = 1_000;
 /** Seconds a 503 asks the client to wait (the sensor honours Retry-After). */
 const RETRY_AFTER_SECONDS = 5;
 
@@ -79,7 +82,7 @@ const GENERIC: Record<number, string> = {
 
 interface Outcome {
   status: number;
-  reason?: string;
+  reason?: RejectReason;
   detail?: string;
   duplicate?: boolean;
   key?: string;
@@ -94,9 +97,13 @@ export function createCollectorServer(options: CollectorServerOptions): Server {
     {
       cert: options.tls.cert,
       key: options.tls.key,
+      // A TLS handshake that never finishes holds a socket like slow headers do.
+      handshakeTimeout: limits.headersTimeoutMs,
       headersTimeout: limits.headersTimeoutMs,
       requestTimeout: limits.requestTimeoutMs,
       keepAliveTimeout: limits.keepAliveTimeoutMs,
+      // Node checks the two timeouts above on this period (30 s by default), so it bounds how late they bite.
+      connectionsCheckingInterval: Math.min(CHECK_INTERVAL_MS, limits.headersTimeoutMs / 2),
     },
     (req, res) => {
       handle(req, res).catch((error: unknown) => {
