@@ -10,6 +10,7 @@ import { storageKey } from "../../contracts/upload/index.js";
 import {
   parseS3Url,
   type RunningCollector,
+  s3Exports,
   startCollector,
   TokenStore,
 } from "../../sensor-ami/src/collector/index.js";
@@ -98,6 +99,19 @@ describe("S3 sink", () => {
     expect(retried.status).toBe(200);
     expect(JSON.parse(retried.body)).toEqual({ ok: true, duplicate: false });
     expect(await keys()).toHaveLength(1);
+  });
+});
+
+describe("s3Exports", () => {
+  it("finds the client in named exports (a checkout) and in default (the esbuild bundle)", () => {
+    // Prepare
+    class S3Client {}
+    const named = { S3Client };
+
+    // Act / Assess
+    expect(s3Exports(named)).toBe(named);
+    expect(s3Exports({ default: named } as unknown as typeof named)).toBe(named);
+    expect(() => s3Exports({} as typeof named)).toThrow("did not load");
   });
 });
 

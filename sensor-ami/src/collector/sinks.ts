@@ -57,6 +57,18 @@ export interface S3SinkOptions {
 
 type S3Module = typeof import("@aws-sdk/client-s3");
 
+/**
+ * Node gives a CommonJS package's exports as named exports of a dynamic import; esbuild's bundle
+ * (tools/bundle.mjs) gives them only as `default`. Take whichever holds the client, so the S3 sink works
+ * both in a checkout and in the AMI's bundle.
+ */
+export function s3Exports<M extends { S3Client: unknown }>(loaded: M | { default: M }): M {
+  if ("S3Client" in loaded && typeof loaded.S3Client === "function") return loaded;
+  const fallback = (loaded as { default?: M }).default;
+  if (fallback && typeof fallback.S3Client === "function") return fallback;
+  throw new CollectorConfigError("@aws-sdk/client-s3 did not load: no S3Client export");
+}
+
 export class S3Sink implements BatchSink {
   readonly description: string;
 
@@ -69,7 +81,7 @@ export class S3Sink implements BatchSink {
   }
 
   static async create(location: S3Location, options: S3SinkOptions = {}): Promise<S3Sink> {
-    const s3 = await import("@aws-sdk/client-s3");
+    const s3 = s3Exports(await import("@aws-sdk/client-s3"));
     const client = new s3.S3Client({
       ...(options.region ? { region: options.region } : {}),
       ...(options.endpoint
