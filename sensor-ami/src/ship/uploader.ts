@@ -203,7 +203,7 @@ export class Uploader {
   private async settle(entry: SpoolEntry, bytes: number, outcome: Outcome): Promise<void> {
     switch (outcome.kind) {
       case "accepted":
-        await this.o.spool.ack(entry);
+        // Counted before the file is gone, so that an empty spool never shows with the count behind.
         this.failures = 0;
         this.state.uploadedBatches++;
         this.state.uploadedBytes += bytes;
@@ -211,6 +211,7 @@ export class Uploader {
         this.state.lastUploadAt = this.now();
         this.o.onEvent?.({ type: "uploaded", id: entry.id, log: entry.log, records: entry.records, bytes });
         this.setConnectivity("ok", null, "uploaded");
+        await this.o.spool.ack(entry);
         return;
       case "rejected":
         await this.o.spool.reject(entry, outcome.status, outcome.detail);
