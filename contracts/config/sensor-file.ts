@@ -5,7 +5,13 @@
 // are secrets).
 
 import { z } from "zod";
-import { collectorUrlSchema, osSensorHmacSchema, proxySchema, pushTokenSchema } from "./rules.js";
+import {
+  collectorUrlSchema,
+  osSensorHmacSchema,
+  proxySchema,
+  pushTokenSchema,
+  type RuleIssueParams,
+} from "./rules.js";
 
 /** The VXLAN port AWS Traffic Mirroring sends to. */
 export const DEFAULT_LISTEN = "0.0.0.0:4789";
@@ -43,6 +49,24 @@ const positive = (max: number, unit: string) =>
     .min(1, { message: `must be 1–${max} ${unit}` })
     .max(max, { message: `must be 1–${max} ${unit}` });
 
+/**
+ * The collector URL as Parameter Store's rule checks it, except that a loopback host is allowed:
+ * in AWS it is a mistake (the sensor would upload to itself), on one machine it is the local
+ * demo's and a test's collector.
+ */
+const fileCollectorUrlSchema = z.string().superRefine((value, ctx) => {
+  const result = collectorUrlSchema.safeParse(value);
+  if (result.success) return;
+  for (const issue of result.error.issues) {
+    const params = (issue as { params?: RuleIssueParams }).params;
+    if (params?.code === "loopback-host") continue;
+    ctx.addIssue({ code: "custom", message: issue.message, ...(params ? { params } : {}) });
+  }
+});
+
+/** Bytes the upload spool may hold before the oldest batches are dropped (counted). */
+export const DEFAULT_SPOOL_MAX_MB = 1024;
+
 export const sensorFileSchema = z
   .object({
     listen: listenSchema.default(DEFAULT_LISTEN),
@@ -70,12 +94,33 @@ export const sensorFileSchema = z
     instanceId: z.string().min(1).optional(),
     availabilityZone: z.string().min(1).optional(),
     localNets: z.array(z.string()).optional(),
-    collectorUrl: collectorUrlSchema.optional(),
+    collectorUrl: fileCollectorUrlSchema.optional(),
+    /** Where batches wait for the collector (default: `<out>/.spool`). */
+    spoolDir: z.string().min(1).optional(),
+    spoolMaxMB: positive(1_048_576, "MB").default(DEFAULT_SPOOL_MAX_MB),
+    /** A PEM file of the CA that signed the collector's certificate, trusted besides the system's. */
+    collectorCaFile: z.string().min(1).optional(),
+    /** Names this sensor in the collector's layout (default: instanceId, else the host name). */
+    sensorId: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,64}$/, { message: "must be 1–64 letters, digits, '.', '_' or '-'" })
+      .optional(),
     pushToken: pushTokenSchema.optional(),
     proxy: proxySchema.optional(),
     osSensorHmac: osSensorHmacSchema.optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    // Uploading needs both; one without the other is a half-finished configuration, not "local only".
+    if ((c.collectorUrl === undefined) !== (c.pushToken === undefined)) {
+      const missing = c.collectorUrl === undefined ? "collectorUrl" : "pushToken";
+      ctx.addIssue({
+        code: "custom",
+        path: [missing],
+        message: `is required when ${missing === "collectorUrl" ? "pushToken" : "collectorUrl"} is set (uploading needs both; remove both for local output only)`,
+      });
+    }
+  });
 
 export type SensorFileConfig = z.infer<typeof sensorFileSchema>;
 

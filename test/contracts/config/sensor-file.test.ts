@@ -62,4 +62,23 @@ describe("sensor configuration file", () => {
     expect(parseListen("::1:4789")).toBeUndefined();
     expect(parseListen("1.2.3.4:70000")).toBeUndefined();
   });
+
+  it("allows a loopback collector (the local demo's) but keeps every other URL rule", () => {
+    const token = "demo:0123456789abcdef0123";
+    expect(
+      parseSensorFile({ out: "/x", collectorUrl: "https://127.0.0.1:9443/", pushToken: token }).collectorUrl,
+    ).toBe("https://127.0.0.1:9443/");
+    expect(problems({ out: "/x", collectorUrl: "http://127.0.0.1:9443/", pushToken: token })).toEqual([
+      expect.stringMatching(/^collectorUrl: must use https:\/\//),
+    ]);
+  });
+
+  it("wants the collector URL and the push token together", () => {
+    expect(problems({ out: "/x", collectorUrl: "https://collector.example.com/" })).toEqual([
+      expect.stringMatching(/^pushToken: is required when collectorUrl is set/),
+    ]);
+    expect(problems({ out: "/x", pushToken: "demo:0123456789abcdef0123" })).toEqual([
+      expect.stringMatching(/^collectorUrl: is required when pushToken is set/),
+    ]);
+  });
 });
