@@ -4,9 +4,11 @@
 // a torn spool file, TLS verification, and the proxy with and without credentials. The token's secret
 // and the proxy's password must appear in no log line and no status.
 
-import { mkdtempSync, readdirSync, statSync, truncateSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { mkdtempSync, readdirSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { buildSync } from "esbuild";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { Shipper, type ShipperOptions } from "../../sensor-ami/src/ship/index.js";
 import {
@@ -202,7 +204,7 @@ describe.skipIf(!OPENSSL)("Shipper against a real HTTPS collector", () => {
     c.answer = () => ({ status: 500 });
     const dir = mkdtempSync(join(tmpdir(), "spanless-ship-"));
     const bound = 20_000;
-    const s = shipper(c.url, { dir, spoolMaxBytes: bound });
+    const s = shipper(c.url, { dir, spoolMaxBytes: bound, batchMaxAgeMs: 30 });
 
     // Act
     const peaks: number[] = [];
@@ -294,6 +296,89 @@ describe.skipIf(!OPENSSL)("Shipper against a real HTTPS collector", () => {
     expect(logLines.some((l) => l.includes("spool_file_corrupt"))).toBe(true);
   });
 
+  it("keeps at most two requests in flight", async () => {
+    // Prepare: a slow collector and a backlog of small batches
+    const c = await collector();
+    c.delayMs = 100;
+    const s = shipper(c.url, { batchMaxBytes: 500 });
+
+    // Act
+    for (let i = 0; i < 12; i++) s.accept([records("conn", i * 5, 5)]);
+    await until(() => s.status().uploadedRecords === 60, "every batch uploaded");
+
+    // Assess
+    expect(c.maxInFlight).toBe(2);
+    expect(seqsOf(c.lines("conn")).sort((a, b) => a - b)).toEqual(range(0, 60));
+  });
+
+  it("abandons a request the collector never answers, retries it, and still closes by its deadline", async () => {
+    // Prepare
+    const c = await collector();
+    c.delayMs = Number.POSITIVE_INFINITY;
+    const s = shipper(c.url, { requestTimeoutMs: 300 });
+    s.accept([records("conn", 0, 10)]);
+    await until(() => c.attempts.length >= 2, "a second attempt");
+
+    // Act
+    const started = performance.now();
+    const left = await s.close({ flushWithinMs: 200 });
+    const took = performance.now() - started;
+
+    // Assess: the same batch every time; it stays spooled
+    expect(new Set(c.attempts.map((a) => a.batchId)).size).toBe(1);
+    expect(s.status().lastError).toContain("no progress for 300 ms");
+    expect(left).toEqual({ leftBatches: 1, leftRecords: 10 });
+    expect(took).toBeLessThan(1500);
+  });
+
+  it("loses nothing that reached the spool when the sensor process is killed (SIGKILL)", async () => {
+    // Prepare: a child process ships to a collector that answers 503, and is killed mid-run
+    const c = await collector();
+    c.answer = () => ({ status: 503 });
+    const dir = mkdtempSync(join(tmpdir(), "spanless-ship-"));
+    const script = join(dir, "..", `${dir.split("/").at(-1)}-child.mjs`);
+    const source = `
+      import { Shipper } from "../../sensor-ami/src/ship/index.ts";
+      const [dir, url, caFile, token] = process.argv.slice(2);
+      const s = new Shipper({ dir, collectorUrl: url, pushToken: token, caFile, sensorId: "child",
+        spoolMaxBytes: 1 << 26, batchMaxAgeMs: 30, backoffBaseMs: 10, backoffMaxMs: 50 });
+      let seq = 0;
+      setInterval(() => {
+        let text = "";
+        for (let i = 0; i < 10; i++) text += JSON.stringify({ log: "conn", seq: seq++ }) + "\\n";
+        s.accept([{ path: "conn", text, records: 10 }]);
+      }, 10);`;
+    const built = buildSync({
+      stdin: { contents: source, loader: "ts", resolveDir: __dirname },
+      bundle: true,
+      platform: "node",
+      format: "esm",
+      write: false,
+    });
+    writeFileSync(script, built.outputFiles[0]!.text);
+    const child = spawn(process.execPath, [script, dir, c.url, cert.certFile, TOKEN], { stdio: "ignore" });
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    const spooled = () => readdirSync(dir).filter((n) => n.endsWith(".batch"));
+    await until(() => spooled().length >= 8 && c.attempts.length >= 3, "batches spooled and tried");
+
+    // Act
+    child.kill("SIGKILL");
+    await exited;
+    const ids = spooled().map((n) => n.slice(13, 45));
+    const tried = new Set(c.attempts.map((a) => a.batchId));
+    c.answer = () => undefined;
+    const s = shipper(c.url, { dir });
+    await until(() => s.status().spoolBacklogBatches === 0, "an empty spool");
+
+    // Assess: every spooled batch arrived once, under the ID it was spooled (and tried) with,
+    // each a run of consecutive records from the start
+    expect([...c.stored.keys()].sort()).toEqual([...ids].sort());
+    expect([...tried].every((id) => ids.includes(id!))).toBe(true);
+    const seqs = seqsOf(c.lines("conn")).sort((a, b) => a - b);
+    expect(seqs).toEqual(range(0, seqs.length));
+    expect(s.status().corrupt).toBe(0);
+  });
+
   describe("through an HTTP CONNECT proxy", () => {
     async function proxy(credentials?: { user: string; pass: string }): Promise<TestProxy> {
       const p = await new TestProxy(credentials).start();
@@ -314,6 +399,23 @@ describe.skipIf(!OPENSSL)("Shipper against a real HTTPS collector", () => {
       // Assess
       expect(seqsOf(c.lines("conn"))).toEqual(range(0, 20));
       expect(p.connects[0]).toEqual({ target: `127.0.0.1:${c.port}`, authorized: true });
+    });
+
+    it("uploads through an https:// proxy, trusting it with the custom CA", async () => {
+      // Prepare
+      const c = await collector();
+      const p = await new TestProxy(undefined, cert).start();
+      cleanup.push(() => p.stop());
+      const s = shipper(c.url, { proxy: p.url });
+
+      // Act
+      s.accept([records("conn", 0, 20)]);
+      await s.close({ flushWithinMs: 10_000 });
+
+      // Assess
+      expect(p.url).toMatch(/^https:/);
+      expect(seqsOf(c.lines("conn"))).toEqual(range(0, 20));
+      expect(p.connects).toHaveLength(1);
     });
 
     it("uploads with the proxy URL's credentials, and is refused (407) without the right ones", async () => {

@@ -94,6 +94,10 @@ export class TestCollector {
   /** Stored batches by ID: a replay of a stored batch is answered 200 and not stored again. */
   readonly stored = new Map<string, StoredBatch>();
   answer: Answer = () => undefined;
+  /** Milliseconds before each answer (the batch is stored at once); Infinity: no answer at all. */
+  delayMs = 0;
+  inFlight = 0;
+  maxInFlight = 0;
   private server: HttpsServer;
   port = 0;
 
@@ -131,9 +135,17 @@ export class TestCollector {
     return createHttpsServer({ cert: this.cert.cert, key: this.cert.key }, (req, res) => {
       const chunks: Buffer[] = [];
       req.on("data", (c: Buffer) => chunks.push(c));
+      this.inFlight++;
+      this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+      res.on("close", () => this.inFlight--);
       req.on("end", () => {
         const { status, headers } = this.handle(req, Buffer.concat(chunks));
-        res.writeHead(status, headers).end(status === 200 ? "ok\n" : "refused\n");
+        // delayMs Infinity: never answer (a hung collector).
+        if (this.delayMs === Number.POSITIVE_INFINITY) return;
+        setTimeout(
+          () => res.writeHead(status, headers).end(status === 200 ? "ok\n" : "refused\n"),
+          this.delayMs,
+        );
       });
     });
   }
@@ -176,12 +188,21 @@ export class TestCollector {
 /** An HTTP CONNECT proxy; with credentials, a CONNECT without the right Basic ones gets 407. */
 export class TestProxy {
   readonly connects: { target: string; authorized: boolean }[] = [];
-  private readonly server: HttpServer;
+  private readonly server: HttpServer | HttpsServer;
   private readonly sockets = new Set<Socket>();
   port = 0;
 
-  constructor(private readonly credentials?: { user: string; pass: string }) {
-    this.server = createHttpServer((_req, res) => res.writeHead(405).end());
+  /** With `tls`, the proxy itself speaks HTTPS (an `https://` proxy URL). */
+  constructor(
+    private readonly credentials?: { user: string; pass: string },
+    private readonly tls?: Certificate,
+  ) {
+    const refuse = (_req: IncomingMessage, res: import("node:http").ServerResponse) =>
+      res.writeHead(405).end();
+    this.server =
+      tls === undefined
+        ? createHttpServer(refuse)
+        : createHttpsServer({ cert: tls.cert, key: tls.key }, refuse);
     this.server.on("connect", (req: IncomingMessage, client: Socket, head: Buffer) => {
       this.sockets.add(client);
       client.on("error", () => {});
@@ -211,7 +232,7 @@ export class TestProxy {
   }
 
   get url(): string {
-    return `http://127.0.0.1:${this.port}`;
+    return `${this.tls === undefined ? "http" : "https"}://127.0.0.1:${this.port}`;
   }
 
   async start(): Promise<this> {

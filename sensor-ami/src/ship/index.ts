@@ -42,6 +42,8 @@ export interface ShipperOptions {
   backoffBaseMs?: number;
   backoffMaxMs?: number;
   retryAfterMaxMs?: number;
+  /** A request with no progress for this long is abandoned and retried (default REQUEST_IDLE_TIMEOUT_MS). */
+  requestTimeoutMs?: number;
 }
 
 /** What health and metrics show of shipping. */
@@ -117,7 +119,12 @@ export class Shipper {
       onEvent: (e) => this.onSpool(e),
     });
     const concurrency = options.concurrency;
-    this.transport = new Transport({ proxy, ca, maxSockets: concurrency ?? UPLOAD_CONCURRENCY });
+    this.transport = new Transport({
+      proxy,
+      ca,
+      maxSockets: concurrency ?? UPLOAD_CONCURRENCY,
+      idleTimeoutMs: options.requestTimeoutMs,
+    });
     this.uploader = new Uploader({
       spool: this.spool,
       transport: this.transport,

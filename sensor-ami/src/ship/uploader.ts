@@ -261,6 +261,9 @@ export function parseRetryAfter(value: string | string[] | undefined, now: numbe
   const text = (Array.isArray(value) ? value[0] : value)?.trim();
   if (text === undefined || text === "") return undefined;
   if (/^\d+$/.test(text)) return Number(text) * 1000;
+  // IMF-fixdate and RFC 850 dates end in "GMT" (asctime dates, which do not, are not taken): this
+  // keeps Date.parse from reading "-5" or "soon" as some date.
+  if (!text.endsWith("GMT")) return undefined;
   const date = Date.parse(text);
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
