@@ -79,6 +79,7 @@ const RULES: PartRule[] = [
     // The live sensor wires sources, engines, inspection and log output; only the CLI sits above it.
     mayImport: [
       "sensor-ami/src/daemon",
+      "sensor-ami/src/ship",
       "sensor-ami/src/capture",
       "sensor-ami/src/engine",
       "sensor-ami/src/inspect",

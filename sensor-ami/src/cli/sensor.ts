@@ -4,6 +4,8 @@
 // with the field and what is wrong, and no value (tokens are secrets) is ever printed.
 
 import { readFileSync } from "node:fs";
+import { hostname } from "node:os";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import {
   parseListen,
@@ -30,8 +32,10 @@ logs and re-reads the VNI map (which is also re-read within 5 s of any change).
 options (each overrides the config file's field of the same meaning):
   --config <file>            JSON settings (fields: listen, out, healthPort, healthHost, workers,
                              memoryBudgetMB, receiveBufferMB, dedupWindowMs, rotateSeconds, rotateMaxMB,
-                             vniMap, metricsFile, instanceId, availabilityZone, localNets, collectorUrl,
-                             pushToken, proxy, osSensorHmac)
+                             vniMap, metricsFile, instanceId, availabilityZone, localNets; uploading:
+                             collectorUrl, pushToken, proxy, collectorCaFile, spoolDir, spoolMaxMB,
+                             sensorId; osSensorHmac). The push token is read from the file only, so
+                             it never shows in a process list.
   --listen <host:port>       where to receive VXLAN (default 0.0.0.0:4789; IPv6 as [::]:4789)
   --out <dir>                log directory                                          [required]
   --health-port <n>          HTTP health port: /healthcheck for the NLB, /status (default 8080)
@@ -145,6 +149,12 @@ export function sensorSettings(argv: string[]): {
   return { config, seed, inspect: !values["no-inspect"] };
 }
 
+/** The instance ID, else the host name as the collector's layout allows it. */
+function defaultSensorId(instanceId: string | undefined): string {
+  const name = (instanceId ?? hostname()).replace(/[^A-Za-z0-9._-]/g, "-").slice(0, 64);
+  return name === "" ? "sensor" : name;
+}
+
 export async function runSensor(argv: string[]): Promise<number> {
   if (argv.includes("--help") || argv.includes("-h")) {
     process.stdout.write(SENSOR_USAGE);
@@ -191,6 +201,18 @@ export async function runSensor(argv: string[]): Promise<number> {
       inspect: settings.inspect,
       version: SPANLESS_VERSION,
       log,
+      shipping:
+        c.collectorUrl !== undefined && c.pushToken !== undefined
+          ? {
+              collectorUrl: c.collectorUrl,
+              pushToken: c.pushToken,
+              proxy: c.proxy,
+              caFile: c.collectorCaFile,
+              spoolDir: c.spoolDir ?? join(c.out, ".spool"),
+              spoolMaxBytes: c.spoolMaxMB * MIB,
+              sensorId: c.sensorId ?? defaultSensorId(c.instanceId),
+            }
+          : undefined,
     });
   } catch (err) {
     log(`cannot start: ${(err as Error).message}`);

@@ -21,6 +21,7 @@ import { readRmemMax, receiveBufferWarning } from "../capture/udp/rmem.js";
 import type { UdpReceiver } from "../capture/udp/types.js";
 import { machineMemoryBytes } from "../engine/memory-size.js";
 import { RotatingLogWriter } from "../logs/rotating-writer.js";
+import { Shipper } from "../ship/index.js";
 import { Dispatcher } from "./dispatcher.js";
 import { type HealthServer, startHealthServer } from "./health/server.js";
 import { KernelDropMonitor } from "./kernel-drops.js";
@@ -50,6 +51,8 @@ const WORKER_REPORT_MS = 250;
 const WORKER_SILENT_MS = 5_000;
 /** Shutdown: how long workers get to finish their connections and hand on their logs. */
 const STOP_GRACE_MS = 20_000;
+/** Shutdown: how long the last batches get to reach the collector before they wait in the spool. */
+const SHIP_FLUSH_MS = 5_000;
 const MACHINE_SHARE = 1 / 4;
 /** The process before any traffic: Node, the code, the main thread's heap, the health server. */
 const PROCESS_BASE_BYTES = 112 * 1024 * 1024;
@@ -90,6 +93,16 @@ export interface SensorOptions {
   seed?: number;
   inspect: boolean;
   version: string;
+  /** Upload to a collector (absent: local output only). */
+  shipping?: {
+    collectorUrl: string;
+    pushToken: string;
+    proxy?: string;
+    caFile?: string;
+    spoolDir: string;
+    spoolMaxBytes: number;
+    sensorId: string;
+  };
   /** One line per notable event (start, warnings, stop): stderr in the CLI. */
   log: (line: string) => void;
 }
@@ -114,6 +127,7 @@ export class Sensor {
   private readonly history: DaemonSnapshot[] = [];
   private drops!: KernelDropMonitor;
   private metrics: MetricsFile | undefined;
+  private shipper: Shipper | undefined;
   private lastMetrics: DaemonSnapshot | undefined;
   private readonly timers: NodeJS.Timeout[] = [];
   private vniMapState: DaemonSnapshot["vniMap"];
@@ -158,6 +172,19 @@ export class Sensor {
       maxBytes: o.rotateMaxBytes,
       onError: (err) => o.log(`warning: ${err.message}`),
     });
+    if (o.shipping !== undefined) {
+      const sh = o.shipping;
+      this.shipper = new Shipper({
+        dir: sh.spoolDir,
+        collectorUrl: sh.collectorUrl,
+        pushToken: sh.pushToken,
+        proxy: sh.proxy,
+        caFile: sh.caFile,
+        sensorId: sh.sensorId,
+        spoolMaxBytes: sh.spoolMaxBytes,
+        log: o.log,
+      });
+    }
     const n = o.workers === "auto" ? Math.max(1, availableParallelism()) : o.workers;
     const total = o.memoryBudgetBytes ?? Math.floor(this.processMemoryLimit * MACHINE_SHARE);
     const perWorker = engineBudget(total, n);
@@ -245,8 +272,10 @@ export class Sensor {
     };
     worker.on("message", (m: FromWorker) => {
       state.lastHeard = Date.now();
-      if (m.type === "logs") this.writer.append(m.chunks);
-      else {
+      if (m.type === "logs") {
+        this.writer.append(m.chunks);
+        this.shipper?.accept(m.chunks);
+      } else {
         state.counters = m.counters;
         if (m.type === "finished") state.finished = true;
       }
@@ -359,6 +388,27 @@ export class Sensor {
       vniMap: this.vniMapState,
       rssBytes: process.memoryUsage.rss(),
       processMemoryLimitBytes: this.processMemoryLimit,
+      shipping: this.shippingSnapshot(),
+    };
+  }
+
+  private shippingSnapshot(): DaemonSnapshot["shipping"] {
+    if (this.shipper === undefined || this.o.shipping === undefined) return undefined;
+    const st = this.shipper.status();
+    return {
+      collectorConnectivity: st.collectorConnectivity,
+      lastUploadAt: st.lastUploadAt === null ? null : st.lastUploadAt / 1000,
+      lastError: st.lastError,
+      spoolBacklogBytes: st.spoolBacklogBytes,
+      spoolBacklogBatches: st.spoolBacklogBatches,
+      spoolMaxBytes: this.o.shipping.spoolMaxBytes,
+      dropped: st.dropped,
+      droppedRecords: st.droppedRecords,
+      rejected: st.rejected,
+      corrupt: st.corrupt,
+      uploadedBatches: st.uploadedBatches,
+      uploadedBytes: st.uploadedBytes,
+      uploadedRecords: st.uploadedRecords,
     };
   }
 
@@ -427,6 +477,14 @@ export class Sensor {
     this.writeMetrics();
     await Promise.all(this.workers.map((w) => w.worker.terminate()));
     const status = await this.writer.close();
+    if (this.shipper !== undefined) {
+      // What the collector has not taken within the grace time stays spooled for the next start.
+      const left = await this.shipper.close({ flushWithinMs: SHIP_FLUSH_MS });
+      if (left.leftBatches > 0)
+        this.o.log(
+          `${left.leftBatches} batch(es) (${left.leftRecords} records) stay in the spool for the next start`,
+        );
+    }
     await this.health?.close();
     await this.metrics?.close();
     const s = this.history.at(-1);
@@ -451,6 +509,7 @@ export class Sensor {
     await this.receiver?.close().catch(() => undefined);
     await Promise.all(this.workers.map((w) => w.worker.terminate()));
     await this.writer?.close().catch(() => undefined);
+    await this.shipper?.close({ flushWithinMs: 0 }).catch(() => undefined);
     await this.health?.close().catch(() => undefined);
   }
 }

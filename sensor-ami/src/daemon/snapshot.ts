@@ -69,6 +69,24 @@ export interface DaemonSnapshot {
   output: { dir: string; writable: boolean; error?: string; rotatedFiles: number };
   /** VNI map enrichment: where it is read from, entries, last load and last error. */
   vniMap?: { path: string; vnis: number; sources: number; loadedAt?: number; error?: string };
+  /** Upload to the collector (absent: local output only). Times in seconds since the epoch. */
+  shipping?: {
+    collectorConnectivity: "ok" | "failing" | "unknown";
+    lastUploadAt: number | null;
+    lastError: string | null;
+    spoolBacklogBytes: number;
+    spoolBacklogBatches: number;
+    spoolMaxBytes: number;
+    /** Batches dropped (spool full, oldest first) and refused for good by the collector, since start. */
+    dropped: number;
+    droppedRecords: number;
+    rejected: number;
+    /** Spool files found torn (after a power cut) and set aside. */
+    corrupt: number;
+    uploadedBatches: number;
+    uploadedBytes: number;
+    uploadedRecords: number;
+  };
   /** Resident set size of the daemon process, bytes. */
   rssBytes: number;
   /**

@@ -100,6 +100,8 @@ export interface AssessOptions {
   wallClock?: number;
 }
 
+import { shippingChecks } from "./shipping-checks.js";
+
 const WINDOW_SECONDS = 60;
 
 /** Judges `now` (with `history`, oldest first, for rates) into the report's checks, in CHECK_NAMES order. */
@@ -122,9 +124,16 @@ export function assessHealth(
     output(now),
     receiver(now),
     vniMap(now),
-    notConfigured("collector_connectivity", "No collector is configured: logs are written locally only."),
-    notConfigured("last_upload", "Nothing is uploaded: logs are written locally only."),
-    notConfigured("spool_backlog", "There is no upload spool: logs are written locally only."),
+    ...(now.shipping !== undefined
+      ? shippingChecks(now, w.base)
+      : [
+          notConfigured(
+            "collector_connectivity",
+            "No collector is configured: logs are written locally only.",
+          ),
+          notConfigured("last_upload", "Nothing is uploaded: logs are written locally only."),
+          notConfigured("spool_backlog", "There is no upload spool: logs are written locally only."),
+        ]),
     { name: "ossensor_count", status: "OK", value: "0", reason: "" },
   ];
   return { status: worst(checks.map((c) => c.status)), checks };
@@ -429,6 +438,8 @@ interface Window {
   delta(get: (s: DaemonSnapshot) => number): number;
   /** A per-worker total's growth, worker by worker (one restarted worker restarts only its own count). */
   workerDelta(get: (w: DaemonSnapshot["workers"][number]) => number): number;
+  /** The snapshot the window starts at (undefined: since start). */
+  base: DaemonSnapshot | undefined;
 }
 
 /**
@@ -445,6 +456,7 @@ function lastMinute(now: DaemonSnapshot, history: readonly DaemonSnapshot[]): Wi
   return {
     seconds,
     label,
+    base: from,
     delta: (get) => since(get(now), from ? get(from) : undefined),
     workerDelta: (get) => {
       let n = 0;
