@@ -311,6 +311,25 @@ describe.skipIf(!OPENSSL)("Shipper against a real HTTPS collector", () => {
     expect(seqsOf(c.lines("conn")).sort((a, b) => a - b)).toEqual(range(0, 60));
   });
 
+  it("retries at once, without backoff or warning, when a kept-alive connection was closed under it", async () => {
+    // Prepare: one request at a time, so the second batch reuses the first one's connection
+    const c = await collector();
+    c.resetReused = true;
+    const s = shipper(c.url, { concurrency: 1, backoffBaseMs: 60_000, backoffMaxMs: 60_000 });
+
+    // Act
+    s.accept([records("conn", 0, 5)]);
+    await until(() => s.status().uploadedBatches === 1, "the first batch");
+    s.accept([records("conn", 5, 5)]);
+    await until(() => s.status().uploadedBatches === 2, "the second batch");
+
+    // Assess
+    expect(c.resets).toBe(1);
+    expect(s.status()).toMatchObject({ collectorConnectivity: "ok", failedAttempts: 0 });
+    expect(logLines.filter((l) => l.startsWith("warning"))).toEqual([]);
+    expect(seqsOf(c.lines("conn"))).toEqual(range(0, 10));
+  });
+
   it("abandons a request the collector never answers, retries it, and still closes by its deadline", async () => {
     // Prepare
     const c = await collector();

@@ -98,6 +98,10 @@ export class TestCollector {
   delayMs = 0;
   inFlight = 0;
   maxInFlight = 0;
+  /** Cut every request that comes on an already used connection. */
+  resetReused = false;
+  resets = 0;
+  private readonly socketUses = new WeakMap<object, number>();
   private server: HttpsServer;
   port = 0;
 
@@ -133,6 +137,14 @@ export class TestCollector {
 
   private make(): HttpsServer {
     return createHttpsServer({ cert: this.cert.cert, key: this.cert.key }, (req, res) => {
+      const uses = (this.socketUses.get(req.socket) ?? 0) + 1;
+      this.socketUses.set(req.socket, uses);
+      if (this.resetReused && uses > 1) {
+        // A kept-alive connection closed under a request, as when the server's idle timeout fires.
+        this.resets++;
+        req.socket.destroy();
+        return;
+      }
       const chunks: Buffer[] = [];
       req.on("data", (c: Buffer) => chunks.push(c));
       this.inFlight++;

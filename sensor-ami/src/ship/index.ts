@@ -66,6 +66,8 @@ export interface ShipperStatus {
   uploadedBatches: number;
   uploadedBytes: number;
   uploadedRecords: number;
+  /** Upload attempts that failed and were retried (network, TLS, proxy, 5xx, 429…). */
+  failedAttempts: number;
   /** JSON lines in memory, not yet in the spool. */
   pendingBytes: number;
   /** When the next upload attempt may start while backing off (ms since the epoch), else null. */
@@ -180,6 +182,7 @@ export class Shipper {
       uploadedBatches: upload.uploadedBatches,
       uploadedBytes: upload.uploadedBytes,
       uploadedRecords: upload.uploadedRecords,
+      failedAttempts: upload.failedAttempts,
       pendingBytes: this.batcher.pendingBytes,
       retryAt: upload.retryAt,
     };

@@ -13,6 +13,14 @@ export const REQUEST_IDLE_TIMEOUT_MS = 30_000;
 /** Of the collector's answer, this much is kept for the log line; the rest is read and discarded. */
 export const RESPONSE_KEEP_BYTES = 512;
 
+/** How a kept-alive connection the server has closed fails when it is reused. */
+const STALE_SOCKET_CODES: ReadonlySet<string> = new Set(["ECONNRESET", "EPIPE", "ECONNABORTED"]);
+
+/** The request failed on a reused connection before any answer: worth one immediate retry. */
+class StaleSocketError extends UploadError {
+  override readonly name = "StaleSocketError";
+}
+
 export interface TransportOptions {
   /** Undefined: straight to the collector. */
   proxy?: URL | undefined;
@@ -53,14 +61,29 @@ export class Transport {
   }
 
   /** POSTs `body`; rejects with UploadError when no answer came (network, TLS, proxy, timeout, abort). */
-  post(url: URL, headers: Record<string, string>, body: Buffer, signal: AbortSignal): Promise<PostResult> {
+  async post(
+    url: URL,
+    headers: Record<string, string>,
+    body: Buffer,
+    signal: AbortSignal,
+  ): Promise<PostResult> {
+    try {
+      return await this.once(url, headers, body, signal);
+    } catch (error) {
+      // A kept-alive connection the collector closed just as it was reused: a new connection at once,
+      // not a backoff and a warning. Safe to repeat: the batch ID makes the collector store it once.
+      if (!(error instanceof StaleSocketError) || signal.aborted) throw error;
+      return await this.once(url, headers, body, signal);
+    }
+  }
+
+  private once(
+    url: URL,
+    headers: Record<string, string>,
+    body: Buffer,
+    signal: AbortSignal,
+  ): Promise<PostResult> {
     return new Promise((resolve, reject) => {
-      const fail = (error: Error) =>
-        reject(
-          error instanceof UploadError
-            ? error
-            : new UploadError(`POST to ${url.host}${this.via} failed: ${error.message}`, { cause: error }),
-        );
       const req = request(url, {
         method: "POST",
         headers: { ...headers, "content-length": String(body.length) },
@@ -68,6 +91,14 @@ export class Transport {
         signal,
         timeout: this.idleTimeoutMs,
       });
+      const fail = (error: Error) => {
+        const message = `POST to ${url.host}${this.via} failed: ${error.message}`;
+        const code = (error as NodeJS.ErrnoException).code;
+        if (error instanceof UploadError) reject(error);
+        else if (req.reusedSocket && code !== undefined && STALE_SOCKET_CODES.has(code)) {
+          reject(new StaleSocketError(message, { cause: error }));
+        } else reject(new UploadError(message, { cause: error }));
+      };
       req.once("timeout", () =>
         req.destroy(
           new UploadError(`POST to ${url.host}${this.via}: no progress for ${this.idleTimeoutMs} ms`),
