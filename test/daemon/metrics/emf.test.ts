@@ -171,6 +171,12 @@ describe("emfRecord", () => {
       "WorkersAlive",
       "WorkersDead",
       "OutputWritable",
+      "UploadedBatches",
+      "UploadedRecords",
+      "UploadedBytes",
+      "SpoolDroppedBatches",
+      "UploadRejectedBatches",
+      "SpoolBacklogBytes",
     ]);
   });
 

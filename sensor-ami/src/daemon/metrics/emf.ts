@@ -75,6 +75,13 @@ export const SENSOR_METRICS: readonly MetricSpec[] = [
   { name: "WorkersAlive", unit: "Count", kind: "gauge", get: (s) => s.workers.filter((w) => w.alive).length },
   { name: "WorkersDead", unit: "Count", kind: "gauge", get: (s) => s.workers.filter((w) => !w.alive).length },
   { name: "OutputWritable", unit: "Count", kind: "gauge", get: (s) => (s.output.writable ? 1 : 0) },
+  // Shipping (0 while the sensor writes locally only).
+  { name: "UploadedBatches", unit: "Count", kind: "counter", get: (s) => s.shipping?.uploadedBatches ?? 0 },
+  { name: "UploadedRecords", unit: "Count", kind: "counter", get: (s) => s.shipping?.uploadedRecords ?? 0 },
+  { name: "UploadedBytes", unit: "Bytes", kind: "counter", get: (s) => s.shipping?.uploadedBytes ?? 0 },
+  { name: "SpoolDroppedBatches", unit: "Count", kind: "counter", get: (s) => s.shipping?.dropped ?? 0 },
+  { name: "UploadRejectedBatches", unit: "Count", kind: "counter", get: (s) => s.shipping?.rejected ?? 0 },
+  { name: "SpoolBacklogBytes", unit: "Bytes", kind: "gauge", get: (s) => s.shipping?.spoolBacklogBytes ?? 0 },
 ];
 
 export const SENSOR_DIMENSIONS: readonly (readonly string[])[] = [
