@@ -205,12 +205,8 @@ export class Shipper {
     await this.uploader.stop();
     this.transport.close();
     this.tellDrops(true);
+    // The caller tells what is left (CloseResult), in its own stop summary.
     const left = this.spool.status();
-    if (left.backlogBatches > 0) {
-      this.log(
-        `${LOG_NAME_IN_LINE}: ${left.backlogBatches} batches (${left.backlogRecords} records) stay in the spool for the next start`,
-      );
-    }
     return { leftBatches: left.backlogBatches, leftRecords: left.backlogRecords };
   }
 
