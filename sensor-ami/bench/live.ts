@@ -1,4 +1,6 @@
 // `npm run bench:live [-- --seconds 20] [-- --rates 50000,100000,...] [-- --workers 1,2] [-- --paths recvmmsg,dgram]`
+// `npm run bench:live -- --ship ...`: the same with the sensor uploading to `spanless collector` on
+// loopback; per round the metadata uploaded against the traffic, and whether the spool grew.
 // `npm run bench:live -- --syn-flood 1000000 [--flood-rate 200000] [--memory-budget <MB>]`: RSS and
 // the memory budget while a million distinct SYNs arrive.
 //
@@ -14,8 +16,8 @@
 // 2-core machine the sender takes part of a core from the sensor, so "all cores" here is a lower
 // bound of what a dedicated sensor does.
 
-import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -218,6 +220,7 @@ interface Status {
   snapshot: {
     totals: Record<string, number>;
     rssBytes: number;
+    shipping?: { uploadedBytes: number; uploadedRecords: number; spoolBacklogBytes: number; dropped: number };
     workers: {
       packets: number;
       liveConnections: number;
@@ -235,9 +238,62 @@ interface Sensor {
   stop(): Promise<void>;
 }
 
+/**
+ * `spanless collector` on loopback with a fresh token, and a sensor config file that uploads to
+ * it: the `--ship` mode measures the upload beside the analysis.
+ */
+async function startCollector(): Promise<{
+  config: (out: string) => string;
+  stop: () => Promise<void>;
+  dir: string;
+}> {
+  const dir = mkdtempSync(join(tmpdir(), "spanless-bench-collector-"));
+  const store = join(dir, "store");
+  const token = execFileSync(process.execPath, [CLI, "token", "create", "bench", "--store", store], {
+    encoding: "utf8",
+  }).trim();
+  const child = spawn(process.execPath, [CLI, "collector", "--listen", "127.0.0.1:0", "--store", store], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  child.stdout.on("data", (d: Buffer) => {
+    out += d.toString();
+  });
+  for (let i = 0; i < 500 && !/listening on https:\/\/[^:]+:\d+/.test(out); i++) await wait(20);
+  const port = /listening on https:\/\/[^:]+:(\d+)/.exec(out)?.[1];
+  if (port === undefined) throw new Error(`collector did not start:\n${out}`);
+  return {
+    dir,
+    config: (logs: string) => {
+      const file = join(dir, "sensor.json");
+      writeFileSync(
+        file,
+        JSON.stringify({
+          out: logs,
+          collectorUrl: `https://127.0.0.1:${port}/`,
+          pushToken: token,
+          collectorCaFile: join(store, ".collector", "tls", "collector-cert.pem"),
+          sensorId: "bench",
+        }),
+        { mode: 0o600 },
+      );
+      return file;
+    },
+    stop: async () => {
+      const exited = new Promise((r) => child.on("exit", r));
+      child.kill("SIGTERM");
+      await exited;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+let collector: Awaited<ReturnType<typeof startCollector>> | undefined;
+
 async function startSensor(workers: number, path: string, extra: string[] = []): Promise<Sensor> {
   const out = mkdtempSync(join(tmpdir(), "spanless-bench-live-"));
   const env = { ...process.env, ...(path === "dgram" ? { SPANLESS_NATIVE: "off" } : {}) };
+  if (collector !== undefined) extra = [...extra, "--config", collector.config(out)];
   const child = spawn(
     process.execPath,
     [
@@ -386,6 +442,17 @@ async function measure(workers: number, path: string, rates: number[], seconds: 
           `sensor CPU ${(round.sensorCpu * 100).toFixed(0)} % (receive thread ${(round.receiveShare * 100).toFixed(0)} %)` +
           `  [kernel drops ${after.snapshot.totals.kernelDrops - before.snapshot.totals.kernelDrops}, queue drops ${after.snapshot.totals.queueDrops - before.snapshot.totals.queueDrops}, RSS ${(after.snapshot.rssBytes / 1048576).toFixed(0)} MB]\n`,
       );
+      const sb = before.snapshot.shipping;
+      const sa = after.snapshot.shipping;
+      if (sa !== undefined && sb !== undefined) {
+        // The upload keeps up when the spool does not grow from round to round.
+        const metadata = sa.uploadedBytes - sb.uploadedBytes;
+        process.stdout.write(
+          `      upload: ${(metadata / 1048576).toFixed(1)} MB of metadata for ${(sent.bytes / 1048576).toFixed(0)} MB ` +
+            `of traffic (${((metadata / sent.bytes) * 100).toFixed(2)} %), spool ${(sb.spoolBacklogBytes / 1048576).toFixed(1)}` +
+            ` -> ${(sa.spoolBacklogBytes / 1048576).toFixed(1)} MB, dropped ${sa.dropped - sb.dropped}\n`,
+        );
+      }
       if (loss >= LOSS_LIMIT) break;
       await wait(500);
     }
@@ -444,6 +511,7 @@ async function main(): Promise<void> {
       "syn-flood": { type: "string" },
       "flood-rate": { type: "string", default: "200000" },
       "memory-budget": { type: "string" },
+      ship: { type: "boolean", default: false },
       seconds: { type: "string", default: "20" },
       rates: {
         type: "string",
@@ -468,6 +536,7 @@ async function main(): Promise<void> {
     await synFlood(Number(values["syn-flood"]), Number(values["flood-rate"]), values["memory-budget"]);
     return;
   }
+  if (values.ship) collector = await startCollector();
   const seconds = Number(values.seconds);
   const rates = values.rates.split(",").map(Number);
   process.stdout.write(`bench:live: ${BENCH}, ${seconds} s per rate, loss limit ${LOSS_LIMIT * 100} %\n`);
@@ -487,6 +556,7 @@ async function main(): Promise<void> {
   process.stdout.write(
     `\nhighest rate with < ${LOSS_LIMIT * 100} % loss, full inspection:\n${summary.join("\n")}\n`,
   );
+  await collector?.stop();
 }
 
 await main();
