@@ -5,7 +5,7 @@
 // and the proxy's password must appear in no log line and no status.
 
 import { spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, statSync, truncateSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildSync } from "esbuild";
@@ -196,7 +196,9 @@ describe.skipIf(!OPENSSL)("Shipper against a real HTTPS collector", () => {
     expect(delivered).toContain(399);
     expect(delivered).not.toContain(0);
     expect(delivered.length + full.droppedRecords).toBe(400);
-    expect(logLines.some((l) => /dropped the oldest \d+ batches/.test(l))).toBe(true);
+    expect(logLines.some((l) => /dropped \d+ batches \(\d+ records\), spool-full: the oldest/.test(l))).toBe(
+      true,
+    );
   });
 
   it("grows the spool to its bound and no further while the collector answers 500", async () => {
@@ -295,6 +297,33 @@ describe.skipIf(!OPENSSL)("Shipper against a real HTTPS collector", () => {
     expect(second.status().corrupt).toBe(1);
     expect(readdirSync(join(dir, "corrupt"))).toEqual([files[1]]);
     expect(logLines.some((l) => l.includes("spool_file_corrupt"))).toBe(true);
+  });
+
+  it("counts batches it cannot store when the spool directory is gone, tells them once, and keeps running", async () => {
+    // Prepare: the spool directory replaced by a file after the start
+    const c = await collector();
+    const dir = mkdtempSync(join(tmpdir(), "spanless-ship-"));
+    const s = shipper(c.url, { dir, batchMaxAgeMs: 20 });
+    rmSync(dir, { recursive: true });
+    writeFileSync(dir, "not a directory");
+
+    // Act
+    for (let i = 0; i < 5; i++) {
+      s.accept([records("conn", i * 10, 10)]);
+      await until(() => s.status().pendingBytes === 0, "the batch handled");
+    }
+
+    // Assess
+    expect(s.status()).toMatchObject({ dropped: 5, droppedRecords: 50, spoolBacklogBatches: 0 });
+    const lines = logLines.filter((l) => l.includes("store-failed"));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      /dropped 1 batches \(10 records\), store-failed: conn records never reached the spool: cannot store batch/,
+    );
+    await s.close();
+    expect(logLines.filter((l) => l.includes("store-failed")).at(-1)).toContain(
+      "dropped 4 batches (40 records)",
+    );
   });
 
   it("keeps at most two requests in flight", async () => {

@@ -90,8 +90,11 @@ export class Shipper {
   private readonly log: (line: string) => void;
   private readonly lost = { batches: 0, records: 0 };
   private closing: Promise<CloseResult> | undefined;
-  private dropsUntold = { batches: 0, records: 0 };
-  private lastDropLine = Number.NEGATIVE_INFINITY;
+  /** Drops not yet told, per reason, and when that reason was last told. */
+  private readonly drops = new Map<
+    string,
+    { batches: number; records: number; toldAt: number; detail: string }
+  >();
 
   /**
    * Checks the options (ShipConfigError naming the field, never its value), opens the spool and scans
@@ -204,7 +207,7 @@ export class Shipper {
     if (flushWithinMs > 0) await this.uploader.drained(deadline);
     await this.uploader.stop();
     this.transport.close();
-    this.tellDrops(true);
+    for (const reason of this.drops.keys()) this.tellDrops(reason, true);
     // The caller tells what is left (CloseResult), in its own stop summary.
     const left = this.spool.status();
     return { leftBatches: left.backlogBatches, leftRecords: left.backlogRecords };
@@ -213,9 +216,13 @@ export class Shipper {
   private onSpool(event: SpoolEvent): void {
     switch (event.type) {
       case "dropped":
-        this.dropsUntold.batches++;
-        this.dropsUntold.records += event.records;
-        this.tellDrops(false, event.reason);
+        this.noteDrop(
+          event.reason,
+          event.records,
+          event.reason === "spool-full"
+            ? "the oldest, to make room in the full spool: the collector is not taking batches fast enough"
+            : `larger than the whole spool (${event.bytes} bytes)`,
+        );
         return;
       case "corrupt":
         this.log(
@@ -241,8 +248,8 @@ export class Shipper {
 
   private onBatchDrop(drop: BatchDrop): void {
     this.countLost(1, drop.records);
-    const why = drop.error === undefined ? drop.reason : `${drop.reason}: ${drop.error.message}`;
-    this.log(`warning: ${LOG_NAME_IN_LINE}: ${drop.records} ${drop.log} records not shipped (${why})`);
+    const detail = `${drop.log} records never reached the spool${drop.error === undefined ? "" : `: ${drop.error.message}`}`;
+    this.noteDrop(drop.reason, drop.records, detail);
   }
 
   private countLost(batches: number, records: number): void {
@@ -250,16 +257,30 @@ export class Shipper {
     this.lost.records += records;
   }
 
-  /** One line for the drops since the last one, at most every DROP_LOG_INTERVAL_MS (or now, at close). */
-  private tellDrops(force: boolean, reason = "spool-full"): void {
-    if (this.dropsUntold.batches === 0) return;
-    if (!force && Date.now() - this.lastDropLine < DROP_LOG_INTERVAL_MS) return;
+  /**
+   * Drops are counted exactly in status(); the log gets a line for the first of a reason at once, then
+   * at most one per DROP_LOG_INTERVAL_MS with the count since (a full spool or a dead disk would
+   * otherwise write a line per batch).
+   */
+  private noteDrop(reason: string, records: number, detail: string): void {
+    const d = this.drops.get(reason) ?? { batches: 0, records: 0, toldAt: Number.NEGATIVE_INFINITY, detail };
+    d.batches++;
+    d.records += records;
+    d.detail = detail;
+    this.drops.set(reason, d);
+    this.tellDrops(reason, false);
+  }
+
+  private tellDrops(reason: string, force: boolean): void {
+    const d = this.drops.get(reason);
+    if (d === undefined || d.batches === 0) return;
+    if (!force && Date.now() - d.toldAt < DROP_LOG_INTERVAL_MS) return;
     this.log(
-      `warning: ${LOG_NAME_IN_LINE}: dropped the oldest ${this.dropsUntold.batches} batches ` +
-        `(${this.dropsUntold.records} records) from the spool (${reason}: the collector is not taking them fast enough)`,
+      `warning: ${LOG_NAME_IN_LINE}: dropped ${d.batches} batches (${d.records} records), ${reason}: ${d.detail}`,
     );
-    this.dropsUntold = { batches: 0, records: 0 };
-    this.lastDropLine = Date.now();
+    d.batches = 0;
+    d.records = 0;
+    d.toldAt = Date.now();
   }
 
   private onUpload(event: UploaderEvent, host: string): void {
