@@ -67,6 +67,11 @@ const fileCollectorUrlSchema = z.string().superRefine((value, ctx) => {
 /** Bytes the upload spool may hold before the oldest batches are dropped (counted). */
 export const DEFAULT_SPOOL_MAX_MB = 1024;
 
+/** Largest PCAP ring: 1 PB, i.e. no practical limit, only a guard against a unit mistake. */
+export const MAX_PCAP_GB = 1_000_000;
+/** `s3://bucket[/prefix]`, as S3 names buckets. */
+export const S3_URL_PATTERN = /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](?:\/.*)?$/;
+
 export const sensorFileSchema = z
   .object({
     listen: listenSchema.default(DEFAULT_LISTEN),
@@ -108,6 +113,24 @@ export const sensorFileSchema = z
     pushToken: pushTokenSchema.optional(),
     proxy: proxySchema.optional(),
     osSensorHmac: osSensorHmacSchema.optional(),
+    /**
+     * The PCAP ring: rolling pcap files of the received (decapsulated) traffic, oldest deleted first,
+     * all workers together at most this many GB (GiB: 2^30 bytes; fractions allowed). Absent: no PCAP.
+     */
+    pcapMaxGB: z
+      .number({ message: "must be a number" })
+      .positive({ message: `must be more than 0 and at most ${MAX_PCAP_GB} GB` })
+      .max(MAX_PCAP_GB, { message: `must be more than 0 and at most ${MAX_PCAP_GB} GB` })
+      .optional(),
+    /** Where the ring's files are (default: `<out>/.pcap`). */
+    pcapDir: z.string().min(1).optional(),
+    /** Closed ring files are uploaded to `<this>/pcap/sensor=<id>/dt=YYYY-MM-DD/` (optional). */
+    pcapS3: z
+      .string()
+      .regex(S3_URL_PATTERN, { message: 'must be "s3://<bucket>[/<prefix>]" with a valid bucket name' })
+      .optional(),
+    /** An S3-compatible endpoint for pcapS3 (tests, other stores); absent: AWS's. */
+    pcapS3Endpoint: z.url({ message: "must be an http(s) URL" }).optional(),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -120,6 +143,15 @@ export const sensorFileSchema = z
         message: `is required when ${missing === "collectorUrl" ? "pushToken" : "collectorUrl"} is set (uploading needs both; remove both for local output only)`,
       });
     }
+    // The ring's other settings mean nothing without its size: say so rather than silently ignore them.
+    if (c.pcapMaxGB === undefined)
+      for (const field of ["pcapDir", "pcapS3", "pcapS3Endpoint"] as const)
+        if (c[field] !== undefined)
+          ctx.addIssue({
+            code: "custom",
+            path: [field],
+            message: "needs pcapMaxGB (the PCAP ring is off without it)",
+          });
   });
 
 export type SensorFileConfig = z.infer<typeof sensorFileSchema>;

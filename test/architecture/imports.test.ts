@@ -80,6 +80,7 @@ const RULES: PartRule[] = [
     mayImport: [
       "sensor-ami/src/daemon",
       "sensor-ami/src/ship",
+      "sensor-ami/src/pcap",
       "sensor-ami/src/capture",
       "sensor-ami/src/engine",
       "sensor-ami/src/inspect",
@@ -140,6 +141,15 @@ const RULES: PartRule[] = [
     // upload contract; the daemon wires it, so it never reaches into the engine or the daemon.
     mayImport: ["sensor-ami/src/ship", "sensor-ami/src/logs", TEXT, "contracts"],
     packages: NONE,
+    builtins: ANY,
+  },
+  {
+    name: "sensor/pcap",
+    root: "sensor-ami/src/pcap",
+    // The PCAP ring writes, uploads and searches its own files: frames come in as bytes from the
+    // daemon's workers, so it needs nothing of the engine; the S3 client is loaded lazily.
+    mayImport: ["sensor-ami/src/pcap", TEXT, "contracts"],
+    packages: (p) => p === "@aws-sdk/client-s3",
     builtins: ANY,
   },
   {

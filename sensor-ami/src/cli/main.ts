@@ -24,6 +24,7 @@ const USAGE = `usage: spanless analyze <capture.pcap|capture.pcapng> --out <dir>
        spanless sensor [--config <file>] [--listen <host:port>] [--out <dir>] [--health-port <n>] [--workers <n>]
        spanless replay <capture> --to <host:port> [--vni <n> | --vni-from-vlan] [--pps <n> | --speed <x> | --top]
        spanless health [--port <n>] [--json]
+       spanless pcap find --uid <conn uid> [--logs <dir>] [--pcap <dir>]   (the PCAP ring's files of a connection)
        spanless demo [<capture>] --out <dir>     (collector + sensor + replay on this machine)
        spanless collector --listen <host:port> --store <dir> [--s3 s3://bucket/prefix] [--tls-cert <f> --tls-key <f>]
        spanless token create <label> | list | revoke <label>  --store <dir> | --tokens <file>
@@ -87,6 +88,7 @@ export async function main(argv: string[]): Promise<number> {
   if (command === "sensor") return (await import("./sensor.js")).runSensor(rest);
   if (command === "replay") return (await import("./replay.js")).runReplay(rest);
   if (command === "health") return (await import("./health.js")).runHealth(rest);
+  if (command === "pcap") return (await import("./pcap.js")).runPcap(rest);
   if (command === "demo") return (await import("./demo.js")).runDemoCommand(rest);
   if (command === "collector") return (await import("./collector.js")).runCollector(rest);
   if (command === "token") return (await import("./token.js")).runToken(rest);

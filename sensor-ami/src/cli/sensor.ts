@@ -22,6 +22,7 @@ const EXIT_USAGE = 64;
 const EXIT_CONFIG = 78;
 const EXIT_UNAVAILABLE = 69;
 const MIB = 1024 * 1024;
+const GIB = 1024 * MIB;
 
 export const SENSOR_USAGE = `usage: spanless sensor [--config <file>] [options]
 
@@ -34,7 +35,8 @@ options (each overrides the config file's field of the same meaning):
                              memoryBudgetMB, receiveBufferMB, dedupWindowMs, rotateSeconds, rotateMaxMB,
                              vniMap, metricsFile, instanceId, availabilityZone, localNets; uploading:
                              collectorUrl, pushToken, proxy, collectorCaFile, spoolDir, spoolMaxMB,
-                             sensorId; osSensorHmac). The push token is read from the file only, so
+                             sensorId; osSensorHmac; PCAP ring: pcapMaxGB, pcapDir, pcapS3,
+                             pcapS3Endpoint). The push token is read from the file only, so
                              it never shows in a process list.
   --listen <host:port>       where to receive VXLAN (default 0.0.0.0:4789; IPv6 as [::]:4789)
   --out <dir>                log directory                                          [required]
@@ -49,6 +51,8 @@ options (each overrides the config file's field of the same meaning):
   --rotate-size <MB>         rotate a log early at this size (default 1024)
   --vni-map <file>           VNI map (written by the mirror function) for instance enrichment; reloaded on change
   --metrics-file <file>      CloudWatch EMF metrics, one line a minute (default: none)
+  --pcap-max-gb <GB>         keep a PCAP ring of the received traffic, at most this many GiB on disk
+                             (in <out>/.pcap unless pcapDir; find a connection's files: spanless pcap find)
   --seed <n>                 seed uids (tests)
   --no-inspect               connection records only
 `;
@@ -87,6 +91,7 @@ export function sensorSettings(argv: string[]): {
       "rotate-size": { type: "string" },
       "vni-map": { type: "string" },
       "metrics-file": { type: "string" },
+      "pcap-max-gb": { type: "string" },
       seed: { type: "string" },
       "no-inspect": { type: "boolean", default: false },
     },
@@ -128,6 +133,7 @@ export function sensorSettings(argv: string[]): {
   put("rotateMaxMB", numberFlag(values["rotate-size"], "--rotate-size"));
   put("vniMap", values["vni-map"]);
   put("metricsFile", values["metrics-file"]);
+  put("pcapMaxGB", numberFlag(values["pcap-max-gb"], "--pcap-max-gb"));
   const merged =
     typeof file === "object" && file !== null && !Array.isArray(file) ? { ...file, ...flags } : file;
   if (merged.out === undefined && values.config === undefined)
@@ -201,6 +207,21 @@ export async function runSensor(argv: string[]): Promise<number> {
       inspect: settings.inspect,
       version: SPANLESS_VERSION,
       log,
+      pcap:
+        c.pcapMaxGB !== undefined
+          ? {
+              dir: c.pcapDir ?? join(c.out, ".pcap"),
+              maxBytes: Math.floor(c.pcapMaxGB * GIB),
+              s3:
+                c.pcapS3 !== undefined
+                  ? {
+                      url: c.pcapS3,
+                      endpoint: c.pcapS3Endpoint,
+                      sensorId: c.sensorId ?? defaultSensorId(c.instanceId),
+                    }
+                  : undefined,
+            }
+          : undefined,
       shipping:
         c.collectorUrl !== undefined && c.pushToken !== undefined
           ? {

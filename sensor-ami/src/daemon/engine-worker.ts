@@ -13,6 +13,7 @@ import type { EngineOptions } from "../engine/options.js";
 import { buildInspector } from "../inspect/index.js";
 import { JsonLinesSink, type LogChunk } from "../logs/json-lines.js";
 import type { LogRecordObject } from "../logs/writer.js";
+import { type ClosedPcap, PcapRing } from "../pcap/ring.js";
 import { DuplicateFilter } from "./dedup.js";
 import { enrichRecord, VniMapIndex } from "./enrichment.js";
 import { OriginTable } from "./origins.js";
@@ -29,10 +30,13 @@ export class EngineWorker {
   private readonly frame = new Frame();
   private vniMap: VniMapIndex | undefined;
   private index = 0;
+  /** This worker's share of the PCAP ring (pcapMaxGB), when configured. */
+  private readonly pcap: PcapRing | undefined;
 
   constructor(
     private readonly init: Omit<WorkerInit, "ring">,
     flush: (chunks: LogChunk[]) => void,
+    pcapClosed: (file: ClosedPcap) => void = () => undefined,
   ) {
     this.sink = new JsonLinesSink({
       flush,
@@ -54,6 +58,8 @@ export class EngineWorker {
     }
     this.dedup = new DuplicateFilter(init.dedupWindowSeconds);
     this.frame.linkType = LINKTYPE_VXLAN_DATAGRAM;
+    if (init.pcap !== undefined)
+      this.pcap = new PcapRing({ ...init.pcap, worker: init.id, onClosed: pcapClosed });
   }
 
   setVniMap(map: VniMap | null): void {
@@ -69,6 +75,14 @@ export class EngineWorker {
     // Without an IP header the inner frame itself (after the VXLAN header) is compared.
     const at = o + (rec.ipOffset !== 0 ? rec.ipOffset : VXLAN_HEADER_BYTES);
     if (this.dedup.isDuplicate(bytes, at, o + rec.length, origin, rec.ts)) return;
+    // The inner frame, as the engine sees it; the ring never throws (a refused write is counted).
+    this.pcap?.write(
+      bytes,
+      o + VXLAN_HEADER_BYTES,
+      o + rec.length,
+      rec.ts,
+      rec.wireLength - VXLAN_HEADER_BYTES,
+    );
     const f = this.frame;
     f.data = bytes;
     f.offset = o;
@@ -83,12 +97,14 @@ export class EngineWorker {
   /** Lets time pass (expiring idle connections) and hands the pending log lines on. */
   tick(nowSeconds: number): void {
     this.engine.tick(nowSeconds);
+    this.pcap?.tick(nowSeconds);
     this.sink.drain();
   }
 
   /** End of input: every open connection is logged and every line handed on. */
   finish(): void {
     this.engine.finish();
+    this.pcap?.finish();
     this.sink.drain();
   }
 
@@ -108,6 +124,7 @@ export class EngineWorker {
       records: Object.fromEntries(this.sink.counts),
       origins: this.origins.size,
       originOverflows: this.origins.overflowed,
+      pcap: this.pcap?.counters(),
     };
   }
 }

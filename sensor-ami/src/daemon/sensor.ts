@@ -13,6 +13,7 @@
 import { existsSync } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import { availableParallelism } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { parseVniMap, type VniMap } from "../../../contracts/vni-map/index.js";
@@ -21,6 +22,8 @@ import { readRmemMax, receiveBufferWarning } from "../capture/udp/rmem.js";
 import type { UdpReceiver } from "../capture/udp/types.js";
 import { machineMemoryBytes } from "../engine/memory-size.js";
 import { RotatingLogWriter } from "../logs/rotating-writer.js";
+import { workerFolder } from "../pcap/names.js";
+import { PcapUploader } from "../pcap/s3-upload.js";
 import { Shipper } from "../ship/index.js";
 import { Dispatcher } from "./dispatcher.js";
 import { type HealthServer, startHealthServer } from "./health/server.js";
@@ -53,6 +56,8 @@ const WORKER_SILENT_MS = 5_000;
 const STOP_GRACE_MS = 20_000;
 /** Shutdown: how long the last batches get to reach the collector before they wait in the spool. */
 const SHIP_FLUSH_MS = 5_000;
+/** Shutdown: how long the last closed PCAP files get to reach S3 (the rest stay on disk). */
+const PCAP_UPLOAD_FLUSH_MS = 10_000;
 const MACHINE_SHARE = 1 / 4;
 /** The process before any traffic: Node, the code, the main thread's heap, the health server. */
 const PROCESS_BASE_BYTES = 112 * 1024 * 1024;
@@ -103,6 +108,13 @@ export interface SensorOptions {
     spoolMaxBytes: number;
     sensorId: string;
   };
+  /** The PCAP ring (absent: none): every worker writes its share of maxBytes under dir/w<id>. */
+  pcap?: {
+    dir: string;
+    maxBytes: number;
+    /** Closed files uploaded to S3 (`s3://bucket[/prefix]`). */
+    s3?: { url: string; endpoint?: string; sensorId: string };
+  };
   /** One line per notable event (start, warnings, stop): stderr in the CLI. */
   log: (line: string) => void;
 }
@@ -128,6 +140,7 @@ export class Sensor {
   private drops!: KernelDropMonitor;
   private metrics: MetricsFile | undefined;
   private shipper: Shipper | undefined;
+  private pcapUploader: PcapUploader | undefined;
   private lastMetrics: DaemonSnapshot | undefined;
   private readonly timers: NodeJS.Timeout[] = [];
   private vniMapState: DaemonSnapshot["vniMap"];
@@ -185,11 +198,12 @@ export class Sensor {
         log: o.log,
       });
     }
+    if (o.pcap?.s3 !== undefined) this.pcapUploader = new PcapUploader({ ...o.pcap.s3, log: o.log });
     const n = o.workers === "auto" ? Math.max(1, availableParallelism()) : o.workers;
     const total = o.memoryBudgetBytes ?? Math.floor(this.processMemoryLimit * MACHINE_SHARE);
     const perWorker = engineBudget(total, n);
     this.ringBytes = ringBytes(total, n);
-    for (let id = 0; id < n; id++) this.spawnWorker(id, perWorker);
+    for (let id = 0; id < n; id++) this.spawnWorker(id, perWorker, n);
     this.dispatcher = new Dispatcher(this.workers.map((w) => w.ring));
     this.receiver = await openUdpReceiver({
       host: o.host,
@@ -238,7 +252,7 @@ export class Sensor {
     this.timers.push(t);
   }
 
-  private spawnWorker(id: number, budget: number): void {
+  private spawnWorker(id: number, budget: number, workers: number): void {
     const shared = createRing(this.ringBytes);
     const init: WorkerInit = {
       id,
@@ -253,6 +267,13 @@ export class Sensor {
       inspect: this.o.inspect,
       reportIntervalMs: WORKER_REPORT_MS,
     };
+    if (this.o.pcap !== undefined) {
+      // Each worker keeps its own files, so each gets an equal share of the bound.
+      init.pcap = {
+        dir: join(this.o.pcap.dir, workerFolder(id)),
+        maxBytes: Math.floor(this.o.pcap.maxBytes / workers),
+      };
+    }
     // Connections live on the worker's heap: room for the accounted state, what the accounting
     // does not see (analyzer buffers, records being serialized) and garbage not yet collected.
     // A tighter old generation makes V8 collect sooner, which is what keeps RSS near the budget.
@@ -275,6 +296,8 @@ export class Sensor {
       if (m.type === "logs") {
         this.writer.append(m.chunks);
         this.shipper?.accept(m.chunks);
+      } else if (m.type === "pcap-closed") {
+        this.pcapUploader?.closed(m.file);
       } else {
         state.counters = m.counters;
         if (m.type === "finished") state.finished = true;
@@ -389,6 +412,7 @@ export class Sensor {
       rssBytes: process.memoryUsage.rss(),
       processMemoryLimitBytes: this.processMemoryLimit,
       shipping: this.shippingSnapshot(),
+      pcap: this.pcapSnapshot(),
     };
   }
 
@@ -409,6 +433,32 @@ export class Sensor {
       uploadedBatches: st.uploadedBatches,
       uploadedBytes: st.uploadedBytes,
       uploadedRecords: st.uploadedRecords,
+    };
+  }
+
+  private pcapSnapshot(): DaemonSnapshot["pcap"] {
+    if (this.o.pcap === undefined) return undefined;
+    const sum = {
+      packets: 0,
+      droppedPackets: 0,
+      writeErrors: 0,
+      diskBytes: 0,
+      closedFiles: 0,
+      deletedFiles: 0,
+    };
+    let lastError: string | null = null;
+    for (const w of this.workers) {
+      const p = w.counters?.pcap;
+      if (p === undefined) continue;
+      for (const k of Object.keys(sum) as (keyof typeof sum)[]) sum[k] += p[k];
+      lastError = p.lastError ?? lastError;
+    }
+    return {
+      dir: this.o.pcap.dir,
+      maxBytes: this.o.pcap.maxBytes,
+      ...sum,
+      lastError,
+      upload: this.pcapUploader?.status(),
     };
   }
 
@@ -477,6 +527,10 @@ export class Sensor {
     this.writeMetrics();
     await Promise.all(this.workers.map((w) => w.worker.terminate()));
     const status = await this.writer.close();
+    if (this.pcapUploader !== undefined) {
+      const left = await this.pcapUploader.close({ flushWithinMs: PCAP_UPLOAD_FLUSH_MS });
+      if (left > 0) this.o.log(`${left} closed PCAP file(s) not uploaded to S3 (they stay on disk)`);
+    }
     if (this.shipper !== undefined) {
       // What the collector has not taken within the grace time stays spooled for the next start.
       const left = await this.shipper.close({ flushWithinMs: SHIP_FLUSH_MS });
@@ -510,6 +564,7 @@ export class Sensor {
     await Promise.all(this.workers.map((w) => w.worker.terminate()));
     await this.writer?.close().catch(() => undefined);
     await this.shipper?.close({ flushWithinMs: 0 }).catch(() => undefined);
+    await this.pcapUploader?.close({ flushWithinMs: 0 }).catch(() => undefined);
     await this.health?.close().catch(() => undefined);
   }
 }

@@ -87,6 +87,29 @@ export interface DaemonSnapshot {
     uploadedBytes: number;
     uploadedRecords: number;
   };
+  /** The PCAP ring, all workers together (absent: no PCAP). */
+  pcap?: {
+    dir: string;
+    maxBytes: number;
+    /** Frames written, and frames not written while the disk refused (writing paused). */
+    packets: number;
+    droppedPackets: number;
+    writeErrors: number;
+    lastError: string | null;
+    diskBytes: number;
+    closedFiles: number;
+    /** Closed files deleted, oldest first, to keep maxBytes. */
+    deletedFiles: number;
+    /** S3 upload of closed files (absent: not configured). */
+    upload?: {
+      uploaded: number;
+      uploadedBytes: number;
+      failed: number;
+      missed: number;
+      pending: number;
+      lastError: string | null;
+    };
+  };
   /** Resident set size of the daemon process, bytes. */
   rssBytes: number;
   /**

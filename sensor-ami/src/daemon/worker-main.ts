@@ -15,7 +15,11 @@ const port = parentPort;
 if (port === null) throw new Error("worker-main.js runs only as a worker thread");
 const post = (m: FromWorker) => port.postMessage(m);
 
-const worker = new EngineWorker(init, (chunks) => post({ type: "logs", chunks }));
+const worker = new EngineWorker(
+  init,
+  (chunks) => post({ type: "logs", chunks }),
+  (file) => post({ type: "pcap-closed", file }),
+);
 port.on("message", (m: ToWorker) => {
   if (m.type === "vni-map") worker.setVniMap(m.map);
 });

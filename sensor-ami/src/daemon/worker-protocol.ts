@@ -3,6 +3,7 @@
 
 import type { VniMap } from "../../../contracts/vni-map/index.js";
 import type { LogChunk } from "../logs/json-lines.js";
+import type { ClosedPcap, PcapCounters } from "../pcap/ring.js";
 import type { RingShared } from "./ring.js";
 
 export interface WorkerInit {
@@ -19,6 +20,8 @@ export interface WorkerInit {
   inspect: boolean;
   /** How often the worker reports its counters and hands its log lines on, ms. */
   reportIntervalMs: number;
+  /** The PCAP ring's share of this worker (absent: no PCAP). */
+  pcap?: { dir: string; maxBytes: number; rotateBytes?: number; rotateSeconds?: number };
 }
 
 export interface WorkerCounters {
@@ -35,11 +38,14 @@ export interface WorkerCounters {
   records: Record<string, number>;
   origins: number;
   originOverflows: number;
+  pcap?: PcapCounters;
 }
 
 export type FromWorker =
   | { type: "logs"; chunks: LogChunk[] }
   | { type: "counters"; counters: WorkerCounters }
-  | { type: "finished"; counters: WorkerCounters };
+  | { type: "finished"; counters: WorkerCounters }
+  /** A PCAP ring file was closed (the main thread's uploader takes it). */
+  | { type: "pcap-closed"; file: ClosedPcap };
 
 export type ToWorker = { type: "vni-map"; map: VniMap | null };

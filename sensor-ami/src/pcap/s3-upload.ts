@@ -1,0 +1,204 @@
+// Uploads the ring's closed files to S3 under `<prefix>/pcap/sensor=<id>/dt=YYYY-MM-DD/<file>`,
+// from the main thread: a worker says "file closed" (a `pcap-closed` message) and the file joins
+// this queue. Retention is the bucket's lifecycle rule, not ours; and a file leaves the disk only by
+// the ring's bound, never because it was uploaded (the local ring is what `pcap find` searches).
+//
+// The S3 client is imported on the first upload (`await import()`), so a sensor without pcapS3,
+// and `spanless analyze`, never load the AWS SDK (test/tools/bundle.test.ts).
+
+import { readFile } from "node:fs/promises";
+import { PcapConfigError, PcapUploadError } from "./errors.js";
+import { parseS3Url, pcapObjectKey, type S3Location } from "./names.js";
+
+/** Attempts per file before it is given up (counted, logged): with the backoff, about a minute. */
+export const MAX_ATTEMPTS = 6;
+const FIRST_BACKOFF_MS = 1_000;
+const MAX_BACKOFF_MS = 30_000;
+/** Files waiting beyond this are dropped from the queue, oldest first (they stay on disk). */
+const MAX_QUEUE = 10_000;
+/** Used when neither AWS_REGION nor AWS_DEFAULT_REGION is set; S3 redirects to the bucket's own. */
+const FALLBACK_REGION = "us-east-1";
+
+export interface PcapUploaderOptions {
+  /** `s3://bucket[/prefix]`. */
+  url: string;
+  sensorId: string;
+  /** An S3-compatible endpoint (tests: moto_server); absent: AWS's, from the default chain. */
+  endpoint?: string;
+  log: (line: string) => void;
+  /** Backoff before the n-th retry, ms (tests shorten it). */
+  backoffMs?: (attempt: number) => number;
+}
+
+export interface PcapUploadStatus {
+  uploaded: number;
+  uploadedBytes: number;
+  /** Files given up after MAX_ATTEMPTS, or dropped from a full queue. */
+  failed: number;
+  /** Files the ring deleted before their turn came (the upload was slower than the ring turned). */
+  missed: number;
+  pending: number;
+  lastError: string | null;
+}
+
+interface Job {
+  path: string;
+  name: string;
+}
+
+type S3Module = typeof import("@aws-sdk/client-s3");
+
+/** Node gives the CommonJS package's exports as named ones; esbuild's bundle only as `default`. */
+function s3Exports(loaded: S3Module | { default: S3Module }): S3Module {
+  if ("S3Client" in loaded && typeof loaded.S3Client === "function") return loaded;
+  const fallback = (loaded as { default?: S3Module }).default;
+  if (fallback && typeof fallback.S3Client === "function") return fallback;
+  throw new PcapUploadError("@aws-sdk/client-s3 did not load: no S3Client export");
+}
+
+export class PcapUploader {
+  private readonly location: S3Location;
+  private readonly queue: Job[] = [];
+  private readonly st: PcapUploadStatus = {
+    uploaded: 0,
+    uploadedBytes: 0,
+    failed: 0,
+    missed: 0,
+    pending: 0,
+    lastError: null,
+  };
+  private s3: { module: S3Module; client: InstanceType<S3Module["S3Client"]> } | undefined;
+  private running: Promise<void> | undefined;
+  private closing = false;
+  private wake: (() => void) | undefined;
+
+  constructor(private readonly o: PcapUploaderOptions) {
+    const location = parseS3Url(o.url);
+    if (location === undefined) throw new PcapConfigError("pcapS3 must be s3://bucket[/prefix]");
+    this.location = location;
+  }
+
+  /** A worker closed a file: it joins the queue. */
+  closed(file: Job): void {
+    if (this.closing) return;
+    this.queue.push(file);
+    if (this.queue.length > MAX_QUEUE) {
+      this.queue.shift();
+      this.st.failed++;
+    }
+    this.running ??= this.drain().finally(() => {
+      this.running = undefined;
+    });
+  }
+
+  status(): PcapUploadStatus {
+    return { ...this.st, pending: this.queue.length };
+  }
+
+  /** The object key a closed file is stored under. */
+  keyOf(name: string): string | undefined {
+    return pcapObjectKey(this.location.prefix, this.o.sensorId, name);
+  }
+
+  /** Stops taking files; waits up to `flushWithinMs` for the queue to empty. Returns files left. */
+  async close(options: { flushWithinMs: number }): Promise<number> {
+    this.closing = true;
+    const done = this.running ?? Promise.resolve();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([done, new Promise((r) => (timer = setTimeout(r, options.flushWithinMs)))]);
+    clearTimeout(timer);
+    const left = this.queue.length;
+    this.queue.length = 0;
+    this.wake?.();
+    // An upload still in flight is cut off (closing makes it give up rather than retry).
+    this.s3?.client.destroy();
+    return left;
+  }
+
+  private async drain(): Promise<void> {
+    for (let job = this.queue[0]; job !== undefined; job = this.queue[0]) {
+      await this.upload(job);
+      if (this.queue[0] === job) this.queue.shift();
+    }
+  }
+
+  private async upload(job: Job): Promise<void> {
+    const key = this.keyOf(job.name);
+    if (key === undefined) return;
+    for (let attempt = 1; ; attempt++) {
+      let body: Buffer;
+      try {
+        body = await readFile(job.path);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === "ENOENT") {
+          this.st.missed++;
+          return;
+        }
+        this.giveUp(job, key, err);
+        return;
+      }
+      try {
+        await this.put(key, body);
+        this.st.uploaded++;
+        this.st.uploadedBytes += body.length;
+        return;
+      } catch (err) {
+        this.st.lastError = `s3://${this.location.bucket}/${key}: ${(err as Error).message}`;
+        if (attempt >= MAX_ATTEMPTS || this.closing) {
+          this.giveUp(job, key, err);
+          return;
+        }
+        await this.sleep((this.o.backoffMs ?? backoff)(attempt));
+      }
+    }
+  }
+
+  private giveUp(job: Job, key: string, err: unknown): void {
+    this.st.failed++;
+    const e = new PcapUploadError(`cannot upload ${job.path} to s3://${this.location.bucket}/${key}`, {
+      cause: err,
+    });
+    this.st.lastError = `${e.message}: ${(err as Error).message}`;
+    this.o.log(`warning: ${this.st.lastError} (it stays on disk until the ring deletes it)`);
+  }
+
+  private async put(key: string, body: Buffer): Promise<void> {
+    if (this.s3 === undefined) {
+      const module = s3Exports(await import("@aws-sdk/client-s3"));
+      const client = new module.S3Client({
+        region: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? FALLBACK_REGION,
+        followRegionRedirects: true,
+        ...(this.o.endpoint !== undefined ? { endpoint: this.o.endpoint, forcePathStyle: true } : {}),
+      });
+      this.s3 = { module, client };
+    }
+    const { module, client } = this.s3;
+    await client.send(
+      new module.PutObjectCommand({
+        Bucket: this.location.bucket,
+        Key: key,
+        Body: body,
+        ContentType: "application/vnd.tcpdump.pcap",
+      }),
+    );
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        this.wake = undefined;
+        resolve();
+      }, ms);
+      this.wake = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+  }
+}
+
+/** Exponential backoff with jitter: about 1, 2, 4, 8, 16 s, at most 30. */
+function backoff(attempt: number): number {
+  const base = Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** (attempt - 1));
+  return base / 2 + Math.random() * (base / 2);
+}
