@@ -2,21 +2,31 @@
 // named and never the secret or the proxy password (these messages reach the daemon's log);
 // Retry-After in both of its forms; proxy credentials as Basic, percent-decoded.
 
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { redactUrl, ShipConfigError } from "../../sensor-ami/src/ship/errors.js";
 import { Shipper, type ShipperOptions } from "../../sensor-ami/src/ship/index.js";
 import { proxyAuthorization } from "../../sensor-ami/src/ship/proxy.js";
 import { parseRetryAfter } from "../../sensor-ami/src/ship/uploader.js";
+
+const dirs: string[] = [];
+function tmp(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  dirs.push(dir);
+  return dir;
+}
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
 
 const SECRET = "never-print-this-secret-0123456789";
 const PASSWORD = "hunter2-proxy-password";
 
 function options(overrides: Partial<ShipperOptions>): ShipperOptions {
   return {
-    dir: mkdtempSync(join(tmpdir(), "spanless-ship-config-")),
+    dir: tmp("spanless-ship-config-"),
     collectorUrl: "https://collector.example.com/",
     pushToken: `label-1:${SECRET}`,
     proxy: "none",
@@ -66,7 +76,7 @@ describe("Shipper settings", () => {
 
   it("refuses a CA file without a PEM certificate", () => {
     // Prepare
-    const file = join(mkdtempSync(join(tmpdir(), "spanless-ship-ca-")), "ca.pem");
+    const file = join(tmp("spanless-ship-ca-"), "ca.pem");
     writeFileSync(file, "not a certificate\n");
 
     // Act

@@ -9,7 +9,7 @@ import { mkdtempSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildSync } from "esbuild";
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { Shipper, type ShipperOptions } from "../../sensor-ami/src/ship/index.js";
 import {
   type Certificate,
@@ -30,6 +30,17 @@ const OPENSSL = hasOpenssl();
 if (!OPENSSL)
   console.warn("test/ship/shipper.test.ts: skipped, `openssl` is not on PATH (it makes the test CA)");
 
+const dirs: string[] = [];
+/** A fresh spool directory, removed after the file's tests. */
+function tmp(): string {
+  const dir = mkdtempSync(join(tmpdir(), "spanless-ship-"));
+  dirs.push(dir);
+  return dir;
+}
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
 const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
 
 describe.skipIf(!OPENSSL)("Shipper against a real HTTPS collector", () => {
@@ -39,6 +50,7 @@ describe.skipIf(!OPENSSL)("Shipper against a real HTTPS collector", () => {
 
   beforeAll(() => {
     cert = makeCertificate();
+    dirs.push(cert.dir);
   });
 
   afterEach(async () => {
@@ -60,7 +72,7 @@ describe.skipIf(!OPENSSL)("Shipper against a real HTTPS collector", () => {
 
   function shipper(url: string, options: Partial<ShipperOptions> = {}): Shipper {
     const s = new Shipper({
-      dir: options.dir ?? mkdtempSync(join(tmpdir(), "spanless-ship-")),
+      dir: options.dir ?? tmp(),
       collectorUrl: url,
       pushToken: TOKEN,
       proxy: "none",
@@ -149,7 +161,7 @@ describe.skipIf(!OPENSSL)("Shipper against a real HTTPS collector", () => {
     // Prepare: the collector verifies but answers 503 without Retry-After, so nothing is stored
     const c = await collector();
     c.answer = () => ({ status: 503 });
-    const dir = mkdtempSync(join(tmpdir(), "spanless-ship-"));
+    const dir = tmp();
     const first = shipper(c.url, { dir, batchMaxBytes: 3000 });
     first.accept([records("conn", 0, 60), records("dns", 0, 10)]);
     await until(() => first.status().spoolBacklogBatches >= 3 && c.attempts.length >= 3, "tried batches");
@@ -205,7 +217,7 @@ describe.skipIf(!OPENSSL)("Shipper against a real HTTPS collector", () => {
     // Prepare
     const c = await collector();
     c.answer = () => ({ status: 500 });
-    const dir = mkdtempSync(join(tmpdir(), "spanless-ship-"));
+    const dir = tmp();
     const bound = 20_000;
     const s = shipper(c.url, { dir, spoolMaxBytes: bound, batchMaxAgeMs: 30 });
 
@@ -254,7 +266,7 @@ describe.skipIf(!OPENSSL)("Shipper against a real HTTPS collector", () => {
     // Prepare
     const c = await collector();
     c.answer = () => ({ status: 401 });
-    const dir = mkdtempSync(join(tmpdir(), "spanless-ship-"));
+    const dir = tmp();
     const s = shipper(c.url, { dir });
 
     // Act
@@ -275,7 +287,7 @@ describe.skipIf(!OPENSSL)("Shipper against a real HTTPS collector", () => {
     const c = await collector();
     const port = c.port;
     await c.stop();
-    const dir = mkdtempSync(join(tmpdir(), "spanless-ship-"));
+    const dir = tmp();
     const first = shipper(c.url, { dir });
     for (const log of ["conn", "dns", "http"]) {
       first.accept([records(log, 0, 10)]);
@@ -302,7 +314,7 @@ describe.skipIf(!OPENSSL)("Shipper against a real HTTPS collector", () => {
   it("counts batches it cannot store when the spool directory is gone, tells them once, and keeps running", async () => {
     // Prepare: the spool directory replaced by a file after the start
     const c = await collector();
-    const dir = mkdtempSync(join(tmpdir(), "spanless-ship-"));
+    const dir = tmp();
     const s = shipper(c.url, { dir, batchMaxAgeMs: 20 });
     rmSync(dir, { recursive: true });
     writeFileSync(dir, "not a directory");
@@ -384,8 +396,8 @@ describe.skipIf(!OPENSSL)("Shipper against a real HTTPS collector", () => {
     // Prepare: a child process ships to a collector that answers 503, and is killed mid-run
     const c = await collector();
     c.answer = () => ({ status: 503 });
-    const dir = mkdtempSync(join(tmpdir(), "spanless-ship-"));
-    const script = join(dir, "..", `${dir.split("/").at(-1)}-child.mjs`);
+    const dir = tmp();
+    const script = join(tmp(), "child.mjs");
     const source = `
       import { Shipper } from "../../sensor-ami/src/ship/index.ts";
       const [dir, url, caFile, token] = process.argv.slice(2);

@@ -9,20 +9,27 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  rmSync,
   statSync,
   truncateSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import type { Batch } from "../../sensor-ami/src/ship/batcher.js";
 import { Spool, type SpoolEvent } from "../../sensor-ami/src/ship/spool.js";
 import { decodeHeader, encodeHeader } from "../../sensor-ami/src/ship/spool-file.js";
 
+const dirs: string[] = [];
 function tmp(): string {
-  return mkdtempSync(join(tmpdir(), "spanless-spool-"));
+  const dir = mkdtempSync(join(tmpdir(), "spanless-spool-"));
+  dirs.push(dir);
+  return dir;
 }
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
 
 /** A batch whose body is `bytes` of incompressible data (so its file size is predictable). */
 function batch(log = "conn", bytes = 1000, records = 7): Batch {
