@@ -143,20 +143,35 @@ export class Uploader {
         await this.o.spool.whenReady(signal);
         continue;
       }
-      const body = await this.o.spool.read(entry);
-      if (body === undefined) continue; // damaged: moved aside and reported by the spool
-      if (signal.aborted) {
-        this.o.spool.release(entry);
-        break;
+      try {
+        if (!(await this.attempt(entry, signal))) break;
+      } catch (error) {
+        // Nothing above is meant to throw; if something does, the loop must not die with it (uploads
+        // would stop for good): the batch waits in the spool and the failure counts as a retry.
+        await this.settle(entry, 0, {
+          kind: "retry",
+          error: `upload failed unexpectedly: ${(error as Error).message}`,
+        });
       }
-      const outcome = await this.send(entry, body, signal);
-      if (signal.aborted && outcome.kind === "retry") {
-        // Cut off by stop(): not the collector's failure; the batch stays for the next start.
-        this.o.spool.release(entry);
-        break;
-      }
-      await this.settle(entry, body.length, outcome);
     }
+  }
+
+  /** One batch: read, send, settle. False when stop() cut it off (the batch stays spooled). */
+  private async attempt(entry: SpoolEntry, signal: AbortSignal): Promise<boolean> {
+    const body = await this.o.spool.read(entry);
+    if (body === undefined) return true; // damaged: moved aside and reported by the spool
+    if (signal.aborted) {
+      this.o.spool.release(entry);
+      return false;
+    }
+    const outcome = await this.send(entry, body, signal);
+    if (signal.aborted && outcome.kind === "retry") {
+      // Cut off by stop(): not the collector's failure; the batch stays for the next start.
+      this.o.spool.release(entry);
+      return false;
+    }
+    await this.settle(entry, body.length, outcome);
+    return true;
   }
 
   private async send(entry: SpoolEntry, body: Buffer, signal: AbortSignal): Promise<Outcome> {
