@@ -77,7 +77,7 @@ export interface DaemonSnapshot {
     spoolBacklogBytes: number;
     spoolBacklogBatches: number;
     spoolMaxBytes: number;
-    /** Batches dropped (spool full, oldest first) and refused for good by the collector, since start. */
+    /** Batches dropped (spool full, oldest first, or lost before reaching it), and refused for good by the collector (`rejected`), since start. */
     dropped: number;
     droppedRecords: number;
     rejected: number;
