@@ -216,10 +216,14 @@ describe.skipIf(!corpusAvailable())("spanless sensor, end to end", () => {
     replay(capture, s.port, ["--top", "--vni", "100"]);
     await waitForDatagrams(s, framesOf(capture));
     const healthcheck = await fetch(`http://127.0.0.1:${s.healthPort}/healthcheck`);
-    await new Promise((r) => setTimeout(r, 600));
+    // The first pass's records were enriched as they were made; now the map changes.
+    const loadedAt = async () =>
+      ((await s.status()).snapshot as { vniMap?: { loadedAt?: number } }).vniMap?.loadedAt ?? 0;
+    const firstLoad = await loadedAt();
     writeFileSync(mapFile, map("web-2"));
     s.proc.kill("SIGHUP");
-    await new Promise((r) => setTimeout(r, 500));
+    for (let i = 0; i < 200 && (await loadedAt()) === firstLoad; i++)
+      await new Promise((r) => setTimeout(r, 50));
     replay(capture, s.port, ["--top", "--vni", "100"]);
     await waitForDatagrams(s, 2 * framesOf(capture));
     const vniMap = (await s.status()).report.checks.find((c) => c.name === "vni_map");
