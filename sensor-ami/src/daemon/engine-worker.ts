@@ -57,6 +57,7 @@ export class EngineWorker {
       this.engine.inspector.useMemory?.(this.engine.memory);
     }
     this.dedup = new DuplicateFilter(init.dedupWindowSeconds);
+    if (init.vniMap) this.setVniMap(init.vniMap);
     this.frame.linkType = LINKTYPE_VXLAN_DATAGRAM;
     if (init.pcap !== undefined)
       this.pcap = new PcapRing({ ...init.pcap, worker: init.id, onClosed: pcapClosed });

@@ -145,6 +145,8 @@ export class Sensor {
   private readonly timers: NodeJS.Timeout[] = [];
   private vniMapState: DaemonSnapshot["vniMap"];
   private vniMapMtime = 0;
+  /** The last good VNI map: handed to each worker at its start, then updates by message. */
+  private vniMap: VniMap | null = null;
   private stopping: Promise<number> | undefined;
   /** Set when a worker fails: the sensor stops with this status so systemd restarts it. */
   private failure: string | undefined;
@@ -203,6 +205,11 @@ export class Sensor {
     const total = o.memoryBudgetBytes ?? Math.floor(this.processMemoryLimit * MACHINE_SHARE);
     const perWorker = engineBudget(total, n);
     this.ringBytes = ringBytes(total, n);
+    // The map goes to each worker with its start, so no record made before a message arrives misses it.
+    if (o.vniMap !== undefined) {
+      await this.loadVniMap();
+      this.every(VNI_MAP_POLL_MS, () => void this.loadVniMap());
+    }
     for (let id = 0; id < n; id++) this.spawnWorker(id, perWorker, n);
     this.dispatcher = new Dispatcher(this.workers.map((w) => w.ring));
     this.receiver = await openUdpReceiver({
@@ -236,10 +243,6 @@ export class Sensor {
     );
     if (o.metricsFile !== undefined) this.metrics = new MetricsFile(o.metricsFile);
     r.start((batch) => this.dispatcher.dispatch(batch));
-    if (o.vniMap !== undefined) {
-      await this.loadVniMap();
-      this.every(VNI_MAP_POLL_MS, () => void this.loadVniMap());
-    }
     this.drops.sample();
     this.takeSnapshot();
     this.every(SNAPSHOT_INTERVAL_MS, () => this.takeSnapshot());
@@ -257,6 +260,7 @@ export class Sensor {
     const init: WorkerInit = {
       id,
       ring: shared,
+      vniMap: this.vniMap,
       engine: {
         memoryBudgetBytes: budget,
         seed: this.o.seed === undefined ? undefined : this.o.seed + id,
@@ -337,6 +341,7 @@ export class Sensor {
       this.vniMapState = { ...(this.vniMapState ?? { path, vnis: 0, sources: 0 }), error };
       return;
     }
+    this.vniMap = map;
     const message: ToWorker = { type: "vni-map", map };
     for (const w of this.workers) w.worker.postMessage(message);
     const vnis = Object.values(map.vnis);

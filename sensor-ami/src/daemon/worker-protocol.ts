@@ -9,6 +9,8 @@ import type { RingShared } from "./ring.js";
 export interface WorkerInit {
   id: number;
   ring: RingShared;
+  /** The VNI map at the worker's start (later changes come as messages). */
+  vniMap?: VniMap | null;
   /** Engine options that survive structured cloning (no functions). */
   engine: {
     memoryBudgetBytes?: number;
