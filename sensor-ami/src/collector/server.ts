@@ -17,6 +17,8 @@ import {
   verifyBatch,
 } from "../../../contracts/upload/index.js";
 import { BodyTooLargeError, checkJsonLines, readBody } from "./body.js";
+import { DUPLICATE_LOG, DUPLICATE_SOURCE_LOG, markerBatch } from "./conn-dup.js";
+import { type ConnView, connView, type DuplicateIndex } from "./duplicates.js";
 import { BatchBodyError, SinkWriteError } from "./errors.js";
 import type { BatchLedger } from "./ledger.js";
 import type { BatchSink } from "./sinks.js";
@@ -64,6 +66,8 @@ export interface CollectorServerOptions {
   tokens: TokenStore;
   sink: BatchSink;
   ledger: BatchLedger;
+  /** Conn records of recent batches, to mark a connection another sensor logged too; absent: no marking. */
+  duplicates?: DuplicateIndex;
   log: CollectorLog;
   /** Unix seconds; the tests move it. */
   now?: () => number;
@@ -86,6 +90,8 @@ interface Outcome {
   detail?: string;
   duplicate?: boolean;
   key?: string;
+  /** Records of the batch marked as duplicates of another sensor's, and where their markers went. */
+  marked?: { records: number; key: string };
 }
 
 export function createCollectorServer(options: CollectorServerOptions): Server {
@@ -170,6 +176,7 @@ export function createCollectorServer(options: CollectorServerOptions): Server {
           : {}),
         ...(bytes !== undefined ? { bytes } : {}),
         ...(outcome.key ? { key: outcome.key } : {}),
+        ...(outcome.marked ? { conn_dup: outcome.marked.records, conn_dup_key: outcome.marked.key } : {}),
         ms: Date.now() - started,
       });
       answer(req, res, outcome, bodyRead);
@@ -181,6 +188,13 @@ export function createCollectorServer(options: CollectorServerOptions): Server {
     } catch (error) {
       if (!(error instanceof BatchHeaderError)) throw error;
       return finish({ status: 400, reason: error.reason, detail: error.message }, false);
+    }
+    if (meta.log === DUPLICATE_LOG) {
+      // The collector writes these itself; a sensor's would sit beside them and could hide others' records.
+      return finish(
+        { status: 400, reason: "malformed-header", detail: `log ${DUPLICATE_LOG} is reserved` },
+        false,
+      );
     }
     const lengthHeader = req.headers["content-length"];
     if (lengthHeader === undefined || !/^\d{1,12}$/.test(lengthHeader)) {
@@ -242,17 +256,34 @@ export function createCollectorServer(options: CollectorServerOptions): Server {
         ? { status: 200, duplicate: true, key: seen.key }
         : { status: 401, reason: "batch-replayed-with-different-body", key: seen.key };
     }
+    const index = meta.log === DUPLICATE_SOURCE_LOG ? options.duplicates : undefined;
+    const views: ConnView[] = [];
     try {
-      await checkJsonLines(body, meta.records);
+      await checkJsonLines(
+        body,
+        meta.records,
+        index &&
+          ((record) => {
+            const view = connView(record);
+            if (view) views.push(view);
+          }),
+      );
     } catch (error) {
       if (!(error instanceof BatchBodyError)) throw error;
       return { status: 400, reason: "malformed-body", detail: error.message };
     }
     const key = storageKey({ log: meta.log, ts: meta.created, sensor: meta.sensorId, batch: meta.batchId });
+    // Matched and admitted before the first await, so batches stored at the same time see each other in order.
+    const admission = index?.admit(meta.sensorId, views);
+    const marker = admission && markerBatch(meta, admission.duplicates);
     try {
       await options.sink.put(key, body);
+      // Before the ledger marker: a failure here is a retry of the whole batch, which rewrites both keys.
+      if (marker) await options.sink.put(marker.key, marker.body);
       await options.ledger.record(meta.batchId, { sha256, key, storedAt: new Date().toISOString() });
     } catch (error) {
+      // Not stored: its records must not make another sensor's copy look like a duplicate of nothing.
+      admission?.revert();
       if (!(error instanceof SinkWriteError) && !(error as NodeJS.ErrnoException).code) throw error;
       // Not stored (or not recorded): the sensor keeps the batch and retries; a retry rewrites the same key.
       return {
@@ -261,7 +292,12 @@ export function createCollectorServer(options: CollectorServerOptions): Server {
         detail: `${(error as Error).message}: ${String((error as Error).cause ?? "")}`,
       };
     }
-    return { status: 200, duplicate: false, key };
+    return {
+      status: 200,
+      duplicate: false,
+      key,
+      ...(marker ? { marked: { records: marker.records, key: marker.key } } : {}),
+    };
   }
 
   return server;

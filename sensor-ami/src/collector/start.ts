@@ -8,6 +8,7 @@
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { loadTlsIdentity, type TlsIdentity } from "./certificate.js";
+import { DuplicateIndex, type DuplicateLimits } from "./duplicates.js";
 import { BatchLedger } from "./ledger.js";
 import { type CollectorLimits, type CollectorLog, createCollectorServer } from "./server.js";
 import { type BatchSink, DirectorySink, parseS3Url, S3Sink, type S3SinkOptions } from "./sinks.js";
@@ -31,6 +32,8 @@ export interface CollectorConfig {
   log: CollectorLog;
   now?: () => number;
   limits?: Partial<CollectorLimits>;
+  /** Bounds of the in-memory index of recent conn records that finds duplicates across sensors. */
+  duplicates?: Partial<DuplicateLimits>;
 }
 
 export interface RunningCollector {
@@ -39,6 +42,7 @@ export interface RunningCollector {
   tls: TlsIdentity;
   sink: BatchSink;
   tokens: TokenStore;
+  duplicates: DuplicateIndex;
   close(): Promise<void>;
 }
 
@@ -56,11 +60,13 @@ export async function startCollector(config: CollectorConfig): Promise<RunningCo
     ? await S3Sink.create(parseS3Url(config.s3), config.s3Options)
     : new DirectorySink(config.store);
   const ledger = new BatchLedger(join(state, "batches"));
+  const duplicates = new DuplicateIndex(config.duplicates);
   const server = createCollectorServer({
     tls,
     tokens,
     sink,
     ledger,
+    duplicates,
     log: config.log,
     now: config.now,
     limits: config.limits,
@@ -80,6 +86,7 @@ export async function startCollector(config: CollectorConfig): Promise<RunningCo
     tls,
     sink,
     tokens,
+    duplicates,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => {
