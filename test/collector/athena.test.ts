@@ -6,6 +6,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "no
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { LOG_SCHEMAS } from "../../sensor-ami/src/cli/analyze.js";
+import { CONN_DUP_SCHEMA, DUPLICATE_LOG, markerLine } from "../../sensor-ami/src/collector/conn-dup.js";
 import { enrichRecord, VniMapIndex } from "../../sensor-ami/src/daemon/enrichment.js";
 import type { OriginTable } from "../../sensor-ami/src/daemon/origins.js";
 import { buildInspector } from "../../sensor-ami/src/inspect/index.js";
@@ -33,6 +34,8 @@ const CAPTURES = [
 ];
 const DEMO = join(REPO_ROOT, "sensor-ami", "samples", "demo.pcap");
 const PARTITIONS = ["dt", "hour", "sensor"];
+/** The collector's own tables (no enrichment columns). */
+const COLLECTOR_SCHEMAS = { [DUPLICATE_LOG]: CONN_DUP_SCHEMA };
 
 /** Does a JSON value fit a Hive column type as the OpenX SerDe reads it? */
 function fits(value: unknown, type: string): boolean {
@@ -64,7 +67,7 @@ afterAll(() => {
 describe("Athena table definitions", () => {
   it("are committed exactly as tools/athena-ddl.mjs generates them from LOG_SCHEMAS", () => {
     // Prepare
-    const expected = athenaFiles(LOG_SCHEMAS);
+    const expected = athenaFiles(LOG_SCHEMAS, COLLECTOR_SCHEMAS);
     // SPANLESS_UPDATE_ATHENA=1 rewrites them (the script does the same from dist/ after a build).
     if (process.env.SPANLESS_UPDATE_ATHENA === "1") {
       for (const { file, text } of expected) writeFileSync(join(ATHENA_DIR, file), text);
@@ -78,7 +81,9 @@ describe("Athena table definitions", () => {
 
     // Assess
     expect(committed.map((c) => c.file)).toEqual(
-      ["conn", "dhcp", "dns", "http", "quic", "ssh", "ssl", "weird", "x509"].map((l) => `${l}.sql`),
+      ["conn", "conn_dup", "dhcp", "dns", "http", "quic", "ssh", "ssl", "weird", "x509"].map(
+        (l) => `${l}.sql`,
+      ),
     );
     expect(committed).toEqual(expected);
   });
@@ -93,6 +98,34 @@ describe("Athena table definitions", () => {
     expect(names.filter((n) => PARTITIONS.includes(n))).toEqual([]);
     for (const n of names) expect(n).toMatch(/^[a-z0-9_]+$/);
     for (const [field] of ENRICHMENT_COLUMNS) expect(names).toContain(field);
+  });
+
+  it("conn_dup: reads every field of a marker line, with its type; sensor comes from the partition", () => {
+    // Prepare: a marker with every optional field, as the collector writes it.
+    const both = { communityId: "1:x=", start: 1_795_000_000.25, end: 1_795_000_001 };
+    const line = markerLine({
+      sensor: "sensor-b",
+      record: { ...both, uid: "Cb", mirrorSrc: "10.0.2.9", vni: 202, instanceId: "i-b" },
+      of: { ...both, uid: "Ca", mirrorSrc: "10.0.1.5", vni: 101, instanceId: "i-a", sensor: "sensor-a" },
+    });
+
+    // Act
+    const columns = new Map(tableColumns(CONN_DUP_SCHEMA, false).map((c) => [c.column, c.type]));
+
+    // Assess
+    const names = [...columns.keys()];
+    expect(new Set(names).size).toBe(names.length);
+    expect(names.filter((n) => PARTITIONS.includes(n))).toEqual([]);
+    expect(names).toEqual(CONN_DUP_SCHEMA.map(([field]) => field)); // no enrichment columns appended
+    for (const [key, value] of Object.entries(line)) {
+      if (key === "sensor") continue; // the partition column holds it (the marker is stored under it)
+      expect(fits(value, columns.get(hiveColumn(key))!), key).toBe(true);
+    }
+    expect(
+      Object.keys(line)
+        .filter((k) => k !== "sensor")
+        .sort(),
+    ).toEqual(names.slice().sort());
   });
 
   it("hold every enrichment field the live sensor appends, with its type", () => {
