@@ -15,6 +15,7 @@ import type { Attachment } from "./attachment.js";
 import { PROBE_LIMIT_BYTES, PROBE_LIMIT_DATAGRAMS, PROBE_MIN_BYTES } from "./limits.js";
 import type { ReassemblySink, TcpReassembler } from "./reassembler.js";
 import { ProbeOrder } from "./registry.js";
+import { uninitializedBytes } from "./uninitialized.js";
 
 export type AnyFactory = StreamAnalyzerFactory | DatagramAnalyzerFactory;
 
@@ -121,7 +122,8 @@ export class ConnInspection implements ReassemblySink {
     if (have === 0) this.firstTs[d] = ts;
     const take = Math.min(bytes.length, PROBE_LIMIT_BYTES - have);
     if (buf === null || buf.length < have + take) {
-      const grown = new Uint8Array(Math.min(PROBE_LIMIT_BYTES, Math.max(256, (have + take) * 2)));
+      // Not zero-filled: nothing past probeLen is ever read.
+      const grown = uninitializedBytes(Math.min(PROBE_LIMIT_BYTES, Math.max(256, (have + take) * 2)));
       if (buf !== null) grown.set(buf.subarray(0, have));
       buf = grown;
       this.probeBuf[d] = buf;

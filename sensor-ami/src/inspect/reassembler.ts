@@ -11,6 +11,8 @@
 // that rewrites what was already analyzed leaves a weird); older delivered bytes are not kept.
 
 import type { MemoryAccount } from "../engine/memory-budget.js";
+import { uninitializedBytes } from "./uninitialized.js";
+
 /** Bytes held out of order per connection (both directions) before holes are declared gaps. */
 export const MAX_BUFFERED_BYTES_PER_CONNECTION = 256 * 1024;
 /** Bytes held out of order across all connections of one inspector. */
@@ -400,8 +402,9 @@ export class TcpReassembler {
       return null;
     }
     b.retained += cost;
-    // A reused ring's stale bytes are never read: only seqs from ringBase on are compared.
-    return b.spareRings.pop() ?? new Uint8Array(cost);
+    // A reused ring's stale bytes are never read: only seqs from ringBase on are compared. So a
+    // new one needs no zero-fill either.
+    return b.spareRings.pop() ?? uninitializedBytes(cost);
   }
 
   releaseRing(ring: Uint8Array): void {
