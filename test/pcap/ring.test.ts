@@ -1,12 +1,12 @@
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { CaptureReader } from "../../sensor-ami/src/capture/reader.js";
 import { Frame } from "../../sensor-ami/src/engine/frame.js";
-import { parseClosedName } from "../../sensor-ami/src/pcap/names.js";
+import { parseClosedName, uploadedMarker } from "../../sensor-ami/src/pcap/names.js";
 import { type ClosedPcap, type PcapFs, PcapRing, RETRY_SECONDS } from "../../sensor-ami/src/pcap/ring.js";
 import { captureFrames, udpFrame, WIKIPEDIA } from "./support.js";
 
@@ -195,5 +195,32 @@ describe("PcapRing", () => {
     expect(closed).toHaveLength(1);
     expect(closed[0]!.name).toMatch(/^2000000000-\d+-w0\.pcap$/);
     expect(second.counters().diskBytes).toBe(2 * statSync(closed[0]!.path).size);
+  });
+
+  it("deletes a file's upload marker with it, never counts markers, and drops stray ones at start", () => {
+    // Prepare: closed files, each marked uploaded, and a marker whose file is gone
+    const frame = udpFrame(1000);
+    const first = new PcapRing({ dir, worker: 0, maxBytes: MIB, bufferBytes: 64 * 1024 });
+    for (let i = 0; i < 300; i++) first.write(frame, 0, frame.length, 1000 + i / 1000, 1000);
+    first.finish();
+    for (const f of first.files()) writeFileSync(uploadedMarker(f.path), "");
+    writeFileSync(join(dir, "5-6-w0.pcap.uploaded"), "");
+    const kept = first.files().length;
+
+    // Act: a restart adopts them, then 3 MB more turn the 1 MiB ring
+    const second = new PcapRing({ dir, worker: 0, maxBytes: MIB, bufferBytes: 64 * 1024 });
+    const adopted = second.counters();
+    for (let i = 0; i < 3000; i++) second.write(frame, 0, frame.length, 2000 + i / 1000, 1000);
+    second.finish();
+
+    // Assess
+    expect(adopted.closedFiles).toBe(kept);
+    expect(existsSync(join(dir, "5-6-w0.pcap.uploaded"))).toBe(false);
+    const names = readdirSync(dir);
+    const markers = names.filter((n) => n.endsWith(".uploaded"));
+    expect(second.counters().deletedFiles).toBeGreaterThanOrEqual(kept);
+    // Every marker left has its file: the deleted files' markers went with them.
+    for (const m of markers) expect(names).toContain(m.slice(0, -".uploaded".length));
+    expect(second.counters().closedFiles).toBe(names.length - markers.length);
   });
 });

@@ -1,8 +1,9 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CreateBucketCommand, GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { uploadedMarker } from "../../sensor-ami/src/pcap/names.js";
 import { type ClosedPcap, PcapRing } from "../../sensor-ami/src/pcap/ring.js";
 import { PcapUploader } from "../../sensor-ami/src/pcap/s3-upload.js";
 import { useMoto } from "../support/moto.js";
@@ -102,5 +103,52 @@ describe("PcapUploader", () => {
 
     // Assess
     expect(uploader.status()).toMatchObject({ uploaded: 0, missed: 1 });
+  });
+
+  it("after a restart uploads once the closed files the last run did not, and none twice", async () => {
+    // Prepare: a run closed 3 files in w0 and uploaded only the first; w1 has one a crash left open
+    const client = new S3Client(moto.clientConfig);
+    await client.send(new CreateBucketCommand({ Bucket: "ring" }));
+    const options = { url: "s3://ring", sensorId: "s", endpoint: moto.endpoint, dir, log: () => undefined };
+    const closed: ClosedPcap[] = [];
+    const w0 = new PcapRing({
+      dir: join(dir, "w0"),
+      worker: 0,
+      maxBytes: 1 << 30,
+      onClosed: (f) => closed.push(f),
+    });
+    for (let i = 0; i < 3; i++) {
+      w0.write(udpFrame(200 + i), 0, 200 + i, 1000 + i * 100, 200 + i);
+      w0.finish();
+    }
+    const first = new PcapUploader(options);
+    first.closed(closed[0]!);
+    expect(await first.close({ flushWithinMs: 20_000 })).toBe(0);
+    mkdirSync(join(dir, "w1"));
+    copyFileSync(closed[0]!.path, join(dir, "w1", "900000000-1.pcap"));
+
+    // Act: the restart: the uploader's scan, then the rings' start (which closes the crashed file and says so)
+    const second = new PcapUploader(options);
+    const resumed = second.resume();
+    const started: ClosedPcap[] = [];
+    new PcapRing({ dir: join(dir, "w1"), worker: 1, maxBytes: 1 << 30, onClosed: (f) => started.push(f) });
+    for (const f of started) second.closed(f);
+    second.closed(closed[2]!); // said twice: queued once
+    expect(await second.close({ flushWithinMs: 20_000 })).toBe(0);
+    // A third start finds nothing left to do
+    const third = new PcapUploader(options);
+    const again = third.resume();
+    await third.close({ flushWithinMs: 5_000 });
+
+    // Assess
+    expect(first.status().uploaded).toBe(1);
+    expect(resumed).toBe(2);
+    expect(second.status()).toMatchObject({ uploaded: 3, failed: 0, missed: 0 });
+    expect(again).toBe(0);
+    expect(third.status().uploaded).toBe(0);
+    const listed = await client.send(new ListObjectsV2Command({ Bucket: "ring" }));
+    expect(listed.KeyCount).toBe(4);
+    for (const f of [...closed, ...started]) expect(existsSync(uploadedMarker(f.path))).toBe(true);
+    client.destroy();
   });
 });

@@ -23,6 +23,7 @@ import type { UdpReceiver } from "../capture/udp/types.js";
 import { machineMemoryBytes } from "../engine/memory-size.js";
 import { RotatingLogWriter } from "../logs/rotating-writer.js";
 import { workerFolder } from "../pcap/names.js";
+import { rehomeOrphanFolders } from "../pcap/orphans.js";
 import { PcapUploader } from "../pcap/s3-upload.js";
 import { Shipper } from "../ship/index.js";
 import { Dispatcher } from "./dispatcher.js";
@@ -200,8 +201,17 @@ export class Sensor {
         log: o.log,
       });
     }
-    if (o.pcap?.s3 !== undefined) this.pcapUploader = new PcapUploader({ ...o.pcap.s3, log: o.log });
     const n = o.workers === "auto" ? Math.max(1, availableParallelism()) : o.workers;
+    if (o.pcap !== undefined) {
+      // Folders of workers a larger earlier run had: their files join live workers' shares.
+      const orphans = rehomeOrphanFolders(o.pcap.dir, n);
+      for (const e of orphans.errors) o.log(`warning: PCAP ring: ${e}`);
+      if (o.pcap.s3 !== undefined) {
+        this.pcapUploader = new PcapUploader({ ...o.pcap.s3, dir: o.pcap.dir, log: o.log });
+        const resumed = this.pcapUploader.resume();
+        if (resumed > 0) o.log(`${resumed} closed PCAP file(s) of an earlier run queued for S3`);
+      }
+    }
     const total = o.memoryBudgetBytes ?? Math.floor(this.processMemoryLimit * MACHINE_SHARE);
     const perWorker = engineBudget(total, n);
     this.ringBytes = ringBytes(total, n);

@@ -37,6 +37,22 @@ export function workerFolder(worker: number): string {
   return `w${worker}`;
 }
 
+/** The worker of a folder named `w<N>`, or undefined for any other name. */
+export function parseWorkerFolder(name: string): number | undefined {
+  const m = /^w(\d{1,4})$/.exec(name);
+  return m === null ? undefined : Number(m[1]);
+}
+
+/**
+ * Beside a closed file once S3 holds it: `<file>.uploaded`, zero bytes, so a restart knows which
+ * closed files still need uploading. Deleted with its file; never a pcap name itself.
+ */
+export const UPLOADED_SUFFIX = ".uploaded";
+
+export function uploadedMarker(path: string): string {
+  return `${path}${UPLOADED_SUFFIX}`;
+}
+
 /** `YYYY-MM-DD` (UTC) of a time in microseconds: the S3 layout's `dt=` partition. */
 export function utcDay(micros: number): string {
   return new Date(Math.floor(micros / 1000)).toISOString().slice(0, 10);

@@ -19,7 +19,14 @@ import {
   writeGlobalHeader,
   writeRecordHeader,
 } from "./format.js";
-import { closedName, openName, parseClosedName, parseOpenName } from "./names.js";
+import {
+  closedName,
+  openName,
+  parseClosedName,
+  parseOpenName,
+  UPLOADED_SUFFIX,
+  uploadedMarker,
+} from "./names.js";
 
 const MIB = 1024 * 1024;
 /** Records are gathered up to this size before one write(2). */
@@ -290,6 +297,8 @@ export class PcapRing {
       const oldest = this.closed.shift() as ClosedPcap;
       this.closedBytes -= oldest.bytes;
       this.remove(oldest.path);
+      // The upload marker goes with its file (zero bytes, but a stale one would outlive the name).
+      this.remove(uploadedMarker(oldest.path));
       this.c.deletedFiles++;
     }
   }
@@ -361,6 +370,11 @@ export class PcapRing {
       }
     }
     this.closed.sort((a, b) => a.startMicros - b.startMicros || a.endMicros - b.endMicros);
+    // A marker whose file is gone (deleted by the bound while its upload finished) is dropped.
+    const present = new Set(names);
+    for (const name of names)
+      if (name.endsWith(UPLOADED_SUFFIX) && !present.has(name.slice(0, -UPLOADED_SUFFIX.length)))
+        this.remove(join(this.o.dir, name));
     this.keepBound();
   }
 }

@@ -3,12 +3,27 @@
 // this queue. Retention is the bucket's lifecycle rule, not ours; and a file leaves the disk only by
 // the ring's bound, never because it was uploaded (the local ring is what `pcap find` searches).
 //
+// An upload is recorded on disk: a zero-byte `<file>.uploaded` beside the file (the ring deletes it
+// with its file). At start, `resume()` queues every closed file in the ring without one, oldest
+// first: those still queued when the last run stopped, those whose upload was given up, and those
+// a crash left open (the ring closes them at its start, and says so too: a file is queued once).
+//
 // The S3 client is imported on the first upload (`await import()`), so a sensor without pcapS3,
 // and `spanless analyze`, never load the AWS SDK (test/tools/bundle.test.ts).
 
-import { readFile } from "node:fs/promises";
+import { readdirSync } from "node:fs";
+import { access, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { PcapConfigError, PcapUploadError } from "./errors.js";
-import { parseS3Url, pcapObjectKey, type S3Location } from "./names.js";
+import {
+  type ClosedName,
+  parseClosedName,
+  parseS3Url,
+  parseWorkerFolder,
+  pcapObjectKey,
+  type S3Location,
+  uploadedMarker,
+} from "./names.js";
 
 /** Attempts per file before it is given up (counted, logged): with the backoff, about a minute. */
 export const MAX_ATTEMPTS = 6;
@@ -25,6 +40,8 @@ export interface PcapUploaderOptions {
   sensorId: string;
   /** An S3-compatible endpoint (tests: moto_server); absent: AWS's, from the default chain. */
   endpoint?: string;
+  /** The ring's directory (`<pcapDir>`, holding `w<N>/`): what `resume()` scans. */
+  dir?: string;
   log: (line: string) => void;
   /** Backoff before the n-th retry, ms (tests shorten it). */
   backoffMs?: (attempt: number) => number;
@@ -59,6 +76,8 @@ function s3Exports(loaded: S3Module | { default: S3Module }): S3Module {
 export class PcapUploader {
   private readonly location: S3Location;
   private readonly queue: Job[] = [];
+  /** Paths in the queue: a file said closed twice (resume() and the ring's start) is queued once. */
+  private readonly queued = new Set<string>();
   private readonly st: PcapUploadStatus = {
     uploaded: 0,
     uploadedBytes: 0,
@@ -78,12 +97,49 @@ export class PcapUploader {
     this.location = location;
   }
 
+  /**
+   * At start: queues, oldest first, every closed file under `dir` that has no upload marker (left
+   * queued by the last stop, given up, or closed by a crash). Returns how many were queued.
+   */
+  resume(): number {
+    if (this.o.dir === undefined) return 0;
+    const found: (ClosedName & Job)[] = [];
+    let folders: string[];
+    try {
+      folders = readdirSync(this.o.dir);
+    } catch {
+      return 0; // no ring yet
+    }
+    for (const folder of folders) {
+      if (parseWorkerFolder(folder) === undefined) continue;
+      const dir = join(this.o.dir, folder);
+      let names: string[];
+      try {
+        names = readdirSync(dir);
+      } catch {
+        continue; // not a folder
+      }
+      const present = new Set(names);
+      for (const name of names) {
+        const n = parseClosedName(name);
+        if (n === undefined || present.has(uploadedMarker(name))) continue;
+        found.push({ ...n, name, path: join(dir, name) });
+      }
+    }
+    found.sort((a, b) => a.startMicros - b.startMicros || a.endMicros - b.endMicros || a.worker - b.worker);
+    const before = this.queue.length;
+    for (const f of found) this.closed({ path: f.path, name: f.name });
+    return this.queue.length - before;
+  }
+
   /** A worker closed a file: it joins the queue. */
   closed(file: Job): void {
-    if (this.closing) return;
+    if (this.closing || this.queued.has(file.path)) return;
     this.queue.push(file);
+    this.queued.add(file.path);
     if (this.queue.length > MAX_QUEUE) {
-      this.queue.shift();
+      const dropped = this.queue.shift() as Job;
+      this.queued.delete(dropped.path);
       this.st.failed++;
     }
     this.running ??= this.drain().finally(() => {
@@ -109,6 +165,7 @@ export class PcapUploader {
     clearTimeout(timer);
     const left = this.queue.length;
     this.queue.length = 0;
+    this.queued.clear();
     this.wake?.();
     // An upload still in flight is cut off (closing makes it give up rather than retry).
     this.s3?.client.destroy();
@@ -118,13 +175,17 @@ export class PcapUploader {
   private async drain(): Promise<void> {
     for (let job = this.queue[0]; job !== undefined; job = this.queue[0]) {
       await this.upload(job);
-      if (this.queue[0] === job) this.queue.shift();
+      if (this.queue[0] === job) {
+        this.queue.shift();
+        this.queued.delete(job.path);
+      }
     }
   }
 
   private async upload(job: Job): Promise<void> {
     const key = this.keyOf(job.name);
     if (key === undefined) return;
+    if (await exists(uploadedMarker(job.path))) return; // S3 has it (an earlier run, or queued twice)
     for (let attempt = 1; ; attempt++) {
       let body: Buffer;
       try {
@@ -141,6 +202,7 @@ export class PcapUploader {
         await this.put(key, body);
         this.st.uploaded++;
         this.st.uploadedBytes += body.length;
+        await this.markUploaded(job);
         return;
       } catch (err) {
         this.st.lastError = `s3://${this.location.bucket}/${key}: ${(err as Error).message}`;
@@ -150,6 +212,19 @@ export class PcapUploader {
         }
         await this.sleep((this.o.backoffMs ?? backoff)(attempt));
       }
+    }
+  }
+
+  /**
+   * Records the upload beside the file. Not written (a full disk): the next start uploads the file
+   * again, to the same key with the same bytes, which costs a PUT and loses nothing. The ring may
+   * have deleted the file meanwhile: its next start drops the stray marker.
+   */
+  private async markUploaded(job: Job): Promise<void> {
+    try {
+      await writeFile(uploadedMarker(job.path), "");
+    } catch {
+      // See above: a missing marker means one more upload, never a lost file.
     }
   }
 
@@ -194,6 +269,15 @@ export class PcapUploader {
         resolve();
       };
     });
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
   }
 }
 
