@@ -5,6 +5,7 @@ import { createServer as createHttpServer } from "node:http";
 import { createServer, type Server } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { runHealth } from "../../../sensor-ami/src/cli/health.js";
+import { CHECK_NAMES } from "../../../sensor-ami/src/daemon/health/checks.js";
 import { type HealthServer, startHealthServer } from "../../../sensor-ami/src/daemon/health/server.js";
 import type { DaemonSnapshot } from "../../../sensor-ami/src/daemon/snapshot.js";
 import { snap, worker } from "./snapshots.js";
@@ -63,7 +64,7 @@ describe("runHealth", () => {
     expect(lines[0]).toBe("spanless sensor 0.9.0, up 10 min 0 s, receiving on 0.0.0.0:4789");
     expect(lines.at(-1)).toBe("status: WARNING");
     const rows = lines.slice(1, -1);
-    expect(rows).toHaveLength(14);
+    expect(rows).toHaveLength(CHECK_NAMES.length);
     expect(rows[0]).toMatch(/^all_services {12}OK {7}2\/2 workers alive, receiver running$/);
     expect(rows[1]).toMatch(
       /^incoming_data {11}WARNING {2}0 datagrams in the last 60 s {2,}No mirrored traffic/,

@@ -26,6 +26,7 @@ export const CHECK_NAMES = [
   "collector_connectivity",
   "last_upload",
   "spool_backlog",
+  "pcap",
   "ossensor_count",
 ] as const;
 
@@ -100,6 +101,7 @@ export interface AssessOptions {
   wallClock?: number;
 }
 
+import { pcapCheck } from "./pcap-checks.js";
 import { shippingChecks } from "./shipping-checks.js";
 
 const WINDOW_SECONDS = 60;
@@ -134,6 +136,7 @@ export function assessHealth(
           notConfigured("last_upload", "Nothing is uploaded: logs are written locally only."),
           notConfigured("spool_backlog", "There is no upload spool: logs are written locally only."),
         ]),
+    pcapCheck(now, w.base),
     { name: "ossensor_count", status: "OK", value: "0", reason: "" },
   ];
   return { status: worst(checks.map((c) => c.status)), checks };
