@@ -177,6 +177,10 @@ describe("emfRecord", () => {
       "SpoolDroppedBatches",
       "UploadRejectedBatches",
       "SpoolBacklogBytes",
+      "PcapBytes",
+      "PcapWriteErrors",
+      "PcapUploadedFiles",
+      "PcapUploadFailures",
     ]);
   });
 
@@ -242,6 +246,45 @@ describe("emfRecord", () => {
       ],
     });
     expect(emfRecord(now, before, DIMS).Evictions).toBe(2 + 5 + 1);
+  });
+
+  it("the PCAP ring: bytes on disk (gauge), write errors, uploaded and failed files (counters); 0 without it", () => {
+    // Prepare
+    const ring = (writeErrors: number, uploaded: number, failed: number): DaemonSnapshot["pcap"] => ({
+      dir: "/p",
+      maxBytes: 10 * 1024 * MiB,
+      packets: 1000,
+      droppedPackets: 0,
+      writeErrors,
+      lastError: null,
+      diskBytes: 300 * MiB,
+      closedFiles: 5,
+      deletedFiles: 0,
+      upload: { uploaded, uploadedBytes: 0, failed, missed: 0, pending: 0, lastError: null },
+    });
+    const before = snap({ pcap: ring(2, 10, 1) });
+    const now = snap({ at: before.at + 60, pcap: ring(5, 14, 1) });
+
+    // Act
+    const doc = emfRecord(now, before, DIMS);
+    const none = emfRecord(snap({ at: before.at + 60 }), snap(), DIMS);
+    const noUpload = emfRecord(snap({ pcap: { ...ring(0, 0, 0)!, upload: undefined } }), undefined, DIMS);
+
+    // Assess
+    expect(doc).toMatchObject({
+      PcapBytes: 300 * MiB,
+      PcapWriteErrors: 3,
+      PcapUploadedFiles: 4,
+      PcapUploadFailures: 0,
+    });
+    expect(none).toMatchObject({
+      PcapBytes: 0,
+      PcapWriteErrors: 0,
+      PcapUploadedFiles: 0,
+      PcapUploadFailures: 0,
+    });
+    expect(noUpload).toMatchObject({ PcapBytes: 300 * MiB, PcapUploadedFiles: 0, PcapUploadFailures: 0 });
+    expect(emfViolations(doc)).toEqual([]);
   });
 
   it("dead workers and the memory budget in percent", () => {

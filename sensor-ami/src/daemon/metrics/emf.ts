@@ -82,6 +82,11 @@ export const SENSOR_METRICS: readonly MetricSpec[] = [
   { name: "SpoolDroppedBatches", unit: "Count", kind: "counter", get: (s) => s.shipping?.dropped ?? 0 },
   { name: "UploadRejectedBatches", unit: "Count", kind: "counter", get: (s) => s.shipping?.rejected ?? 0 },
   { name: "SpoolBacklogBytes", unit: "Bytes", kind: "gauge", get: (s) => s.shipping?.spoolBacklogBytes ?? 0 },
+  // The PCAP ring (0 without pcapMaxGB; the upload counters 0 without pcapS3).
+  { name: "PcapBytes", unit: "Bytes", kind: "gauge", get: (s) => s.pcap?.diskBytes ?? 0 },
+  { name: "PcapWriteErrors", unit: "Count", kind: "counter", get: (s) => s.pcap?.writeErrors ?? 0 },
+  { name: "PcapUploadedFiles", unit: "Count", kind: "counter", get: (s) => s.pcap?.upload?.uploaded ?? 0 },
+  { name: "PcapUploadFailures", unit: "Count", kind: "counter", get: (s) => s.pcap?.upload?.failed ?? 0 },
 ];
 
 export const SENSOR_DIMENSIONS: readonly (readonly string[])[] = [
