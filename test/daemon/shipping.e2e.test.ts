@@ -1,7 +1,15 @@
 // The whole data path on loopback: spanless sensor uploads to spanless collector (real processes,
 // real TLS with the collector's self-signed certificate, a real push token).
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
@@ -184,4 +192,32 @@ describe.skipIf(!corpusAvailable())("sensor to collector", () => {
     expect(new Set((got.get("conn") ?? []).map((r) => r.vni))).toEqual(new Set([1, 2]));
     expect(existsSync(join(out, ".spool"))).toBe(true);
   }, 90_000);
+
+  it("a torn spool file (a power cut) is set aside with a weird, and the sensor runs on", async () => {
+    // Prepare: a spool holding a file that ends mid-batch.
+    const dir = mkdtempSync(join(tmpdir(), "spanless-ship-"));
+    const store = join(dir, "store");
+    const out = join(dir, "logs");
+    const token = tokenFor(store);
+    const collector = await startCollector(store);
+    const config = sensorConfig(dir, out, store, collector.port, token);
+    mkdirSync(join(out, ".spool"), { recursive: true });
+    writeFileSync(join(out, ".spool", `000000000001-${"ab".repeat(16)}.batch`), "SPANLESS-SPOOL torn");
+
+    // Act
+    const s = await startSensor(["--config", config, "--workers", "1"]);
+    sensors.push(s);
+    const capture = join(CORPUS_DIR, "zeek/wikipedia.pcap");
+    replay(capture, s.port, ["--top"]);
+    await waitForDatagrams(s, vxlanDatagrams(capture, 1).length);
+    expect(await s.stop()).toBe(0);
+    await collector.stop();
+
+    // Assess
+    const weirds = readLiveLog(out, "weird").filter((r) => r.name === "spool_file_corrupt");
+    expect(weirds).toHaveLength(1);
+    expect(weirds[0]).toMatchObject({ peer: "spanless", source: "ship" });
+    expect(existsSync(join(out, ".spool", "corrupt"))).toBe(true);
+    expect((stored(store).get("conn") ?? []).length).toBe(readLiveLog(out, "conn").length);
+  }, 60_000);
 });

@@ -21,6 +21,7 @@ import { openUdpReceiver } from "../capture/udp/open.js";
 import { readRmemMax, receiveBufferWarning } from "../capture/udp/rmem.js";
 import type { UdpReceiver } from "../capture/udp/types.js";
 import { machineMemoryBytes } from "../engine/memory-size.js";
+import { jsonLine } from "../logs/format.js";
 import { RotatingLogWriter } from "../logs/rotating-writer.js";
 import { workerFolder } from "../pcap/names.js";
 import { rehomeOrphanFolders } from "../pcap/orphans.js";
@@ -199,6 +200,7 @@ export class Sensor {
         sensorId: sh.sensorId,
         spoolMaxBytes: sh.spoolMaxBytes,
         log: o.log,
+        weird: (name, addl) => this.sensorWeird(name, addl, "ship"),
       });
     }
     const n = o.workers === "auto" ? Math.max(1, availableParallelism()) : o.workers;
@@ -332,6 +334,17 @@ export class Sensor {
       }
     });
     this.workers.push(state);
+  }
+
+  /**
+   * A weird of the sensor itself (not of a connection: no id fields), written to weird.log beside
+   * the engines' own, so a reader of the logs sees it where Zeek users look.
+   */
+  private sensorWeird(name: string, addl: string, source: string): void {
+    const record = { ts: Date.now() / 1000, name, addl, notice: false, peer: "spanless", source };
+    const chunk = [{ path: "weird", text: jsonLine(record), records: 1 }];
+    this.writer.append(chunk);
+    this.shipper?.accept(chunk);
   }
 
   /** Sends the VNI map to every worker when its file changed; a bad file keeps the previous map. */

@@ -35,6 +35,8 @@ export interface ShipperOptions {
   spoolMaxBytes: number;
   /** One line per notable event (stderr in the CLI, as the daemon's own log). */
   log?: (line: string) => void;
+  /** Events that belong in weird.log too (`spool_file_corrupt`): name and detail. */
+  weird?: (name: string, addl: string) => void;
   /** Tuning (the defaults are the named constants of batcher.ts and uploader.ts; tests shorten them). */
   batchMaxBytes?: number;
   batchMaxAgeMs?: number;
@@ -88,6 +90,7 @@ export class Shipper {
   private readonly uploader: Uploader;
   private readonly batcher: Batcher;
   private readonly log: (line: string) => void;
+  private readonly weird: (name: string, addl: string) => void;
   private readonly lost = { batches: 0, records: 0 };
   private closing: Promise<CloseResult> | undefined;
   /** Drops not yet told, per reason, and when that reason was last told. */
@@ -102,6 +105,7 @@ export class Shipper {
    */
   constructor(options: ShipperOptions) {
     this.log = options.log ?? (() => {});
+    this.weird = options.weird ?? (() => {});
     const collectorUrl = checkCollectorUrl(options.collectorUrl);
     const proxy = parseProxy(options.proxy);
     const ca = options.caFile === undefined ? undefined : readCa(options.caFile);
@@ -228,6 +232,7 @@ export class Shipper {
         this.log(
           `warning: ${LOG_NAME_IN_LINE}: spool_file_corrupt: ${event.error.message}; moved aside, not sent`,
         );
+        this.weird("spool_file_corrupt", `${event.error.message}; moved to corrupt/, not sent`);
         return;
       case "rejected":
         this.log(
