@@ -1,36 +1,16 @@
 // `spanless demo`: collector, sensor and replay as real processes; what the collector stores
 // equals `spanless analyze --seed` of the same capture, timing and mirror-session fields aside.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { gunzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
+import { storedRecords } from "../daemon/support/collector.js";
 import { comparable, readLiveLog } from "../daemon/support/live.js";
 import { CORPUS_DIR, corpusAvailable, REPO_ROOT } from "../support/corpus.js";
 
 const NODE = join(REPO_ROOT, "node_modules", ".bin", "node");
 const CLI = join(REPO_ROOT, "sensor-ami", "bin", "spanless.js");
-
-function storedRecords(store: string): Map<string, Record<string, unknown>[]> {
-  const out = new Map<string, Record<string, unknown>[]>();
-  const walk = (dir: string, log: string | undefined) => {
-    for (const name of readdirSync(dir)) {
-      if (name.startsWith(".")) continue;
-      const path = join(dir, name);
-      if (statSync(path).isDirectory()) walk(path, log ?? name);
-      else if (log !== undefined && name.endsWith(".json.gz")) {
-        const lines = gunzipSync(readFileSync(path)).toString().split("\n").filter(Boolean);
-        out.set(log, [
-          ...(out.get(log) ?? []),
-          ...lines.map((l) => JSON.parse(l) as Record<string, unknown>),
-        ]);
-      }
-    }
-  };
-  walk(store, undefined);
-  return out;
-}
 
 describe("spanless demo", () => {
   it("runs the bundled sample through collector, sensor and replay and prints the summary", () => {

@@ -3,12 +3,13 @@
 // both ends are mirrored and the NLB hashes the two sessions to different sensors (a mirrored ENI's session
 // carries both directions, so each sensor sees the whole connection). The collector keeps both sensors'
 // records and marks one copy of each connection, so the once view has every connection once.
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { afterEach, describe, expect, it } from "vitest";
+import { startCollector } from "../daemon/support/collector.js";
 import {
   CLI,
   type LiveSensor,
@@ -31,33 +32,6 @@ afterEach(async () => {
   for (const c of children.splice(0)) if (c.exitCode === null) c.kill("SIGKILL");
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
-
-/** Starts `spanless collector` on loopback; resolves with its port and a stop that waits for the exit. */
-async function collector(store: string): Promise<{ port: number; stop: () => Promise<void> }> {
-  const proc = spawn(NODE, [CLI, "collector", "--listen", "127.0.0.1:0", "--store", store], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  children.push(proc);
-  let out = "";
-  proc.stdout?.on("data", (d: Buffer) => {
-    out += d.toString();
-  });
-  proc.stderr?.on("data", (d: Buffer) => {
-    out += d.toString();
-  });
-  const listening = /listening on https:\/\/[^:]+:(\d+)/;
-  for (let i = 0; i < 500 && !listening.test(out); i++) await new Promise((r) => setTimeout(r, 20));
-  const m = listening.exec(out);
-  if (m === null) throw new Error(`collector did not start:\n${out}`);
-  const exited = new Promise<void>((resolve) => proc.on("exit", () => resolve()));
-  return {
-    port: Number(m[1]),
-    stop: async () => {
-      proc.kill("SIGTERM");
-      await exited;
-    },
-  };
-}
 
 function sensorConfig(dir: string, store: string, port: number, id: string): string {
   const made = spawnSync(NODE, [CLI, "token", "create", id, "--store", store], { encoding: "utf8" });
@@ -111,7 +85,8 @@ describe.skipIf(!corpusAvailable())("two sensors, one conversation, one collecto
     const dir = mkdtempSync(join(tmpdir(), "spanless-dup-e2e-"));
     dirs.push(dir);
     const store = join(dir, "store");
-    const c = await collector(store);
+    const c = await startCollector(store);
+    children.push(c.proc);
     const capture = join(CORPUS_DIR, "ja4/tls3.pcapng");
     const fromA = vxlanDatagrams(capture, 10).map((d) => ({ bytes: d.bytes, from: "127.0.0.2" }));
     const fromB = vxlanDatagrams(capture, 20).map((d) => ({ bytes: d.bytes, from: "127.0.0.3" }));

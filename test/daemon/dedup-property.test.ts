@@ -4,13 +4,12 @@
 import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { CaptureReader } from "../../sensor-ami/src/capture/reader.js";
 import { EngineWorker } from "../../sensor-ami/src/daemon/engine-worker.js";
 import { InnerFlow, locateInnerIp } from "../../sensor-ami/src/daemon/inner-flow.js";
 import { RingRecord } from "../../sensor-ami/src/daemon/ring.js";
-import { Frame } from "../../sensor-ami/src/engine/frame.js";
 import type { LogChunk } from "../../sensor-ami/src/logs/json-lines.js";
 import { CORPUS_DIR, corpusAvailable } from "../support/corpus.js";
+import { vxlanDatagrams } from "./support/live.js";
 
 interface Datagram {
   bytes: Buffer;
@@ -21,21 +20,7 @@ interface Datagram {
 
 /** The capture's Ethernet frames as AWS would send them from one mirror session. */
 function mirrored(capture: string, vni: number, source: number): Datagram[] {
-  const reader = CaptureReader.open(join(CORPUS_DIR, capture));
-  const f = new Frame();
-  const out: Datagram[] = [];
-  try {
-    while (reader.next(f)) {
-      const d = Buffer.alloc(8 + f.caplen);
-      d[0] = 0x08;
-      d.writeUIntBE(vni, 4, 3);
-      d.set(f.data.subarray(f.offset, f.offset + f.caplen), 8);
-      out.push({ bytes: d, ts: f.ts, source });
-    }
-  } finally {
-    reader.close();
-  }
-  return out;
+  return vxlanDatagrams(join(CORPUS_DIR, capture), vni).map((d) => ({ ...d, source }));
 }
 
 /** Runs datagrams through one engine worker, in order; returns every log's text. */

@@ -1,20 +1,12 @@
 // The whole data path on loopback: spanless sensor uploads to spanless collector (real processes,
 // real TLS with the collector's self-signed certificate, a real push token).
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  statSync,
-  writeFileSync,
-} from "node:fs";
+import { type ChildProcess, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { gunzipSync } from "node:zlib";
 import { afterEach, describe, expect, it } from "vitest";
 import { CORPUS_DIR, corpusAvailable } from "../support/corpus.js";
+import { startCollector, storedRecords } from "./support/collector.js";
 import {
   CLI,
   type LiveSensor,
@@ -33,63 +25,6 @@ afterEach(async () => {
   for (const s of sensors.splice(0)) if (s.proc.exitCode === null) await s.stop("SIGKILL");
   for (const c of children.splice(0)) if (c.exitCode === null) c.kill("SIGKILL");
 });
-
-interface Collector {
-  proc: ChildProcess;
-  port: number;
-  store: string;
-  stop: () => Promise<void>;
-}
-
-/** Starts `spanless collector` on loopback; resolves with its port once it listens. */
-async function startCollector(store: string, port = 0): Promise<Collector> {
-  const proc = spawn(NODE, [CLI, "collector", "--listen", `127.0.0.1:${port}`, "--store", store], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  children.push(proc);
-  let out = "";
-  proc.stdout?.on("data", (d: Buffer) => {
-    out += d.toString();
-  });
-  proc.stderr?.on("data", (d: Buffer) => {
-    out += d.toString();
-  });
-  for (let i = 0; i < 500 && !/listening on https:\/\/[^:]+:(\d+)/.test(out); i++)
-    await new Promise((r) => setTimeout(r, 20));
-  const m = /listening on https:\/\/[^:]+:(\d+)/.exec(out);
-  if (m === null) throw new Error(`collector did not start:\n${out}`);
-  const exited = new Promise<void>((resolve) => proc.on("exit", () => resolve()));
-  return {
-    proc,
-    port: Number(m[1]),
-    store,
-    stop: async () => {
-      proc.kill("SIGTERM");
-      await exited;
-    },
-  };
-}
-
-/** Every record the collector stored, per log (the first path component of its layout). */
-function stored(store: string): Map<string, Record<string, unknown>[]> {
-  const out = new Map<string, Record<string, unknown>[]>();
-  const walk = (dir: string, log: string | undefined) => {
-    for (const name of readdirSync(dir)) {
-      const path = join(dir, name);
-      if (statSync(path).isDirectory()) {
-        if (!name.startsWith(".")) walk(path, log ?? name);
-      } else if (name.endsWith(".json.gz") && log !== undefined) {
-        const lines = gunzipSync(readFileSync(path)).toString().split("\n").filter(Boolean);
-        out.set(log, [
-          ...(out.get(log) ?? []),
-          ...lines.map((l) => JSON.parse(l) as Record<string, unknown>),
-        ]);
-      }
-    }
-  };
-  walk(store, undefined);
-  return out;
-}
 
 const key = (r: Record<string, unknown>) => JSON.stringify(r);
 const sortedLines = (rs: Record<string, unknown>[]) => rs.map(key).sort();
@@ -126,6 +61,7 @@ describe.skipIf(!corpusAvailable())("sensor to collector", () => {
     const out = join(dir, "logs");
     const token = tokenFor(store);
     const collector = await startCollector(store);
+    children.push(collector.proc);
     const config = sensorConfig(dir, out, store, collector.port, token);
     const s = await startSensor(["--config", config, "--workers", "2"]);
     sensors.push(s);
@@ -138,7 +74,7 @@ describe.skipIf(!corpusAvailable())("sensor to collector", () => {
     await collector.stop();
 
     // Assess
-    const got = stored(store);
+    const got = storedRecords(store);
     for (const log of LOGS)
       expect(sortedLines(got.get(log) ?? []), log).toEqual(sortedLines(readLiveLog(out, log)));
     expect((got.get("conn") ?? []).length).toBeGreaterThan(0);
@@ -153,6 +89,7 @@ describe.skipIf(!corpusAvailable())("sensor to collector", () => {
     const out = join(dir, "logs");
     const token = tokenFor(store);
     let collector = await startCollector(store);
+    children.push(collector.proc);
     const port = collector.port;
     const config = sensorConfig(dir, out, store, port, token);
     const capture = join(CORPUS_DIR, "zeek/wikipedia.pcap");
@@ -168,6 +105,7 @@ describe.skipIf(!corpusAvailable())("sensor to collector", () => {
     expect(first.stderr()).toMatch(/stay in the spool for the next start/);
     // The collector comes back on the same port; a second run resends the spool and adds its own.
     collector = await startCollector(store, port);
+    children.push(collector.proc);
     const second = await startSensor(["--config", config, "--workers", "1"]);
     sensors.push(second);
     replay(capture, second.port, ["--top", "--vni", "2"]);
@@ -183,7 +121,7 @@ describe.skipIf(!corpusAvailable())("sensor to collector", () => {
     await collector.stop();
 
     // Assess: the collector holds exactly what the two runs logged locally.
-    const got = stored(store);
+    const got = storedRecords(store);
     for (const log of LOGS) {
       const local = sortedLines(readLiveLog(out, log));
       expect(sortedLines(got.get(log) ?? []), log).toEqual(local);
@@ -200,6 +138,7 @@ describe.skipIf(!corpusAvailable())("sensor to collector", () => {
     const out = join(dir, "logs");
     const token = tokenFor(store);
     const collector = await startCollector(store);
+    children.push(collector.proc);
     const config = sensorConfig(dir, out, store, collector.port, token);
     mkdirSync(join(out, ".spool"), { recursive: true });
     writeFileSync(join(out, ".spool", `000000000001-${"ab".repeat(16)}.batch`), "SPANLESS-SPOOL torn");
@@ -218,6 +157,6 @@ describe.skipIf(!corpusAvailable())("sensor to collector", () => {
     expect(weirds).toHaveLength(1);
     expect(weirds[0]).toMatchObject({ peer: "spanless", source: "ship" });
     expect(existsSync(join(out, ".spool", "corrupt"))).toBe(true);
-    expect((stored(store).get("conn") ?? []).length).toBe(readLiveLog(out, "conn").length);
+    expect((storedRecords(store).get("conn") ?? []).length).toBe(readLiveLog(out, "conn").length);
   }, 60_000);
 });

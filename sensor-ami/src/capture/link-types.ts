@@ -12,6 +12,10 @@ export const LINKTYPE_LINUX_SLL2 = 276;
  * header, as AWS Traffic Mirroring sends it. The outer IP/UDP headers were consumed by the socket.
  */
 export const LINKTYPE_VXLAN_DATAGRAM = 0x1_12b5;
+/** The VXLAN header (RFC 7348): flags, reserved, 24-bit VNI, reserved. */
+export const VXLAN_HEADER_BYTES = 8;
+/** The I flag: the VNI is valid (the only flag AWS sets). */
+export const VXLAN_FLAG_VNI_VALID = 0x08;
 // Some writers still use the BSD-specific value 12/14 for raw IP.
 export const LINKTYPE_RAW_BSD_12 = 12;
 export const LINKTYPE_RAW_BSD_14 = 14;

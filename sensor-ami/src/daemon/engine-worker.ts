@@ -4,7 +4,7 @@
 // JsonLinesSink whose enrichment adds each connection's origin.
 
 import type { VniMap } from "../../../contracts/vni-map/index.js";
-import { LINKTYPE_VXLAN_DATAGRAM } from "../capture/link-types.js";
+import { LINKTYPE_VXLAN_DATAGRAM, VXLAN_HEADER_BYTES } from "../capture/link-types.js";
 import { parseCidr } from "../engine/addr.js";
 import { MIRROR_ORIGIN } from "../engine/conn-id.js";
 import { Engine } from "../engine/engine.js";
@@ -19,8 +19,6 @@ import { enrichRecord, VniMapIndex } from "./enrichment.js";
 import { OriginTable } from "./origins.js";
 import type { RingRecord } from "./ring.js";
 import type { WorkerCounters, WorkerInit } from "./worker-protocol.js";
-
-const VXLAN_HEADER_BYTES = 8;
 
 export class EngineWorker {
   readonly engine: Engine;

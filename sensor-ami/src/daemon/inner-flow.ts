@@ -14,7 +14,8 @@
 //                           +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
 //  then the mirrored Ethernet frame: 6+6 addresses, optional 802.1Q/802.1ad tags, EtherType.
 
-const VXLAN_HEADER = 8;
+import { VXLAN_FLAG_VNI_VALID, VXLAN_HEADER_BYTES } from "../capture/link-types.js";
+
 const ETHERTYPE_IPV4 = 0x0800;
 const ETHERTYPE_IPV6 = 0x86dd;
 const ETHERTYPE_VLAN = 0x8100;
@@ -53,10 +54,10 @@ export function locateInnerIp(b: Uint8Array, start: number, end: number, out: In
   out.ipOffset = 0;
   out.hash = 0;
   out.vni = 0;
-  out.vxlan = end - start >= VXLAN_HEADER && (b[start] & 0x08) !== 0;
+  out.vxlan = end - start >= VXLAN_HEADER_BYTES && (b[start] & VXLAN_FLAG_VNI_VALID) !== 0;
   if (!out.vxlan) return;
   out.vni = (b[start + 4] << 16) | (b[start + 5] << 8) | b[start + 6];
-  let o = start + VXLAN_HEADER + 12;
+  let o = start + VXLAN_HEADER_BYTES + 12;
   if (o + 2 > end) return;
   let type = (b[o] << 8) | b[o + 1];
   for (

@@ -20,6 +20,15 @@ export interface WorkerSnapshot {
   records: Record<string, number>;
 }
 
+/**
+ * Datagrams the sensor is done with: taken by an engine, or counted as a duplicate, not VXLAN or
+ * a queue drop. Equal to `totals.datagrams` once everything received has been handled.
+ */
+export function handledDatagrams(s: Pick<DaemonSnapshot, "totals" | "workers">): number {
+  const t = s.totals;
+  return s.workers.reduce((n, w) => n + w.packets, 0) + t.duplicates + t.notVxlan + t.queueDrops;
+}
+
 export interface DaemonSnapshot {
   /** Seconds since the epoch when the snapshot was taken. */
   at: number;

@@ -15,10 +15,10 @@
 // +-+-+-+-+-+---------+-----+-------------------------------+
 // | checksum+reserved (if C or R) | key (if K) | seq (if S) |
 
+import { VXLAN_FLAG_VNI_VALID, VXLAN_HEADER_BYTES } from "../capture/link-types.js";
 import { type DecodedPacket, Layer } from "./packet.js";
 import { W } from "./weirds.js";
 
-const VXLAN_HEADER_LEN = 8;
 export const GENEVE_PORT = 6081;
 export const VXLAN_PORT = 4789;
 
@@ -39,11 +39,11 @@ export class TunnelResult {
 export function decodeVxlan(p: DecodedPacket, r: TunnelResult): number {
   const b = p.buf;
   const o = p.payloadOff;
-  if (o + VXLAN_HEADER_LEN > p.capEnd || p.payloadLen < VXLAN_HEADER_LEN) return -W.truncatedVxlan;
+  if (o + VXLAN_HEADER_BYTES > p.capEnd || p.payloadLen < VXLAN_HEADER_BYTES) return -W.truncatedVxlan;
   // Only the I flag (VNI valid) may be set; anything else is not VXLAN as AWS or RFC 7348 send it.
-  if ((b[o] & 0x08) === 0) return -W.vxlanReservedBits;
+  if ((b[o] & VXLAN_FLAG_VNI_VALID) === 0) return -W.vxlanReservedBits;
   p.vni = (b[o + 4] << 16) | (b[o + 5] << 8) | b[o + 6];
-  r.innerOff = o + VXLAN_HEADER_LEN;
+  r.innerOff = o + VXLAN_HEADER_BYTES;
   r.kind = "vxlan";
   return Layer.Ethernet;
 }

@@ -7,6 +7,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { CaptureReader } from "../../../sensor-ami/src/capture/reader.js";
+import { type DaemonSnapshot, handledDatagrams } from "../../../sensor-ami/src/daemon/snapshot.js";
 import { Frame } from "../../../sensor-ami/src/engine/frame.js";
 import { REPO_ROOT } from "../../support/corpus.js";
 
@@ -98,8 +99,7 @@ export async function waitForDatagrams(s: LiveSensor, datagrams: number, timeout
   for (;;) {
     const st = await s.status();
     const t = st.snapshot.totals;
-    const handled =
-      st.snapshot.workers.reduce((n, w) => n + w.packets, 0) + t.duplicates + t.notVxlan + t.queueDrops;
+    const handled = handledDatagrams(st.snapshot as unknown as DaemonSnapshot);
     if (t.datagrams >= datagrams && handled >= datagrams) return;
     if (Date.now() > end)
       throw new Error(`sensor received ${t.datagrams} and handled ${handled} of ${datagrams} datagrams`);

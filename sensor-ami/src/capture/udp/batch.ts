@@ -1,5 +1,6 @@
 // The one ReceiveBatch a receiver refills for every batch (types.ts describes its fields).
 
+import { formatAddr } from "../../text/ip.js";
 import { DATAGRAM_SLOT_BYTES, MAX_BATCH_DATAGRAMS, type ReceiveBatch } from "./types.js";
 
 /** A batch with room for MAX_BATCH_DATAGRAMS datagrams of DATAGRAM_SLOT_BYTES each; slot i at i * DATAGRAM_SLOT_BYTES. */
@@ -19,28 +20,15 @@ export function createReceiveBatch(): ReceiveBatch {
   };
 }
 
-/** Datagram i's sender address as text (IPv4 dotted quad, IPv6 as Node prints it: compressed, lower case). */
+/** Datagram i's sender address as text, as Zeek prints addresses (text/ip.ts). */
 export function sourceAddressText(batch: ReceiveBatch, i: number): string {
-  const words = Buffer.from(batch.srcAddrs.buffer, batch.srcAddrs.byteOffset + i * 16, 16);
-  if (batch.srcFamilies[i] === 4) return `${words[0]}.${words[1]}.${words[2]}.${words[3]}`;
-  const groups: string[] = [];
-  for (let g = 0; g < 8; g++) groups.push(words.readUInt16BE(g * 2).toString(16));
-  // Compress the longest run of two or more zero groups (RFC 5952).
-  let best = -1;
-  let bestLen = 1;
-  for (let g = 0; g < 8; ) {
-    if (groups[g] !== "0") {
-      g++;
-      continue;
-    }
-    let e = g;
-    while (e < 8 && groups[e] === "0") e++;
-    if (e - g > bestLen) {
-      best = g;
-      bestLen = e - g;
-    }
-    g = e;
-  }
-  if (best < 0) return groups.join(":");
-  return `${groups.slice(0, best).join(":")}::${groups.slice(best + bestLen).join(":")}`;
+  // The socket wrote the address in network order; read it as such.
+  const bytes = Buffer.from(batch.srcAddrs.buffer, batch.srcAddrs.byteOffset + i * 16, 16);
+  if (batch.srcFamilies[i] === 4) return formatAddr(0, 0, 0xffff, bytes.readUInt32BE(0));
+  return formatAddr(
+    bytes.readUInt32BE(0),
+    bytes.readUInt32BE(4),
+    bytes.readUInt32BE(8),
+    bytes.readUInt32BE(12),
+  );
 }

@@ -8,6 +8,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, wr
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
+import { type DaemonSnapshot, handledDatagrams } from "../snapshot.js";
 
 /** How long the demo waits for each step before it says which one did not finish. */
 const STEP_TIMEOUT_MS = 60_000;
@@ -78,7 +79,7 @@ async function run(launcher: string, args: string[]): Promise<string> {
 }
 
 interface SensorStatus {
-  snapshot: { totals: Record<string, number>; workers: { packets: number }[] };
+  snapshot: DaemonSnapshot;
 }
 
 /**
@@ -169,10 +170,9 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     const last = await waitFor("sensor analysis", sensor, async () => {
       const st = await status();
       if (st === undefined) return undefined;
-      const t = st.snapshot.totals;
-      const handled =
-        st.snapshot.workers.reduce((n, w) => n + w.packets, 0) + t.duplicates + t.notVxlan + t.queueDrops;
-      return t.datagrams >= frames && handled >= frames ? st : undefined;
+      return st.snapshot.totals.datagrams >= frames && handledDatagrams(st.snapshot) >= frames
+        ? st
+        : undefined;
     });
     // 5. Stop: the sensor logs every open connection and uploads before it exits.
     sensor.proc.kill("SIGTERM");

@@ -3,12 +3,13 @@
 // capture's timing, a scaled one, a fixed rate or top speed, in sendmmsg batches.
 
 import { setTimeout as wait } from "node:timers/promises";
+import { VXLAN_HEADER_BYTES } from "../../capture/link-types.js";
 import { CaptureReader } from "../../capture/reader.js";
 import { openUdpSender, type UdpSender } from "../../capture/udp/sender.js";
 import { Frame } from "../../engine/frame.js";
 import { innerFlowHash } from "./flow-hash.js";
 import { type Pace, Schedule } from "./pace.js";
-import { MAX_UDP_PAYLOAD, type SkipReason, VXLAN_HEADER_BYTES, wrapFrame } from "./wrap.js";
+import { MAX_UDP_PAYLOAD, type SkipReason, wrapFrame } from "./wrap.js";
 
 export interface ReplayOptions {
   capture: string;

@@ -15,11 +15,11 @@ import {
   LINKTYPE_RAW,
   LINKTYPE_RAW_BSD_12,
   LINKTYPE_RAW_BSD_14,
+  VXLAN_FLAG_VNI_VALID,
+  VXLAN_HEADER_BYTES,
 } from "../../capture/link-types.js";
 import type { Frame } from "../../engine/frame.js";
 
-export const VXLAN_HEADER_BYTES = 8;
-export const VXLAN_FLAGS_VNI_VALID = 0x08;
 const ETHERNET_HEADER_BYTES = 14;
 const ETHERTYPE_IPV4 = 0x0800;
 const ETHERTYPE_IPV6 = 0x86dd;
@@ -49,7 +49,7 @@ export type WrapResult =
   | { ok: false; reason: SkipReason };
 
 function writeVxlan(out: Buffer, at: number, vni: number): void {
-  out[at] = VXLAN_FLAGS_VNI_VALID;
+  out[at] = VXLAN_FLAG_VNI_VALID;
   out[at + 1] = 0;
   out[at + 2] = 0;
   out[at + 3] = 0;
