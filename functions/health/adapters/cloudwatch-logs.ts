@@ -5,15 +5,12 @@ import {
   DescribeLogStreamsCommand,
   GetLogEventsCommand,
 } from "@aws-sdk/client-cloudwatch-logs";
+import { userDataLogStream } from "../../../contracts/host/index.js";
 import { awsErrorCode, describeError } from "../../shared/errors.js";
 import type { UserDataLog } from "../types.js";
 
 /** Log events read from the end of the stream: a whole boot, with room for retry loops. */
 const MAX_LOG_EVENTS_READ = 500;
-
-function userDataStreamName(instanceId: string): string {
-  return `${instanceId}-userdata`;
-}
 
 /** GetLogEvents says ResourceNotFound for both a missing group and a missing stream; this tells them apart. */
 async function whichIsMissing(
@@ -37,7 +34,7 @@ export async function readUserDataLog(
   instanceId: string | undefined,
 ): Promise<UserDataLog> {
   if (!instanceId) return { status: "no-instance", logGroup };
-  const logStream = userDataStreamName(instanceId);
+  const logStream = userDataLogStream(instanceId);
   try {
     const out = await logs.send(
       new GetLogEventsCommand({

@@ -1,0 +1,136 @@
+// What the image, `spanless bootstrap` and the stack agree on about a sensor host: where things are
+// installed, which user runs the sensor, which ports it listens on, where its logs go and what the
+// launch template's user data looks like. The image is baked before any stack exists and serves every
+// stage, so nothing here depends on a stage; stage-specific values (log group, Auto Scaling group,
+// lifecycle hook) reach the host through the user data's command line.
+import { PIN_BLOCK_BEGIN, PIN_BLOCK_END, type ConfigPins, parsePinBlock, renderPinBlock } from "../config/pins.js";
+
+/** System user and group the sensor runs as (no login shell, no home). */
+export const SENSOR_USER = "spanless";
+
+/** Everything the image installs lives under here; nothing is installed at boot. */
+export const INSTALL_DIR = "/opt/spanless";
+/** The pinned Node.js 24 runtime the image carries (not the distribution's). */
+export const NODE_BINARY = `${INSTALL_DIR}/node/bin/node`;
+/** The sensor CLI, one bundled file; its native receive addon sits beside it. */
+export const SENSOR_BUNDLE = `${INSTALL_DIR}/lib/spanless.mjs`;
+/** Shell wrapper (`spanless …`) that runs the bundle on the pinned runtime. */
+export const SENSOR_COMMAND = "/usr/local/bin/spanless";
+/** What went into the image (versions, SHA-256 checksums); `spanless version` prints it. */
+export const IMAGE_MANIFEST = `${INSTALL_DIR}/manifest.json`;
+
+/** The sensor's configuration file, written by `spanless bootstrap` (mode 0600, owned by SENSOR_USER). */
+export const SENSOR_CONFIG_FILE = "/etc/spanless/sensor.json";
+/** Directories the sensor unit may write (its ReadWritePaths): logs, upload spool, PCAP ring. */
+export const SENSOR_LOG_DIR = "/var/log/spanless";
+export const SENSOR_ZEEK_LOG_DIR = `${SENSOR_LOG_DIR}/zeek`;
+export const SENSOR_METRICS_FILE = `${SENSOR_LOG_DIR}/metrics.emf.log`;
+export const SENSOR_STATE_DIR = "/var/lib/spanless";
+export const SENSOR_SPOOL_DIR = `${SENSOR_STATE_DIR}/spool`;
+export const SENSOR_PCAP_DIR = `${SENSOR_STATE_DIR}/pcap`;
+/** The boot log: every step's SPANLESS-BOOT marker (contracts/boot) and the boot's own output. */
+export const USER_DATA_LOG = "/var/log/user-data.log";
+
+/** The sensor's systemd unit. */
+export const SENSOR_SERVICE = "spanless-sensor.service";
+
+/** UDP port AWS Traffic Mirroring delivers VXLAN to (fixed by AWS). */
+export const VXLAN_PORT = 4789;
+/** TCP port of `/healthcheck` (the NLB target group's health check) and `/status`. */
+export const HEALTH_PORT = 8080;
+export const HEALTH_PATH = "/healthcheck";
+
+/**
+ * CloudWatch Logs streams the image's CloudWatch agent writes in the sensors' log group. The
+ * userdata stream is the one the health function reads (`functions/health`).
+ */
+export function userDataLogStream(instanceId: string): string {
+  return `${instanceId}-userdata`;
+}
+export function sensorLogStream(instanceId: string): string {
+  return `${instanceId}-sensor`;
+}
+export function metricsLogStream(instanceId: string): string {
+  return `${instanceId}-metrics`;
+}
+
+/** What the stack puts on the boot command line (none of it secret). */
+export interface BootSettings {
+  /** CloudWatch Logs group for the userdata, sensor and metrics streams. */
+  logGroup: string;
+  /** Auto Scaling group and launch lifecycle hook the boot completes (CONTINUE / ABANDON). */
+  autoScalingGroup: string;
+  lifecycleHook: string;
+}
+
+export class UserDataFormatError extends Error {
+  override readonly name = "UserDataFormatError";
+}
+
+const BOOT_LINE_PREFIX = `exec ${SENSOR_COMMAND} bootstrap`;
+const SAFE_VALUE = /^[A-Za-z0-9_.\-/#:]{1,512}$/;
+
+function checkSetting(field: keyof BootSettings, value: string): string {
+  if (!SAFE_VALUE.test(value)) {
+    throw new UserDataFormatError(
+      `boot setting ${field} "${value}" must be 1-512 characters of A-Za-z0-9_.-/#: (it is written unquoted into user data)`,
+    );
+  }
+  return value;
+}
+
+/**
+ * The launch template's user data: a shell script that holds the pin block (which the instance-refresh
+ * function rewrites) and does nothing but hand over to `spanless bootstrap`, which reads the pins back
+ * from the instance metadata's copy of this script, so the script never exports anything.
+ */
+export function renderSensorUserData(pins: ConfigPins, settings: BootSettings): string {
+  const args = [
+    `--log-group ${checkSetting("logGroup", settings.logGroup)}`,
+    `--auto-scaling-group ${checkSetting("autoScalingGroup", settings.autoScalingGroup)}`,
+    `--lifecycle-hook ${checkSetting("lifecycleHook", settings.lifecycleHook)}`,
+  ];
+  return [
+    "#!/bin/bash",
+    "# Spanless sensor boot. Everything is in the image; this only names the pinned configuration",
+    "# and hands over to the boot step runner, which logs SPANLESS-BOOT markers to",
+    `# ${USER_DATA_LOG} and completes the launch lifecycle action.`,
+    renderPinBlock(pins).trimEnd(),
+    `${BOOT_LINE_PREFIX} ${args.join(" ")} >>${USER_DATA_LOG} 2>&1`,
+    "",
+  ].join("\n");
+}
+
+export interface SensorUserData {
+  pins: ConfigPins;
+  settings: BootSettings;
+}
+
+/** Reads back what renderSensorUserData wrote (the boot script reads its pins this way). */
+export function parseSensorUserData(userData: string): SensorUserData {
+  const pins = parsePinBlock(userData);
+  if (pins === undefined) {
+    throw new UserDataFormatError(
+      `user data has no complete pin block (${PIN_BLOCK_BEGIN} … ${PIN_BLOCK_END}); the stack renders it`,
+    );
+  }
+  const line = userData.split("\n").find((l) => l.startsWith(BOOT_LINE_PREFIX));
+  if (line === undefined) throw new UserDataFormatError(`user data has no "${BOOT_LINE_PREFIX}" line`);
+  const words = line.slice(BOOT_LINE_PREFIX.length).split(/\s+/).filter(Boolean);
+  const flag = (name: string): string => {
+    const at = words.indexOf(`--${name}`);
+    const value = at < 0 ? undefined : words[at + 1];
+    if (value === undefined || value.startsWith("-")) {
+      throw new UserDataFormatError(`user data's bootstrap line has no --${name} value`);
+    }
+    return value;
+  };
+  return {
+    pins,
+    settings: {
+      logGroup: flag("log-group"),
+      autoScalingGroup: flag("auto-scaling-group"),
+      lifecycleHook: flag("lifecycle-hook"),
+    },
+  };
+}

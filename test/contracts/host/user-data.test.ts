@@ -1,0 +1,59 @@
+import { describe, expect, it } from "vitest";
+import { parsePinBlock, replacePinBlock } from "../../../contracts/config/index.js";
+import {
+  parseSensorUserData,
+  renderSensorUserData,
+  UserDataFormatError,
+  userDataLogStream,
+} from "../../../contracts/host/index.js";
+
+const pins = {
+  "collector-url": { name: "/spanless/prod/collector-url", version: 3 },
+  "push-token": { name: "/spanless/prod/push-token", version: 12 },
+  proxy: null,
+  "os-sensor-hmac": { name: "/spanless/prod/os-sensor-hmac", version: 2 },
+} as const;
+const settings = {
+  logGroup: "/spanless/prod/sensors",
+  autoScalingGroup: "spanless-prod-sensors",
+  lifecycleHook: "spanless-prod-launch",
+};
+
+describe("sensor user data", () => {
+  it("round-trips the pins and boot settings", () => {
+    // Act
+    const userData = renderSensorUserData(pins, settings);
+    // Assess
+    expect(userData.startsWith("#!/bin/bash\n")).toBe(true);
+    expect(parseSensorUserData(userData)).toEqual({ pins, settings });
+  });
+
+  it("survives the instance-refresh function rewriting the pin block", () => {
+    // Prepare
+    const userData = renderSensorUserData(pins, settings);
+    const next = { ...pins, "push-token": { name: "/spanless/prod/push-token", version: 13 } };
+    // Act
+    const rewritten = replacePinBlock(userData, next);
+    // Assess
+    expect(parsePinBlock(rewritten)).toEqual(next);
+    expect(parseSensorUserData(rewritten).settings).toEqual(settings);
+  });
+
+  it("refuses a setting that would break out of the shell line", () => {
+    expect(() => renderSensorUserData(pins, { ...settings, logGroup: "/x; curl evil" })).toThrow(
+      /logGroup .* must be 1-512 characters/,
+    );
+  });
+
+  it("names what is missing in hand-edited user data", () => {
+    expect(() => parseSensorUserData("#!/bin/bash\n")).toThrow(UserDataFormatError);
+    const noBoot = renderSensorUserData(pins, settings).replace(/^exec .*$/m, "");
+    expect(() => parseSensorUserData(noBoot)).toThrow(/no "exec \/usr\/local\/bin\/spanless bootstrap" line/);
+    const noHook = renderSensorUserData(pins, settings).replace(/ --lifecycle-hook \S+/, "");
+    expect(() => parseSensorUserData(noHook)).toThrow(/no --lifecycle-hook value/);
+  });
+
+  it("names the boot log stream the health function reads", () => {
+    expect(userDataLogStream("i-0abc")).toBe("i-0abc-userdata");
+  });
+});
