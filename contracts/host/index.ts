@@ -3,7 +3,13 @@
 // launch template's user data looks like. The image is baked before any stack exists and serves every
 // stage, so nothing here depends on a stage; stage-specific values (log group, Auto Scaling group,
 // lifecycle hook) reach the host through the user data's command line.
-import { PIN_BLOCK_BEGIN, PIN_BLOCK_END, type ConfigPins, parsePinBlock, renderPinBlock } from "../config/pins.js";
+import {
+  type ConfigPins,
+  PIN_BLOCK_BEGIN,
+  PIN_BLOCK_END,
+  parsePinBlock,
+  renderPinBlock,
+} from "../config/pins.js";
 
 /** System user and group the sensor runs as (no login shell, no home). */
 export const SENSOR_USER = "spanless";
