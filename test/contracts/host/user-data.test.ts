@@ -57,3 +57,13 @@ describe("sensor user data", () => {
     expect(userDataLogStream("i-0abc")).toBe("i-0abc-userdata");
   });
 });
+
+describe("optional boot settings", () => {
+  it("carries the PCAP bucket when there is one", () => {
+    const withBucket = { ...settings, pcapBucket: "spanless-prod-records-123" };
+    expect(parseSensorUserData(renderSensorUserData(pins, withBucket)).settings).toEqual(withBucket);
+    expect(parseSensorUserData(renderSensorUserData(pins, settings)).settings).not.toHaveProperty(
+      "pcapBucket",
+    );
+  });
+});
