@@ -6,3 +6,4 @@ export * from "./errors.js";
 export * from "./layout.js";
 export * from "./signature.js";
 export * from "./token.js";
+export * from "./handshake.js";

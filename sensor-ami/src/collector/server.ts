@@ -8,13 +8,17 @@ import {
   BatchHeaderError,
   type BatchMeta,
   bodySha256,
+  HANDSHAKE_METHOD,
+  HANDSHAKE_PATH,
   MAX_BATCH_BODY_BYTES,
   parseBatchHeaders,
+  parseHandshakeHeaders,
   type RejectReason,
   storageKey,
   UPLOAD_METHOD,
   UPLOAD_PATH,
   verifyBatch,
+  verifyHandshake,
 } from "../../../contracts/upload/index.js";
 import { BodyTooLargeError, checkJsonLines, readBody } from "./body.js";
 import { DUPLICATE_LOG, DUPLICATE_SOURCE_LOG, markerBatch } from "./conn-dup.js";
@@ -139,7 +143,9 @@ export function createCollectorServer(options: CollectorServerOptions): Server {
     }
     const body =
       outcome.status === 200
-        ? { ok: true, duplicate: outcome.duplicate ?? false }
+        ? outcome.duplicate === undefined
+          ? { ok: true }
+          : { ok: true, duplicate: outcome.duplicate }
         : { error: GENERIC[outcome.status] ?? "error" };
     res.writeHead(outcome.status, headers).end(`${JSON.stringify(body)}\n`);
   }
@@ -147,6 +153,7 @@ export function createCollectorServer(options: CollectorServerOptions): Server {
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? "").split("?")[0];
     if (path === HEALTH_PATH && req.method === "GET") return answer(req, res, { status: 200 }, true);
+    if (path === HANDSHAKE_PATH) return handshake(req, res);
     if (path !== UPLOAD_PATH) return answer(req, res, { status: 404 }, false);
     if (req.method !== UPLOAD_METHOD) return answer(req, res, { status: 405 }, false);
 
@@ -246,6 +253,56 @@ export function createCollectorServer(options: CollectorServerOptions): Server {
     } finally {
       inflight -= length;
     }
+  }
+
+  /**
+   * POST /v1/handshake (contracts/upload/handshake.ts): a signed request without a body, answered 200
+   * when the label is active and the signature and timestamp check out, 401 otherwise (the reason in
+   * the log only, as for batches). Nothing is stored.
+   */
+  function handshake(req: IncomingMessage, res: ServerResponse): void {
+    if (req.method !== HANDSHAKE_METHOD) {
+      res.setHeader("allow", HANDSHAKE_METHOD);
+      return answer(req, res, { status: 405 }, false);
+    }
+    const done = (outcome: Outcome, label?: string, sensor?: string) => {
+      options.log({
+        event: outcome.status === 200 ? "handshake" : "handshake-rejected",
+        level: outcome.status === 200 ? "info" : "warn",
+        status: outcome.status,
+        ...(outcome.reason ? { reason: outcome.reason } : {}),
+        ...(outcome.detail ? { detail: outcome.detail } : {}),
+        remote: req.socket.remoteAddress,
+        ...(label ? { label } : {}),
+        ...(sensor ? { sensor } : {}),
+      });
+      // A handshake has no body; anything sent is not read (the answer closes the connection).
+      answer(req, res, outcome, req.headers["content-length"] === "0");
+    };
+    let parsed: ReturnType<typeof parseHandshakeHeaders>;
+    try {
+      parsed = parseHandshakeHeaders(req.headers);
+    } catch (error) {
+      if (!(error instanceof BatchHeaderError)) throw error;
+      return done({ status: 400, reason: error.reason, detail: error.message });
+    }
+    const { meta, signature } = parsed;
+    const token = options.tokens.lookup(meta.label);
+    if (token.state !== "active") {
+      return done(
+        { status: 401, reason: token.state === "unknown" ? "unknown-label" : "revoked-label" },
+        meta.label,
+        meta.sensorId,
+      );
+    }
+    const verdict = verifyHandshake({ key: token.key, meta, signature, now: now() });
+    if (!verdict.ok)
+      return done(
+        { status: 401, reason: verdict.reason, detail: verdict.message },
+        meta.label,
+        meta.sensorId,
+      );
+    done({ status: 200 }, meta.label, meta.sensorId);
   }
 
   async function store(meta: BatchMeta, body: Buffer): Promise<Outcome> {
