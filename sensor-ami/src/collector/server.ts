@@ -261,9 +261,10 @@ export function createCollectorServer(options: CollectorServerOptions): Server {
    * the log only, as for batches). Nothing is stored.
    */
   function handshake(req: IncomingMessage, res: ServerResponse): void {
+    // 405's allow header names UPLOAD_METHOD, which is the handshake's method too (POST).
     if (req.method !== HANDSHAKE_METHOD) {
-      res.setHeader("allow", HANDSHAKE_METHOD);
-      return answer(req, res, { status: 405 }, false);
+      answer(req, res, { status: 405 }, false);
+      return;
     }
     const done = (outcome: Outcome, label?: string, sensor?: string) => {
       options.log({
@@ -284,7 +285,8 @@ export function createCollectorServer(options: CollectorServerOptions): Server {
       parsed = parseHandshakeHeaders(req.headers);
     } catch (error) {
       if (!(error instanceof BatchHeaderError)) throw error;
-      return done({ status: 400, reason: error.reason, detail: error.message });
+      done({ status: 400, reason: error.reason, detail: error.message });
+      return;
     }
     const { meta, signature } = parsed;
     const token = options.tokens.lookup(meta.label);
