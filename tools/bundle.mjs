@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 // Builds one self-contained bundle per deployable, so what ships is exactly what each part imports:
 //
-//   <out>/sensor/                 what the AMI installs (e.g. /opt/spanless): bin/spanless.js (the
-//                                 launcher, unchanged), lib/main.js + lib/runtime.js (the CLI with
-//                                 its dependencies inlined) and a package.json that makes them ESM
+//   <out>/sensor/                 what the AMI installs in /opt/spanless/lib: spanless.mjs (the CLI
+//                                 with every dependency inlined, one file that is also the engine
+//                                 workers' script) and spanless_udp.node (the receive addon)
 //   <out>/functions/<name>/       index.mjs: one Lambda handler file for `nodejs24.x`
 //
 // Each bundle has a meta.json (esbuild's metafile: every input that went in and its size), which
-// test/build/bundles.test.ts reads to prove the separation (no AWS SDK in the sensor, no sensor
+// test/tools/bundle.test.ts reads to prove the separation (no AWS SDK in the sensor, no sensor
 // code in a function). SST bundles the functions with esbuild the same way at deploy time; this
 // script is the offline, testable statement of the same split.
 //
@@ -51,38 +51,28 @@ async function writeMeta(dir, metafile) {
   await writeFile(join(dir, "meta.json"), `${JSON.stringify(metafile, null, 1)}\n`);
 }
 
+/** The image's sensor: one file, its native addon beside it (contracts/host: SENSOR_BUNDLE). */
+export const SENSOR_FILE = "spanless.mjs";
+const ADDON_FILE = "spanless_udp.node";
+
 async function bundleSensor() {
   const dir = join(out, "sensor");
   await rm(dir, { recursive: true, force: true });
-  await mkdir(join(dir, "bin"), { recursive: true });
+  await mkdir(dir, { recursive: true });
   const result = await build({
     ...common,
-    entryPoints: {
-      main: join(root, "sensor-ami/src/cli/main.ts"),
-      runtime: join(root, "sensor-ami/src/cli/runtime.ts"),
-      // The live sensor's engine threads start from a file of their own.
-      "worker-main": join(root, "sensor-ami/src/daemon/worker-main.ts"),
-    },
-    outdir: join(dir, "lib"),
-    splitting: true,
-    chunkNames: "chunks/[name]-[hash]",
+    // One file: no splitting, so esbuild inlines what the CLI imports lazily (the live sensor's
+    // commands, the S3 client) as modules evaluated only when first imported. The entry is also the
+    // engine workers' script (src/cli/single-file.ts).
+    entryPoints: [join(root, "sensor-ami/src/cli/single-file.ts")],
+    outfile: join(dir, SENSOR_FILE),
+    banner: { js: `#!/usr/bin/env node\n${common.banner.js}` },
   });
-  await copyFile(join(root, "sensor-ami/bin/spanless.js"), join(dir, "bin/spanless.js"));
-  // The batched-receive addon, when this machine built it (the image build runs build:native for
-  // its architecture first); without it the sensor falls back to dgram and says so.
-  const addon = join(root, "sensor-ami/native/build/Release/spanless_udp.node");
-  if (existsSync(addon)) await copyFile(addon, join(dir, "lib/spanless_udp.node"));
-  const pkg = JSON.parse(await readFile(join(root, "package.json"), "utf8"));
-  const manifest = {
-    name: "spanless-sensor",
-    version: pkg.version,
-    private: true,
-    type: "module",
-    license: pkg.license,
-    engines: pkg.engines,
-    bin: { spanless: "bin/spanless.js" },
-  };
-  await writeFile(join(dir, "package.json"), `${JSON.stringify(manifest, null, 2)}\n`);
+  // The batched-receive addon, when this machine built it (the image build runs
+  // sensor-ami/image/build-native.sh for its architecture first); without it the sensor falls
+  // back to dgram and says so. The loader looks beside the bundle (src/capture/udp/native.ts).
+  const addon = join(root, "sensor-ami/native/build/Release", ADDON_FILE);
+  if (existsSync(addon)) await copyFile(addon, join(dir, ADDON_FILE));
   await writeMeta(dir, result.metafile);
   return dir;
 }

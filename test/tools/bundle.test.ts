@@ -1,16 +1,26 @@
 // The per-deployable bundles (tools/bundle.mjs): each holds what its deployable imports and nothing
-// else, and each runs. Read from esbuild's own metafile, so a new import that drags the AWS SDK
+// else, and each runs; the sensor's as the image installs it, one file and its addon alone in a
+// directory with no node_modules above it. Read from esbuild's own metafile, so a new import that drags the AWS SDK
 // into the sensor, or the sensor into a Lambda, fails here.
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SENSOR_BUNDLE } from "../../contracts/host/paths.js";
+import { ADDON_FILE } from "../../sensor-ami/src/capture/udp/native.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const FUNCTIONS = ["mirror-on-launch", "instance-refresh", "health"];
 const DEMO = join(ROOT, "sensor-ami", "samples", "demo.pcap");
+/** tools/bundle.mjs's sensor output, installed as SENSOR_BUNDLE. */
+const SENSOR_FILE = "spanless.mjs";
+/**
+ * The AWS SDK clients the sensor may carry, each imported lazily where it is used: S3 (collector
+ * sink, PCAP ring), SSM and Auto Scaling (`spanless bootstrap`). Their dependencies come with them.
+ */
+const SENSOR_AWS_CLIENTS = ["@aws-sdk/client-s3", "@aws-sdk/client-ssm", "@aws-sdk/client-auto-scaling"];
 
 interface Metafile {
   inputs: Record<string, unknown>;
@@ -24,6 +34,8 @@ interface Metafile {
     }
   >;
 }
+
+const installedPackage = (name: string) => existsSync(join(ROOT, "node_modules", name, "package.json"));
 
 /** A package and everything it depends on, transitively, as installed in node_modules. */
 function dependencyClosure(name: string): Set<string> {
@@ -39,6 +51,8 @@ function dependencyClosure(name: string): Set<string> {
 }
 
 let out: string;
+/** The sensor bundle as the image installs it: spanless.mjs and its addon alone in a directory. */
+let installed: string;
 
 const meta = (dir: string): Metafile => JSON.parse(readFileSync(join(out, dir, "meta.json"), "utf8"));
 const inputs = (dir: string) => Object.keys(meta(dir).inputs);
@@ -49,8 +63,21 @@ const packagesIn = (files: string[]) =>
       .filter((p): p is string => p !== undefined),
   );
 
-function run(args: string[], env: NodeJS.ProcessEnv = process.env) {
-  return spawnSync(process.execPath, args, { cwd: ROOT, encoding: "utf8", env, timeout: 120_000 });
+function run(args: string[], env: NodeJS.ProcessEnv = process.env, cwd = ROOT) {
+  return spawnSync(process.execPath, args, { cwd, encoding: "utf8", env, timeout: 120_000 });
+}
+
+/** Runs the installed copy from its own directory, with no NODE_PATH or NODE_OPTIONS to lean on. */
+function runInstalled(args: string[]) {
+  return run([join(installed, SENSOR_FILE), ...args], { PATH: process.env.PATH ?? "" }, installed);
+}
+
+/** Any node_modules directory in `dir` or above it (module resolution would find it). */
+function nodeModulesAbove(dir: string): string | undefined {
+  for (let d = dir; ; d = dirname(d)) {
+    if (existsSync(join(d, "node_modules"))) return join(d, "node_modules");
+    if (dirname(d) === d) return undefined;
+  }
 }
 
 beforeAll(() => {
@@ -58,12 +85,28 @@ beforeAll(() => {
   const built = run([join(ROOT, "tools", "bundle.mjs"), "--out", out]);
   expect(built.stderr).toBe("");
   expect(built.status).toBe(0);
+  installed = mkdtempSync(join(tmpdir(), "spanless-installed-"));
+  for (const file of [SENSOR_FILE, ADDON_FILE])
+    copyFileSync(join(out, "sensor", file), join(installed, file));
 });
 
-afterAll(() => rmSync(out, { recursive: true, force: true }));
+afterAll(() => {
+  rmSync(out, { recursive: true, force: true });
+  rmSync(installed, { recursive: true, force: true });
+});
 
 describe("sensor bundle", () => {
-  it("holds the sensor and the contracts, of the AWS SDK only the S3 client, no Powertools or function code", () => {
+  it("is one file (with its source map and licence notes), named as the host contract installs it", () => {
+    // Prepare / Act
+    const outputs = Object.keys(meta("sensor").outputs).map((o) => basename(o));
+
+    // Assess
+    expect(SENSOR_BUNDLE.endsWith(`/${SENSOR_FILE}`)).toBe(true);
+    expect(outputs.filter((o) => !o.endsWith(".map") && !o.endsWith(".LEGAL.txt"))).toEqual([SENSOR_FILE]);
+    expect(existsSync(join(out, "sensor", ADDON_FILE)), "npm ci builds the addon").toBe(true);
+  });
+
+  it("holds the sensor and the contracts, of the AWS SDK only the clients allowed, no Powertools or function code", () => {
     // Prepare / Act
     const files = inputs("sensor");
 
@@ -71,32 +114,50 @@ describe("sensor bundle", () => {
     expect(files.some((f) => f.startsWith("sensor-ami/src/engine/"))).toBe(true);
     expect(files.filter((f) => f.startsWith("functions/"))).toEqual([]);
     const packages = [...packagesIn(files)];
-    // The collector's S3 sink (and next the PCAP ring) needs @aws-sdk/client-s3, added deliberately
-    // (ARCHITECTURE.md); any other AWS package in the sensor came in by accident.
-    const s3 = dependencyClosure("@aws-sdk/client-s3");
+    // The collector's S3 sink and the PCAP ring need @aws-sdk/client-s3, `spanless bootstrap` reads
+    // its parameters with SSM and completes the lifecycle action with Auto Scaling (ARCHITECTURE.md);
+    // any other AWS package in the sensor came in by accident.
+    const allowed = new Set(
+      SENSOR_AWS_CLIENTS.filter(installedPackage).flatMap((c) => [...dependencyClosure(c)]),
+    );
     const aws = packages.filter((p) => /^@(aws-sdk|smithy|aws-crypto|aws-lambda-powertools)\//.test(p));
     expect(aws).toContain("@aws-sdk/client-s3");
-    expect(aws.filter((p) => !s3.has(p))).toEqual([]);
+    expect(aws.filter((p) => !allowed.has(p))).toEqual([]);
   });
 
-  it("loads the S3 client only lazily: nothing the CLI entry imports statically holds AWS SDK code", () => {
-    // Prepare
-    const { outputs } = meta("sensor");
-    const entry = Object.keys(outputs).find((o) => outputs[o]!.entryPoint === "sensor-ami/src/cli/main.ts");
-
-    // Act: every output reachable from the entry through static imports (what `spanless analyze` loads)
-    const eager = new Set<string>();
-    const visit = (output: string) => {
-      if (eager.has(output)) return;
-      eager.add(output);
-      for (const i of outputs[output]?.imports ?? []) if (i.kind === "import-statement") visit(i.path);
+  it("evaluates AWS SDK code only when it is used: nothing the CLI imports statically holds any", () => {
+    // Prepare: without splitting, a module behind a dynamic import() is inlined but evaluated only
+    // when that import runs; what main.ts reaches through static imports is what `analyze` runs
+    const { inputs: graph } = meta("sensor") as unknown as {
+      inputs: Record<string, { imports: { path: string; kind: string; external?: boolean }[] }>;
     };
-    visit(entry!);
-    const eagerPackages = packagesIn([...eager].flatMap((o) => Object.keys(outputs[o]?.inputs ?? {})));
+
+    // Act
+    const eager = new Set<string>();
+    const visit = (input: string) => {
+      if (eager.has(input) || graph[input] === undefined) return;
+      eager.add(input);
+      for (const i of graph[input].imports) if (i.kind !== "dynamic-import" && !i.external) visit(i.path);
+    };
+    visit("sensor-ami/src/cli/main.ts");
 
     // Assess
-    expect(eager.size).toBeGreaterThan(0);
-    expect([...eagerPackages].filter((p) => /^@(aws-sdk|smithy|aws-crypto)\//.test(p))).toEqual([]);
+    expect(eager.size).toBeGreaterThan(10);
+    expect([...packagesIn([...eager])].filter((p) => /^@(aws-sdk|smithy|aws-crypto)\//.test(p))).toEqual([]);
+    expect([...eager].filter((f) => f.startsWith("sensor-ami/src/daemon/"))).toEqual([]);
+  });
+
+  it("starts from a directory with no node_modules anywhere above it", () => {
+    // Prepare
+    expect(nodeModulesAbove(installed)).toBeUndefined();
+    expect(readdirSync(installed).sort()).toEqual([SENSOR_FILE, ADDON_FILE].sort());
+
+    // Act
+    const help = runInstalled(["--help"]);
+
+    // Assess
+    expect([help.status, help.stderr]).toEqual([0, ""]);
+    expect(help.stdout).toMatch(/^usage: spanless analyze/);
   });
 
   it("writes the same logs as the development build", () => {
@@ -105,16 +166,7 @@ describe("sensor bundle", () => {
     const dev = join(out, "logs-dev");
 
     // Act
-    const a = run([
-      join(out, "sensor", "bin", "spanless.js"),
-      "analyze",
-      DEMO,
-      "--out",
-      bundled,
-      "--seed",
-      "1",
-      "-q",
-    ]);
+    const a = runInstalled(["analyze", DEMO, "--out", bundled, "--seed", "1", "-q"]);
     const b = run([
       join(ROOT, "sensor-ami", "bin", "spanless.js"),
       "analyze",
@@ -139,13 +191,13 @@ describe("sensor bundle", () => {
 });
 
 describe("sensor bundle, live", () => {
-  it("runs spanless sensor with its engine threads and the batched-receive addon", async () => {
+  it("runs spanless sensor with its engine threads (started from the same file) and the addon beside it", async () => {
     // Prepare
     const logs = join(out, "live-logs");
     const sensor = spawn(
       process.execPath,
       [
-        join(out, "sensor", "bin", "spanless.js"),
+        join(installed, SENSOR_FILE),
         "sensor",
         "--listen",
         "127.0.0.1:0",
@@ -158,7 +210,7 @@ describe("sensor bundle, live", () => {
         "--workers",
         "2",
       ],
-      { stdio: ["ignore", "ignore", "pipe"] },
+      { cwd: installed, env: { PATH: process.env.PATH ?? "" }, stdio: ["ignore", "ignore", "pipe"] },
     );
     let stderr = "";
     sensor.stderr.on("data", (d: Buffer) => {
@@ -170,15 +222,7 @@ describe("sensor bundle, live", () => {
     const port = Number(/listening on [^ ]+:(\d+) /.exec(stderr)?.[1]);
 
     // Act
-    const sent = run([
-      join(out, "sensor", "bin", "spanless.js"),
-      "replay",
-      DEMO,
-      "--to",
-      `127.0.0.1:${port}`,
-      "--top",
-      "-q",
-    ]);
+    const sent = runInstalled(["replay", DEMO, "--to", `127.0.0.1:${port}`, "--top", "-q"]);
     await new Promise((r) => setTimeout(r, 1000));
     sensor.kill("SIGTERM");
     const code = await exited;
@@ -186,7 +230,7 @@ describe("sensor bundle, live", () => {
     // Assess
     expect([sent.status, sent.stderr]).toEqual([0, ""]);
     expect(code, stderr).toBe(0);
-    expect(stderr).toMatch(/receive path recvmmsg/);
+    expect(stderr).toMatch(/with 2 engine worker\(s\), receive path recvmmsg/);
     expect(stderr).toMatch(/records: .*conn [1-9]/);
     expect(readdirSync(logs)).toContain("conn.log");
   }, 30_000);

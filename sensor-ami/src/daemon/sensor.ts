@@ -622,7 +622,12 @@ export function engineBudget(total: number, workers: number): number {
 }
 
 /** The engine thread's entry: beside this module (dist/), or one level up (the bundle's chunks/). */
+/** Published by the image's one-file bundle (cli/single-file.ts), which is its own worker script. */
+const WORKER_SCRIPT = Symbol.for("spanless.worker-script");
+
 function workerScript(): URL {
+  const published = (globalThis as Record<symbol, unknown>)[WORKER_SCRIPT];
+  if (published instanceof URL) return published;
   for (const relative of ["./worker-main.js", "../worker-main.js"]) {
     const url = new URL(relative, import.meta.url);
     if (existsSync(fileURLToPath(url))) return url;
