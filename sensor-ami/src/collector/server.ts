@@ -291,20 +291,13 @@ export function createCollectorServer(options: CollectorServerOptions): Server {
     const { meta, signature } = parsed;
     const token = options.tokens.lookup(meta.label);
     if (token.state !== "active") {
-      return done(
-        { status: 401, reason: token.state === "unknown" ? "unknown-label" : "revoked-label" },
-        meta.label,
-        meta.sensorId,
-      );
+      const reason = token.state === "unknown" ? "unknown-label" : "revoked-label";
+      done({ status: 401, reason }, meta.label, meta.sensorId);
+      return;
     }
     const verdict = verifyHandshake({ key: token.key, meta, signature, now: now() });
-    if (!verdict.ok)
-      return done(
-        { status: 401, reason: verdict.reason, detail: verdict.message },
-        meta.label,
-        meta.sensorId,
-      );
-    done({ status: 200 }, meta.label, meta.sensorId);
+    if (verdict.ok) done({ status: 200 }, meta.label, meta.sensorId);
+    else done({ status: 401, reason: verdict.reason, detail: verdict.message }, meta.label, meta.sensorId);
   }
 
   async function store(meta: BatchMeta, body: Buffer): Promise<Outcome> {
