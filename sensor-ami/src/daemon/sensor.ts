@@ -199,6 +199,8 @@ export class Sensor {
         caFile: sh.caFile,
         sensorId: sh.sensorId,
         spoolMaxBytes: sh.spoolMaxBytes,
+        // A new sensor gets no mirrored traffic until it is in service: the handshake proves the token first.
+        handshake: true,
         log: o.log,
         weird: (name, addl) => this.sensorWeird(name, addl, "ship"),
       });
@@ -450,6 +452,7 @@ export class Sensor {
     return {
       collectorConnectivity: st.collectorConnectivity,
       lastUploadAt: st.lastUploadAt === null ? null : st.lastUploadAt / 1000,
+      lastHandshakeAt: st.lastHandshakeAt === null ? null : st.lastHandshakeAt / 1000,
       lastError: st.lastError,
       spoolBacklogBytes: st.spoolBacklogBytes,
       spoolBacklogBatches: st.spoolBacklogBatches,

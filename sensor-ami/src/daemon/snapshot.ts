@@ -82,6 +82,8 @@ export interface DaemonSnapshot {
   shipping?: {
     collectorConnectivity: "ok" | "failing" | "unknown";
     lastUploadAt: number | null;
+    /** When the collector first accepted the push-token handshake; null before (absent: older snapshot). */
+    lastHandshakeAt?: number | null;
     lastError: string | null;
     spoolBacklogBytes: number;
     spoolBacklogBatches: number;

@@ -9,12 +9,22 @@ import { deriveTokenKey, parsePushToken, SENSOR_ID_MAX_LENGTH } from "../../../c
 import type { LogChunk } from "../logs/json-lines.js";
 import { type BatchDrop, Batcher } from "./batcher.js";
 import { redactUrl, ShipConfigError } from "./errors.js";
+import { sendHandshake } from "./handshake.js";
 import { Spool, type SpoolEvent } from "./spool.js";
 import { Transport } from "./transport.js";
-import { type Connectivity, UPLOAD_CONCURRENCY, Uploader, type UploaderEvent } from "./uploader.js";
+import {
+  BACKOFF_BASE_MS,
+  BACKOFF_MAX_MS,
+  type Connectivity,
+  UPLOAD_CONCURRENCY,
+  Uploader,
+  type UploaderEvent,
+} from "./uploader.js";
 
 export { BATCH_MAX_AGE_MS, BATCH_MAX_BYTES } from "./batcher.js";
 export { ShipConfigError, SpoolCorruptError, SpoolError, UploadError } from "./errors.js";
+export { type HandshakeOutcome, sendHandshake } from "./handshake.js";
+export { Transport } from "./transport.js";
 
 /** Drops are told at most once per this interval (with the count since the last line); the counters are exact. */
 export const DROP_LOG_INTERVAL_MS = 60_000;
@@ -46,6 +56,12 @@ export interface ShipperOptions {
   retryAfterMaxMs?: number;
   /** A request with no progress for this long is abandoned and retried (default REQUEST_IDLE_TIMEOUT_MS). */
   requestTimeoutMs?: number;
+  /**
+   * Prove the push token to the collector at start (POST /v1/handshake), retried with backoff until
+   * accepted: a new sensor has nothing to upload until mirrored traffic reaches it, so without this
+   * nobody would know the token works. The live sensor turns it on; default off.
+   */
+  handshake?: boolean;
 }
 
 /** What health and metrics show of shipping. */
@@ -74,6 +90,8 @@ export interface ShipperStatus {
   pendingBytes: number;
   /** When the next upload attempt may start while backing off (ms since the epoch), else null. */
   retryAt: number | null;
+  /** When the collector first accepted the handshake (ms since the epoch); null before, or when off. */
+  lastHandshakeAt: number | null;
 }
 
 export interface CloseResult {
@@ -93,6 +111,9 @@ export class Shipper {
   private readonly weird: (name: string, addl: string) => void;
   private readonly lost = { batches: 0, records: 0 };
   private closing: Promise<CloseResult> | undefined;
+  private handshakeAt: number | null = null;
+  private readonly handshakeStop = new AbortController();
+  private handshaking: Promise<void> | undefined;
   /** Drops not yet told, per reason, and when that reason was last told. */
   private readonly drops = new Map<
     string,
@@ -160,6 +181,61 @@ export class Shipper {
         `spool ${options.dir} holds ${backlog.backlogBatches} batches (${backlog.backlogBytes} bytes) from before`,
     );
     this.uploader.start();
+    if (options.handshake === true) {
+      this.handshaking = this.handshakeLoop(
+        collectorUrl.toString(),
+        token,
+        options.sensorId,
+        options.backoffBaseMs ?? BACKOFF_BASE_MS,
+        options.backoffMaxMs ?? BACKOFF_MAX_MS,
+      );
+    }
+  }
+
+  /** Handshakes until the collector accepts one (or says it has no such endpoint), backing off between. */
+  private async handshakeLoop(
+    collectorUrl: string,
+    token: { label: string; key: Buffer },
+    sensorId: string,
+    baseMs: number,
+    maxMs: number,
+  ): Promise<void> {
+    const signal = this.handshakeStop.signal;
+    let lastDetail = "";
+    for (let failures = 0; !signal.aborted; failures++) {
+      const outcome = await sendHandshake({
+        transport: this.transport,
+        collectorUrl,
+        label: token.label,
+        key: token.key,
+        sensorId,
+        signal,
+      });
+      if (signal.aborted) return;
+      if (outcome.kind === "accepted") {
+        this.handshakeAt = Date.now();
+        this.log(`${LOG_NAME_IN_LINE}: the collector accepted the push token (label ${token.label})`);
+        return;
+      }
+      if (outcome.kind === "unsupported") {
+        this.log(`warning: ${LOG_NAME_IN_LINE}: ${outcome.detail}`);
+        return;
+      }
+      // The same failure is told once, not at every retry.
+      if (outcome.detail !== lastDetail)
+        this.log(`warning: ${LOG_NAME_IN_LINE}: ${outcome.detail} (retrying with backoff)`);
+      lastDetail = outcome.detail;
+      const ceiling = Math.min(maxMs, baseMs * 2 ** Math.min(failures, 30));
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, Math.random() * ceiling);
+        function done() {
+          clearTimeout(timer);
+          signal.removeEventListener("abort", done);
+          resolve();
+        }
+        signal.addEventListener("abort", done, { once: true });
+      });
+    }
   }
 
   /** Takes whole JSON lines of logs (JsonLinesSink's chunks). Never throws or waits. */
@@ -192,6 +268,7 @@ export class Shipper {
       failedAttempts: upload.failedAttempts,
       pendingBytes: this.batcher.pendingBytes,
       retryAt: upload.retryAt,
+      lastHandshakeAt: this.handshakeAt,
     };
   }
 
@@ -207,6 +284,8 @@ export class Shipper {
 
   private async shutdown(flushWithinMs: number): Promise<CloseResult> {
     const deadline = Date.now() + flushWithinMs;
+    this.handshakeStop.abort();
+    await this.handshaking;
     await this.batcher.close();
     if (flushWithinMs > 0) await this.uploader.drained(deadline);
     await this.uploader.stop();

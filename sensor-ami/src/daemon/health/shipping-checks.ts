@@ -26,6 +26,8 @@ export function shippingChecks(now: DaemonSnapshot, minuteAgo: DaemonSnapshot | 
 function connectivity(s: Shipping): HealthCheck {
   const name = "collector_connectivity";
   if (s.collectorConnectivity === "ok") return { name, status: "OK", value: "reachable", reason: "" };
+  if (s.collectorConnectivity === "unknown" && typeof s.lastHandshakeAt === "number")
+    return { name, status: "OK", value: "reachable (push token accepted, nothing uploaded yet)", reason: "" };
   if (s.collectorConnectivity === "unknown")
     return {
       name,
