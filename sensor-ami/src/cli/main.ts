@@ -28,6 +28,7 @@ const USAGE = `usage: spanless analyze <capture.pcap|capture.pcapng> --out <dir>
        spanless demo [<capture>] --out <dir>     (collector + sensor + replay on this machine)
        spanless collector --listen <host:port> --store <dir> [--s3 s3://bucket/prefix] [--tls-cert <f> --tls-key <f>]
        spanless token create <label> | list | revoke <label>  --store <dir> | --tokens <file>
+       spanless version [--json]                   (version, Node.js, and the image manifest on a sensor image)
        (each command's --help lists its options)
 
 Writes Zeek-style logs (conn.log, weird.log, and protocol logs) into <dir>, then summary.json
@@ -92,6 +93,8 @@ export async function main(argv: string[]): Promise<number> {
   if (command === "demo") return (await import("./demo.js")).runDemoCommand(rest);
   if (command === "collector") return (await import("./collector.js")).runCollector(rest);
   if (command === "token") return (await import("./token.js")).runToken(rest);
+  if (command === "version" || command === "--version")
+    return (await import("./version-command.js")).runVersion(rest);
   if (command !== "analyze") {
     process.stderr.write(`spanless: unknown command "${command}"\n\n${USAGE}`);
     return EXIT_USAGE;
