@@ -1,7 +1,3 @@
-// Operations: the functions, their EventBridge rules, DLQs and schedule, the on-call topic, alarms and the
-// dashboard. Owned by the operations module; this stub only keeps the stack compiling until it lands.
-import type { StackContext, StackOutputs } from "../context.js";
-
-export function operations(_ctx: StackContext): StackOutputs {
-  return {};
-}
+// Operations: the functions, their EventBridge rules, DLQs and schedules, the on-call topic, alarms and the
+// dashboard (operations.ts wires them; the pure modules beside it say what each is and why).
+export { operations } from "./operations.js";
