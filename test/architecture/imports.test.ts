@@ -36,6 +36,12 @@ const FUNCTION_PACKAGES = (p: string) =>
   p.startsWith("@aws-sdk/") || p.startsWith("@aws-lambda-powertools/") || p === "zod" || p === "aws-lambda";
 
 const FUNCTIONS = ["mirror-on-launch", "instance-refresh", "health"];
+/** The sensor CLI's AWS SDK clients, each imported lazily where it is used (ARCHITECTURE.md). */
+const SENSOR_AWS_PACKAGES = new Set([
+  "@aws-sdk/client-s3",
+  "@aws-sdk/client-ssm",
+  "@aws-sdk/client-auto-scaling",
+]);
 
 const RULES: PartRule[] = [
   {
@@ -51,8 +57,8 @@ const RULES: PartRule[] = [
     root: "sensor-ami/src",
     mayImport: ["sensor-ami/src", "contracts"],
     // The S3 client, added deliberately (ARCHITECTURE.md): the collector's S3 sink loads it lazily, and
-    // nothing else of the AWS SDK may follow it in.
-    packages: (p) => p === "zod" || p === "@aws-sdk/client-s3",
+    // so do the boot's SSM and Auto Scaling clients; nothing else of the AWS SDK may follow them in.
+    packages: (p) => p === "zod" || SENSOR_AWS_PACKAGES.has(p),
     builtins: ANY,
   },
   {
@@ -150,6 +156,15 @@ const RULES: PartRule[] = [
     // daemon's workers, so it needs nothing of the engine; the S3 client is loaded lazily.
     mayImport: ["sensor-ami/src/pcap", TEXT, "contracts"],
     packages: (p) => p === "@aws-sdk/client-s3",
+    builtins: ANY,
+  },
+  {
+    name: "sensor/bootstrap",
+    root: "sensor-ami/src/bootstrap",
+    // First boot of a sensor instance: reads SSM, proves the collector path with the shipper's own code,
+    // writes the sensor's config and completes the launch; it never touches the engine or the daemon.
+    mayImport: ["sensor-ami/src/bootstrap", "sensor-ami/src/ship", TEXT, "contracts"],
+    packages: (p) => p === "zod" || p === "@aws-sdk/client-ssm" || p === "@aws-sdk/client-auto-scaling",
     builtins: ANY,
   },
   {

@@ -28,6 +28,7 @@ const USAGE = `usage: spanless analyze <capture.pcap|capture.pcapng> --out <dir>
        spanless demo [<capture>] --out <dir>     (collector + sensor + replay on this machine)
        spanless collector --listen <host:port> --store <dir> [--s3 s3://bucket/prefix] [--tls-cert <f> --tls-key <f>]
        spanless token create <label> | list | revoke <label>  --store <dir> | --tokens <file>
+       spanless bootstrap --log-group <g> --auto-scaling-group <g> --lifecycle-hook <h> [--pcap-bucket <b>]   (first boot of a sensor instance)
        spanless version [--json]                   (version, Node.js, and the image manifest on a sensor image)
        (each command's --help lists its options)
 
@@ -93,6 +94,7 @@ export async function main(argv: string[]): Promise<number> {
   if (command === "demo") return (await import("./demo.js")).runDemoCommand(rest);
   if (command === "collector") return (await import("./collector.js")).runCollector(rest);
   if (command === "token") return (await import("./token.js")).runToken(rest);
+  if (command === "bootstrap") return (await import("./bootstrap.js")).runBootstrapCommand(rest);
   if (command === "version" || command === "--version")
     return (await import("./version-command.js")).runVersion(rest);
   if (command !== "analyze") {

@@ -1,0 +1,86 @@
+// `spanless bootstrap`: what the launch template's user data runs (contracts/host/user-data.ts) at
+// first boot. Parses the boot line's flags and runs the boot steps (bootstrap/run.ts) with the host's
+// real effects: systemctl, the CloudWatch agent, the metadata service, SSM and Auto Scaling through the
+// AWS SDK's default credentials (IMDSv2 on EC2). Its output is the boot log, markers included.
+
+import { parseArgs } from "node:util";
+import { execRunner } from "../bootstrap/commands.js";
+import { IMDS_ENDPOINT_ENV } from "../bootstrap/imds.js";
+import { EXIT_USAGE, runBootstrap, sensorUserOwner } from "../bootstrap/run.js";
+
+export const BOOTSTRAP_USAGE = `usage: spanless bootstrap --log-group <group> --auto-scaling-group <group> --lifecycle-hook <hook>
+                          [--pcap-bucket <bucket>] [--collector-ca-file <pem>]
+
+Configures a sensor instance at first boot (the launch template's user data runs it): reads the
+pinned configuration parameters named in the instance's user data from SSM Parameter Store,
+validates them, checks the proxy, the collector and the push token, writes ${"/etc/spanless/sensor.json"}
+(mode 0600), starts spanless-sensor.service, waits for /healthcheck 200 and the collector's
+acceptance of the push token, and completes the launch lifecycle action: CONTINUE, or ABANDON after
+a failed step. Every step writes a SPANLESS-BOOT marker line to stdout.
+
+options:
+  --log-group <group>          CloudWatch Logs group for the boot log, sensor log and metrics
+  --auto-scaling-group <group> the sensor Auto Scaling group
+  --lifecycle-hook <hook>      its launch lifecycle hook
+  --pcap-bucket <bucket>       S3 bucket for the PCAP ring's files (prefix pcaps/); default: kept on the instance
+  --collector-ca-file <pem>    a CA for a collector whose certificate is not from a public CA
+
+exit status: 0 the launch continued (or had no lifecycle action); 1 a step failed and the launch was
+abandoned; 3 the outcome could not be sent to Auto Scaling; 64 usage.
+`;
+
+export async function runBootstrapCommand(argv: string[]): Promise<number> {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        "log-group": { type: "string" },
+        "auto-scaling-group": { type: "string" },
+        "lifecycle-hook": { type: "string" },
+        "pcap-bucket": { type: "string" },
+        "collector-ca-file": { type: "string" },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    }));
+  } catch (error) {
+    process.stderr.write(`spanless bootstrap: ${(error as Error).message}\n\n${BOOTSTRAP_USAGE}`);
+    return EXIT_USAGE;
+  }
+  if (values.help === true) {
+    process.stdout.write(BOOTSTRAP_USAGE);
+    return 0;
+  }
+  const required = ["log-group", "auto-scaling-group", "lifecycle-hook"] as const;
+  const missing = required.filter((flag) => typeof values[flag] !== "string" || values[flag] === "");
+  if (missing.length > 0) {
+    process.stderr.write(
+      `spanless bootstrap: missing ${missing.map((f) => `--${f}`).join(", ")}\n\n${BOOTSTRAP_USAGE}`,
+    );
+    return EXIT_USAGE;
+  }
+  const run = execRunner();
+  const pcapBucket = values["pcap-bucket"] as string | undefined;
+  const caFile = values["collector-ca-file"] as string | undefined;
+  const endpoint = process.env[IMDS_ENDPOINT_ENV];
+  const outcome = await runBootstrap(
+    {
+      logGroup: values["log-group"] as string,
+      autoScalingGroup: values["auto-scaling-group"] as string,
+      lifecycleHook: values["lifecycle-hook"] as string,
+      ...(pcapBucket === undefined ? {} : { pcapBucket }),
+    },
+    {
+      write: (text) => process.stdout.write(text),
+      // The SDK is loaded only here, so nothing else of the CLI carries it.
+      ssm: async (region) => new (await import("@aws-sdk/client-ssm")).SSMClient({ region }),
+      autoScaling: async (region) =>
+        new (await import("@aws-sdk/client-auto-scaling")).AutoScalingClient({ region }),
+      run,
+      sensorOwner: sensorUserOwner(run, process.getuid?.() === 0),
+      ...(endpoint === undefined || endpoint === "" ? {} : { imds: { endpoint } }),
+      ...(caFile === undefined ? {} : { collectorCaFile: caFile }),
+    },
+  );
+  return outcome.exitCode;
+}
