@@ -81,7 +81,7 @@ at() { # the host path $1 inside the root being provisioned
   if [ "$real" = 1 ]; then printf '%s' "$1"; else printf '%s%s' "$root" "$1"; fi
 }
 
-# shellcheck source=pins.env
+# shellcheck source-path=SCRIPTDIR source=pins.env
 . "$inputs/sensor-ami/image/pins.env"
 
 if [ -z "$arch" ]; then

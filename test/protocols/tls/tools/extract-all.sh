@@ -20,6 +20,7 @@ done
 # The 340 KB certificate message of this capture is kept whole.
 python3 tools/extract-streams.py zeek/tls__tls-fragmented-handshake.pcap fixtures/tls__tls-fragmented-handshake.pcap.streams.json.gz 80 1000000
 # The x509 oracle: OpenSSL's description of every certificate tshark finds in those captures.
+# shellcheck disable=SC2046 # one argument per capture path (they hold no spaces)
 python3 tools/openssl-certificates.py fixtures/certificates.openssl.json $(for f in fixtures/*.streams.json.gz; do
   python3 -c "import gzip, json, sys; print(json.load(gzip.open(sys.argv[1]))['capture'])" "$f"
 done)
