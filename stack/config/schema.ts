@@ -69,7 +69,12 @@ const cidr = (what: string, minBits: number, maxBits: number) =>
         message: `"${text}" has host bits set; use the network address (e.g. ${formatCidr(parsed[0] - (parsed[0] % 2 ** (32 - parsed[1])), parsed[1])})`,
       });
     }
-    if (parsed[1] < minBits || parsed[1] > maxBits) {
+    if (parsed[1] === 0) {
+      ctx.addIssue({
+        code: "custom",
+        message: `${text} would open this to every address; name the ranges that need it (${what})`,
+      });
+    } else if (parsed[1] < minBits || parsed[1] > maxBits) {
       ctx.addIssue({ code: "custom", message: `"${text}" must be a /${minBits} to /${maxBits} (${what})` });
     }
   });
@@ -216,7 +221,7 @@ const mirror = z
   .object({
     /** Source CIDRs the sensors accept VXLAN from; default: the VPC's CIDR. */
     sourceCidrs: z
-      .array(cidr("a mirrored source range", 0, 32))
+      .array(cidr("a mirrored source range", 1, 32))
       .min(1)
       .optional(),
     /** Mirror Amazon DNS (Route 53 Resolver) traffic too (the filter's amazon-dns network service). */
@@ -275,18 +280,55 @@ const collector = z
   .object({
     /** Deploy the reference collector (`spanless collector`) in the account, writing to the records bucket. */
     enabled: z.boolean().default(false),
-    instanceType: z.string().default("t3.small"),
+    instanceType: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, { message: "must be an EC2 instance type such as t3.small" })
+      .default("t3.small"),
     /** The collector's AMI: default the sensor AMI (the collector ships in the same bundle). */
     amiId: awsId("ami", "ami-0123456789abcdef0").optional(),
     /** internet-facing NLB in the public subnets (new-VPC mode only) instead of an internal one. */
     public: z.boolean().default(false),
-    /** CIDRs allowed to reach the collector's TLS port; default the VPC's CIDR. */
+    /** The name sensors use (collector-url https://<domainName>/); point it (CNAME) at the CollectorLoadBalancerDns output. */
+    domainName: z
+      .string()
+      .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, {
+        message: "must be a DNS name such as collector.example.com",
+      })
+      .optional(),
+    /** ACM certificate for domainName: the NLB terminates TLS with it (sensors verify the name). */
+    certificateArn: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]{36}$/, {
+        message:
+          "must be an ACM certificate ARN such as arn:aws:acm:us-east-1:123456789012:certificate/<uuid>",
+      })
+      .optional(),
+    /** CIDRs allowed to reach the collector's TLS port; default the VPC's CIDR (required when public). */
     allowedCidrs: z
-      .array(cidr("a range allowed to reach the collector", 0, 32))
+      .array(cidr("a range allowed to reach the collector", 1, 32))
       .min(1)
       .optional(),
   })
   .strict()
+  .superRefine((c, ctx) => {
+    if (!c.enabled) return;
+    if (c.domainName === undefined || c.certificateArn === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: [c.domainName === undefined ? "domainName" : "certificateArn"],
+        message:
+          "an enabled collector needs domainName and certificateArn (an ACM certificate for that name): sensors verify the collector's certificate against the name in collector-url, so the load balancer terminates TLS with a certificate for it",
+      });
+    }
+    if (c.public && c.allowedCidrs === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["allowedCidrs"],
+        message:
+          "a public collector needs allowedCidrs: the sending deployments' NAT addresses (their NatPublicIps output), never the whole internet",
+      });
+    }
+  })
   .default({ enabled: false, instanceType: "t3.small", public: false });
 
 export const stackConfigSchema = z
@@ -298,7 +340,10 @@ export const stackConfigSchema = z
     }),
     sensors,
     parameters,
+    /** Days a PCAP file stays under pcaps/ in the bucket (lifecycle expiration). */
     pcapRetentionDays: z.number().int().min(1).max(3650).default(14),
+    /** Days the collector's records stay under records/; absent: kept until deleted. */
+    recordsRetentionDays: z.number().int().min(1).max(36500).optional(),
     logRetentionDays: z
       .number()
       .int()
