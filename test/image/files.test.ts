@@ -77,7 +77,7 @@ describe("provision.sh", () => {
     // Prepare
     const writer = readFileSync(join(IMAGE_DIR, "write-manifest.mjs"), "utf8");
     const constant = (name: string) => new RegExp(`^const ${name} = ([^;]+);$`, "m").exec(writer)?.[1];
-    const resolve = (expr: string | undefined) =>
+    const resolve = (expr: string | undefined): string | undefined =>
       expr
         ?.replace(/^[`"]|[`"]$/g, "")
         .replace(/\$\{([A-Z_]+)\}/g, (_, n: string) => resolve(constant(n)) ?? "");
