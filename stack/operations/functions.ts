@@ -102,70 +102,28 @@ export const rateExpression = (minutes: number): string =>
 
 type Env<V> = Record<string, V | string>;
 
-export interface MirrorPolicyInput {
-  includeVpcIds?: readonly string[];
-  excludeVpcIds?: readonly string[];
-  includeSubnetIds?: readonly string[];
-  excludeSubnetIds?: readonly string[];
-  /** Selectors `key` or `key=v1|v2`. */
-  selectTags?: readonly string[];
-  selectTagsMode?: "all" | "any";
-  optOutTag?: string;
-  eniScope?: "all" | "primary";
-  packetLength?: number;
-  /** One value per deployment: the ownership tag of the sessions this stack creates. */
-  ownerTagValue: string;
-  removeOnStop?: boolean;
-  accountSessionQuota?: number;
-}
-
-export interface MirrorEnvInput<V> {
-  /** One target (the NLB's). Per-AZ targets are not used: the stack has one NLB. */
-  targetId: V;
-  filterId: V;
-  sensorAsgName: V;
+export interface MirrorRuntimeInput<V> {
   /** Unset: the map is not published (only the reconciler publishes it). */
   vniMapBucket?: V;
   vniMapKey?: string;
-  /**
-   * The role whose CloudTrail events the handler ignores. Unset here: the stack does not subscribe the
-   * optional CloudTrail rule (it needs a trail; the reconciler is the backstop), so no such events arrive.
-   */
-  roleArn?: V;
-  policy: MirrorPolicyInput;
 }
-
-const list = (values: readonly string[] | undefined): string | undefined =>
-  values && values.length > 0 ? values.join(",") : undefined;
 
 /** Drops unset variables: a blank variable would be read as unset anyway, but the console shows less noise. */
 function defined<V>(env: Record<string, V | string | undefined>): Env<V> {
   return Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined)) as Env<V>;
 }
 
-/** functions/mirror-on-launch/config.ts: parsePolicy + parseRuntimeConfig. */
-export function mirrorEnvironment<V>(i: MirrorEnvInput<V>): Env<V> {
-  const p = i.policy;
-  return defined<V>({
-    MIRROR_TARGET_ID: i.targetId,
-    MIRROR_FILTER_ID: i.filterId,
-    INCLUDE_VPC_IDS: list(p.includeVpcIds),
-    EXCLUDE_VPC_IDS: list(p.excludeVpcIds),
-    INCLUDE_SUBNET_IDS: list(p.includeSubnetIds),
-    EXCLUDE_SUBNET_IDS: list(p.excludeSubnetIds),
-    SELECT_TAGS: list(p.selectTags),
-    SELECT_TAGS_MODE: p.selectTagsMode,
-    OPT_OUT_TAG: p.optOutTag,
-    ENI_SCOPE: p.eniScope,
-    SENSOR_ASG_NAMES: i.sensorAsgName,
-    PACKET_LENGTH: p.packetLength?.toString(),
-    OWNER_TAG_VALUE: p.ownerTagValue,
-    REMOVE_ON_STOP: p.removeOnStop === undefined ? undefined : String(p.removeOnStop),
-    ACCOUNT_SESSION_QUOTA: p.accountSessionQuota?.toString(),
-    VNI_MAP_BUCKET: i.vniMapBucket,
-    VNI_MAP_KEY: i.vniMapKey,
-    SPANLESS_ROLE_ARN: i.roleArn,
-  });
+const list = (values: readonly string[] | undefined): string | undefined =>
+  values && values.length > 0 ? values.join(",") : undefined;
+
+/**
+ * functions/mirror-on-launch/config.ts parseRuntimeConfig. The policy variables (target, filter, scope, owner
+ * tag) come from the stack core (stack/mirror-policy.ts, `ctx.mirrorPolicyEnv`). SPANLESS_ROLE_ARN stays
+ * unset: the stack does not subscribe the optional CloudTrail rule (it needs a trail; the reconciler is the
+ * backstop), so no CloudTrail events of the function's own calls arrive.
+ */
+export function mirrorRuntimeEnvironment<V>(i: MirrorRuntimeInput<V>): Env<V> {
+  return defined<V>({ VNI_MAP_BUCKET: i.vniMapBucket, VNI_MAP_KEY: i.vniMapKey });
 }
 
 export interface RefreshEnvInput<V> {

@@ -18,7 +18,7 @@ import {
   FUNCTION_LOG_RETENTION_DAYS,
   type FunctionKey,
   healthEnvironment,
-  mirrorEnvironment,
+  mirrorRuntimeEnvironment,
   refreshEnvironment,
   SCHEDULES,
 } from "./functions.js";
@@ -50,7 +50,8 @@ export function operations(ctx: StackContext): OperationsOutputs {
   const parameterNames = Object.values(config.parameterNames);
   const asgName = names.autoScalingGroup;
   const mirror = config.mirror;
-  const ownerTagValue = base;
+  // The same value stack/mirror-policy.ts gives OWNER_TAG_VALUE: the IAM conditions must match the tag.
+  const ownerTagValue = names.base;
   const logRetentionDays = Math.max(config.logRetentionDays, FUNCTION_LOG_RETENTION_DAYS);
   const logKmsKeyArn = ctx.storage.kmsKey.arn;
 
@@ -85,27 +86,13 @@ export function operations(ctx: StackContext): OperationsOutputs {
       base,
       logRetentionDays,
       logKmsKeyArn,
-      environment: mirrorEnvironment<$util.Input<string>>({
-        targetId: ctx.sensors.mirrorTarget.id,
-        filterId: ctx.sensors.mirrorFilter.id,
-        sensorAsgName: asgName,
+      environment: {
+        ...ctx.mirrorPolicyEnv,
         // Only the reconciler publishes the VNI map (the event handler never runs a whole-region pass here).
-        vniMapBucket: reconciler ? ctx.storage.bucket.bucket : undefined,
-        vniMapKey: reconciler ? VNI_MAP_KEY : undefined,
-        policy: {
-          includeVpcIds: mirror.includeVpcIds,
-          excludeVpcIds: mirror.excludeVpcIds,
-          includeSubnetIds: mirror.includeSubnetIds,
-          excludeSubnetIds: mirror.excludeSubnetIds,
-          selectTags: mirror.selectTags,
-          selectTagsMode: mirror.selectTagsMode,
-          optOutTag: mirror.optOutTag,
-          eniScope: mirror.eniScope,
-          packetLength: mirror.packetLength,
-          ownerTagValue,
-          removeOnStop: mirror.removeOnStop,
-        },
-      }),
+        ...mirrorRuntimeEnvironment<$util.Input<string>>(
+          reconciler ? { vniMapBucket: ctx.storage.bucket.bucket, vniMapKey: VNI_MAP_KEY } : {},
+        ),
+      },
       policy: (logGroupName, onFailureArn) =>
         policyJson(
           {

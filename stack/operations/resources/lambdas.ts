@@ -4,6 +4,7 @@
 // tools/bundle.mjs does offline), and its asynchronous-invocation settings: Lambda's retries, then the
 // on-failure queue.
 import { ARCHITECTURE, FUNCTIONS, type FunctionKey } from "../functions.js";
+import { assumeRolePolicy } from "../policies.js";
 import { deadLetterQueue, type QueueRecord, tlsOnlyQueuePolicy } from "./queues.js";
 
 export interface LambdaRecord {
@@ -26,7 +27,7 @@ export interface LambdaInput {
   policy: (logGroupName: string, onFailureQueueArn: $util.Output<string>) => $util.Output<string>;
 }
 
-/** Logical (Pulumi) names: `MirrorEvents`, `InstanceRefresh`, … */
+/** Logical (Pulumi) names: `MirrorEvents`, `InstanceRefresh`, … (SST adds `Function`, `Role`, …). */
 export const logicalName = (key: FunctionKey) => key.charAt(0).toUpperCase() + key.slice(1);
 
 export function spanlessFunction(i: LambdaInput): LambdaRecord {
@@ -49,7 +50,7 @@ export function spanlessFunction(i: LambdaInput): LambdaRecord {
   tlsOnlyQueuePolicy(`${logical}FailedInvocationsPolicy`, onFailure);
   const policy = i.policy(logGroupName, onFailure.queue.arn);
 
-  const fn = new sst.aws.Function(`${logical}Function`, {
+  const fn = new sst.aws.Function(logical, {
     name,
     description: spec.description,
     handler: spec.handler,
@@ -74,6 +75,8 @@ export function spanlessFunction(i: LambdaInput): LambdaRecord {
       role: (args: aws.iam.RoleArgs) => {
         args.name = name;
         args.description = `Spanless ${spec.source}: least-privilege role of ${name}`;
+        // SST's role also trusts the account root (for `sst dev`'s live mode); only Lambda may assume this one.
+        args.assumeRolePolicy = JSON.stringify(assumeRolePolicy("lambda.amazonaws.com"));
         args.managedPolicyArns = [];
         args.inlinePolicies = [{ name: "least-privilege", policy }];
       },

@@ -7,71 +7,79 @@ import { parseConfig as parseRefresh } from "../../../functions/instance-refresh
 import * as refreshIndex from "../../../functions/instance-refresh/index.js";
 import { parsePolicy, parseRuntimeConfig } from "../../../functions/mirror-on-launch/config.js";
 import * as mirrorIndex from "../../../functions/mirror-on-launch/index.js";
+import { finishConfig, stackConfigSchema } from "../../../stack/config/schema.js";
+import { mirrorPolicyEnv } from "../../../stack/mirror-policy.js";
+import { stackNames } from "../../../stack/names.js";
 import { refreshGuardAlarmNames } from "../../../stack/operations/alarms.js";
 import {
   FUNCTION_KEYS,
   FUNCTIONS,
   healthEnvironment,
-  mirrorEnvironment,
+  mirrorRuntimeEnvironment,
   rateExpression,
   refreshEnvironment,
   SCHEDULES,
 } from "../../../stack/operations/functions.js";
 
+import { baseConfig } from "../support/inventory.js";
+
 const TOPIC = "arn:aws:sns:us-east-1:123456789012:spanless-dev-oncall";
 
 describe("function environments", () => {
-  it("mirror-on-launch: the stack's policy parses to the target, filter, scope and sensor group", () => {
+  it("mirror-on-launch: the core's policy plus the reconciler's runtime variables parse as intended", () => {
     // Prepare
-    const env = mirrorEnvironment({
-      targetId: "tmt-0123456789abcdef0",
-      filterId: "tmf-0123456789abcdef0",
-      sensorAsgName: "spanless-dev-sensors",
-      vniMapBucket: "spanless-dev-records",
-      vniMapKey: "spanless/vni-map.json",
-      policy: {
-        includeVpcIds: ["vpc-0123456789abcdef0"],
-        selectTags: ["env=prod|staging", "mirror"],
-        selectTagsMode: "any",
-        eniScope: "primary",
-        packetLength: 8500,
-        ownerTagValue: "spanless-dev",
-        removeOnStop: false,
-      },
-    });
+    const config = finishConfig(
+      stackConfigSchema.parse({
+        ...baseConfig(),
+        mirror: {
+          includeVpcIds: ["vpc-0123456789abcdef0"],
+          selectTags: ["env=prod|staging"],
+          selectTagsMode: "any",
+        },
+      }),
+      "dev",
+    );
+    const fleet = {
+      mirrorTarget: { id: "tmt-0123456789abcdef0" },
+      mirrorFilter: { id: "tmf-0123456789abcdef0" },
+    };
 
     // Act
-    const policy = parsePolicy(env);
-    const runtime = parseRuntimeConfig(env);
+    const env = {
+      ...mirrorPolicyEnv(
+        config,
+        stackNames("dev"),
+        fleet as unknown as Parameters<typeof mirrorPolicyEnv>[2],
+      ),
+      ...mirrorRuntimeEnvironment({
+        vniMapBucket: "spanless-dev-records",
+        vniMapKey: "spanless/vni-map.json",
+      }),
+    } as Record<string, string>;
 
     // Assess
+    const policy = parsePolicy(env);
     expect(policy.target).toEqual({ mode: "single", targetId: "tmt-0123456789abcdef0" });
-    expect(policy.filterId).toBe("tmf-0123456789abcdef0");
     expect(policy.sensorAsgNames).toEqual(["spanless-dev-sensors"]);
     expect(policy.includeVpcIds).toEqual(["vpc-0123456789abcdef0"]);
-    expect(policy.selectMode).toBe("any");
-    expect(policy.eniScope).toBe("primary");
     expect(policy.ownerTagValue).toBe("spanless-dev");
-    expect(policy.removeOnStop).toBe(false);
-    expect(runtime).toMatchObject({ vniMapBucket: "spanless-dev-records", dryRun: false });
+    expect(parseRuntimeConfig(env)).toMatchObject({
+      vniMapBucket: "spanless-dev-records",
+      vniMapKey: "spanless/vni-map.json",
+      dryRun: false,
+    });
   });
 
-  it("mirror-on-launch: the event handler's environment (no VNI map) parses and publishes nothing", () => {
+  it("mirror-on-launch: the event handler gets no VNI map variables, so it publishes nothing", () => {
     // Prepare
-    const env = mirrorEnvironment({
-      targetId: "tmt-0123456789abcdef0",
-      filterId: "tmf-0123456789abcdef0",
-      sensorAsgName: "spanless-dev-sensors",
-      policy: { ownerTagValue: "spanless-dev" },
-    });
+    const input = {};
 
     // Act
-    const runtime = parseRuntimeConfig(env);
+    const env = mirrorRuntimeEnvironment<string>(input);
 
     // Assess
-    expect(parsePolicy(env).selectTags).toEqual([]);
-    expect(runtime.vniMapBucket).toBeUndefined();
-    expect(Object.values(env).every((v) => v !== undefined && v !== "")).toBe(true);
+    expect(env).toEqual({});
+    expect(parseRuntimeConfig(env).vniMapBucket).toBeUndefined();
   });
 
   it("instance-refresh: parses with the per-AZ guard alarms and cross-zone setting", () => {
