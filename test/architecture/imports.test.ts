@@ -189,6 +189,15 @@ const RULES: PartRule[] = [
     builtins: ANY,
   },
   {
+    name: "sensor image build",
+    root: "sensor-ami/image",
+    // write-manifest.mjs runs on the image build instance on the pinned Node.js alone: no package, and
+    // no sensor code (the manifest's reader is the CLI's, and test/image checks the two agree).
+    mayImport: ["sensor-ami/image"],
+    packages: NONE,
+    builtins: ANY,
+  },
+  {
     name: "functions/shared",
     root: "functions/shared",
     mayImport: ["functions/shared", "contracts"],
