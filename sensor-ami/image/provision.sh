@@ -193,9 +193,11 @@ if [ "$real" = 1 ]; then
   fingerprints=$(gpg --batch --with-colons --fingerprint | awk -F: '$1 == "fpr" { print $10 }')
   grep -qx "$CLOUDWATCH_AGENT_KEY_FINGERPRINT" <<<"$fingerprints" ||
     die "Amazon's CloudWatch agent key has fingerprint(s) $fingerprints, not the pinned $CLOUDWATCH_AGENT_KEY_FINGERPRINT"
-  gpg --batch --quiet --trusted-key "${CLOUDWATCH_AGENT_KEY_FINGERPRINT: -16}" \
-    --verify "$work/amazon-cloudwatch-agent.deb.sig" "$agent_deb" ||
-    die "the signature of $agent_url does not verify with Amazon's key $CLOUDWATCH_AGENT_KEY_FINGERPRINT"
+  # A good signature by the pinned key itself (VALIDSIG names the signing key and its primary key), not
+  # by any other key the downloaded key file might hold.
+  gpg --batch --status-fd 1 --verify "$work/amazon-cloudwatch-agent.deb.sig" "$agent_deb" 2>/dev/null |
+    awk -v fpr="$CLOUDWATCH_AGENT_KEY_FINGERPRINT" '$1 == "[GNUPG:]" && $2 == "VALIDSIG" && ($3 == fpr || $NF == fpr) { ok = 1 } END { exit !ok }' ||
+    die "the signature of $agent_url does not verify with Amazon's key $CLOUDWATCH_AGENT_KEY_FINGERPRINT (gpg --verify: expired key or tampered package)"
   dpkg -i "$agent_deb" >/dev/null
   # Not started here: `spanless bootstrap` writes its configuration (the stage's log group) and starts it.
   systemctl disable --now amazon-cloudwatch-agent.service >/dev/null 2>&1 || true
