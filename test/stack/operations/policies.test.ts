@@ -4,7 +4,6 @@
 // resource on an EC2 / Auto Scaling / SSM mutation without a condition.
 import { describe, expect, it } from "vitest";
 import {
-  EXTRA_ACTIONS,
   healthPolicy,
   mirrorPolicy,
   type PolicyDocument,
@@ -14,7 +13,7 @@ import {
   schedulePolicy,
   topicPolicy,
 } from "../../../stack/operations/policies.js";
-import { conditionsAtLeast, covers, readmePolicy } from "./support/sources.js";
+import { beyond, missing, readmePolicy } from "./support/sources.js";
 
 const scope: Scope = { partition: "aws", region: "us-east-1", account: "123456789012" };
 const ARN = /^arn:aws(-cn|-us-gov)?:[a-z0-9-]+:([a-z]{2}(-[a-z]+)+-\d)?:(\d{12})?:[^\s]+$/;
@@ -102,48 +101,6 @@ const cases = [
   ["instance-refresh", refresh, refreshReadme],
   ["health", health, healthReadme],
 ] as const;
-
-const extras = new Set<string>(Object.values(EXTRA_ACTIONS).flat());
-
-/** README grants the stack's policy lacks: action + README resource with no granted resource inside it. */
-function missing(mine: PolicyDocument, theirs: PolicyDocument): string[] {
-  const out: string[] = [];
-  for (const r of theirs.Statement) {
-    for (const action of r.Action) {
-      for (const resource of r.Resource) {
-        const granted = mine.Statement.some(
-          (m) =>
-            m.Effect === "Allow" &&
-            m.Action.includes(action) &&
-            m.Resource.some((res) => covers(resource, res)) &&
-            conditionsAtLeast(m.Condition, r.Condition),
-        );
-        if (!granted) out.push(`${r.Sid}: ${action} on ${resource}`);
-      }
-    }
-  }
-  return out;
-}
-
-/** The stack's grants that no README statement allows (and that are not a named addition). */
-function beyond(mine: PolicyDocument, theirs: PolicyDocument): string[] {
-  const out: string[] = [];
-  for (const m of mine.Statement) {
-    for (const action of m.Action) {
-      for (const resource of m.Resource) {
-        const allowed = theirs.Statement.some(
-          (r) =>
-            r.Action.includes(action) &&
-            r.Resource.some((p) => covers(p, resource)) &&
-            conditionsAtLeast(m.Condition, r.Condition),
-        );
-        if (!allowed && !(extras.has(action) && resource !== "*"))
-          out.push(`${m.Sid}: ${action} on ${resource}`);
-      }
-    }
-  }
-  return out;
-}
 
 describe("function policies against their READMEs", () => {
   it.each(cases)("%s: grants everything its README needs", (_fn, build, readme) => {

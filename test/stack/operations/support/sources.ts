@@ -10,6 +10,7 @@ import { METRICS_NAMESPACE } from "../../../../functions/shared/telemetry.js";
 import { EMF_NAMESPACE, SENSOR_METRICS } from "../../../../sensor-ami/src/daemon/metrics/emf.js";
 import { AWS_METRIC } from "../../../../stack/operations/catalog.js";
 import type { PolicyDocument, Statement } from "../../../../stack/operations/policies.js";
+import { EXTRA_ACTIONS } from "../../../../stack/operations/policies.js";
 
 export const ROOT = join(import.meta.dirname, "..", "..", "..", "..");
 
@@ -129,4 +130,46 @@ export function fixture(
     string,
     unknown
   >;
+}
+
+const extras = new Set<string>(Object.values(EXTRA_ACTIONS).flat());
+
+/** README grants the stack's policy lacks: action + README resource with no granted resource inside it. */
+export function missing(mine: PolicyDocument, theirs: PolicyDocument): string[] {
+  const out: string[] = [];
+  for (const r of theirs.Statement) {
+    for (const action of r.Action) {
+      for (const resource of r.Resource) {
+        const granted = mine.Statement.some(
+          (m) =>
+            m.Effect === "Allow" &&
+            m.Action.includes(action) &&
+            m.Resource.some((res) => covers(resource, res)) &&
+            conditionsAtLeast(m.Condition, r.Condition),
+        );
+        if (!granted) out.push(`${r.Sid}: ${action} on ${resource}`);
+      }
+    }
+  }
+  return out;
+}
+
+/** The stack's grants that no README statement allows (and that are not a named addition). */
+export function beyond(mine: PolicyDocument, theirs: PolicyDocument): string[] {
+  const out: string[] = [];
+  for (const m of mine.Statement) {
+    for (const action of m.Action) {
+      for (const resource of m.Resource) {
+        const allowed = theirs.Statement.some(
+          (r) =>
+            r.Action.includes(action) &&
+            r.Resource.some((p) => covers(p, resource)) &&
+            conditionsAtLeast(m.Condition, r.Condition),
+        );
+        if (!allowed && !(extras.has(action) && resource !== "*"))
+          out.push(`${m.Sid}: ${action} on ${resource}`);
+      }
+    }
+  }
+  return out;
 }
