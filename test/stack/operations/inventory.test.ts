@@ -117,7 +117,8 @@ describe("operations in the stack inventory", () => {
       const role = inv
         .ofType(T.role)
         .find((r) => t.roleArn === `arn:aws:iam::${ACCOUNT}:role/${r.inputs.name}`);
-      const granted = (role?.inputs.inlinePolicies as { policy: string }[]).flatMap((p) =>
+      expect(role, `role of ${s.inputs.name}`).toBeDefined();
+      const granted = ((role?.inputs.inlinePolicies ?? []) as { policy: string }[]).flatMap((p) =>
         statements(p.policy),
       );
       expect(granted.flatMap((g) => list(g.Action)).sort()).toEqual([
