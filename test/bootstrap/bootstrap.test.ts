@@ -22,6 +22,7 @@ import { type ConfigPins, parseSensorFile } from "../../contracts/config/index.j
 import { renderSensorUserData, SENSOR_CONFIG_FILE } from "../../contracts/host/index.js";
 import { diagnoseBoot } from "../../functions/health/decide.js";
 import { execRunner } from "../../sensor-ami/src/bootstrap/commands.js";
+import { IMDS_ENDPOINT_ENV } from "../../sensor-ami/src/bootstrap/imds.js";
 import {
   type BootstrapDeps,
   type BootstrapOutcome,
@@ -31,7 +32,7 @@ import { MEMORY_DROP_IN } from "../../sensor-ami/src/bootstrap/sensor-config.js"
 import { BOOT_COMPLETE_FILE } from "../../sensor-ami/src/bootstrap/state.js";
 import { type RunningCollector, startCollector, TokenStore } from "../../sensor-ami/src/collector/index.js";
 import { useMoto } from "../support/moto.js";
-import { type FakeImds, startFakeImds } from "./support/imds.js";
+import { type FakeImds, ROLE, startFakeImds } from "./support/imds.js";
 import { FakeSystemd, type Unit } from "./support/systemd.js";
 
 const PREFIX = "/spanless/boot";
@@ -126,9 +127,12 @@ beforeAll(async () => {
   // proxy: 1 a proxy with credentials on a port nothing listens on
   await put(NAME.proxy, `http://boot:${PROXY_PASSWORD}@127.0.0.1:${await freePort("127.0.0.1")}`);
   imds = await startFakeImds({ ...INSTANCE, userData: undefined });
+  // What EC2 gives every process on the instance; the SDK reads it, as the boot's own IMDS client does.
+  process.env[IMDS_ENDPOINT_ENV] = imds.endpoint;
 }, 60_000);
 
 afterAll(async () => {
+  delete process.env[IMDS_ENDPOINT_ENV];
   await imds?.close();
   await collector?.close();
   rmSync(scratch, { recursive: true, force: true });
@@ -196,7 +200,8 @@ async function boot(pinsUsed: ConfigPins, o: BootOptions = {}): Promise<Boot> {
     write: (text) => {
       log += text;
     },
-    ssm: async () => o.ssm ?? new SSMClient(moto.clientConfig),
+    // No credentials given: the SDK's default chain fetches the role's from the fake IMDS (IMDSv2).
+    ssm: async (region) => o.ssm ?? new SSMClient({ endpoint: moto.endpoint, region }),
     autoScaling: async () => asg,
     root,
     imds: { endpoint: imds.endpoint, retryDelayMs: 20 },
@@ -299,6 +304,8 @@ describe("spanless bootstrap", () => {
     // IMDSv2: a token first, every GET with it.
     expect(imds.requests[0]).toBe("PUT /latest/api/token 200");
     expect(imds.requests.filter((r) => r.endsWith(" 401"))).toEqual([]);
+    // SSM was called with the instance role's credentials from the metadata service, no CLI, no keys.
+    expect(imds.requests).toContain(`GET /latest/meta-data/iam/security-credentials/${ROLE} 200`);
     // The agent got its configuration for the stage's log group.
     expect(readFileSync(join(first.root, "agent-calls"), "utf8")).toContain(
       "-a fetch-config -m ec2 -s -c file:",

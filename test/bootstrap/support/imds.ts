@@ -1,15 +1,22 @@
 // A fake EC2 instance metadata service speaking IMDSv2: PUT /latest/api/token (with the TTL header)
 // issues a session token; every GET without that token is refused with 401, as the real service does
-// when IMDSv1 is disabled. Serves the instance's ID, zone, region and user data.
+// when IMDSv1 is disabled. Serves the instance's ID, zone, region and user data, and the instance
+// role's credentials the AWS SDK's default provider chain reads (its IMDSv2 flow, not ours).
 import { randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+
+/** The instance profile's role, as IMDS names it. */
+export const ROLE = "spanless-sensor";
+const ROLE_PATH = "/latest/meta-data/iam/security-credentials/";
 
 export interface FakeImds {
   endpoint: string;
   /** Every request as "METHOD path status". */
   requests: string[];
   instance: { instanceId: string; availabilityZone: string; region: string; userData: string | undefined };
+  /** Forgets every issued token (as when one expires): the next GET with one is refused. */
+  expireTokens(): void;
   close(): Promise<void>;
 }
 
@@ -37,6 +44,16 @@ export async function startFakeImds(instance: FakeImds["instance"]): Promise<Fak
       "/latest/meta-data/placement/availability-zone": instance.availabilityZone,
       "/latest/meta-data/placement/region": instance.region,
       "/latest/user-data": instance.userData,
+      [`${ROLE_PATH}`]: ROLE,
+      [`${ROLE_PATH}${ROLE}`]: JSON.stringify({
+        Code: "Success",
+        Type: "AWS-HMAC",
+        AccessKeyId: "ASIAFAKEIMDSROLE0001",
+        SecretAccessKey: "fake-imds-role-secret",
+        Token: "fake-imds-session-token",
+        LastUpdated: new Date().toISOString(),
+        Expiration: new Date(Date.now() + 6 * 3600_000).toISOString(),
+      }),
     };
     const value = values[path];
     return value === undefined ? answer(404) : answer(200, value);
@@ -46,6 +63,7 @@ export async function startFakeImds(instance: FakeImds["instance"]): Promise<Fak
     endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     requests,
     instance,
+    expireTokens: () => tokens.clear(),
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
