@@ -196,12 +196,20 @@ export function buildDashboard(i: DashboardInput): DashboardBody {
       expression("mbps", "bytes * 8 / PERIOD(bytes) / 1000000", { label: "Mbit/s" }),
     ]),
   );
+  // One Metrics Insights query per widget: CloudWatch runs a widget as one GetMetricData call, which takes one.
   g.add(
     "metric",
     8,
     6,
-    graph("Drops per sensor (kernel + queues)", [
+    graph("Kernel drops per sensor (socket buffer full)", [
       perSensor("SUM", SENSOR_METRIC.kernelDrops, "kernel", "kernel drops"),
+    ]),
+  );
+  g.add(
+    "metric",
+    8,
+    6,
+    graph("Queue drops per sensor (engine queues full)", [
       perSensor("SUM", SENSOR_METRIC.queueDrops, "queue", "queue drops"),
     ]),
   );
@@ -225,10 +233,17 @@ export function buildDashboard(i: DashboardInput): DashboardBody {
   );
   g.add(
     "metric",
-    8,
+    12,
     6,
-    graph("Dead workers and memory budget per sensor", [
+    graph("Dead engine workers per sensor", [
       perSensor("MAX", SENSOR_METRIC.workersDead, "dead", "dead workers"),
+    ]),
+  );
+  g.add(
+    "metric",
+    12,
+    6,
+    graph("Memory budget in use per sensor (%)", [
       perSensor("MAX", SENSOR_METRIC.memoryBudgetPercent, "memory", "memory budget %"),
     ]),
   );

@@ -108,6 +108,10 @@ describe("alarm specs", () => {
     const problems = alarms.flatMap((a) => {
       const p: string[] = [];
       if ((a.metric === undefined) === (a.queries === undefined)) p.push("metric xor queries");
+      // Metric-math alarms may reference at most 10 metrics (alarm limits).
+      if ((a.queries ?? []).filter((q) => q.metric).length > 10) p.push("at most 10 metrics");
+      const insights = (a.queries ?? []).filter((q) => q.expression?.startsWith("SELECT "));
+      if (insights.length > 1 || (insights.length === 1 && a.queries?.length !== 1)) p.push("one lone query");
       if (a.queries && a.queries.filter((q) => q.returnData).length !== 1) p.push("one returned series");
       const period =
         a.metric?.period ?? a.queries?.find((q) => q.metric)?.metric?.period ?? a.queries?.[0].period;

@@ -53,6 +53,21 @@ describe("dashboard body", () => {
     expect(widgets.filter((w) => w.type === "metric" && w.properties.region !== "eu-west-1")).toEqual([]);
   });
 
+  it("puts at most one Metrics Insights query in a widget (one GetMetricData call per widget takes one)", () => {
+    // Prepare
+    const widgets = widgetsOf(JSON.stringify(buildDashboard(input())));
+
+    // Act
+    const crowded = widgets.filter(
+      (w) =>
+        linesOf(w).filter((l) => /^SELECT /.test(String((l[0] as { expression?: string }).expression ?? "")))
+          .length > 1,
+    );
+
+    // Assess
+    expect(crowded.map((w) => w.properties.title)).toEqual([]);
+  });
+
   it("graphs only metrics that are published", () => {
     // Prepare
     const known = knownMetrics();
