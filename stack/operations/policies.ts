@@ -327,7 +327,7 @@ export function denyInsecureTransport(action: string, resource: string): Stateme
 
 /**
  * The on-call topic's policy: CloudWatch alarms of this account may publish, and the two functions that page
- * (by their roles). Nobody else: other principals of the account would need both an IAM grant and this.
+ * (by their roles). Nobody else: other IAM principals of the account are denied even with an IAM grant.
  */
 export function topicPolicy(i: {
   scope: Scope;
@@ -355,6 +355,20 @@ export function topicPolicy(i: {
         Principal: { AWS: i.publisherRoleArns },
         Action: "sns:Publish",
         Resource: i.topicArn,
+      },
+      {
+        // Same-account IAM principals could otherwise publish with an identity policy alone: deny every
+        // non-service caller but the two roles. Service principals (CloudWatch) are never matched, so alarms
+        // still page. A test page is sent with `aws cloudwatch set-alarm-state`, not by publishing by hand.
+        Sid: "NoOtherPublishers",
+        Effect: "Deny",
+        Principal: "*",
+        Action: "sns:Publish",
+        Resource: i.topicArn,
+        Condition: {
+          Bool: { "aws:PrincipalIsAWSService": "false" },
+          ArnNotEquals: { "aws:PrincipalArn": i.publisherRoleArns },
+        },
       },
       {
         // Account administrators keep managing the topic (subscriptions, attributes) through IAM.

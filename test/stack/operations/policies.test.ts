@@ -267,6 +267,15 @@ describe("policy hygiene", () => {
       { Service: "cloudwatch.amazonaws.com" },
       { AWS: roles },
     ]);
+    const deny = doc.Statement.find((s) => s.Sid === "NoOtherPublishers");
+    expect(deny).toMatchObject({
+      Effect: "Deny",
+      Action: "sns:Publish",
+      Condition: {
+        Bool: { "aws:PrincipalIsAWSService": "false" },
+        ArnNotEquals: { "aws:PrincipalArn": roles },
+      },
+    });
     expect(publishers[0].Condition).toEqual({
       ArnLike: { "aws:SourceArn": "arn:aws:cloudwatch:us-east-1:123456789012:alarm:*" },
       StringEquals: { "aws:SourceAccount": "123456789012" },
