@@ -2,6 +2,7 @@
 // rule and schedule has a retry policy and a dead-letter queue, every listed alarm exists, explains itself and
 // pages the on-call topic, each function's role is its README's policy and its environment is one the function
 // accepts, no mutation is allowed on `*` without a condition, and the dashboard and its URL are there.
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseConfig as parseHealth } from "../../../functions/health/config.js";
 import { parseConfig as parseRefresh } from "../../../functions/instance-refresh/config.js";
@@ -16,7 +17,7 @@ import {
   type Resource,
   statements,
 } from "../support/inventory.js";
-import { beyond, insightsMetric, knownMetrics, missing, readmePolicy } from "./support/sources.js";
+import { beyond, insightsMetric, knownMetrics, missing, ROOT, readmePolicy } from "./support/sources.js";
 
 const T = {
   rule: "aws:cloudwatch/eventRule:EventRule",
@@ -408,5 +409,35 @@ describe("operations in the stack inventory", () => {
     expect(env(fnNamed(inv, "health")).ALERT_TOPIC_ARN).toBe(topicArn);
     const health = rolePolicy(inv, fnNamed(inv, "health"));
     expect(health.Statement.some((s) => s.Action.includes("kms:GenerateDataKey"))).toBe(false);
+  });
+
+  it("follows the existing-VPC example: its parameter prefix, zones, cross-zone setting and region", async () => {
+    // Prepare
+    const file = join(ROOT, "examples", "stack", "existing-vpc.json");
+
+    // Act
+    const inv = await inventory(file, { stage: "prod", region: "eu-west-1" });
+
+    // Assess
+    const rule = inv.ofType(T.rule).find((r) => r.inputs.name === "spanless-prod-refresh-parameters");
+    expect(JSON.parse(rule?.inputs.eventPattern).detail.name).toEqual([{ prefix: "/acme/spanless/prod/" }]);
+    const refresh = fnNamed(inv, "instance-refresh");
+    expect(parseRefresh(env(refresh))).toMatchObject({
+      parameterPrefix: "/acme/spanless/prod",
+      crossZoneEnabled: true,
+    });
+    const read = rolePolicy(inv, refresh).Statement.find((x) => x.Sid === "ReadSensorParameters");
+    expect(read?.Resource).toContain(
+      "arn:aws:ssm:eu-west-1:123456789012:parameter/acme/spanless/prod/push-token",
+    );
+    const healthy = inv
+      .ofType(T.alarm)
+      .filter((a) => a.inputs.tags["spanless:alarm-kind"] === "healthy-sensors-per-az");
+    expect(healthy.map((a) => a.inputs.dimensions.AvailabilityZone).sort()).toEqual([
+      "eu-west-1a",
+      "eu-west-1b",
+    ]);
+    expect(healthy[0].inputs.alarmDescription).toMatch(/other zones' sensors take the traffic/);
+    expect(inv.outputs.dashboardUrl).toMatch(/^https:\/\/eu-west-1\.console\.aws\.amazon\.com\//);
   });
 });
