@@ -31,6 +31,7 @@ import {
 import { MEMORY_DROP_IN } from "../../sensor-ami/src/bootstrap/sensor-config.js";
 import { BOOT_COMPLETE_FILE } from "../../sensor-ami/src/bootstrap/state.js";
 import { type RunningCollector, startCollector, TokenStore } from "../../sensor-ami/src/collector/index.js";
+import { TestProxy } from "../ship/support.js";
 import { useMoto } from "../support/moto.js";
 import { type FakeImds, ROLE, startFakeImds } from "./support/imds.js";
 import { FakeSystemd, type Unit } from "./support/systemd.js";
@@ -52,6 +53,7 @@ const HMAC = "HmacKey0123456789abcdefXYZ";
 const GHOST_TOKEN = `ghost:${"Gh0st-secret-".repeat(3)}`;
 const MALFORMED_TOKEN = "no-colon-but-a-long-secret-Value-42";
 const PROXY_PASSWORD = "Pa55-proxy-word";
+const WRONG_PROXY_PASSWORD = "Wr0ng-proxy-word";
 /** Nobody: proves the file was handed to another owner (the test runs as root, like the boot). */
 const OWNER = { uid: 65_534, gid: 65_534 };
 
@@ -65,6 +67,7 @@ let caFile: string;
 let host: string;
 let closedPort: number;
 let imds: FakeImds;
+let proxy: TestProxy;
 let scratch: string;
 /** Secrets the boot log must never contain. */
 let secrets: string[];
@@ -126,6 +129,10 @@ beforeAll(async () => {
   await put(NAME.hmac, HMAC);
   // proxy: 1 a proxy with credentials on a port nothing listens on
   await put(NAME.proxy, `http://boot:${PROXY_PASSWORD}@127.0.0.1:${await freePort("127.0.0.1")}`);
+  // 2 a CONNECT proxy that wants these credentials, 3 the same proxy with a wrong password
+  proxy = await new TestProxy({ user: "boot", pass: PROXY_PASSWORD }).start();
+  await put(NAME.proxy, `http://boot:${PROXY_PASSWORD}@127.0.0.1:${proxy.port}`);
+  await put(NAME.proxy, `http://boot:${WRONG_PROXY_PASSWORD}@127.0.0.1:${proxy.port}`);
   imds = await startFakeImds({ ...INSTANCE, userData: undefined });
   // What EC2 gives every process on the instance; the SDK reads it, as the boot's own IMDS client does.
   process.env[IMDS_ENDPOINT_ENV] = imds.endpoint;
@@ -134,6 +141,7 @@ beforeAll(async () => {
 afterAll(async () => {
   delete process.env[IMDS_ENDPOINT_ENV];
   await imds?.close();
+  await proxy?.stop();
   await collector?.close();
   rmSync(scratch, { recursive: true, force: true });
 });
@@ -378,6 +386,28 @@ describe("spanless bootstrap", () => {
     expectNoSecrets(b);
   }, 30_000);
 
+  it("goes through an authenticating proxy: the boot's checks and the started sensor's handshake", async () => {
+    // Prepare
+    asgMock.on(CompleteLifecycleActionCommand).resolves({});
+    const before = proxy.connects.length;
+
+    // Act
+    const b = await boot(pins({ proxy: [NAME.proxy, 2] }));
+
+    // Assess
+    expect(b.outcome, b.log + b.systemd.journal).toMatchObject({ exitCode: 0, decision: "CONTINUE" });
+    expect(markers(b)).toEqual(
+      expect.arrayContaining(["proxy-check ok", "collector-reachable ok", "push-token-auth ok"]),
+    );
+    const tunnels = proxy.connects.slice(before);
+    // collector-reachable, push-token-auth, and the sensor's own handshake: all tunnelled, all authorized
+    expect(tunnels.length).toBeGreaterThanOrEqual(3);
+    expect(tunnels.every((t) => t.target === `${host}:${collector.port}` && t.authorized)).toBe(true);
+    const file = parseSensorFile(JSON.parse(readFileSync(join(b.root, SENSOR_CONFIG_FILE), "utf8")));
+    expect(file.proxy).toBe(`http://boot:${PROXY_PASSWORD}@127.0.0.1:${proxy.port}/`);
+    expectNoSecrets(b);
+  }, 30_000);
+
   describe("abandons the launch with the marker the health function names", () => {
     it("an http:// collector URL (validate-config)", async () => {
       // Prepare
@@ -518,6 +548,34 @@ describe("spanless bootstrap", () => {
         "/healthcheck answered 503 for 2 s (receiver: the stand-in never receives)",
       );
       expect(d.fixHint).toContain("did not answer its local health check");
+    });
+
+    it("a proxy that refuses the tunnel (collector-reachable → proxy-refused)", async () => {
+      // Prepare
+      asgMock.on(CompleteLifecycleActionCommand).resolves({});
+
+      // Act
+      const b = await boot(pins({ proxy: [NAME.proxy, 3] }));
+
+      // Assess
+      const d = expectAbandoned(b, "collector-reachable");
+      expect(d.cause).toBe("proxy-refused");
+      expect(d.evidence).toContain("407");
+      expect(markers(b)).toContain("proxy-check ok");
+    });
+
+    it("a sensor service that dies at start (health-check, without waiting out the deadline)", async () => {
+      // Prepare
+      asgMock.on(CompleteLifecycleActionCommand).resolves({});
+
+      // Act
+      const started = Date.now();
+      const b = await boot(pins(), { unit: "crashing", healthDeadlineMs: 60_000 });
+
+      // Assess
+      const d = expectAbandoned(b, "health-check");
+      expect(d.evidence).toContain("the sensor service stopped while starting");
+      expect(Date.now() - started).toBeLessThan(20_000);
     });
 
     it("user data without a pin block (read-user-data)", async () => {

@@ -1,12 +1,13 @@
 // A fake systemctl for the boot's sensor-start and health-check: `enable --now` and `restart` start
 // the real sensor process (`spanless sensor --config <file>`, the built CLI) or, for the case of a
-// sensor that never turns healthy, a stand-in that answers /healthcheck 503; `is-active` tells whether
+// sensor that never turns healthy, a stand-in that answers /healthcheck 503 (or, for one that dies
+// at start, a process that exits at once); `is-active` tells whether
 // that process runs; `daemon-reload` is recorded. Every other command goes to the real runner.
 import { type ChildProcess, spawn } from "node:child_process";
 import type { CommandRunner } from "../../../sensor-ami/src/bootstrap/commands.js";
 import { CLI, NODE } from "../../daemon/support/live.js";
 
-export type Unit = "sensor" | "unhealthy-stand-in";
+export type Unit = "sensor" | "unhealthy-stand-in" | "crashing";
 
 const STAND_IN = `
 const port = Number(process.argv[1]);
@@ -64,7 +65,9 @@ export class FakeSystemd {
     const argv =
       this.unit === "sensor"
         ? [CLI, "sensor", "--config", this.configFile]
-        : ["-e", STAND_IN, String(this.healthPort)];
+        : this.unit === "crashing"
+          ? ["-e", "process.exit(1)"]
+          : ["-e", STAND_IN, String(this.healthPort)];
     const env = { ...process.env };
     this.started.push({ argv, env });
     const proc = spawn(NODE, argv, { stdio: ["ignore", "pipe", "pipe"], env });
