@@ -242,9 +242,11 @@ describe.skipIf(skip !== undefined)(
       const report = JSON.parse(json.stdout) as { node: string; manifest: unknown };
       expect(report.node).toBe(`v${NODE_VERSION}`);
       const manifest = imageManifestSchema.parse(report.manifest);
-      const head = spawnSync("git", ["rev-parse", "HEAD"], { cwd: ROOT, encoding: "utf8" }).stdout.trim();
+      // A commit of this repository (other work may have moved HEAD since the inputs were packed).
+      const commit = /^([0-9a-f]{40})(-dirty)?$/.exec(manifest.gitCommit)?.[1] ?? "";
+      const known = spawnSync("git", ["cat-file", "-e", `${commit}^{commit}`], { cwd: ROOT });
       expect(manifest).toMatchObject({ architecture: "x86_64", sourceImage: "scratch-root" });
-      expect(manifest.gitCommit.replace(/-dirty$/, "")).toBe(head);
+      expect(known.status, manifest.gitCommit).toBe(0);
       const byName = new Map(manifest.components.map((c) => [c.name, c]));
       expect([...byName.keys()]).toEqual(["node", "spanless.mjs", "spanless_udp.node"]);
       expect(byName.get("node")).toMatchObject({ version: `v${NODE_VERSION}`, sha256: tarballSha });
@@ -278,9 +280,12 @@ describe.skipIf(skip !== undefined)(
       });
       const exited = new Promise<number | null>((resolve) => sensor.on("exit", resolve));
 
-      // Act
-      for (let i = 0; i < 300 && !/listening on /.test(stderr); i++)
+      // Act: once /healthcheck answers, the sensor has started and handles SIGTERM
+      for (let i = 0; i < 300 && !/health on (\S+)/.test(stderr); i++)
         await new Promise((r) => setTimeout(r, 20));
+      const health = /health on (\S+)/.exec(stderr)?.[1];
+      expect(health, stderr).toBeDefined();
+      await fetch(health as string).then((r) => r.arrayBuffer());
       sensor.kill("SIGTERM");
       const code = await exited;
 
