@@ -177,10 +177,14 @@ const sensors = z
      */
     crossZone: z.boolean().default(false),
     rootVolumeGiB: z.number().int().min(8).max(16384).default(20),
+    /**
+     * The AMI's root device, so the encrypted gp3 mapping replaces the root volume instead of adding one:
+     * /dev/sda1 for the Ubuntu-based Spanless image (packer/).
+     */
     rootDeviceName: z
       .string()
-      .regex(/^\/dev\/[a-z0-9]+$/)
-      .default("/dev/xvda"),
+      .regex(/^\/dev\/[a-z0-9]+$/, { message: "must be a device name such as /dev/sda1 or /dev/xvda" })
+      .default("/dev/sda1"),
     /**
      * The parameter versions the stack's own launch-template version pins (contracts/config pins). The
      * instance-refresh function pins the current versions on every rollout; the stack only renders the

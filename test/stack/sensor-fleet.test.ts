@@ -39,7 +39,7 @@ describe("launch template", () => {
     // Assess
     expect(lt.inputs.blockDeviceMappings).toEqual([
       {
-        deviceName: "/dev/xvda",
+        deviceName: "/dev/sda1",
         ebs: { volumeType: "gp3", volumeSize: 20, encrypted: "true", deleteOnTermination: "true" },
       },
     ]);
