@@ -212,13 +212,9 @@ if [ "$real" = 1 ]; then
       say "masked $unit"
     fi
   done
-  # Anything else listening beyond loopback fails the build: the image's promise is that only the
-  # sensor's ports are open. Allowed: sshd (it serves this build; masked for the image) and the DHCP
-  # clients' own ports (UDP 68, 546), which answer only their server's replies.
-  strays=$(ss -H -lntu | awk '{ print $1, $5 }' |
-    grep -v -E ' (127\.[0-9.]+|\[::1\]|\[::ffff:127\.[0-9.]+\])(%[A-Za-z0-9]+)?:[0-9]+$' |
-    grep -v -E '^tcp .*:22$' | grep -v -E '^udp .*:(68|546)$' || true)
-  [ -z "$strays" ] || die "something listens beyond loopback besides sshd (which is masked for the image): $strays"
+  # Anything else listening beyond loopback fails the build (sshd, serving this build, and the DHCP
+  # clients excepted).
+  bash "$inputs/sensor-ami/image/check-listeners.sh" || die "something listens beyond loopback (listed above)"
 
   apt-get clean
   source_image=$(imds_token=$(curl -fsS -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' \

@@ -18,6 +18,7 @@ export const TOOL_PACKAGES = {
   "systemd-sysusers": "systemd",
   "systemd-tmpfiles": "systemd",
   unshare: "util-linux",
+  ss: "iproute2",
   make: "build-essential",
   cc: "build-essential",
 } as const;
