@@ -564,6 +564,21 @@ describe("spanless bootstrap", () => {
       expect(markers(b)).toContain("proxy-check ok");
     });
 
+    it("a healthy sensor the collector never accepts (health-check, with the sensor's own reason)", async () => {
+      // Prepare
+      asgMock.on(CompleteLifecycleActionCommand).resolves({});
+
+      // Act
+      const b = await boot(pins(), { unit: "unaccepted-stand-in", healthDeadlineMs: 1_500 });
+
+      // Assess
+      const d = expectAbandoned(b, "health-check");
+      expect(d.evidence).toContain(
+        "/healthcheck is 200 but the collector has not accepted the sensor's push token",
+      );
+      expect(d.evidence).toContain("answered 401 to the handshake");
+    });
+
     it("a sensor service that dies at start (health-check, without waiting out the deadline)", async () => {
       // Prepare
       asgMock.on(CompleteLifecycleActionCommand).resolves({});

@@ -74,6 +74,7 @@ describe("the Shipper's handshake", () => {
 
     // Assess
     expect(s.status().lastHandshakeAt).toBeNull();
+    expect(s.status().handshakeError).toContain("answered 401 to the handshake");
     const told = log.filter((l) => l.includes("answered 401 to the handshake"));
     expect(told).toHaveLength(1);
     expect(told[0]).toContain("the push token is refused");

@@ -74,6 +74,8 @@ interface Observation {
   unhealthy?: string;
   /** /status says the collector accepted the token (handshake) or a batch. */
   collectorOk?: boolean;
+  /** /status's reason the sensor's handshake has not succeeded yet. */
+  handshakeError?: string;
   /** Why nothing answered (an error code). */
   noAnswer?: string;
 }
@@ -115,8 +117,8 @@ export async function waitUntilHealthy(w: HealthWait): Promise<{ seconds: number
   }
   throw new BootStepError(
     "health-check",
-    `/healthcheck is 200 but the collector has not accepted the sensor's push token handshake within ${seconds} s; ` +
-      `read journalctl -u ${w.service.service} for the sensor's ship: lines`,
+    `/healthcheck is 200 but the collector has not accepted the sensor's push token handshake within ${seconds} s` +
+      `${last.handshakeError === undefined ? "" : ` (${last.handshakeError})`}; read journalctl -u ${w.service.service} for the sensor's ship: lines`,
   );
 }
 
@@ -144,16 +146,29 @@ async function observe(base: string): Promise<Observation> {
     ?.trim()
     .slice(0, 200);
   let collectorOk = false;
+  let handshakeError: string | undefined;
   try {
     const status = (await (
       await fetch(`${base}/status`, { signal: AbortSignal.timeout(HEALTH_REQUEST_TIMEOUT_MS) })
     ).json()) as {
-      snapshot?: { shipping?: { lastHandshakeAt?: number | null; lastUploadAt?: number | null } };
+      snapshot?: {
+        shipping?: {
+          lastHandshakeAt?: number | null;
+          lastUploadAt?: number | null;
+          handshakeError?: string | null;
+        };
+      };
     };
     const shipping = status.snapshot?.shipping;
     collectorOk = typeof shipping?.lastHandshakeAt === "number" || typeof shipping?.lastUploadAt === "number";
+    if (typeof shipping?.handshakeError === "string") handshakeError = shipping.handshakeError.slice(0, 200);
   } catch {
     // /status not ready or not JSON yet: not ok, polled again.
   }
-  return { health: health.status, ...(unhealthy === undefined ? {} : { unhealthy }), collectorOk };
+  return {
+    health: health.status,
+    ...(unhealthy === undefined ? {} : { unhealthy }),
+    collectorOk,
+    ...(handshakeError === undefined ? {} : { handshakeError }),
+  };
 }

@@ -453,6 +453,7 @@ export class Sensor {
       collectorConnectivity: st.collectorConnectivity,
       lastUploadAt: st.lastUploadAt === null ? null : st.lastUploadAt / 1000,
       lastHandshakeAt: st.lastHandshakeAt === null ? null : st.lastHandshakeAt / 1000,
+      handshakeError: st.handshakeError,
       lastError: st.lastError,
       spoolBacklogBytes: st.spoolBacklogBytes,
       spoolBacklogBatches: st.spoolBacklogBatches,

@@ -84,6 +84,8 @@ export interface DaemonSnapshot {
     lastUploadAt: number | null;
     /** When the collector first accepted the push-token handshake; null before (absent: older snapshot). */
     lastHandshakeAt?: number | null;
+    /** Why the collector has not accepted the handshake yet (absent: older snapshot). */
+    handshakeError?: string | null;
     lastError: string | null;
     spoolBacklogBytes: number;
     spoolBacklogBatches: number;

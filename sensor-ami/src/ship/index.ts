@@ -92,6 +92,8 @@ export interface ShipperStatus {
   retryAt: number | null;
   /** When the collector first accepted the handshake (ms since the epoch); null before, or when off. */
   lastHandshakeAt: number | null;
+  /** Why the latest handshake failed (no secret in it); null once accepted, or before the first try. */
+  handshakeError: string | null;
 }
 
 export interface CloseResult {
@@ -112,6 +114,7 @@ export class Shipper {
   private readonly lost = { batches: 0, records: 0 };
   private closing: Promise<CloseResult> | undefined;
   private handshakeAt: number | null = null;
+  private handshakeError: string | null = null;
   private readonly handshakeStop = new AbortController();
   private handshaking: Promise<void> | undefined;
   /** Drops not yet told, per reason, and when that reason was last told. */
@@ -214,9 +217,11 @@ export class Shipper {
       if (signal.aborted) return;
       if (outcome.kind === "accepted") {
         this.handshakeAt = Date.now();
+        this.handshakeError = null;
         this.log(`${LOG_NAME_IN_LINE}: the collector accepted the push token (label ${token.label})`);
         return;
       }
+      this.handshakeError = outcome.detail;
       if (outcome.kind === "unsupported") {
         this.log(`warning: ${LOG_NAME_IN_LINE}: ${outcome.detail}`);
         return;
@@ -269,6 +274,7 @@ export class Shipper {
       pendingBytes: this.batcher.pendingBytes,
       retryAt: upload.retryAt,
       lastHandshakeAt: this.handshakeAt,
+      handshakeError: this.handshakeError,
     };
   }
 

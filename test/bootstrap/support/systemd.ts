@@ -7,12 +7,23 @@ import { type ChildProcess, spawn } from "node:child_process";
 import type { CommandRunner } from "../../../sensor-ami/src/bootstrap/commands.js";
 import { CLI, NODE } from "../../daemon/support/live.js";
 
-export type Unit = "sensor" | "unhealthy-stand-in" | "crashing";
+export type Unit = "sensor" | "unhealthy-stand-in" | "unaccepted-stand-in" | "crashing";
 
 const STAND_IN = `
 const port = Number(process.argv[1]);
 require("node:http").createServer((req, res) => {
   res.writeHead(503, { "content-type": "text/plain" }).end("UNHEALTHY\\nreceiver: the stand-in never receives\\n");
+}).listen(port, "0.0.0.0");
+`;
+
+/** Healthy, but the collector never accepts its handshake (what /status says then). */
+const UNACCEPTED = `
+const port = Number(process.argv[1]);
+const status = { snapshot: { shipping: { lastHandshakeAt: null, lastUploadAt: null,
+  handshakeError: "collector.example:443 answered 401 to the handshake: the push token is refused" } } };
+require("node:http").createServer((req, res) => {
+  if (req.url === "/status") res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(status));
+  else res.writeHead(200, { "content-type": "text/plain" }).end("OK\\n");
 }).listen(port, "0.0.0.0");
 `;
 
@@ -67,7 +78,7 @@ export class FakeSystemd {
         ? [CLI, "sensor", "--config", this.configFile]
         : this.unit === "crashing"
           ? ["-e", "process.exit(1)"]
-          : ["-e", STAND_IN, String(this.healthPort)];
+          : ["-e", this.unit === "unaccepted-stand-in" ? UNACCEPTED : STAND_IN, String(this.healthPort)];
     const env = { ...process.env };
     this.started.push({ argv, env });
     const proc = spawn(NODE, argv, { stdio: ["ignore", "pipe", "pipe"], env });

@@ -44,4 +44,22 @@ describe("collector_connectivity", () => {
     expect(pending!.value).toBe("no upload attempted yet");
     expect(older!.value).toBe("no upload attempted yet");
   });
+
+  it("warns while the collector refuses the handshake, with the sensor's reason", () => {
+    // Act
+    const [line] = shippingChecks(
+      snap({
+        shipping: shipping({ lastHandshakeAt: null, handshakeError: "c:443 answered 401 to the handshake" }),
+      }),
+      undefined,
+    );
+
+    // Assess
+    expect(line).toMatchObject({
+      name: "collector_connectivity",
+      status: "WARNING",
+      value: "handshake failing",
+    });
+    expect(line!.reason).toContain("c:443 answered 401 to the handshake");
+  });
 });

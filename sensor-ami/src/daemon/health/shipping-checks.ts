@@ -28,6 +28,15 @@ function connectivity(s: Shipping): HealthCheck {
   if (s.collectorConnectivity === "ok") return { name, status: "OK", value: "reachable", reason: "" };
   if (s.collectorConnectivity === "unknown" && typeof s.lastHandshakeAt === "number")
     return { name, status: "OK", value: "reachable (push token accepted, nothing uploaded yet)", reason: "" };
+  if (s.collectorConnectivity === "unknown" && typeof s.handshakeError === "string")
+    return {
+      name,
+      status: "WARNING",
+      value: "handshake failing",
+      reason:
+        `The collector has not accepted this sensor's push token yet (${s.handshakeError}); it is tried again ` +
+        "with backoff: check the push token, the collector URL, its certificate (collectorCaFile) and the proxy.",
+    };
   if (s.collectorConnectivity === "unknown")
     return {
       name,
