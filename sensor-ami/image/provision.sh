@@ -15,7 +15,7 @@
 #                     [--node-tarball <file> [--node-sha256 <hex>]]
 #   --inputs        the unpacked tarball of pack-inputs.sh
 #   --node-tarball  a local Node.js tarball instead of the download (checked against the pin, or
-#                   against --node-sha256 when given)
+#                   against --node-sha256 when given; a download is always checked against the pin)
 set -euo pipefail
 
 # contracts/host (test/image checks these against the contract).
@@ -66,6 +66,9 @@ while [ $# -gt 0 ]; do
     *) die "unknown argument \"$1\" (see the usage at the top of $0)" ;;
   esac
 done
+if [ -n "$node_sha256" ] && [ -z "$node_tarball" ]; then
+  die "--node-sha256 goes with --node-tarball only: a download is always checked against the pin"
+fi
 [ -n "$inputs" ] || die "--inputs <dir> is required (the unpacked tarball of sensor-ami/image/pack-inputs.sh)"
 [ -f "$inputs/spanless.mjs" ] || die "$inputs/spanless.mjs is missing: --inputs is not a pack-inputs.sh tarball"
 [ -d "$root" ] || die "--root $root is not a directory"
