@@ -9,6 +9,7 @@ import { parseSensorFile, type SensorConfig } from "../../contracts/config/index
 import { sensorMemoryPlan } from "../../contracts/host/index.js";
 import { BootStepError } from "../../sensor-ami/src/bootstrap/errors.js";
 import { writeFileAtomic } from "../../sensor-ami/src/bootstrap/files.js";
+import { sensorUserOwner } from "../../sensor-ami/src/bootstrap/run.js";
 import {
   memoryDropInText,
   PCAP_MIN_GB,
@@ -130,5 +131,38 @@ describe("writeFileAtomic", () => {
 
     // Assess
     expect(statSync(path).mode & 0o777).toBe(0o600);
+  });
+});
+
+describe("the sensor user's IDs", () => {
+  it("are asked of id(1) when root, and not at all otherwise", async () => {
+    // Prepare
+    const asked: string[] = [];
+    const run = async (command: string, args: readonly string[]) => {
+      asked.push(`${command} ${args.join(" ")}`);
+      return { code: 0, stdout: args[0] === "-u" ? "998\n" : "997\n", stderr: "" };
+    };
+
+    // Act
+    const root = await sensorUserOwner(run, true)();
+    const user = await sensorUserOwner(run, false)();
+
+    // Assess
+    expect(root).toEqual({ uid: 998, gid: 997 });
+    expect(user).toBeUndefined();
+    expect(asked).toEqual(["id -u spanless", "id -g spanless"]);
+  });
+
+  it("fail write-config when the image has no such user", async () => {
+    // Prepare
+    const run = async () => ({ code: 1, stdout: "", stderr: "id: 'spanless': no such user\n" });
+
+    // Act
+    const owner = sensorUserOwner(run, true)();
+
+    // Assess
+    await expect(owner).rejects.toThrow(
+      /the sensor user spanless does not exist .*no such user.*the image creates it/,
+    );
   });
 });

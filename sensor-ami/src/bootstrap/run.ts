@@ -18,6 +18,7 @@ import {
   CLOUDWATCH_AGENT_CONFIG_FILE,
   CLOUDWATCH_AGENT_CTL,
   cloudWatchAgentConfig,
+  HEALTH_PORT,
   parseSensorUserData,
   SENSOR_CONFIG_FILE,
   SENSOR_PCAP_DIR,
@@ -442,7 +443,7 @@ async function writeConfig(
   }
   const pcapDir = at(SENSOR_PCAP_DIR);
   const available = (deps.diskAvailableBytes ?? freeBytes)(pcapDir);
-  const healthPort = deps.healthPort ?? 8080;
+  const healthPort = deps.healthPort ?? HEALTH_PORT;
   const { text, pcapGB } = sensorFileText({
     config,
     instanceId: instance.instanceId,
