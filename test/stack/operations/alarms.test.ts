@@ -119,6 +119,17 @@ describe("alarm specs", () => {
       else if (period % 60 !== 0 || period * a.evaluationPeriods > MAX_EVALUATION_SECONDS)
         p.push("period limits");
       if (a.datapointsToAlarm > a.evaluationPeriods) p.push("datapoints <= periods");
+      // Query IDs: unique, starting with a lowercase letter (MetricDataQuery Id).
+      const ids = (a.queries ?? []).map((q) => q.id);
+      if (new Set(ids).size !== ids.length || ids.some((id) => !/^[a-z][A-Za-z0-9_]*$/.test(id)))
+        p.push("query ids");
+      for (const q of a.queries ?? []) {
+        const refs = (q.expression?.startsWith("SELECT ") ? "" : (q.expression ?? "")).match(
+          /\b[a-z][A-Za-z0-9_]*\b/g,
+        );
+        const unknown = (refs ?? []).filter((r) => !ids.includes(r) && !["AND", "OR"].includes(r));
+        if (unknown.length > 0) p.push(`expression ${q.id} names ${unknown.join(",")}`);
+      }
       if (a.name.length > 255) p.push("name length");
       return p.map((x) => `${a.name}: ${x}`);
     });

@@ -68,6 +68,30 @@ describe("dashboard body", () => {
     expect(crowded.map((w) => w.properties.title)).toEqual([]);
   });
 
+  it("gives expressions unique ids starting with a lowercase letter, and refers only to ids of the widget", () => {
+    // Prepare
+    const widgets = widgetsOf(JSON.stringify(buildDashboard(input())));
+
+    // Act
+    const problems = widgets.flatMap((w) => {
+      const exprs = linesOf(w)
+        .filter((l) => typeof l[0] !== "string")
+        .map((l) => l[0] as { id: string; expression: string });
+      const ids = exprs.map((e) => e.id);
+      const out: string[] = [];
+      if (new Set(ids).size !== ids.length || ids.some((id) => !/^[a-z][A-Za-z0-9_]*$/.test(id)))
+        out.push("ids");
+      for (const e of exprs.filter((x) => !x.expression.startsWith("SELECT "))) {
+        const refs = e.expression.match(/\b[a-z][A-Za-z0-9_]*\b/g) ?? [];
+        if (refs.some((r) => !ids.includes(r))) out.push(`${e.id} refers outside the widget`);
+      }
+      return out.map((p) => `${w.properties.title}: ${p}`);
+    });
+
+    // Assess
+    expect(problems).toEqual([]);
+  });
+
   it("graphs only metrics that are published", () => {
     // Prepare
     const known = knownMetrics();
