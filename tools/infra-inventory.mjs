@@ -12,7 +12,7 @@
 // `@pulumi/pulumi` and `@pulumi/aws` resolve to the platform's copies (one Pulumi runtime, the one the
 // components use).
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -48,9 +48,10 @@ export async function buildBundle() {
   ensurePlatform();
   const esbuild = await import("esbuild");
   mkdirSync(BUNDLE_DIR, { recursive: true });
-  await esbuild.build({
+  const result = await esbuild.build({
     entryPoints: [join(ROOT, "tools", "infra-inventory.eval.mjs")],
     outfile: BUNDLE,
+    write: false,
     bundle: true,
     platform: "node",
     format: "esm",
@@ -65,6 +66,11 @@ export async function buildBundle() {
     logLevel: "error",
     sourcemap: "inline",
   });
+  // Test workers build in parallel while others run the bundle: write beside it, then rename (atomic), so a
+  // reader never sees a half-written file.
+  const temporary = `${BUNDLE}.${process.pid}.tmp`;
+  writeFileSync(temporary, result.outputFiles[0].contents);
+  renameSync(temporary, BUNDLE);
   return BUNDLE;
 }
 
