@@ -6,7 +6,7 @@
 //   SPANLESS_NATIVE=off          no addon (the fallback is forced)
 //   SPANLESS_NATIVE_ADDON=<path> that file only
 //   the source tree and the tools build: sensor-ami/native/build/Release/spanless_udp.node
-//   the sensor bundle (dist/bundle/sensor/lib/, main.js or chunks/): lib/spanless_udp.node
+//   the one-file sensor bundle (dist/bundle/sensor/, /opt/spanless/lib on the image): beside spanless.mjs
 
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -52,7 +52,7 @@ export function addonCandidates(moduleDir: string, env: NodeJS.ProcessEnv = proc
     join(moduleDir, "..", "..", "..", "native", "build", "Release", ADDON_FILE),
     // dist/sensor-ami/src/capture/udp -> sensor-ami/native
     join(moduleDir, "..", "..", "..", "..", "..", "sensor-ami", "native", "build", "Release", ADDON_FILE),
-    // dist/bundle/sensor/lib/main.js and lib/chunks/*.js
+    // beside the one-file bundle (spanless.mjs), and its parent folder
     join(moduleDir, ADDON_FILE),
     join(moduleDir, "..", ADDON_FILE),
   ];
