@@ -20,6 +20,8 @@ export interface TopicInput {
 export function oncallTopic(i: TopicInput): OncallTopic {
   if (i.existingTopicArn !== undefined) {
     // Someone else's topic: its policy and encryption are theirs (stack/operations/README.md says what it needs).
+    // An address given as well is subscribed to it.
+    if (i.email !== undefined) emailSubscription(i.existingTopicArn, i.email);
     return { arn: $util.output(i.existingTopicArn), created: false };
   }
   const key = new aws.kms.Key("OncallTopicKey", {
@@ -34,11 +36,13 @@ export function oncallTopic(i: TopicInput): OncallTopic {
     displayName: `Spanless ${i.base}`,
     kmsMasterKeyId: key.arn,
   });
-  if (i.email !== undefined) {
-    // The address receives a confirmation mail; nothing is delivered before it is confirmed.
-    new aws.sns.TopicSubscription("OncallEmail", { topic: topic.arn, protocol: "email", endpoint: i.email });
-  }
+  if (i.email !== undefined) emailSubscription(topic.arn, i.email);
   return { arn: topic.arn, keyArn: key.arn, created: true };
+}
+
+/** The address receives a confirmation mail; nothing is delivered before it is confirmed. */
+function emailSubscription(topicArn: $util.Input<string>, email: string): void {
+  new aws.sns.TopicSubscription("OncallEmail", { topic: topicArn, protocol: "email", endpoint: email });
 }
 
 /** The topic policy, once the publishing roles exist (created topics only). */

@@ -409,6 +409,23 @@ describe("operations in the stack inventory", () => {
     expect(env(fnNamed(inv, "health")).ALERT_TOPIC_ARN).toBe(topicArn);
     const health = rolePolicy(inv, fnNamed(inv, "health"));
     expect(health.Statement.some((s) => s.Action.includes("kms:GenerateDataKey"))).toBe(false);
+    expect(inv.ofType("aws:sns/topicSubscription:TopicSubscription")).toEqual([]);
+  });
+
+  it("subscribes the e-mail address to an existing topic when both are given", async () => {
+    // Prepare
+    const topicArn = "arn:aws:sns:us-east-1:123456789012:oncall";
+
+    // Act
+    const inv = await inventory(baseConfig({ alarms: { topicArn, email: "team@example.com" } }));
+
+    // Assess
+    expect(inv.ofType(T.topic)).toEqual([]);
+    expect(inv.one("aws:sns/topicSubscription:TopicSubscription").inputs).toEqual({
+      topic: topicArn,
+      protocol: "email",
+      endpoint: "team@example.com",
+    });
   });
 
   it("follows the existing-VPC example: its parameter prefix, zones, cross-zone setting and region", async () => {
