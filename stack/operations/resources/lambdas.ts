@@ -68,7 +68,8 @@ export function spanlessFunction(i: LambdaInput): LambdaRecord {
       format: "esm",
       minify: true,
       sourcemap: true,
-      // Error classes are reported by name (err.name): keep them through minification (tools/bundle.mjs).
+      // Error classes are reported by name (err.name): keep them through minification, as tools/bundle.mjs
+      // does. SST's build already sets keepNames and the createRequire banner; stated here so it stays so.
       esbuild: { keepNames: true },
     },
     transform: {
