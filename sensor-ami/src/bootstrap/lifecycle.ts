@@ -28,7 +28,7 @@ const NO_ACTION =
   /No active Lifecycle Action|not in a (?:Pending|Terminating):Wait state|LifecycleHook .* not found/i;
 
 export async function completeLifecycle(
-  client: AutoScalingClient,
+  client: AutoScalingClient | (() => Promise<AutoScalingClient>),
   target: LifecycleTarget,
   result: LifecycleResult,
   options: { attempts?: number; retryDelayMs?: number } = {},
@@ -36,11 +36,17 @@ export async function completeLifecycle(
   const { CompleteLifecycleActionCommand } = await import("@aws-sdk/client-auto-scaling");
   const attempts = options.attempts ?? LIFECYCLE_ATTEMPTS;
   let detail = "";
+  let asg: AutoScalingClient;
+  try {
+    asg = typeof client === "function" ? await client() : client;
+  } catch (error) {
+    return { kind: "failed", detail: `no Auto Scaling client: ${(error as Error).message}` };
+  }
   for (let i = 0; i < attempts; i++) {
     if (i > 0)
       await new Promise((r) => setTimeout(r, (options.retryDelayMs ?? LIFECYCLE_RETRY_DELAY_MS) * i));
     try {
-      await client.send(
+      await asg.send(
         new CompleteLifecycleActionCommand({
           AutoScalingGroupName: target.autoScalingGroup,
           LifecycleHookName: target.lifecycleHook,

@@ -202,7 +202,6 @@ export async function runBootstrap(
   await logsAgent(log, run, at, settings.logGroup, deps.cloudWatchAgentCtl ?? CLOUDWATCH_AGENT_CTL);
 
   let identity: InstanceIdentity | undefined;
-  let failure: StepFailed | undefined;
   let previous: ReturnType<typeof readBootComplete>;
   try {
     const imds = new ImdsClient(deps.imds);
@@ -222,7 +221,7 @@ export async function runBootstrap(
           "re-validating and keeping the sensor running; the lifecycle action is not completed again",
       );
     }
-    const config = await configSteps(step, pins, await deps.ssm(instance.region));
+    const config = await configSteps(step, pins, () => deps.ssm(instance.region));
     const caFile = deps.collectorCaFile;
     const ca =
       caFile === undefined
@@ -265,9 +264,9 @@ export async function runBootstrap(
     );
     return await decide(undefined, pins);
   } catch (error) {
+    // Every effect runs inside a step, so anything else is a bug: it propagates with its stack.
     if (!(error instanceof StepFailed)) throw error;
-    failure = error;
-    return await decide(failure, undefined);
+    return await decide(error, undefined);
   }
 
   async function decide(
@@ -288,9 +287,8 @@ export async function runBootstrap(
       log.marker("lifecycle-complete", "skip", detail);
       return { ...base, exitCode: exitFor, lifecycle: { kind: "skipped", detail } };
     }
-    const client = await deps.autoScaling(identity.region);
     const outcome = await completeLifecycle(
-      client,
+      () => deps.autoScaling(identity!.region),
       {
         autoScalingGroup: settings.autoScalingGroup,
         lifecycleHook: settings.lifecycleHook,
@@ -301,8 +299,16 @@ export async function runBootstrap(
     );
     if (outcome.kind === "completed" || outcome.kind === "no-action") {
       // Recorded either way, so that a re-run does not try to complete the launch again.
-      if (failed === undefined && pins !== undefined)
-        writeBootComplete(at(BOOT_COMPLETE_FILE), identity.instanceId, pins, now());
+      if (failed === undefined && pins !== undefined) {
+        try {
+          writeBootComplete(at(BOOT_COMPLETE_FILE), identity.instanceId, pins, now());
+        } catch (error) {
+          // The launch is decided; a re-run would only meet "no active lifecycle action" and skip.
+          log.info(
+            `cannot record the completed launch (${(error as Error).message}); a re-run will find no lifecycle action`,
+          );
+        }
+      }
     }
     if (outcome.kind === "completed") {
       log.marker(
@@ -371,12 +377,18 @@ async function logsAgent(
   );
 }
 
-async function configSteps(step: Step, pins: ConfigPins, ssm: SSMClient): Promise<SensorConfig> {
+async function configSteps(
+  step: Step,
+  pins: ConfigPins,
+  client: () => Promise<SSMClient>,
+): Promise<SensorConfig> {
+  let ssm: SSMClient | undefined;
   await step("fetch-config", async () => {
     checkRequiredPins(pins);
+    ssm = await client();
     return readPinnedParameters(ssm, pins, false);
   });
-  const input = await step("kms-decrypt", () => readPinnedParameters(ssm, pins, true));
+  const input = await step("kms-decrypt", () => readPinnedParameters(ssm!, pins, true));
   return step("validate-config", async () => {
     const result = validateSensorConfig(input, pinnedNames(pins));
     if (!result.ok) throw new BootStepError("validate-config", result.problems.map(formatProblem).join("; "));
