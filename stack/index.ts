@@ -2,7 +2,8 @@
 // the next needs; stack/operations builds the functions, events, topic, alarms and dashboard on the result.
 import { account } from "./account.js";
 import { collector } from "./collector.js";
-import { loadStackConfig } from "./config/load.js";
+import { configFileForStage, loadStackConfig, StackConfigError } from "./config/load.js";
+import { regionProblems } from "./config/schema.js";
 import type { StackContext, StackOutputs } from "./context.js";
 import { mirrorPolicyEnv } from "./mirror-policy.js";
 import { stackNames } from "./names.js";
@@ -40,7 +41,16 @@ export async function deploy(stage: string): Promise<StackOutputs> {
   };
   const extra = operations(ctx);
 
+  // The region is known only once the provider answers: a config for another region's AZs fails the run here
+  // (the outputs are awaited), with the same kind of message as every other config problem.
+  const checkedRegion = where.region.apply((region) => {
+    const problems = regionProblems(config, region);
+    if (problems.length > 0) throw new StackConfigError(configFileForStage(stage), problems);
+    return region;
+  });
+
   return {
+    Region: checkedRegion,
     MirrorTargetId: fleet.mirrorTarget.id,
     MirrorFilterId: fleet.mirrorFilter.id,
     LoadBalancerDns: fleet.loadBalancer.dnsName,

@@ -458,6 +458,19 @@ export function sensorSubnetCidrs(c: Pick<ParsedConfig, "vpc">): string[] {
     : c.vpc.sensorSubnets.map((s) => s.cidr);
 }
 
+/** AZs of the config that are not in the region the stack deploys to (checked once the region is known). */
+export function regionProblems(config: Pick<StackConfig, "vpc" | "azs">, region: string): string[] {
+  const field = config.vpc.mode === "new" ? "vpc.azs" : "vpc.sensorSubnets";
+  return config.azs.flatMap((az, i) => {
+    // An AZ name is its region's name plus one letter (us-east-1a).
+    if (az.slice(0, -1) === region) return [];
+    const where = config.vpc.mode === "new" ? `${field}[${i}]` : `${field}[${i}].az`;
+    return [
+      `${where}: ${az} is not in the region being deployed to, ${region}: use ${region}'s zones (${region}a, ${region}b, …) or deploy to ${az.slice(0, -1)} (AWS_REGION or your profile's region)`,
+    ];
+  });
+}
+
 export function finishConfig(parsed: ParsedConfig, stage: string): StackConfig {
   const prefix = parsed.parameters.prefix ?? sensorConfigPrefixForStage(stage);
   const names = sensorParameterNames(prefix);

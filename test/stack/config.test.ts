@@ -89,6 +89,23 @@ describe("cross-zone rule", () => {
   });
 });
 
+describe("region", () => {
+  it("refuses AZs of another region once the deploy's region is known", async () => {
+    // Prepare
+    const file = "examples/stack/existing-vpc.json";
+
+    // Act
+    const result = await evaluateStack(file, { stage: "prod", region: "us-east-1" });
+
+    // Assess
+    expect(result.status).toBe(1);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toMatch(
+      /vpc\.sensorSubnets\[0\]\.az: eu-west-1a is not in the region being deployed to, us-east-1: use us-east-1's zones/,
+    );
+  });
+});
+
 describe("config problems name the field and the fix", () => {
   it.each([
     ["no alarm destination", { alarms: {} }, /^alarms: set alarms\.email .* or alarms\.topicArn/],

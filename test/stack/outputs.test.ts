@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { baseConfig, inventory } from "./support/inventory.js";
 
 const ALWAYS = [
+  "Region",
   "MirrorTargetId",
   "MirrorFilterId",
   "LoadBalancerDns",
