@@ -167,6 +167,7 @@ describe("operations in the stack inventory", () => {
     );
     for (const a of alarms) {
       expect(a.inputs.alarmDescription, a.name).toMatch(/Check first: /);
+      expect(a.inputs.alarmDescription.length, a.name).toBeLessThanOrEqual(1024);
       expect(a.inputs.alarmActions).toEqual([topic]);
       expect(a.inputs.okActions).toEqual([topic]);
       expect(["breaching", "notBreaching", "missing", "ignore"]).toContain(a.inputs.treatMissingData);
