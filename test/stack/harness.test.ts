@@ -1,5 +1,6 @@
 // The inventory harness itself: the real sst.config.ts runs under mocks, the output is stable JSON lines, and
 // a refused config exits non-zero with the config's problems.
+import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { baseConfig, evaluateStack, inventory, OUTPUTS_TYPE, parseInventory } from "./support/inventory.js";
 
@@ -59,5 +60,26 @@ describe("infra inventory harness", () => {
     expect(() => inv.named("aws:ec2/vpc:Vpc", "NoSuchThing")).toThrow(
       /no aws:ec2\/vpc:Vpc named NoSuchThing/,
     );
+  });
+
+  it("answers a call without --config or with an unknown flag with exit 2 and the usage", () => {
+    // Prepare
+    const run = (...args: string[]) =>
+      spawnSync(process.execPath, ["tools/infra-inventory.mjs", ...args], { encoding: "utf8" });
+
+    // Act
+    const missing = run();
+    const unknown = run("--config", "examples/stack/new-vpc.json", "--bogus", "x");
+    const absent = run("--config", "no/such/file.json");
+
+    // Assess
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(
+      /--config <file> is required\nusage: npm run infra:inventory -- --config <file>/,
+    );
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toMatch(/unknown or incomplete argument "--bogus"/);
+    expect(absent.status).toBe(2);
+    expect(absent.stderr).toMatch(/config file no\/such\/file\.json does not exist/);
   });
 });
