@@ -5,7 +5,7 @@
 // sensor will take, with the same CA and the same proxy handling. Reasons name hosts, ports, error
 // codes and HTTP statuses; the proxy URL only through redactUrl (its password is a secret).
 
-import { connect as netConnect, type Socket } from "node:net";
+import { isIP, connect as netConnect, type Socket } from "node:net";
 import { rootCertificates, connect as tlsConnect } from "node:tls";
 import { deriveTokenKey } from "../../../contracts/upload/index.js";
 import { redactUrl } from "../ship/errors.js";
@@ -70,7 +70,7 @@ export async function checkCollectorTls(t: NetworkTarget): Promise<{ ms: number 
         port,
         ...(socket === undefined ? {} : { socket }),
         // SNI is for names only; an IP address in it is a protocol error.
-        ...(/^[\d.]+$|:/.test(host) ? {} : { servername: host }),
+        ...(isIP(host) === 0 ? { servername: host } : {}),
         ca: trusted(t.ca),
         rejectUnauthorized: true,
       }),
