@@ -200,7 +200,14 @@ export function buildAlarms<V>(i: AlarmInput<V>): AlarmSpec<V>[] {
           id: "failures",
           label: "failed launches and health-check replacements",
           returnData: true,
-          expression: "FILL(launches, 0) + FILL(replaced, 0)",
+          // Auto Scaling's events are best effort: the health summary also counts failed launch activities
+          // from the activity history every run (one run per period); the larger of the two counts.
+          expression: "MAX([FILL(launches, 0) + FILL(replaced, 0), FILL(history, 0)])",
+        },
+        {
+          id: "history",
+          returnData: false,
+          metric: fn(HEALTH_METRIC.launchFailuresInPeriod, { service: SERVICE.health }, "Maximum", 300),
         },
         {
           id: "launches",
