@@ -1,7 +1,7 @@
 // The operations half of the stack: the three functions (mirror-on-launch as two: its event handler and its
 // reconciler) with least-privilege roles, the EventBridge rules and Scheduler schedules that invoke them (every
 // one with a retry policy and a dead-letter queue), the instance-refresh state table, the on-call topic, every
-// alarm (../alarms.ts) and the dashboard (../dashboard.ts). Wiring only: what each piece is and why lives in
+// alarm (alarms.ts) and the dashboard (dashboard.ts). Wiring only: what each piece is and why lives in
 // the pure modules beside this file, which test/stack/operations tests directly.
 import { sensorConfigPrefixForStage } from "../../contracts/config/names.js";
 import type { StackContext, StackOutputs } from "../context.js";
