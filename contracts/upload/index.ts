@@ -3,7 +3,7 @@
 // import it, and README.md documents the wire format for other implementations.
 export * from "./envelope.js";
 export * from "./errors.js";
+export * from "./handshake.js";
 export * from "./layout.js";
 export * from "./signature.js";
 export * from "./token.js";
-export * from "./handshake.js";
