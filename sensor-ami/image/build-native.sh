@@ -10,6 +10,9 @@
 #                        [--install-toolchain]
 set -euo pipefail
 
+# How long apt waits for another apt job's lock before failing the build.
+APT_LOCK_SECONDS=600
+
 die() {
   echo "build-native: $*" >&2
   exit 1
@@ -45,7 +48,7 @@ remove_toolchain() {
   if [ -n "${added// /}" ]; then
     echo "build-native: removing the build toolchain: $added"
     # shellcheck disable=SC2086 # one word per package
-    DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq $added >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout="$APT_LOCK_SECONDS" purge -y -qq $added >/dev/null
   fi
 }
 
@@ -53,7 +56,10 @@ if [ "$install_toolchain" = 1 ]; then
   toolchain_before=$(packages)
   trap remove_toolchain EXIT
   echo "build-native: installing build-essential and python3 for node-gyp"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends build-essential python3 >/dev/null
+  # A fresh instance may still be running its first apt job (unattended-upgrades): wait for the lock.
+  apt-get -o DPkg::Lock::Timeout="$APT_LOCK_SECONDS" update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout="$APT_LOCK_SECONDS" install -y -qq \
+    --no-install-recommends build-essential python3 >/dev/null
 fi
 
 # node-gyp comes with the runtime's npm (bin/npm → lib/node_modules/npm); tools/build-native.mjs finds

@@ -46,6 +46,8 @@ UNWANTED_SERVICES=(ssh.service ssh.socket rpcbind.service rpcbind.socket avahi-d
   avahi-daemon.socket cups.service cups.socket cups-browsed.service)
 # Downloads are bounded: a stalled mirror fails the build instead of hanging it.
 DOWNLOAD_SECONDS=600
+# How long apt waits for another apt job's lock.
+APT_WAIT=(-o DPkg::Lock::Timeout=600)
 
 die() {
   echo "provision: $*" >&2
@@ -106,6 +108,13 @@ fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 omitted=()
+
+if [ "$real" = 1 ]; then
+  # Package lists first: a fresh cloud image may have none. A first-boot apt job (unattended-upgrades)
+  # may hold the lock: wait for it instead of failing.
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get "${APT_WAIT[@]}" update -qq
+fi
 
 # --- Node.js ---------------------------------------------------------------------------------------
 node_name="node-v$NODE_VERSION-linux-$node_arch"
@@ -178,9 +187,7 @@ install -d "$(at "$(dirname "$CHRONY_CONF")")"
 printf '# Spanless sensor image: no chronyc command port.\ncmdport 0\n' >"$(at "$CHRONY_CONF")"
 
 if [ "$real" = 1 ]; then
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends unattended-upgrades gnupg curl ca-certificates >/dev/null
+  apt-get "${APT_WAIT[@]}" install -y -qq --no-install-recommends unattended-upgrades gnupg curl ca-certificates >/dev/null
   say "unattended-upgrades installed (security updates daily, no automatic reboot)"
 
   # --- CloudWatch agent ----------------------------------------------------------------------------
@@ -201,7 +208,8 @@ if [ "$real" = 1 ]; then
   gpg --batch --status-fd 1 --verify "$work/amazon-cloudwatch-agent.deb.sig" "$agent_deb" 2>/dev/null |
     awk -v fpr="$CLOUDWATCH_AGENT_KEY_FINGERPRINT" '$1 == "[GNUPG:]" && $2 == "VALIDSIG" && ($3 == fpr || $NF == fpr) { ok = 1 } END { exit !ok }' ||
     die "the signature of $agent_url does not verify with Amazon's key $CLOUDWATCH_AGENT_KEY_FINGERPRINT (gpg --verify: expired key or tampered package)"
-  dpkg -i "$agent_deb" >/dev/null
+  # Through apt (not dpkg -i): it waits for the lock and installs what the package depends on.
+  apt-get "${APT_WAIT[@]}" install -y -qq "$agent_deb" >/dev/null
   # Not started here: `spanless bootstrap` writes its configuration (the stage's log group) and starts it.
   systemctl disable --now amazon-cloudwatch-agent.service >/dev/null 2>&1 || true
   say "CloudWatch agent $(dpkg-query -W -f='${Version}' amazon-cloudwatch-agent) installed (signature verified)"
