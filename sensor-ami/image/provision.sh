@@ -215,10 +215,13 @@ if [ "$real" = 1 ]; then
   say "CloudWatch agent $(dpkg-query -W -f='${Version}' amazon-cloudwatch-agent) installed (signature verified)"
 
   # --- services that would listen --------------------------------------------------------------------
-  # Masked, not stopped: Packer is connected through this build instance's sshd right now.
+  # Stopped and masked; ssh only masked, not stopped: Packer is connected through it right now.
   for unit in "${UNWANTED_SERVICES[@]}"; do
     if systemctl list-unit-files "$unit" --no-legend 2>/dev/null | grep -q .; then
-      systemctl disable "$unit" >/dev/null 2>&1 || true
+      case "$unit" in
+        ssh.*) systemctl disable "$unit" >/dev/null 2>&1 || true ;;
+        *) systemctl disable --now "$unit" >/dev/null 2>&1 || true ;;
+      esac
       systemctl mask "$unit" >/dev/null
       say "masked $unit"
     fi
