@@ -7,6 +7,16 @@ const KNOWN_CAUSES = [
   "proxy-refused",
   "parameter-missing",
   "kms-access-denied",
+  // Named by `spanless bootstrap` at its own steps (decide/diagnosis.ts, STEP_CAUSE_RULES).
+  "config-invalid",
+  "user-data-invalid",
+  "metadata-unavailable",
+  "config-write-failed",
+  "instance-too-small",
+  "sensor-start-failed",
+  "sensor-unhealthy",
+  "sensor-not-accepted",
+  "lifecycle-complete-failed",
 ] as const;
 
 export type KnownCause = (typeof KNOWN_CAUSES)[number];

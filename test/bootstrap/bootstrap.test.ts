@@ -267,6 +267,8 @@ function expectAbandoned(b: Boot, step: string) {
   expectNoSecrets(b);
   const diagnosis = diagnoseBoot(b.lines);
   expect(diagnosis.failingStep).toBe(step);
+  // Every way the bootstrap fails has a cause of its own.
+  expect(diagnosis.cause).not.toBe("unknown");
   expect(diagnosis.markerProblems).toEqual([]);
   return diagnosis;
 }
@@ -409,7 +411,7 @@ describe("spanless bootstrap", () => {
   }, 30_000);
 
   describe("abandons the launch with the marker the health function names", () => {
-    it("an http:// collector URL (validate-config)", async () => {
+    it("an http:// collector URL (validate-config → config-invalid)", async () => {
       // Prepare
       asgMock.on(CompleteLifecycleActionCommand).resolves({});
 
@@ -418,15 +420,15 @@ describe("spanless bootstrap", () => {
 
       // Assess
       const d = expectAbandoned(b, "validate-config");
-      // No cause rule covers a schema problem: the step's title and hint, with the problem as evidence.
-      expect([d.cause, d.title]).toEqual(["unknown", "Boot step validate-config failed"]);
+      // The schema's problem is the evidence; the hint says how to fix the parameter it names.
+      expect(d.cause).toBe("config-invalid");
       expect(d.evidence).toContain(`${NAME.url}: must use https:// but uses "http:"`);
-      expect(d.fixHint).toContain("breaks the sensor configuration schema");
+      expect(d.fixHint).toContain("aws ssm put-parameter");
       expect(existsSync(join(b.root, SENSOR_CONFIG_FILE))).toBe(false);
       expect(b.systemd.calls).toEqual([]);
     });
 
-    it("a malformed push token (validate-config), never quoted", async () => {
+    it("a malformed push token (validate-config → config-invalid), never quoted", async () => {
       // Prepare
       asgMock.on(CompleteLifecycleActionCommand).resolves({});
 
@@ -435,7 +437,8 @@ describe("spanless bootstrap", () => {
 
       // Assess
       const d = expectAbandoned(b, "validate-config");
-      expect([d.cause, d.title]).toEqual(["unknown", "Boot step validate-config failed"]);
+      // "push-token" and "invalid"-sounding words in a schema problem are not the collector's refusal.
+      expect(d.cause).toBe("config-invalid");
       expect(d.evidence).toContain(`${NAME.token}: must have the form label:secret`);
     });
 
@@ -533,7 +536,7 @@ describe("spanless bootstrap", () => {
       expect(d.evidence).toContain("label ghost");
     });
 
-    it("a sensor whose /healthcheck never turns 200 (health-check)", async () => {
+    it("a sensor whose /healthcheck never turns 200 (health-check → sensor-unhealthy)", async () => {
       // Prepare
       asgMock.on(CompleteLifecycleActionCommand).resolves({});
 
@@ -542,12 +545,11 @@ describe("spanless bootstrap", () => {
 
       // Assess
       const d = expectAbandoned(b, "health-check");
-      expect(d.cause).toBe("unknown");
-      expect(d.title).toBe("Boot step health-check failed");
+      expect(d.cause).toBe("sensor-unhealthy");
       expect(d.evidence).toContain(
         "/healthcheck answered 503 for 2 s (receiver: the stand-in never receives)",
       );
-      expect(d.fixHint).toContain("did not answer its local health check");
+      expect(d.fixHint).toContain("<instance-id>-sensor");
     });
 
     it("a proxy that refuses the tunnel (collector-reachable → proxy-refused)", async () => {
@@ -564,7 +566,7 @@ describe("spanless bootstrap", () => {
       expect(markers(b)).toContain("proxy-check ok");
     });
 
-    it("a healthy sensor the collector never accepts (health-check, with the sensor's own reason)", async () => {
+    it("a healthy sensor the collector never accepts (health-check → sensor-not-accepted, with the sensor's own reason)", async () => {
       // Prepare
       asgMock.on(CompleteLifecycleActionCommand).resolves({});
 
@@ -573,13 +575,14 @@ describe("spanless bootstrap", () => {
 
       // Assess
       const d = expectAbandoned(b, "health-check");
+      expect(d.cause).toBe("sensor-not-accepted");
       expect(d.evidence).toContain(
         "/healthcheck is 200 but the collector has not accepted the sensor's push token",
       );
       expect(d.evidence).toContain("answered 401 to the handshake");
     });
 
-    it("a sensor service that dies at start (health-check, without waiting out the deadline)", async () => {
+    it("a sensor service that dies at start (health-check → sensor-start-failed, without waiting out the deadline)", async () => {
       // Prepare
       asgMock.on(CompleteLifecycleActionCommand).resolves({});
 
@@ -589,11 +592,12 @@ describe("spanless bootstrap", () => {
 
       // Assess
       const d = expectAbandoned(b, "health-check");
+      expect(d.cause).toBe("sensor-start-failed");
       expect(d.evidence).toContain("the sensor service stopped while starting");
       expect(Date.now() - started).toBeLessThan(20_000);
     });
 
-    it("user data without a pin block (read-user-data)", async () => {
+    it("user data without a pin block (read-user-data → user-data-invalid)", async () => {
       // Prepare
       asgMock.on(CompleteLifecycleActionCommand).resolves({});
 
@@ -602,6 +606,7 @@ describe("spanless bootstrap", () => {
 
       // Assess
       const d = expectAbandoned(b, "read-user-data");
+      expect(d.cause).toBe("user-data-invalid");
       expect(d.evidence).toContain("no complete pin block");
     });
   });

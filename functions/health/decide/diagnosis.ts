@@ -1,13 +1,16 @@
 // Boot log lines (+ Auto Scaling's status message) → the failing step, the cause and a fix hint.
 // Pure. The boot markers say *where* the boot stopped; the cause comes from the failing marker's reason
-// first, then from the command output just before it, then from the step itself.
+// first (read against `spanless bootstrap`'s own wording at that step, then against the signature
+// rules), then from the command output just before it, then from the step itself.
 import {
   BOOT_STEP_DESCRIPTIONS,
   type BootMarker,
   type BootProgress,
   bootProgress,
   isKnownBootStep,
+  type ParsedBootLog,
   parseBootLog,
+  parseBootMarkerLine,
 } from "../../../contracts/boot/markers.js";
 import { messageSafeLine } from "../redact.js";
 import type { Diagnosis, KnownCause, LaunchStatusCause } from "../types.js";
@@ -19,14 +22,28 @@ interface CauseRule {
   cause: KnownCause;
   title: string;
   /** The boot step this cause shows up in when nothing in the text is more specific. */
-  step: string;
+  step?: string;
   patterns: RegExp[];
   fixHint: string;
 }
 
+const INSTANCE_TOO_SMALL: CauseRule = {
+  cause: "instance-too-small",
+  title: "The instance type has too little memory for a sensor",
+  // contracts/host's MemoryPlanError, which `spanless bootstrap` reports at write-config.
+  patterns: [/choose a larger instance type/i, /\bMemoryPlanError\b/, /a sensor needs at least \d+ MiB/i],
+  fixHint:
+    "The instance's memory is below what a sensor needs (the evidence gives both numbers): the boot " +
+    "refuses to start a sensor that could not hold its rings and one engine. Choose an instance type with " +
+    "more memory: sensors.instanceType in spanless.config.<stage>.json, then sst deploy (and check the " +
+    "launch template or a mixed instances policy was not changed by hand). Every launch of this type fails " +
+    "the same way; no parameter change helps.",
+};
+
 // Order matters: the first rule whose pattern matches wins, so the most specific signatures come
 // first (a KMS denial is also an AccessDenied; a proxy refusal is also a refused connection).
 const CAUSE_RULES: readonly CauseRule[] = [
+  INSTANCE_TOO_SMALL,
   {
     cause: "kms-access-denied",
     title: "KMS access denied while decrypting the configuration",
@@ -112,7 +129,161 @@ const CAUSE_RULES: readonly CauseRule[] = [
   },
 ];
 
-const RULE_BY_STEP = new Map(CAUSE_RULES.map((rule) => [rule.step, rule]));
+const RULE_BY_STEP = new Map(
+  CAUSE_RULES.flatMap((rule) => (rule.step === undefined ? [] : [[rule.step, rule] as const])),
+);
+
+/** Where the sensor's own output is, for the hints below (the message names the boot log's group). */
+const SENSOR_LOG =
+  "the sensor's own log, stream <instance-id>-sensor in the log group named below (aws logs tail " +
+  "<log group> --log-stream-names <instance-id>-sensor)";
+
+/** How to look at a replacement while its boot still waits for the sensor. */
+const LIVE_REPLACEMENT =
+  "To watch a replacement while its boot waits (Pending:Wait, up to 10 minutes), open a shell with " +
+  "Session Manager (aws ssm start-session --target <instance-id> --document-name " +
+  "spanless-<stage>-session-preferences)";
+
+/**
+ * Causes `spanless bootstrap` names in its own words at one of its steps. At these steps the failing
+ * marker's reason is read first, before the signature rules above: it is the bootstrap's wording, and
+ * words those rules look for appear in it for other reasons (a schema message about the push-token
+ * parameter says "token" and "invalid", the metadata service refuses a connection with ECONNREFUSED,
+ * the sensor's own handshake error quotes a 401). A reason none of them recognises falls through to
+ * the signature rules, then to the step's hint.
+ */
+interface StepCauseRule {
+  cause: KnownCause;
+  title: string;
+  /** The steps whose failing (or stuck) marker's reason this rule reads. */
+  steps: readonly string[];
+  /** What the reason says; one match is enough. */
+  reasons: RegExp[];
+  fixHint: string;
+}
+
+const STEP_CAUSE_RULES: readonly StepCauseRule[] = [
+  {
+    cause: "config-invalid",
+    title: "A configuration parameter fails the sensor configuration schema",
+    steps: ["validate-config"],
+    // formatProblem (contracts/config): `<parameter>: <what is wrong>`, joined by "; ". The verbs are
+    // the schema's; a bug's `TypeError: Cannot …` is not a parameter problem.
+    reasons: [
+      /(?:^|; )[^\s;]+: (?:must|is|has|holds|contains|uses|may|does not|was not|points)\b/,
+      /sensor configuration schema/i,
+    ],
+    fixHint:
+      "The parameter named in the evidence holds a value the sensor configuration schema refuses; the text " +
+      "after its name says which rule and how to fix it (values are never shown). Put a corrected value: " +
+      "aws ssm put-parameter --name <parameter> --type SecureString (String for the collector URL) " +
+      "--overwrite --value file:///dev/stdin; the instance-refresh function validates it and rolls it out. " +
+      "That function would have refused this value, so the pinned version came another way: check whether " +
+      "someone edited the launch template's pins (SPANLESS_CONFIG_* in its user data) by hand, whether a " +
+      "stack deploy re-pinned sensors.initialVersions to an old version, or whether a newer AMI's schema is " +
+      "stricter than the one that validated it.",
+  },
+  {
+    cause: "user-data-invalid",
+    title: "The launch template's user data has no valid pin block or boot line",
+    steps: ["read-user-data"],
+    reasons: [
+      /\b(?:UserDataFormatError|PinFormatError)\b/,
+      /pin block|spanless-config-pins|pinned parameter reference/i,
+      /no user data|user data has no|bootstrap line/i,
+    ],
+    fixHint:
+      "The instance's user data is not what the stack renders: the pin block (# >>> spanless-config-pins … " +
+      "<<<, one SPANLESS_CONFIG_<KEY>=name:version or none per parameter) or the line exec " +
+      "/usr/local/bin/spanless bootstrap … is missing or malformed (the evidence says which). The launch " +
+      "template's user data was replaced or edited by hand, or the group runs a launch template version " +
+      "neither the stack nor the instance-refresh function created. Read it: aws ec2 " +
+      "describe-launch-template-versions --launch-template-name <template> --versions <version> --query " +
+      "'LaunchTemplateVersions[0].LaunchTemplateData.UserData' --output text | base64 -d; then point the " +
+      "group at a version the stack or instance-refresh created, or redeploy the stack.",
+  },
+  {
+    cause: "metadata-unavailable",
+    title: "The instance metadata service did not give the boot what it needs",
+    steps: ["read-user-data"],
+    reasons: [/\bImdsError\b/, /instance metadata service|IMDSv2|\/latest\/(?:api\/token|meta-data)/i],
+    fixHint:
+      "The boot reads the instance ID, zone, region and user data from IMDSv2 and got no answer or a " +
+      "refusal (the evidence says which request). Check the launch template's metadata options: " +
+      "HttpEndpoint enabled, HttpTokens required, HttpPutResponseHopLimit at least 1 (the stack sets " +
+      "enabled, required, 1), and that nothing in the image intercepts 169.254.169.254. The CloudWatch " +
+      "agent needs the metadata service too, so more launches may fail without any boot log.",
+  },
+  {
+    cause: "config-write-failed",
+    title: "The sensor's configuration could not be written on the instance",
+    steps: ["write-config"],
+    reasons: [
+      /\bE(?:ACCES|PERM|ROFS|NOSPC|DQUOT|IO|NOENT|NOTDIR|ISDIR|EXIST|MFILE|NFILE)\b/,
+      /no space left|read-only file system|permission denied|operation not permitted/i,
+      /sensor user \S+ does not exist/i,
+      /systemctl daemon-reload/,
+    ],
+    fixHint:
+      "The boot could not write /etc/spanless/sensor.json, the sensor's memory drop-in or its directories, " +
+      "or systemctl daemon-reload failed; the evidence names the file and the error. ENOSPC: the root " +
+      "volume is full or too small (the launch template's block device size). EROFS or EIO: the volume is " +
+      "unhealthy. EACCES or EPERM, a missing spanless user or a failing daemon-reload: the AMI is not an " +
+      "intact Spanless sensor image (compare the launch template's image with sensors.amiId). The " +
+      "configuration parameters are not the cause.",
+  },
+  {
+    cause: "sensor-start-failed",
+    title: "The sensor service did not start or stopped while starting",
+    steps: ["sensor-start", "health-check"],
+    reasons: [/\bsystemctl (?:enable|restart|start)\b/, /service stopped while starting/i],
+    fixHint:
+      "systemd could not start spanless-sensor.service, or the sensor exited right after it started. Read " +
+      `${SENSOR_LOG}: its first error says why (a configuration file it refuses, a missing native addon, ` +
+      "memory above MemoryMax). A systemctl error such as 'Unit … not found' means the image is broken: " +
+      `check the launch template's AMI against sensors.amiId. ${LIVE_REPLACEMENT} and run journalctl -u ` +
+      "spanless-sensor and systemctl status spanless-sensor.",
+  },
+  {
+    cause: "sensor-not-accepted",
+    title: "The sensor runs but the collector never accepted its push token",
+    steps: ["health-check"],
+    reasons: [/collector has not accepted the sensor/i],
+    fixHint:
+      "The boot's own collector checks passed (see the boot steps), then the sensor's handshake at start " +
+      "did not succeed before the boot's deadline; the parenthesis in the evidence is the sensor's own " +
+      "error. A 401 or 403 means the push token was revoked or rotated on the collector in between: update " +
+      "the push-token parameter with a token the collector knows. A connection error means the collector " +
+      `(or the proxy) stopped answering: check it is up. Read the ship: lines in ${SENSOR_LOG}. ` +
+      `${LIVE_REPLACEMENT} and run spanless health: collector_connectivity says what the sensor sees.`,
+  },
+  {
+    cause: "sensor-unhealthy",
+    title: "The sensor started but never passed its health check",
+    steps: ["health-check"],
+    reasons: [/\/healthcheck answered \d{3}/i, /health port \S+ did not answer/i],
+    fixHint:
+      "The sensor ran, but /healthcheck on its health port did not answer 200 before the boot's deadline; " +
+      "the evidence names the first failing check (receiver, output, all_services, …) or says nothing " +
+      `answered. Read ${SENSOR_LOG} for its errors. ${LIVE_REPLACEMENT} and run spanless health: every ` +
+      "check with its reason. A port that never answers usually means the sensor keeps restarting (memory, " +
+      "a configuration it refuses) or listens elsewhere; the health port in /etc/spanless/sensor.json must " +
+      "be the target group's health check port.",
+  },
+  {
+    cause: "lifecycle-complete-failed",
+    title: "The boot passed but could not complete the launch lifecycle action",
+    steps: ["lifecycle-complete"],
+    reasons: [/CompleteLifecycleAction \w+ for \S+ failed/, /no Auto Scaling client/i],
+    fixHint:
+      "Every boot step passed, but CompleteLifecycleAction CONTINUE failed, so Auto Scaling ends the launch " +
+      "at the hook's heartbeat timeout. AccessDenied: allow autoscaling:CompleteLifecycleAction on the " +
+      "sensor group for the sensor instance role. ValidationError: the boot line's --auto-scaling-group and " +
+      "--lifecycle-hook must name the stack's group and hook (a hand-edited launch template). A timeout or " +
+      "connection error: the instance needs a route to the Auto Scaling API (NAT gateway or an autoscaling " +
+      "VPC endpoint).",
+  },
+];
 
 const STATUS_RULES: ReadonlyArray<{
   cause: LaunchStatusCause;
@@ -191,6 +362,15 @@ function matchRule(text: string): CauseRule | undefined {
   return CAUSE_RULES.find((rule) => rule.patterns.some((p) => p.test(text)));
 }
 
+/** The bootstrap's own cause for a marker of one of its steps, read from the marker's reason. */
+function matchStepRule(marker: BootMarker): StepCauseRule | undefined {
+  const reason = marker.reason;
+  if (reason === undefined) return undefined;
+  return STEP_CAUSE_RULES.find(
+    (rule) => rule.steps.includes(marker.step) && rule.reasons.some((p) => p.test(reason)),
+  );
+}
+
 /** The nearest line above `endLine` that some cause rule recognises. */
 function searchBackwards(
   lines: readonly string[],
@@ -198,16 +378,40 @@ function searchBackwards(
   window: number,
 ): { rule: CauseRule; line: string } | undefined {
   for (let i = endLine - 1; i >= 0 && i >= endLine - window; i--) {
-    const rule = matchRule(lines[i]);
+    const rule = matchRule(searchableText(lines[i]));
     if (rule) return { rule, line: lines[i] };
   }
   return undefined;
 }
 
-function stepSummary(progress: BootProgress, stopped?: BootMarker): string | undefined {
-  const parts = progress.completed.map((step) => `${step} ok`);
-  if (stopped) parts.push(`${stopped.step} ${stopped.status === "fail" ? "FAIL" : "STUCK"}`);
-  return parts.length ? parts.join(" · ") : undefined;
+/**
+ * What of a line is evidence: a marker's reason only, because its other fields are not (the timestamp
+ * in `ts=2026-11-24T02:05:31.407Z step=proxy-check` is no proxy's 407); any other line whole.
+ */
+function searchableText(line: string): string {
+  const parsed = parseBootMarkerLine(line);
+  return parsed.kind === "marker" ? (parsed.marker.reason ?? "") : line;
+}
+
+/**
+ * The steps in log order. A step that finished after the failing one (the bootstrap's
+ * `lifecycle-complete ok` with ABANDON) comes after it.
+ */
+function stepSummary(
+  parsed: ParsedBootLog,
+  progress: BootProgress,
+  stopped?: BootMarker & { line: number },
+): string | undefined {
+  const lastLine = new Map(parsed.markers.map((m) => [m.step, m.line]));
+  const parts = progress.completed.map((step) => ({ line: lastLine.get(step) ?? -1, text: `${step} ok` }));
+  if (stopped) {
+    parts.push({
+      line: stopped.line,
+      text: `${stopped.step} ${stopped.status === "fail" ? "FAIL" : "STUCK"}`,
+    });
+  }
+  parts.sort((a, b) => a.line - b.line);
+  return parts.length ? parts.map((p) => p.text).join(" · ") : undefined;
 }
 
 export function classifyStatusMessage(statusMessage: string | undefined) {
@@ -227,19 +431,22 @@ export function diagnoseBoot(lines: readonly string[] | undefined, statusMessage
   const stopped = progress.failed ?? progress.unfinished;
 
   if (lines && stopped) {
-    const fromReason = stopped.reason ? matchRule(stopped.reason) : undefined;
-    const fromOutput = fromReason ? undefined : searchBackwards(lines, stopped.line, EVIDENCE_WINDOW_LINES);
+    const fromStep = matchStepRule(stopped);
+    const fromReason = fromStep || !stopped.reason ? undefined : matchRule(stopped.reason);
+    const fromOutput =
+      fromStep || fromReason ? undefined : searchBackwards(lines, stopped.line, EVIDENCE_WINDOW_LINES);
     const stepRule = RULE_BY_STEP.get(stopped.step);
     const textRule = fromReason ?? fromOutput?.rule;
     // A refused or timed-out connection while checking the proxy is the proxy's fault, even when the
     // error text (ECONNREFUSED 10.0.0.5:3128) does not say "proxy".
     const rule =
-      textRule?.cause === "collector-unreachable" && stepRule?.cause === "proxy-refused"
+      fromStep ??
+      (textRule?.cause === "collector-unreachable" && stepRule?.cause === "proxy-refused"
         ? stepRule
-        : (textRule ?? stepRule);
+        : (textRule ?? stepRule));
     const evidenceText = fromOutput?.line ?? stopped.reason;
     const evidence = evidenceText ? messageSafeLine(evidenceText) : undefined;
-    const summary = stepSummary(progress, stopped);
+    const summary = stepSummary(parsed, progress, stopped);
     const base = {
       failingStep: stopped.step,
       ...(evidence ? { evidence } : {}),
@@ -279,7 +486,7 @@ export function diagnoseBoot(lines: readonly string[] | undefined, statusMessage
     }
   }
 
-  const summary = stepSummary(progress);
+  const summary = stepSummary(parsed, progress);
   if (statusRule) {
     return {
       cause: statusRule.cause,
