@@ -3,6 +3,7 @@
 // pay NAT processing), and the default security group emptied. Existing-VPC mode: the sensor subnets as
 // given, or created in the given AZs and associated with the given route tables.
 import type { Account } from "./account.js";
+import { configFileForStage, StackConfigError } from "./config/load.js";
 import { newVpcLayout, type StackConfig } from "./config/schema.js";
 import type { Network } from "./context.js";
 import type { StackNames } from "./names.js";
@@ -97,13 +98,54 @@ function newVpc(config: StackConfig, names: StackNames, where: Account): Network
   };
 }
 
+/**
+ * Existing-VPC mode. The config's AZs decide the cross-zone rule and its CIDRs the security group and the
+ * mirror filter, so the given VPC and subnets are checked against what EC2 says before anything uses them:
+ * a mismatch fails the run with the field and the fix, like any other config problem.
+ */
 function existingVpc(config: StackConfig, names: StackNames): Network {
   if (config.vpc.mode !== "existing") throw new Error("existingVpc needs vpc.mode existing");
-  const vpcId = config.vpc.vpcId;
+  const { vpcId, cidr } = config.vpc;
+  const given = config.vpc.sensorSubnets.flatMap((s, i) =>
+    s.id === undefined ? [] : [{ ...s, id: s.id, i }],
+  );
+  // One check of the VPC and every given subnet, so a wrong config is told every problem at once.
+  const checked = $resolve({
+    vpc: aws.ec2.getVpcOutput({ id: vpcId }),
+    subnets: $resolve(given.map((s) => aws.ec2.getSubnetOutput({ id: s.id }))),
+  }).apply(({ vpc, subnets }) => {
+    const problems: string[] = [];
+    if (vpc.cidrBlock !== cidr) {
+      problems.push(
+        `vpc.cidr: ${vpcId}'s primary CIDR is ${vpc.cidrBlock}, not ${cidr}; set vpc.cidr to ${vpc.cidrBlock}`,
+      );
+    }
+    subnets.forEach((found, n) => {
+      const { id, az, cidr: subnetCidr, i } = given[n];
+      const field = `vpc.sensorSubnets[${i}]`;
+      if (found.vpcId !== vpcId)
+        problems.push(`${field}.id: ${id} is in ${found.vpcId}, not in vpc.vpcId ${vpcId}`);
+      if (found.availabilityZone !== az) {
+        problems.push(
+          `${field}.az: ${id} is in ${found.availabilityZone}, not ${az}; set az to ${found.availabilityZone}`,
+        );
+      }
+      if (found.cidrBlock !== subnetCidr) {
+        problems.push(
+          `${field}.cidr: ${id} is ${found.cidrBlock}, not ${subnetCidr}; set cidr to ${found.cidrBlock}`,
+        );
+      }
+    });
+    if (problems.length > 0) throw new StackConfigError(configFileForStage(config.stage), problems);
+    return vpcId;
+  });
   const sensorSubnetIds = config.vpc.sensorSubnets.map((s) => {
-    if (s.id !== undefined) return $output(s.id);
+    if (s.id !== undefined) {
+      const id = s.id;
+      return checked.apply(() => id);
+    }
     const subnet = new aws.ec2.Subnet(`SensorSubnet-${s.az}`, {
-      vpcId,
+      vpcId: checked,
       availabilityZone: s.az,
       cidrBlock: s.cidr,
       mapPublicIpOnLaunch: false,
@@ -116,8 +158,8 @@ function existingVpc(config: StackConfig, names: StackNames): Network {
     return subnet.id;
   });
   return {
-    vpcId: $output(vpcId),
-    vpcCidr: config.vpc.cidr,
+    vpcId: checked,
+    vpcCidr: cidr,
     sensorSubnetIds,
     sensorSubnetCidrs: config.vpc.sensorSubnets.map((s) => s.cidr),
     publicSubnetIds: [],

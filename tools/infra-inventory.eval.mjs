@@ -8,7 +8,7 @@
 // Mocked answers are deterministic (IDs and addresses derive from a hash of type and name), so two runs of the
 // same config print the same bytes.
 import crypto, { createHash } from "node:crypto";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import { dirname, join, posix } from "node:path";
 import * as aws from "@pulumi/aws";
@@ -169,8 +169,38 @@ function mockState(args) {
   return { id, state };
 }
 
+/**
+ * What EC2 "says" about an existing VPC and its subnets: by default exactly what the config file claims (the
+ * inventory shows the stack for a correct config); SPANLESS_INVENTORY_EC2 (JSON {"vpc-…": {...}, "subnet-…":
+ * {...}}) overrides fields, so a test can play a VPC that disagrees with its config.
+ */
+function existingNetwork() {
+  const answers = {};
+  try {
+    const config = JSON.parse(readFileSync(process.env.SPANLESS_STACK_CONFIG, "utf8"));
+    const vpc = config?.vpc;
+    if (vpc?.mode === "existing") {
+      answers[vpc.vpcId] = { id: vpc.vpcId, cidrBlock: vpc.cidr };
+      for (const s of vpc.sensorSubnets ?? []) {
+        if (s.id) answers[s.id] = { id: s.id, vpcId: vpc.vpcId, availabilityZone: s.az, cidrBlock: s.cidr };
+      }
+    }
+  } catch {
+    // an unreadable config is reported by the stack itself
+  }
+  const overrides = JSON.parse(process.env.SPANLESS_INVENTORY_EC2 || "{}");
+  for (const [id, fields] of Object.entries(overrides)) answers[id] = { ...answers[id], id, ...fields };
+  return answers;
+}
+
 function mockCall({ token, inputs }) {
   switch (token) {
+    case "aws:ec2/getVpc:getVpc":
+    case "aws:ec2/getSubnet:getSubnet": {
+      const found = existingNetwork()[inputs.id];
+      if (found === undefined) throw new Error(`${inputs.id} does not exist (inventory mock of ${token})`);
+      return found;
+    }
     case "aws:index/getRegion:getRegion":
       return {
         name: REGION,
@@ -332,7 +362,8 @@ function fail(err) {
   if (!reported) {
     reported = true;
     const message = err?.name === "StackConfigError" ? err.message : (err?.stack ?? String(err));
-    process.stderr.write(`infra-inventory: ${message}\n`);
+    // Nothing more to print once the run has failed; Pulumi's pending registrations would keep Node alive.
+    process.stderr.write(`infra-inventory: ${message}\n`, () => process.exit(1));
   }
   process.exitCode = 1;
 }

@@ -76,9 +76,15 @@ export async function buildBundle() {
 
 /**
  * Runs the bundle for one config file. Returns the child's exit status, stdout and stderr.
- * @param {{config: string, stage?: string, region?: string, account?: string}} options
+ * @param {{config: string, stage?: string, region?: string, account?: string, env?: Record<string, string>}} options
  */
-export function evaluate({ config, stage = "dev", region = "us-east-1", account = "123456789012" }) {
+export function evaluate({
+  config,
+  stage = "dev",
+  region = "us-east-1",
+  account = "123456789012",
+  env = {},
+}) {
   const result = spawnSync(process.execPath, ["--enable-source-maps", BUNDLE], {
     cwd: ROOT,
     encoding: "utf8",
@@ -91,6 +97,7 @@ export function evaluate({ config, stage = "dev", region = "us-east-1", account 
       SPANLESS_INVENTORY_REGION: region,
       SPANLESS_INVENTORY_ACCOUNT: account,
       PULUMI_NODEJS_STACK: stage,
+      ...env,
     },
   });
   return { status: result.status ?? 1, stdout: result.stdout ?? "", stderr: result.stderr ?? "" };

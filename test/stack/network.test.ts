@@ -1,7 +1,7 @@
 // Both VPC modes: a new VPC with public and private subnets, a NAT gateway per AZ (its EIP an output), or the
 // given existing subnets with only the missing ones created.
 import { beforeAll, describe, expect, it } from "vitest";
-import { baseConfig, type Inventory, inventory } from "./support/inventory.js";
+import { baseConfig, evaluateStack, type Inventory, inventory } from "./support/inventory.js";
 
 const SUBNET = "aws:ec2/subnet:Subnet";
 const NAT = "aws:ec2/natGateway:NatGateway";
@@ -147,5 +147,32 @@ describe("existing-VPC mode", () => {
   it("outputs no NAT addresses (the VPC's own egress is used)", () => {
     // Assess
     expect(inv.outputs.NatPublicIps).toEqual([]);
+  });
+
+  it("refuses a config that disagrees with the VPC and subnets EC2 describes, naming every field", async () => {
+    // Prepare: EC2 (mocked) says the VPC is 10.21.0.0/16 and the given subnet lives in eu-west-1c.
+    const env = {
+      SPANLESS_INVENTORY_EC2: JSON.stringify({
+        "vpc-0a1b2c3d4e5f60718": { cidrBlock: "10.21.0.0/16" },
+        "subnet-0aa11bb22cc33dd44": { availabilityZone: "eu-west-1c" },
+      }),
+    };
+
+    // Act
+    const result = await evaluateStack("examples/stack/existing-vpc.json", {
+      stage: "prod",
+      region: "eu-west-1",
+      env,
+    });
+
+    // Assess
+    expect(result.status).toBe(1);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toMatch(
+      /- vpc\.cidr: vpc-0a1b2c3d4e5f60718's primary CIDR is 10\.21\.0\.0\/16, not 10\.20\.0\.0\/16/,
+    );
+    expect(result.stderr).toMatch(
+      /- vpc\.sensorSubnets\[0\]\.az: subnet-0aa11bb22cc33dd44 is in eu-west-1c, not eu-west-1a; set az to eu-west-1c/,
+    );
   });
 });

@@ -10,7 +10,13 @@ import * as tool from "../../../tools/infra-inventory.mjs";
 
 const inventoryTool = tool as {
   buildBundle(): Promise<string>;
-  evaluate(options: { config: string; stage?: string; region?: string; account?: string }): {
+  evaluate(options: {
+    config: string;
+    stage?: string;
+    region?: string;
+    account?: string;
+    env?: Record<string, string>;
+  }): {
     status: number;
     stdout: string;
     stderr: string;
@@ -45,9 +51,19 @@ function configFile(config: StackConfigInput | string): string {
 }
 
 /** Runs the evaluation (bundle built once per process) and returns the raw result, whatever the exit status. */
+/**
+ * Options of one evaluation: the stage, the region, and `env` for the evaluator (SPANLESS_INVENTORY_EC2
+ * makes the mocked EC2 describe an existing VPC or subnet differently from the config).
+ */
+export interface EvaluateOptions {
+  stage?: string;
+  region?: string;
+  env?: Record<string, string>;
+}
+
 export function evaluateStack(
   config: StackConfigInput | string,
-  options: { stage?: string; region?: string } = {},
+  options: EvaluateOptions = {},
 ): Promise<Evaluation> {
   const key = JSON.stringify([config, options]);
   let cached = evaluations.get(key);
@@ -107,7 +123,7 @@ export function parseInventory(stdout: string): Inventory {
 /** The stack's resources for a config (an object, written to a temp file, or a file path); throws when refused. */
 export async function inventory(
   config: StackConfigInput | string,
-  options: { stage?: string; region?: string } = {},
+  options: EvaluateOptions = {},
 ): Promise<Inventory> {
   const result = await evaluateStack(config, options);
   if (result.status !== 0) {
