@@ -368,6 +368,11 @@ function fail(err) {
   process.exitCode = 1;
 }
 process.on("unhandledRejection", fail);
+// A registration that never settles (an error Pulumi swallowed) must not hang CI: give up loudly.
+setTimeout(
+  () => fail(new Error("the evaluation did not finish within 120 s (a resource never registered)")),
+  120_000,
+).unref();
 process.on("uncaughtException", fail);
 try {
   await main();
