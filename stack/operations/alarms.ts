@@ -193,8 +193,8 @@ export function buildAlarms<V>(i: AlarmInput<V>): AlarmSpec<V>[] {
       description:
         "A sensor failed to launch (or was replaced for failing health checks). The health function has sent " +
         "a page with the failing boot step and the cause (unless Auto Scaling's event was lost: the activity " +
-        "history still counts it). Check first: that page (kms-access-denied, parameter-missing, " +
-        "collector-unreachable, …), then the `<instance-id>-userdata` stream in the sensors' log group, then " +
+        "history still counts it). Check first: that page (config-invalid, kms-access-denied, parameter-missing, " +
+        "collector-unreachable, sensor-unhealthy, …), then the `<instance-id>-userdata` stream in the sensors' log group, then " +
         "the Auto Scaling group's activity history.",
       queries: [
         {
