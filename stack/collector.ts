@@ -58,6 +58,8 @@ export function collector(
   const base = `${names.base}-collector`;
   const allowed = c.allowedCidrs ?? [net.vpcCidr];
   const subnets = c.public ? net.publicSubnetIds : net.sensorSubnetIds;
+  // The NLB's health checks come from its nodes' addresses in the subnets it is in.
+  const nlbRanges = c.public ? net.publicSubnetCidrs : net.sensorSubnetCidrs;
 
   const securityGroup = new aws.ec2.SecurityGroup("CollectorSecurityGroup", {
     name: base,
@@ -69,7 +71,7 @@ export function collector(
         protocol: "tcp",
         fromPort: COLLECTOR_PORT,
         toPort: COLLECTOR_PORT,
-        cidrBlocks: [...new Set([...allowed, ...net.sensorSubnetCidrs])],
+        cidrBlocks: [...new Set([...allowed, ...nlbRanges])],
       },
     ],
     egress: [

@@ -17,8 +17,9 @@ export interface Network {
   sensorSubnetIds: Output<string>[];
   /** The sensor subnets' CIDRs, in the same order. */
   sensorSubnetCidrs: string[];
-  /** New-VPC mode only: one public subnet per AZ. */
+  /** New-VPC mode only: one public subnet per AZ, and their CIDRs. */
   publicSubnetIds: Output<string>[];
+  publicSubnetCidrs: string[];
   /** New-VPC mode only: the NAT gateways' public addresses (the collector's firewall allows them). */
   natPublicIps: Output<string>[];
 }

@@ -94,6 +94,7 @@ function newVpc(config: StackConfig, names: StackNames, where: Account): Network
     sensorSubnetIds,
     sensorSubnetCidrs: layout.private.map((s) => s.cidr),
     publicSubnetIds,
+    publicSubnetCidrs: layout.public.map((s) => s.cidr),
     natPublicIps,
   };
 }
@@ -163,6 +164,7 @@ function existingVpc(config: StackConfig, names: StackNames): Network {
     sensorSubnetIds,
     sensorSubnetCidrs: config.vpc.sensorSubnets.map((s) => s.cidr),
     publicSubnetIds: [],
+    publicSubnetCidrs: [],
     natPublicIps: [],
   };
 }

@@ -2,6 +2,7 @@
 // only the allowed ranges in, writing only under records/.
 import { beforeAll, describe, expect, it } from "vitest";
 import { collectorUserData } from "../../stack/collector.js";
+import { mockId } from "./support/ids.js";
 import { baseConfig, type Inventory, inventory, list, statements } from "./support/inventory.js";
 
 const CERT = "arn:aws:acm:us-east-1:123456789012:certificate/0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b";
@@ -72,5 +73,36 @@ describe("reference collector", () => {
     // Assess
     expect(inv.outputs.CollectorUrl).toBe("https://collector.example.com/");
     expect(inv.outputs.CollectorLoadBalancerDns).toMatch(/^spanless-dev-collector-/);
+  });
+
+  it("as a public collector: an internet-facing NLB in the public subnets, open only to the allowed ranges and its nodes", async () => {
+    // Prepare
+    const config = baseConfig({
+      collector: {
+        enabled: true,
+        public: true,
+        domainName: "collector.example.com",
+        certificateArn: CERT,
+        allowedCidrs: ["203.0.113.10/32", "203.0.113.11/32"],
+      },
+    });
+
+    // Act
+    const pub = await inventory(config);
+    const nlb = pub.named("aws:lb/loadBalancer:LoadBalancer", "CollectorLoadBalancer");
+    const sg = pub.named("aws:ec2/securityGroup:SecurityGroup", "CollectorSecurityGroup");
+
+    // Assess
+    expect(nlb.inputs.internal).toBe(false);
+    expect(nlb.inputs.subnets).toEqual([
+      mockId("aws:ec2/subnet:Subnet", "PublicSubnet-us-east-1a"),
+      mockId("aws:ec2/subnet:Subnet", "PublicSubnet-us-east-1b"),
+    ]);
+    expect(sg.inputs.ingress[0].cidrBlocks).toEqual([
+      "203.0.113.10/32",
+      "203.0.113.11/32",
+      "10.40.128.0/19",
+      "10.40.160.0/19",
+    ]);
   });
 });
