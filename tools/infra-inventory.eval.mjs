@@ -15,6 +15,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { run as sstRun } from "../.sst/platform/src/auto/run.ts";
 import * as sstAws from "../.sst/platform/src/components/aws/index.ts";
+import { mockHash, mockId } from "./infra-mock-ids.mjs";
 
 const ROOT = process.env.SPANLESS_INVENTORY_ROOT;
 const STAGE = process.env.SPANLESS_INVENTORY_STAGE ?? "dev";
@@ -23,9 +24,7 @@ const ACCOUNT = process.env.SPANLESS_INVENTORY_ACCOUNT ?? "123456789012";
 const PLATFORM = join(ROOT, ".sst", "platform");
 const WORK = join(ROOT, ".sst", "inventory");
 
-function hex(...parts) {
-  return createHash("sha256").update(parts.join("\0")).digest("hex");
-}
+const hex = mockHash;
 
 /** `aws:ec2/vpc:Vpc` → { service: "ec2", kind: "vpc" } */
 function tokenParts(type) {
@@ -33,31 +32,14 @@ function tokenParts(type) {
   return match ? { service: match[1].toLowerCase(), kind: match[2].toLowerCase() } : undefined;
 }
 
-const ID_PREFIX = {
-  "aws:ec2/vpc:Vpc": "vpc",
-  "aws:ec2/subnet:Subnet": "subnet",
-  "aws:ec2/securityGroup:SecurityGroup": "sg",
-  "aws:ec2/internetGateway:InternetGateway": "igw",
-  "aws:ec2/natGateway:NatGateway": "nat",
-  "aws:ec2/eip:Eip": "eipalloc",
-  "aws:ec2/routeTable:RouteTable": "rtb",
-  "aws:ec2/trafficMirrorTarget:TrafficMirrorTarget": "tmt",
-  "aws:ec2/trafficMirrorFilter:TrafficMirrorFilter": "tmf",
-  "aws:ec2/trafficMirrorFilterRule:TrafficMirrorFilterRule": "tmfr",
-  "aws:ec2/launchTemplate:LaunchTemplate": "lt",
-  "aws:ec2/instance:Instance": "i",
-  "aws:ec2/vpcEndpoint:VpcEndpoint": "vpce",
-};
-
 /** What the provider would compute for a resource: its ID and the outputs the stack reads. */
 function mockState(args) {
   const { type, name, inputs } = args;
   const h = hex(type, name);
-  const prefix = ID_PREFIX[type];
   const parts = tokenParts(type);
   const physical = inputs.name ?? `${name.toLowerCase().slice(0, 40)}-${h.slice(0, 7)}`;
   const state = { ...inputs };
-  let id = prefix ? `${prefix}-${h.slice(0, 17)}` : physical;
+  let id = mockId(type, name) ?? physical;
   const arnOf = (service, resource) => `arn:aws:${service}:${REGION}:${ACCOUNT}:${resource}`;
   switch (type) {
     case "aws:ec2/eip:Eip": {
