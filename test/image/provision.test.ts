@@ -3,7 +3,7 @@
 // nodejs.org layout (bin/node, bin/npm → npm with node-gyp, include/node) and its real checksum, the addon
 // compiled by build-native.sh. Then the installed sensor runs from the scratch root, its unit verifies
 // with the installed runtime in place, and a tarball whose checksum is not the pinned one is refused.
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
   copyFileSync,
@@ -35,6 +35,7 @@ import {
   SENSOR_ZEEK_LOG_DIR,
 } from "../../contracts/host/index.js";
 import { imageManifestSchema } from "../../sensor-ami/src/cli/image-manifest.js";
+import { startSensor } from "../daemon/support/live.js";
 import { IMAGE_DIR, missingTools, ROOT, shellAssignments } from "./support.js";
 
 const NODE_VERSION = shellAssignments(join(IMAGE_DIR, "pins.env")).get("NODE_VERSION") ?? "";
@@ -260,34 +261,16 @@ describe.skipIf(skip !== undefined)(
     it("the installed sensor receives with the addon build-native.sh compiled, its workers from the same file", async () => {
       // Prepare
       const logs = join(tmp, "live-logs");
-      const sensor = spawn(
-        at(NODE_BINARY),
-        [
-          at(SENSOR_BUNDLE),
-          "sensor",
-          "--listen",
-          "127.0.0.1:0",
-          "--health-port",
-          "0",
-          "--health-host",
-          "127.0.0.1",
-        ].concat(["--out", logs, "--workers", "2"]),
-        { cwd: root, env: { PATH: process.env.PATH ?? "" }, stdio: ["ignore", "ignore", "pipe"] },
-      );
-      let stderr = "";
-      sensor.stderr.on("data", (d: Buffer) => {
-        stderr += d.toString();
-      });
-      const exited = new Promise<number | null>((resolve) => sensor.on("exit", resolve));
 
-      // Act: once /healthcheck answers, the sensor has started and handles SIGTERM
-      for (let i = 0; i < 300 && !/health on (\S+)/.test(stderr); i++)
-        await new Promise((r) => setTimeout(r, 20));
-      const health = /health on (\S+)/.exec(stderr)?.[1];
-      expect(health, stderr).toBeDefined();
-      await fetch(health as string).then((r) => r.arrayBuffer());
-      sensor.kill("SIGTERM");
-      const code = await exited;
+      // Act: the installed runtime and bundle, from a directory with no node_modules
+      const sensor = await startSensor(["--out", logs, "--workers", "2"], {
+        program: { node: at(NODE_BINARY), script: at(SENSOR_BUNDLE) },
+        cwd: root,
+        env: { PATH: process.env.PATH ?? "" },
+      });
+      await fetch(`http://127.0.0.1:${sensor.healthPort}/healthcheck`).then((r) => r.arrayBuffer());
+      const code = await sensor.stop();
+      const stderr = sensor.stderr();
 
       // Assess
       expect(code, stderr).toBe(0);

@@ -2,7 +2,7 @@
 // else, and each runs; the sensor's as the image installs it, one file and its addon alone in a
 // directory with no node_modules above it. Read from esbuild's own metafile, so a new import that drags the AWS SDK
 // into the sensor, or the sensor into a Lambda, fails here.
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
@@ -10,6 +10,7 @@ import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SENSOR_BUNDLE } from "../../contracts/host/paths.js";
 import { ADDON_FILE } from "../../sensor-ami/src/capture/udp/native.js";
+import { startSensor, waitForDatagrams } from "../daemon/support/live.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const FUNCTIONS = ["mirror-on-launch", "instance-refresh", "health"];
@@ -194,38 +195,17 @@ describe("sensor bundle, live", () => {
   it("runs spanless sensor with its engine threads (started from the same file) and the addon beside it", async () => {
     // Prepare
     const logs = join(out, "live-logs");
-    const sensor = spawn(
-      process.execPath,
-      [
-        join(installed, SENSOR_FILE),
-        "sensor",
-        "--listen",
-        "127.0.0.1:0",
-        "--health-port",
-        "0",
-        "--health-host",
-        "127.0.0.1",
-        "--out",
-        logs,
-        "--workers",
-        "2",
-      ],
-      { cwd: installed, env: { PATH: process.env.PATH ?? "" }, stdio: ["ignore", "ignore", "pipe"] },
-    );
-    let stderr = "";
-    sensor.stderr.on("data", (d: Buffer) => {
-      stderr += d.toString();
+    const sensor = await startSensor(["--out", logs, "--workers", "2"], {
+      program: { node: process.execPath, script: join(installed, SENSOR_FILE) },
+      cwd: installed,
+      env: { PATH: process.env.PATH ?? "" },
     });
-    const exited = new Promise<number | null>((resolve) => sensor.on("exit", resolve));
-    for (let i = 0; i < 300 && !/listening on [^ ]+:\d+ /.test(stderr); i++)
-      await new Promise((r) => setTimeout(r, 20));
-    const port = Number(/listening on [^ ]+:(\d+) /.exec(stderr)?.[1]);
 
     // Act
-    const sent = runInstalled(["replay", DEMO, "--to", `127.0.0.1:${port}`, "--top", "-q"]);
-    await new Promise((r) => setTimeout(r, 1000));
-    sensor.kill("SIGTERM");
-    const code = await exited;
+    const sent = runInstalled(["replay", DEMO, "--to", `127.0.0.1:${sensor.port}`, "--top", "-q"]);
+    await waitForDatagrams(sensor, 1);
+    const code = await sensor.stop();
+    const stderr = sensor.stderr();
 
     // Assess
     expect([sent.status, sent.stderr]).toEqual([0, ""]);

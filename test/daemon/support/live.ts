@@ -32,18 +32,38 @@ export interface StatusDoc {
   report: { status: string; checks: { name: string; status: string; value: string; reason: string }[] };
 }
 
+export interface StartOptions {
+  uid?: number;
+  gid?: number;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** Another build of the CLI (the one-file bundle, an installed image): its runtime and script. */
+  program?: { node: string; script: string };
+}
+
 /** Starts the sensor; resolves once it listens (ports parsed from its start lines), rejects with its stderr if it exits. */
 export function startSensor(
   args: string[],
-  options: { uid?: number; gid?: number; env?: NodeJS.ProcessEnv } = {},
+  options: StartOptions = {},
   listen = "127.0.0.1:0",
 ): Promise<LiveSensor> {
+  const { program = { node: NODE, script: CLI }, ...spawnOptions } = options;
   const proc = spawn(
-    NODE,
-    [CLI, "sensor", "--listen", listen, "--health-port", "0", "--health-host", "127.0.0.1", ...args],
+    program.node,
+    [
+      program.script,
+      "sensor",
+      "--listen",
+      listen,
+      "--health-port",
+      "0",
+      "--health-host",
+      "127.0.0.1",
+      ...args,
+    ],
     {
       stdio: ["ignore", "pipe", "pipe"],
-      ...options,
+      ...spawnOptions,
     },
   );
   let err = "";
