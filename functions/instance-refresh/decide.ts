@@ -12,12 +12,17 @@ import {
 import type { RefreshPhase } from "./events.js";
 import type {
   AsgView,
+  DriftDecision,
+  DriftFacts,
   LaunchTemplateVersionView,
   NoticeKind,
+  RefreshRecord,
+  RefreshStatusView,
   RolloutDecision,
   RolloutFacts,
   RolloutState,
   Settings,
+  SettledPins,
   TickDecision,
 } from "./types.js";
 
@@ -51,16 +56,124 @@ export function decideOnTick(state: RolloutState, now: number, settings: Setting
 
 /**
  * The rollout decision, in priority order: an invalid config never rolls (and is reported even while a refresh
- * runs, so the operator hears about it at once); then structural blockers; then one-refresh-at-a-time; then
- * "nothing to do" when the pinned versions already match the group's launch template.
+ * runs, so the operator hears about it at once); then a pin set that already failed at the version in service
+ * (settled: never rolled again by itself, so nothing is blocked or queued either); then structural blockers;
+ * then one-refresh-at-a-time; then "nothing to do" when the pinned versions already match the group's launch
+ * template.
  */
 export function decideRollout(facts: RolloutFacts): RolloutDecision {
   if (facts.problems.length > 0) return { kind: "invalid", problems: facts.problems };
+  const changedKeys = changedPins(facts.currentPins, facts.newPins);
+  if (facts.settled && facts.currentPins !== undefined && changedKeys.length > 0)
+    return { kind: "settled", changedKeys };
   if (facts.blockers.length > 0) return { kind: "blocked", reasons: facts.blockers };
   if (facts.activeRefresh) return { kind: "queued", activeRefresh: facts.activeRefresh };
-  const changedKeys = changedPins(facts.currentPins, facts.newPins);
   if (changedKeys.length === 0) return { kind: "unchanged" };
   return { kind: "roll", changedKeys };
+}
+
+/** A pin set as one comparable string: `name:version` (or `none`) per key, in key order. */
+export function pinSetKey(pins: ConfigPins | Readonly<Record<SensorConfigKey, string>>): string {
+  return SENSOR_CONFIG_KEYS.map((key) => {
+    const pin = pins[key];
+    if (typeof pin === "string") return pin;
+    return pin === null || pin === undefined ? PIN_ABSENT : formatPinnedReference(pin);
+  }).join(" ");
+}
+
+/** Whether `pins` at launch-template `version` is the settled pin set (found invalid, or failed at `version`). */
+export function isSettled(
+  settled: SettledPins | undefined,
+  pins: ConfigPins,
+  version: number | undefined,
+): boolean {
+  if (settled === undefined || settled.pins !== pinSetKey(pins)) return false;
+  return settled.launchTemplateVersion === undefined || settled.launchTemplateVersion === version;
+}
+
+/**
+ * The drift check, run on a tick (and after a refresh ends) when no change is buffered: do the pins of the
+ * launch-template version in service equal the current parameter versions? A deploy that changed the launch
+ * template writes the stack's own (possibly stale) pins; a rollback restores older ones. Pins that differ are
+ * treated like a parameter change, unless exactly this pin set was already found invalid or failed at this
+ * version (`settled`), which stops a rollback → roll forward → rollback loop.
+ */
+export function decideDrift(facts: DriftFacts): DriftDecision {
+  const { state } = facts;
+  if (state.pendingParameters.length > 0) return { action: "buffered" };
+  if (state.leaseUntil !== undefined && state.leaseUntil >= facts.now) return { action: "busy" };
+  if (facts.groupPins === undefined) return { action: "no-pins" };
+  const changedKeys = changedPins(facts.groupPins, facts.parameterPins);
+  if (changedKeys.length === 0) return { action: "in-sync" };
+  if (isSettled(state.settled, facts.parameterPins, facts.groupVersion))
+    return { action: "settled", changedKeys };
+  return { action: "drift", changedKeys };
+}
+
+/** `{ key: { inService, current } }` for the keys that differ: versions only, never a value (logs, notices). */
+export function describeDrift(
+  groupPins: ConfigPins,
+  parameterPins: ConfigPins,
+  keys: readonly SensorConfigKey[],
+): Partial<Record<SensorConfigKey, { inService: string; current: string }>> {
+  const inService = describePins(groupPins);
+  const current = describePins(parameterPins);
+  const out: Partial<Record<SensorConfigKey, { inService: string; current: string }>> = {};
+  for (const key of keys) out[key] = { inService: inService[key], current: current[key] };
+  return out;
+}
+
+/** Refresh phases after which the refresh's pins must not roll again by themselves at the previous version. */
+const UNSUCCESSFUL_PHASES: readonly RefreshPhase[] = [
+  "Failed",
+  "Cancelled",
+  "Rollback Started",
+  "Rollback Succeeded",
+  "Rollback Failed",
+];
+/** DescribeInstanceRefreshes statuses of a refresh that ended without success. */
+const UNSUCCESSFUL_STATUSES = ["Failed", "Cancelled", "RollbackSuccessful", "RollbackFailed"];
+
+/** Whether a DescribeInstanceRefreshes status is a refresh that ended without success. */
+export function endedWithoutSuccess(status: string): boolean {
+  return UNSUCCESSFUL_STATUSES.includes(status);
+}
+
+/**
+ * A refresh this function started failed, was cancelled or rolled back: its pins are settled at the version the
+ * group ran before it (a cancel is the operator's word; a rollback says the pins failed on the sensors).
+ */
+export function settledAfterPhase(
+  phase: RefreshPhase,
+  record: RefreshRecord | undefined,
+): SettledPins | undefined {
+  if (!record || !UNSUCCESSFUL_PHASES.includes(phase)) return undefined;
+  return {
+    pins: pinSetKey(record.pins),
+    launchTemplateVersion: record.previousLaunchTemplateVersion,
+    reason: `refresh ${record.refreshId} ${phase}`,
+  };
+}
+
+/**
+ * The same, found by the drift check from DescribeInstanceRefreshes when the outcome event was lost (EventBridge
+ * delivers best effort): the newest refresh ended without success, and it rolled exactly these pins from
+ * exactly this version.
+ */
+export function settledByLatestRefresh(
+  latest: RefreshStatusView | undefined,
+  record: RefreshRecord | undefined,
+  parameterPins: ConfigPins,
+  groupVersion: number,
+): SettledPins | undefined {
+  if (!latest || !record || !endedWithoutSuccess(latest.status)) return undefined;
+  if (record.previousLaunchTemplateVersion !== groupVersion) return undefined;
+  if (pinSetKey(record.pins) !== pinSetKey(parameterPins)) return undefined;
+  return {
+    pins: pinSetKey(record.pins),
+    launchTemplateVersion: groupVersion,
+    reason: `refresh ${record.refreshId} ${latest.status}`,
+  };
 }
 
 /**

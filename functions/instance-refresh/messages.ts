@@ -91,7 +91,10 @@ function whatChanged(record: RefreshRecord): string {
   return [
     "What changed (pinned parameter versions):",
     ...record.changedKeys.map((k) => `  - ${record.pins[k]}`),
-    `Triggered by changes to: ${record.triggeredBy.join(", ") || "(none recorded)"}`,
+    record.trigger === "pin-drift"
+      ? "Triggered by pin drift: the launch template version in service pinned other versions of " +
+        `${record.triggeredBy.join(", ")} (a deploy that changed the launch template, or a rollback)`
+      : `Triggered by changes to: ${record.triggeredBy.join(", ") || "(none recorded)"}`,
   ].join("\n");
 }
 
@@ -116,11 +119,15 @@ const PHASE_ADVICE: Partial<Record<RefreshPhase, string>> = {
     "The previous configuration is being restored; sensors launched by the refresh are replaced.",
   "Rollback Succeeded":
     "The fleet is back on the previous configuration. The new configuration passed validation but failed on the " +
-    "sensors: check the health notices for the cause, fix the parameter, and save it to roll out again.",
+    "sensors: check the health notices for the cause, fix the parameter, and save it to roll out again. The same " +
+    "parameter versions are not rolled out again by themselves (only a new version, or a deploy that changes the " +
+    "launch template, retries them).",
   "Rollback Failed":
     "The fleet may run a mix of configurations. Check the group's instances and start a refresh to a known-good " +
     "launch template version by hand.",
-  Cancelled: "Instances already replaced keep the new configuration; the rest keep the old one.",
+  Cancelled:
+    "Instances already replaced keep the new configuration; the rest keep the old one. The same parameter " +
+    "versions are not rolled out again by themselves: save a new version, or start a refresh by hand.",
 };
 
 export function refreshOutcomeNotice(

@@ -26,6 +26,11 @@ export const METRIC = {
   RefreshRollbackStarted: "RefreshRollbackStarted",
   RefreshRolledBack: "RefreshRolledBack",
   RefreshRollbackFailed: "RefreshRollbackFailed",
+  /**
+   * The drift check (a tick with nothing buffered) found the launch-template version in service pinning other
+   * parameter versions than the current ones, not settled and no refresh running: it validates and rolls them.
+   */
+  PinDriftDetected: "PinDriftDetected",
   /** An AWS call failed while evaluating or starting a rollout (retried on the next tick). */
   RolloutError: "RolloutError",
 } as const;

@@ -36,6 +36,23 @@ export interface RolloutState {
   leaseUntil: number | undefined;
   /** Fingerprint of the last problem notice, so the same problem is announced once, not every minute. */
   lastNoticeFingerprint: string | undefined;
+  /** A pin set the function will not roll again by itself at that launch-template version (README "Drift"). */
+  settled: SettledPins | undefined;
+}
+
+/**
+ * Parameter versions that were found invalid (at any launch-template version), or whose refresh failed, was
+ * cancelled or rolled back while the group ran `launchTemplateVersion`. Neither the drift check nor a re-delivered
+ * change event rolls exactly these pins onto that version again (no rollout loop); a new parameter version
+ * (other pins) or, for a failed refresh, another launch-template version (a deploy) is a new situation.
+ */
+export interface SettledPins {
+  /** `pinSetKey()` of the pins: `name:version` (or `none`) per key, in key order. */
+  pins: string;
+  /** The version in service when the pins failed; undefined for an invalid pin set (invalid at every version). */
+  launchTemplateVersion: number | undefined;
+  /** Why, for logs: `invalid` or `refresh <id> <phase>`. */
+  reason: string;
 }
 
 /** What a rollout started, kept per refresh id so outcome events can say what changed. */
@@ -50,6 +67,8 @@ export interface RefreshRecord {
   /** `name:version` for every pinned parameter, `none` for absent optional ones. */
   pins: Record<SensorConfigKey, string>;
   triggeredBy: string[];
+  /** `pin-drift` when the drift check started it (no parameter change); absent for parameter changes. */
+  trigger?: "pin-drift";
 }
 
 export interface FetchedParameters {
@@ -102,9 +121,17 @@ export interface RefreshStatusView {
   percentageComplete: number | undefined;
 }
 
+export interface RefreshOverview {
+  active: ActiveRefresh | undefined;
+  latest: RefreshStatusView | undefined;
+}
+
 /** Ports: the handler depends on these, the adapters implement them over SDK clients. */
 export interface ParameterReader {
+  /** Values (decrypted), types and versions: for validation, only when a rollout is being decided. */
   fetch(): Promise<FetchedParameters>;
+  /** Versions only, without decryption (no KMS call): the drift check's cheap read. */
+  versions(): Promise<Partial<Record<SensorConfigKey, number>>>;
 }
 
 export interface Fleet {
@@ -117,6 +144,8 @@ export interface Fleet {
     description: string,
   ): Promise<number>;
   findActiveRefresh(): Promise<ActiveRefresh | undefined>;
+  /** One DescribeInstanceRefreshes: the active refresh (if any) and the newest one (by start time). */
+  refreshOverview(): Promise<RefreshOverview>;
   describeRefresh(refreshId: string): Promise<RefreshStatusView | undefined>;
   /** Returns the new refresh id, or `{ inProgress }` when AWS says another refresh is active. */
   startRefresh(
@@ -157,6 +186,7 @@ export interface RolloutStore {
   /** Clears the debounce buffer unless a change arrived after `changeSeq`; returns whether it cleared. */
   clearPending(changeSeq: number): Promise<boolean>;
   setNoticeFingerprint(fingerprint: string | undefined): Promise<void>;
+  setSettled(settled: SettledPins | undefined): Promise<void>;
   saveRefresh(record: RefreshRecord): Promise<void>;
   getRefresh(refreshId: string): Promise<RefreshRecord | undefined>;
 }
@@ -172,6 +202,8 @@ export interface RolloutFacts {
   currentPins: ConfigPins | undefined;
   newPins: ConfigPins;
   blockers: string[];
+  /** The new pins are the group's settled pin set at its current version (`isSettled`): never rolled again. */
+  settled: boolean;
 }
 
 export type RolloutDecision =
@@ -179,4 +211,28 @@ export type RolloutDecision =
   | { kind: "blocked"; reasons: string[] }
   | { kind: "queued"; activeRefresh: ActiveRefresh }
   | { kind: "unchanged" }
+  | { kind: "settled"; changedKeys: SensorConfigKey[] }
   | { kind: "roll"; changedKeys: SensorConfigKey[] };
+
+/** What the drift check (no change buffered) makes of the group's pins and the current parameter versions. */
+export type DriftDecision =
+  /** A change is buffered: the debounced rollout owns it. */
+  | { action: "buffered" }
+  /** Another invocation holds the rollout lease. */
+  | { action: "busy" }
+  /** No launch template, or its version has no (or a malformed) pin block: a blocker every rollout reports. */
+  | { action: "no-pins" }
+  | { action: "in-sync" }
+  /** The pins differ, but this pin set was found invalid or failed at this version: not rolled again. */
+  | { action: "settled"; changedKeys: SensorConfigKey[] }
+  | { action: "drift"; changedKeys: SensorConfigKey[] };
+
+export interface DriftFacts {
+  state: RolloutState;
+  now: number;
+  /** The pins of the group's launch-template version; undefined when it has no valid pin block. */
+  groupPins: ConfigPins | undefined;
+  groupVersion: number;
+  /** Pins of the current parameter versions (read without decryption). */
+  parameterPins: ConfigPins;
+}

@@ -43,6 +43,8 @@ export const REFRESH_METRIC = {
   refreshRollbackStarted: "RefreshRollbackStarted",
   refreshRolledBack: "RefreshRolledBack",
   refreshRollbackFailed: "RefreshRollbackFailed",
+  /** The tick found the pins in service differ from the current parameter versions (after a deploy) and rolls. */
+  pinDriftDetected: "PinDriftDetected",
 } as const;
 
 /** health (functions/health/metrics.ts). */

@@ -352,6 +352,8 @@ export function buildDashboard(i: DashboardInput): DashboardBody {
           ["rolledBack", REFRESH_METRIC.refreshRolledBack],
           ["rollbackFailed", REFRESH_METRIC.refreshRollbackFailed],
           ["errors", REFRESH_METRIC.rolloutError],
+          // A deploy that changed the launch template, re-pinned by the function (no alarm: it repairs itself).
+          ["pinDrift", REFRESH_METRIC.pinDriftDetected],
         ] as const
       ).map(([label, name]) =>
         metric(FUNCTION_NAMESPACE, name, { service: SERVICE.refresh }, { stat: "Sum", label }),

@@ -4,7 +4,7 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { StateStoreError } from "../errors.js";
-import type { RefreshRecord, RolloutState, RolloutStore } from "../types.js";
+import type { RefreshRecord, RolloutState, RolloutStore, SettledPins } from "../types.js";
 
 /** Refresh records are kept for 90 days (DynamoDB TTL on `expiresAt`); DescribeInstanceRefreshes keeps six weeks. */
 const REFRESH_RECORD_TTL_SECONDS = 90 * 24 * 3600;
@@ -52,6 +52,7 @@ export class DynamoRolloutStore implements RolloutStore {
       changeSeq: typeof item.changeSeq === "number" ? item.changeSeq : 0,
       leaseUntil: typeof item.leaseUntil === "number" ? item.leaseUntil : undefined,
       lastNoticeFingerprint: typeof item.noticeFingerprint === "string" ? item.noticeFingerprint : undefined,
+      settled: readSettled(item.settledPins),
     };
   }
 
@@ -143,6 +144,32 @@ export class DynamoRolloutStore implements RolloutStore {
     );
   }
 
+  async setSettled(settled: SettledPins | undefined): Promise<void> {
+    await this.call("store the settled pins", () =>
+      this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { [PARTITION_KEY]: this.groupKey },
+          ...(settled === undefined
+            ? { UpdateExpression: "REMOVE settledPins" }
+            : {
+                UpdateExpression: "SET settledPins = :s",
+                // The document client refuses undefined attribute values: leave an unset version out.
+                ExpressionAttributeValues: {
+                  ":s": {
+                    pins: settled.pins,
+                    reason: settled.reason,
+                    ...(settled.launchTemplateVersion === undefined
+                      ? {}
+                      : { launchTemplateVersion: settled.launchTemplateVersion }),
+                  },
+                },
+              }),
+        }),
+      ),
+    );
+  }
+
   async saveRefresh(record: RefreshRecord): Promise<void> {
     const expiresAt = Math.floor(this.now() / 1000) + REFRESH_RECORD_TTL_SECONDS;
     await this.call("save the refresh record", () =>
@@ -167,4 +194,16 @@ export class DynamoRolloutStore implements RolloutStore {
     );
     return out.Item?.record as RefreshRecord | undefined;
   }
+}
+
+/** The `settledPins` map as stored; anything malformed reads as "nothing settled" (the safe default is a check). */
+function readSettled(value: unknown): SettledPins | undefined {
+  if (value === null || typeof value !== "object") return undefined;
+  const v = value as Record<string, unknown>;
+  if (typeof v.pins !== "string") return undefined;
+  return {
+    pins: v.pins,
+    launchTemplateVersion: typeof v.launchTemplateVersion === "number" ? v.launchTemplateVersion : undefined,
+    reason: typeof v.reason === "string" ? v.reason : "",
+  };
 }

@@ -23,6 +23,7 @@ import type {
   Fleet,
   LaunchTemplateRef,
   LaunchTemplateVersionView,
+  RefreshOverview,
   RefreshStatusView,
   Settings,
 } from "../types.js";
@@ -144,6 +145,28 @@ export class AwsFleet implements Fleet {
       (ACTIVE_REFRESH_STATUSES as readonly string[]).includes(r.Status ?? ""),
     );
     return active ? { refreshId: active.InstanceRefreshId ?? "", status: active.Status ?? "" } : undefined;
+  }
+
+  async refreshOverview(): Promise<RefreshOverview> {
+    const refreshes = await this.describeRefreshes({});
+    const active = refreshes.find((r) =>
+      (ACTIVE_REFRESH_STATUSES as readonly string[]).includes(r.Status ?? ""),
+    );
+    // AWS lists the newest first; sort by start time anyway rather than rely on it.
+    const newest = [...refreshes].sort(
+      (a, b) => (b.StartTime?.getTime() ?? 0) - (a.StartTime?.getTime() ?? 0),
+    )[0];
+    return {
+      active: active ? { refreshId: active.InstanceRefreshId ?? "", status: active.Status ?? "" } : undefined,
+      latest: newest
+        ? {
+            refreshId: newest.InstanceRefreshId ?? "",
+            status: newest.Status ?? "",
+            statusReason: newest.StatusReason,
+            percentageComplete: newest.PercentageComplete,
+          }
+        : undefined,
+    };
   }
 
   async describeRefresh(refreshId: string): Promise<RefreshStatusView | undefined> {

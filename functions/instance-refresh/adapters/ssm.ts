@@ -1,5 +1,5 @@
 // Reads all sensor configuration parameters in one GetParameters call, decrypted, with their versions and
-// types. Powertools Parameters is not used here on purpose: it returns values only (no Version, no Type), and
+// types (`fetch`), or only their versions without decryption (`versions`, the drift check's cheap read). Powertools Parameters is not used here on purpose: it returns values only (no Version, no Type), and
 // pinning needs the version while validation needs the type; its cache would also have to be disabled.
 import { GetParametersCommand, type GetParametersCommandOutput, type SSMClient } from "@aws-sdk/client-ssm";
 import {
@@ -22,19 +22,7 @@ export class SsmParameterReader implements ParameterReader {
   ) {}
 
   async fetch(): Promise<FetchedParameters> {
-    const requested = SENSOR_CONFIG_KEYS.map((k) =>
-      this.label ? `${this.names[k]}:${this.label}` : this.names[k],
-    );
-    let out: GetParametersCommandOutput;
-    try {
-      out = await this.ssm.send(new GetParametersCommand({ Names: requested, WithDecryption: true }));
-    } catch (cause) {
-      throw new ParameterFetchError(
-        `could not read the sensor parameters under ${this.names["collector-url"].replace(/\/[^/]+$/, "")} ` +
-          "(check the function's ssm:GetParameters and kms:Decrypt permissions)",
-        { cause },
-      );
-    }
+    const out = await this.get(true);
     const input: SensorConfigInput = {};
     const versions: Partial<Record<SensorConfigKey, number>> = {};
     for (const p of out.Parameters ?? []) {
@@ -48,5 +36,35 @@ export class SsmParameterReader implements ParameterReader {
       if (version !== undefined) versions[key] = version;
     }
     return { input, versions };
+  }
+
+  async versions(): Promise<Partial<Record<SensorConfigKey, number>>> {
+    // Without decryption: SecureStrings come back encrypted (never decrypted, never used), no KMS call is made.
+    const out = await this.get(false);
+    const versions: Partial<Record<SensorConfigKey, number>> = {};
+    for (const p of out.Parameters ?? []) {
+      const key = keyForParameterName(this.names, (p.Name ?? "").replace(/:[^/]*$/, ""));
+      if (key && p.Version !== undefined) versions[key] = p.Version;
+    }
+    return versions;
+  }
+
+  private async get(withDecryption: boolean): Promise<GetParametersCommandOutput> {
+    const requested = SENSOR_CONFIG_KEYS.map((k) =>
+      this.label ? `${this.names[k]}:${this.label}` : this.names[k],
+    );
+    try {
+      return await this.ssm.send(
+        new GetParametersCommand({ Names: requested, WithDecryption: withDecryption }),
+      );
+    } catch (cause) {
+      throw new ParameterFetchError(
+        `could not read the sensor parameters under ${this.names["collector-url"].replace(/\/[^/]+$/, "")} ` +
+          (withDecryption
+            ? "(check the function's ssm:GetParameters and kms:Decrypt permissions)"
+            : "(check the function's ssm:GetParameters permission)"),
+        { cause },
+      );
+    }
   }
 }

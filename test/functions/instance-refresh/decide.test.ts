@@ -5,16 +5,23 @@ import { parseConfig } from "../../../functions/instance-refresh/config.js";
 import {
   azCoverageBlockers,
   buildStartInstanceRefreshInput,
+  decideDrift,
   decideOnTick,
   decideRollout,
+  describeDrift,
+  describePins,
+  isSettled,
   launchTemplateVersionDescription,
   noticeFingerprint,
   outcomeOfPhase,
+  pinSetKey,
   rolloutBlockers,
+  settledAfterPhase,
+  settledByLatestRefresh,
   VERSION_DESCRIPTION_MAX_LENGTH,
 } from "../../../functions/instance-refresh/decide.js";
 import { REFRESH_PHASES } from "../../../functions/instance-refresh/events.js";
-import type { AsgView, RolloutState } from "../../../functions/instance-refresh/types.js";
+import type { AsgView, RefreshRecord, RolloutState } from "../../../functions/instance-refresh/types.js";
 
 const names = sensorParameterNames("/spanless/prod");
 const settings = parseConfig({
@@ -35,6 +42,7 @@ function state(partial: Partial<RolloutState>): RolloutState {
     changeSeq: 0,
     leaseUntil: undefined,
     lastNoticeFingerprint: undefined,
+    settled: undefined,
     ...partial,
   };
 }
@@ -132,6 +140,7 @@ describe("decideRollout", () => {
       currentPins: undefined,
       newPins,
       blockers: ["b"],
+      settled: false,
     });
     // Assess
     expect(d).toEqual({ kind: "invalid", problems: [problem] });
@@ -145,6 +154,7 @@ describe("decideRollout", () => {
       currentPins: undefined,
       newPins,
       blockers: [],
+      settled: false,
     });
     // Assess
     expect(d).toEqual({ kind: "queued", activeRefresh: { refreshId: "r", status: "RollbackInProgress" } });
@@ -160,6 +170,7 @@ describe("decideRollout", () => {
       currentPins: samePins,
       newPins,
       blockers: [],
+      settled: false,
     });
     const changed = decideRollout({
       problems: [],
@@ -167,10 +178,214 @@ describe("decideRollout", () => {
       currentPins: older,
       newPins,
       blockers: [],
+      settled: false,
     });
     // Assess
     expect(unchanged).toEqual({ kind: "unchanged" });
     expect(changed).toEqual({ kind: "roll", changedKeys: ["collector-url", "proxy"] });
+  });
+});
+
+describe("decideRollout with a settled pin set", () => {
+  const inService = pinsFor(names, { "collector-url": 1, "push-token": 1 });
+  const failed = pinsFor(names, { "collector-url": 1, "push-token": 2 });
+
+  it("does not roll a settled pin set again, and reports no blocker or queue for it", () => {
+    // Prepare / Act
+    const d = decideRollout({
+      problems: [],
+      activeRefresh: { refreshId: "r", status: "InProgress" },
+      currentPins: inService,
+      newPins: failed,
+      blockers: ["AZ without a healthy sensor"],
+      settled: true,
+    });
+    // Assess
+    expect(d).toEqual({ kind: "settled", changedKeys: ["push-token"] });
+  });
+
+  it("still reports an invalid config first, and 'unchanged' wins over settled when nothing differs", () => {
+    // Prepare / Act
+    const invalid = decideRollout({
+      problems: [{ key: "push-token", parameter: names["push-token"], code: "missing", message: "x" }],
+      activeRefresh: undefined,
+      currentPins: inService,
+      newPins: failed,
+      blockers: [],
+      settled: true,
+    });
+    const same = decideRollout({
+      problems: [],
+      activeRefresh: undefined,
+      currentPins: inService,
+      newPins: inService,
+      blockers: [],
+      settled: true,
+    });
+    // Assess
+    expect(invalid.kind).toBe("invalid");
+    expect(same).toEqual({ kind: "unchanged" });
+  });
+});
+
+describe("decideDrift (nothing buffered: pins in service vs current parameter versions)", () => {
+  const inService = pinsFor(names, { "collector-url": 1, "push-token": 1 });
+  const current = pinsFor(names, { "collector-url": 1, "push-token": 3, proxy: 1 });
+  const NOW = 1_000_000;
+
+  it("is in sync when the pins equal the current versions", () => {
+    // Prepare / Act
+    const d = decideDrift({
+      state: state({}),
+      now: NOW,
+      groupPins: inService,
+      groupVersion: 4,
+      parameterPins: pinsFor(names, { "collector-url": 1, "push-token": 1 }),
+    });
+    // Assess
+    expect(d).toEqual({ action: "in-sync" });
+  });
+
+  it("names the keys that differ (a new or removed optional parameter counts)", () => {
+    // Prepare / Act
+    const d = decideDrift({
+      state: state({}),
+      now: NOW,
+      groupPins: inService,
+      groupVersion: 4,
+      parameterPins: current,
+    });
+    // Assess
+    expect(d).toEqual({ action: "drift", changedKeys: ["push-token", "proxy"] });
+  });
+
+  it("leaves a buffered change to the debounced rollout and steps aside while the lease is held", () => {
+    // Prepare
+    const facts = { now: NOW, groupPins: inService, groupVersion: 4, parameterPins: current };
+    // Act
+    const buffered = decideDrift({ ...facts, state: state({ pendingParameters: [names.proxy] }) });
+    const busy = decideDrift({ ...facts, state: state({ leaseUntil: NOW + 1 }) });
+    const expired = decideDrift({ ...facts, state: state({ leaseUntil: NOW - 1 }) });
+    // Assess
+    expect(buffered).toEqual({ action: "buffered" });
+    expect(busy).toEqual({ action: "busy" });
+    expect(expired.action).toBe("drift");
+  });
+
+  it("has nothing to compare without a pin block", () => {
+    // Prepare / Act
+    const d = decideDrift({
+      state: state({}),
+      now: NOW,
+      groupPins: undefined,
+      groupVersion: 4,
+      parameterPins: current,
+    });
+    // Assess
+    expect(d).toEqual({ action: "no-pins" });
+  });
+
+  it("does not roll a pin set that failed at this version again, but does at another version or with new versions", () => {
+    // Prepare
+    const settled = {
+      pins: pinSetKey(current),
+      launchTemplateVersion: 4,
+      reason: "refresh r Rollback Succeeded",
+    };
+    const facts = { state: state({ settled }), now: NOW, groupPins: inService };
+    // Act
+    const same = decideDrift({ ...facts, groupVersion: 4, parameterPins: current });
+    const deployed = decideDrift({ ...facts, groupVersion: 5, parameterPins: current });
+    const newVersion = decideDrift({
+      ...facts,
+      groupVersion: 4,
+      parameterPins: pinsFor(names, { "collector-url": 1, "push-token": 4, proxy: 1 }),
+    });
+    // Assess
+    expect(same).toEqual({ action: "settled", changedKeys: ["push-token", "proxy"] });
+    expect(deployed.action).toBe("drift");
+    expect(newVersion.action).toBe("drift");
+  });
+
+  it("settles an invalid pin set at every launch template version", () => {
+    // Prepare
+    const settled = { pins: pinSetKey(current), launchTemplateVersion: undefined, reason: "invalid" };
+    // Act / Assess
+    expect(isSettled(settled, current, 4)).toBe(true);
+    expect(isSettled(settled, current, 9)).toBe(true);
+    expect(isSettled(settled, inService, 4)).toBe(false);
+    expect(isSettled(undefined, current, 4)).toBe(false);
+  });
+
+  it("describes the drift with versions only", () => {
+    // Prepare / Act
+    const described = describeDrift(inService, current, ["push-token", "proxy"]);
+    // Assess
+    expect(described).toEqual({
+      "push-token": { inService: `${names["push-token"]}:1`, current: `${names["push-token"]}:3` },
+      proxy: { inService: "none", current: `${names.proxy}:1` },
+    });
+  });
+});
+
+describe("settling the pins of an unsuccessful refresh", () => {
+  const pins = pinsFor(names, { "collector-url": 1, "push-token": 2 });
+  const record: RefreshRecord = {
+    refreshId: "r-1",
+    asgName: "spanless-prod-sensors",
+    startedAt: 0,
+    launchTemplateId: "lt-1",
+    launchTemplateVersion: 5,
+    previousLaunchTemplateVersion: 4,
+    changedKeys: ["push-token"],
+    pins: describePins(pins),
+    triggeredBy: [names["push-token"]],
+  };
+
+  it("settles at the previous version after a failure, cancel or rollback, never after success or progress", () => {
+    // Prepare / Act
+    const settledPhases = REFRESH_PHASES.filter((p) => settledAfterPhase(p, record) !== undefined);
+    // Assess
+    expect(settledPhases).toEqual([
+      "Failed",
+      "Cancelled",
+      "Rollback Started",
+      "Rollback Succeeded",
+      "Rollback Failed",
+    ]);
+    expect(settledAfterPhase("Rollback Succeeded", record)).toEqual({
+      pins: pinSetKey(pins),
+      launchTemplateVersion: 4,
+      reason: "refresh r-1 Rollback Succeeded",
+    });
+    expect(settledAfterPhase("Failed", undefined)).toBeUndefined();
+    expect(pinSetKey(record.pins)).toBe(pinSetKey(pins));
+  });
+
+  it("finds the same from DescribeInstanceRefreshes when the outcome event was lost", () => {
+    // Prepare
+    const latest = (status: string) => ({
+      refreshId: "r-1",
+      status,
+      statusReason: undefined,
+      percentageComplete: 0,
+    });
+    // Act / Assess
+    expect(settledByLatestRefresh(latest("RollbackSuccessful"), record, pins, 4)?.launchTemplateVersion).toBe(
+      4,
+    );
+    expect(settledByLatestRefresh(latest("Cancelled"), record, pins, 4)).toBeDefined();
+    expect(settledByLatestRefresh(latest("Successful"), record, pins, 4)).toBeUndefined();
+    expect(settledByLatestRefresh(latest("RollbackSuccessful"), record, pins, 6)).toBeUndefined();
+    expect(
+      settledByLatestRefresh(
+        latest("RollbackSuccessful"),
+        record,
+        pinsFor(names, { "collector-url": 1, "push-token": 3 }),
+        4,
+      ),
+    ).toBeUndefined();
+    expect(settledByLatestRefresh(latest("Failed"), undefined, pins, 4)).toBeUndefined();
   });
 });
 

@@ -240,11 +240,12 @@ describe("instance-refresh handler (moto_server)", () => {
     const rolledBack = await world.send(refreshEvent("rollback-succeeded", id));
     // Assess
     expect(failed).toEqual({ outcome: "reported", phase: "Failed", refreshId: id });
+    // The group is back on version 1 (older pins): that drift is the failed config, settled, not rolled again.
     expect(rolledBack).toEqual({
       outcome: "reported",
       phase: "Rollback Succeeded",
       refreshId: id,
-      followUp: { outcome: "idle" },
+      followUp: { outcome: "idle", drift: "settled" },
     });
     expect(inbox.messages.map((m) => m.subject)).toEqual([
       "[spanless prod] Sensor config rollout failed",

@@ -82,4 +82,26 @@ describe("DynamoRolloutStore (moto_server)", () => {
     expect(await s.getRefresh("r-1")).toEqual(record);
     expect(await s.getRefresh("r-2")).toBeUndefined();
   });
+
+  it("stores the settled pins with or without a launch template version, and clears them", async () => {
+    // Prepare
+    const s = await store();
+    const failed = {
+      pins: "a:1 b:2 none none",
+      launchTemplateVersion: 4,
+      reason: "refresh r Rollback Succeeded",
+    };
+    const invalid = { pins: "a:1 b:3 none none", launchTemplateVersion: undefined, reason: "invalid" };
+    // Act
+    await s.setSettled(failed);
+    const first = (await s.get()).settled;
+    await s.setSettled(invalid);
+    const second = (await s.get()).settled;
+    await s.setSettled(undefined);
+    const cleared = (await s.get()).settled;
+    // Assess
+    expect(first).toEqual(failed);
+    expect(second).toEqual(invalid);
+    expect(cleared).toBeUndefined();
+  });
 });

@@ -1,10 +1,11 @@
 // The Auto Scaling + EC2 fleet adapter against moto_server: launch template resolution and lookups.
-import { AutoScalingClient } from "@aws-sdk/client-auto-scaling";
+import { AutoScalingClient, DescribeInstanceRefreshesCommand } from "@aws-sdk/client-auto-scaling";
 import {
   CreateLaunchTemplateCommand,
   CreateLaunchTemplateVersionCommand,
   EC2Client,
 } from "@aws-sdk/client-ec2";
+import { mockClient } from "aws-sdk-client-mock";
 import { describe, expect, it } from "vitest";
 import { AwsFleet } from "../../../../functions/instance-refresh/adapters/fleet.js";
 import { parseConfig } from "../../../../functions/instance-refresh/config.js";
@@ -67,5 +68,37 @@ describe("AwsFleet (moto_server)", () => {
     await expect(act).rejects.toThrow(
       "Auto Scaling group no-such-group does not exist (check SENSOR_ASG_NAME)",
     );
+  });
+
+  it("tells the active refresh and the newest one apart in one DescribeInstanceRefreshes (moto lacks it: mocked)", async () => {
+    // Prepare: listed oldest first, to show the order is not trusted
+    const autoScaling = new AutoScalingClient(moto.clientConfig);
+    const mock = mockClient(autoScaling);
+    mock.on(DescribeInstanceRefreshesCommand).resolves({
+      InstanceRefreshes: [
+        { InstanceRefreshId: "old", Status: "Successful", StartTime: new Date("2026-01-01T00:00:00Z") },
+        {
+          InstanceRefreshId: "new",
+          Status: "RollbackSuccessful",
+          StatusReason: "alarm",
+          StartTime: new Date("2026-02-01T00:00:00Z"),
+        },
+      ],
+    });
+    const fleet = new AwsFleet(autoScaling, new EC2Client(moto.clientConfig), settings);
+    // Act
+    const overview = await fleet.refreshOverview();
+    // Assess
+    expect(overview).toEqual({
+      active: undefined,
+      latest: {
+        refreshId: "new",
+        status: "RollbackSuccessful",
+        statusReason: "alarm",
+        percentageComplete: undefined,
+      },
+    });
+    expect(mock.commandCalls(DescribeInstanceRefreshesCommand)).toHaveLength(1);
+    mock.restore();
   });
 });

@@ -62,4 +62,36 @@ describe("SsmParameterReader (moto_server)", () => {
     // Assess
     expect(fetched.input["push-token"]).toEqual({ value: "l:two", type: "SecureString", version: 2 });
   });
+
+  it("reads versions only, without decryption, for the drift check", async () => {
+    // Prepare
+    const ssm = new SSMClient(moto.clientConfig);
+    const requests: unknown[] = [];
+    ssm.middlewareStack.add(
+      (next) => async (args) => {
+        requests.push(args.input);
+        return next(args);
+      },
+      { step: "initialize" },
+    );
+    for (const value of ["l:one", "l:two"]) {
+      await ssm.send(
+        new PutParameterCommand({
+          Name: names["push-token"],
+          Value: value,
+          Type: "SecureString",
+          Overwrite: true,
+        }),
+      );
+    }
+    await ssm.send(
+      new PutParameterCommand({ Name: names["collector-url"], Value: "https://a.example", Type: "String" }),
+    );
+    requests.length = 0;
+    // Act
+    const versions = await new SsmParameterReader(ssm, names, undefined).versions();
+    // Assess
+    expect(versions).toEqual({ "collector-url": 1, "push-token": 2 });
+    expect(requests).toEqual([expect.objectContaining({ WithDecryption: false })]);
+  });
 });

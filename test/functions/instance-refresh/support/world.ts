@@ -12,13 +12,19 @@ import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import {
   CreateLaunchTemplateCommand,
   CreateLaunchTemplateVersionCommand,
+  type CreateLaunchTemplateVersionCommandInput,
   DescribeLaunchTemplateVersionsCommand,
   DescribeSubnetsCommand,
   EC2Client,
   RunInstancesCommand,
 } from "@aws-sdk/client-ec2";
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
-import { DeleteParameterCommand, PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
+import {
+  DeleteParameterCommand,
+  type GetParametersCommandInput,
+  PutParameterCommand,
+  SSMClient,
+} from "@aws-sdk/client-ssm";
 import {
   type ConfigPins,
   parsePinBlock,
@@ -63,6 +69,10 @@ export const GOOD_VALUES: Record<SensorConfigKey, string> = {
 
 export const USER_DATA_HEAD = "#!/bin/bash\nset -euo pipefail\n";
 export const USER_DATA_TAIL = "exec /opt/spanless/bin/spanless-boot\n";
+/** One of moto's built-in AMIs (listing them with DescribeImages costs seconds). */
+export const IMAGE_ID = "ami-12c6146b";
+/** Another built-in AMI: the "new image" of a deploy. */
+export const NEW_IMAGE_ID = "ami-1e749f67";
 
 export interface World {
   deps: Deps;
@@ -79,7 +89,18 @@ export interface World {
   launchTemplateVersionCount(): Promise<number>;
   setInstanceHealth(instanceId: string, health: "Healthy" | "Unhealthy"): Promise<void>;
   /** Puts the group on a new launch template version with the given user data (e.g. hand-written, no pins). */
-  useUserData(userData: string): Promise<number>;
+  useUserData(userData: string, imageId?: string): Promise<number>;
+  /**
+   * What `sst deploy` does when the launch template changes: a new version with the stack's pins (`pins`, e.g.
+   * the stale `sensors.initialVersions`) and another AMI, and the group pointed at it. Returns the version.
+   */
+  deployLaunchTemplate(pins: ConfigPins, imageId: string): Promise<number>;
+  /** The function's own SSM and EC2 requests (the world's setup calls are not counted). */
+  calls: {
+    /** `WithDecryption` of each GetParameters call. */
+    getParameters: boolean[];
+    createLaunchTemplateVersion: CreateLaunchTemplateVersionCommandInput[];
+  };
 }
 
 /** The rollout state table as the stack creates it: partition key `pk` (String), on demand. */
@@ -123,8 +144,7 @@ export async function buildWorld(
   };
   for (const key of Object.keys(GOOD_VALUES) as SensorConfigKey[]) await putParameter(key, GOOD_VALUES[key]);
 
-  // One of moto's built-in AMIs (listing them with DescribeImages costs seconds).
-  const image = "ami-12c6146b";
+  const image = IMAGE_ID;
   const initialPins = pinsFor(NAMES, { "collector-url": 1, "push-token": 1, proxy: 1, "os-sensor-hmac": 1 });
   const userData = USER_DATA_HEAD + renderPinBlock(initialPins) + USER_DATA_TAIL;
   const lt = await ec2.send(
@@ -172,6 +192,26 @@ export async function buildWorld(
   await motoAsg.send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: ASG_NAME, MinSize: 2 }));
 
   const sim = new RefreshSimulator(cfg, motoAsg);
+  // The function gets clients of its own, so only its requests are recorded.
+  const calls: World["calls"] = { getParameters: [], createLaunchTemplateVersion: [] };
+  const fnSsm = new SSMClient(cfg);
+  fnSsm.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName === "GetParametersCommand")
+        calls.getParameters.push((args.input as GetParametersCommandInput).WithDecryption === true);
+      return next(args);
+    },
+    { step: "initialize", name: "recordGetParameters" },
+  );
+  const fnEc2 = new EC2Client(cfg);
+  fnEc2.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName === "CreateLaunchTemplateVersionCommand")
+        calls.createLaunchTemplateVersion.push(args.input as CreateLaunchTemplateVersionCommandInput);
+      return next(args);
+    },
+    { step: "initialize", name: "recordCreateLaunchTemplateVersion" },
+  );
   let clock = START_TIME;
   const deps = buildDeps(
     {
@@ -184,7 +224,7 @@ export async function buildWorld(
       CROSS_ZONE_ENABLED: "false",
       ...env,
     },
-    { clientConfig: cfg, clients: { autoScaling: sim.client }, now: () => clock },
+    { clientConfig: cfg, clients: { autoScaling: sim.client, ssm: fnSsm, ec2: fnEc2 }, now: () => clock },
   );
   const handler = createHandler(() => deps);
 
@@ -196,6 +236,23 @@ export async function buildWorld(
       }),
     );
     return out.LaunchTemplateVersions?.[0];
+  };
+
+  const useUserData = async (text: string, imageId = image) => {
+    const out = await ec2.send(
+      new CreateLaunchTemplateVersionCommand({
+        LaunchTemplateId: launchTemplateId,
+        LaunchTemplateData: { ImageId: imageId, UserData: Buffer.from(text).toString("base64") },
+      }),
+    );
+    const version = out.LaunchTemplateVersion?.VersionNumber ?? 0;
+    await motoAsg.send(
+      new UpdateAutoScalingGroupCommand({
+        AutoScalingGroupName: ASG_NAME,
+        LaunchTemplate: { LaunchTemplateId: launchTemplateId, Version: String(version) },
+      }),
+    );
+    return version;
   };
 
   return {
@@ -217,22 +274,10 @@ export async function buildWorld(
       const data = await versionData(version);
       return parsePinBlock(Buffer.from(data?.LaunchTemplateData?.UserData ?? "", "base64").toString("utf8"));
     },
-    useUserData: async (text) => {
-      const out = await ec2.send(
-        new CreateLaunchTemplateVersionCommand({
-          LaunchTemplateId: launchTemplateId,
-          LaunchTemplateData: { ImageId: image, UserData: Buffer.from(text).toString("base64") },
-        }),
-      );
-      const version = out.LaunchTemplateVersion?.VersionNumber ?? 0;
-      await motoAsg.send(
-        new UpdateAutoScalingGroupCommand({
-          AutoScalingGroupName: ASG_NAME,
-          LaunchTemplate: { LaunchTemplateId: launchTemplateId, Version: String(version) },
-        }),
-      );
-      return version;
-    },
+    useUserData,
+    deployLaunchTemplate: (pins, imageId) =>
+      useUserData(USER_DATA_HEAD + renderPinBlock(pins) + USER_DATA_TAIL, imageId),
+    calls,
     setInstanceHealth: async (instanceId, health) => {
       await motoAsg.send(new SetInstanceHealthCommand({ InstanceId: instanceId, HealthStatus: health }));
     },
