@@ -71,6 +71,10 @@ export const DEFAULT_SPOOL_MAX_MB = 1024;
 export const MAX_PCAP_GB = 1_000_000;
 /** `s3://bucket[/prefix]`, as S3 names buckets. */
 export const S3_URL_PATTERN = /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](?:\/.*)?$/;
+/** `s3://bucket/key`: one object (a key is required and does not end in "/"). */
+export const S3_OBJECT_URL_PATTERN = /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/[^\s]*[^\s/]$/;
+/** How often the sensor asks S3 whether the VNI map changed (a conditional GET: unchanged costs a 304). */
+export const DEFAULT_VNI_MAP_S3_POLL_SECONDS = 60;
 
 export const sensorFileSchema = z
   .object({
@@ -94,7 +98,21 @@ export const sensorFileSchema = z
       .default(DEFAULT_DEDUP_WINDOW_MS),
     rotateSeconds: positive(86_400, "seconds").default(DEFAULT_ROTATE_SECONDS),
     rotateMaxMB: positive(1_048_576, "MB").default(DEFAULT_ROTATE_MAX_MB),
+    /** The VNI map file the sensor reads (re-read within 5 s of a change and on SIGHUP). */
     vniMap: z.string().min(1).optional(),
+    /**
+     * The VNI map's S3 object (`s3://bucket/key`, the mirror-on-launch reconciler's): fetched every
+     * vniMapS3PollSeconds, checked with contracts/vni-map and written atomically to `vniMap`.
+     */
+    vniMapS3: z
+      .string()
+      .regex(S3_OBJECT_URL_PATTERN, {
+        message: 'must be "s3://<bucket>/<key>" with a valid bucket name and an object key',
+      })
+      .optional(),
+    vniMapS3PollSeconds: positive(3600, "seconds").optional(),
+    /** An S3-compatible endpoint for vniMapS3 (tests, other stores); absent: AWS's. */
+    vniMapS3Endpoint: z.url({ message: "must be an http(s) URL" }).optional(),
     metricsFile: z.string().min(1).optional(),
     instanceId: z.string().min(1).optional(),
     availabilityZone: z.string().min(1).optional(),
@@ -151,6 +169,21 @@ export const sensorFileSchema = z
             code: "custom",
             path: [field],
             message: "needs pcapMaxGB (the PCAP ring is off without it)",
+          });
+    // The fetched map is written to the file the sensor reads: without one it would go nowhere.
+    if (c.vniMapS3 !== undefined && c.vniMap === undefined)
+      ctx.addIssue({
+        code: "custom",
+        path: ["vniMap"],
+        message: "is required when vniMapS3 is set (the local file the fetched map is written to)",
+      });
+    if (c.vniMapS3 === undefined)
+      for (const field of ["vniMapS3PollSeconds", "vniMapS3Endpoint"] as const)
+        if (c[field] !== undefined)
+          ctx.addIssue({
+            code: "custom",
+            path: [field],
+            message: "needs vniMapS3 (nothing is fetched without it)",
           });
   });
 

@@ -16,13 +16,19 @@ export const IMAGE_MANIFEST = `${INSTALL_DIR}/manifest.json`;
 
 /** The sensor's configuration file, written by `spanless bootstrap` (mode 0600, owned by SENSOR_USER). */
 export const SENSOR_CONFIG_FILE = "/etc/spanless/sensor.json";
-/** Directories the sensor unit may write (its ReadWritePaths): logs, upload spool, PCAP ring. */
+/** Directories the sensor unit may write (its ReadWritePaths): logs, upload spool, PCAP ring, VNI map copy. */
 export const SENSOR_LOG_DIR = "/var/log/spanless";
 export const SENSOR_ZEEK_LOG_DIR = `${SENSOR_LOG_DIR}/zeek`;
 export const SENSOR_METRICS_FILE = `${SENSOR_LOG_DIR}/metrics.emf.log`;
 export const SENSOR_STATE_DIR = "/var/lib/spanless";
 export const SENSOR_SPOOL_DIR = `${SENSOR_STATE_DIR}/spool`;
 export const SENSOR_PCAP_DIR = `${SENSOR_STATE_DIR}/pcap`;
+/**
+ * The local copy of the VNI map the sensor fetches from S3 (`vniMapS3`): a directory of its own because
+ * the copy is written atomically (temporary file + rename), which needs a writable directory.
+ */
+export const SENSOR_VNI_MAP_DIR = `${SENSOR_STATE_DIR}/vni-map`;
+export const SENSOR_VNI_MAP_FILE = `${SENSOR_VNI_MAP_DIR}/vni-map.json`;
 /** The boot log: every step's SPANLESS-BOOT marker (contracts/boot) and the boot's own output. */
 export const USER_DATA_LOG = "/var/log/user-data.log";
 

@@ -10,6 +10,7 @@ import {
   parsePinBlock,
   renderPinBlock,
 } from "../config/pins.js";
+import { S3_OBJECT_URL_PATTERN } from "../config/sensor-file.js";
 
 import { SENSOR_COMMAND, USER_DATA_LOG } from "./paths.js";
 
@@ -22,6 +23,11 @@ export interface BootSettings {
   lifecycleHook: string;
   /** S3 bucket for the PCAP ring's uploads (`pcaps/` prefix); absent: PCAPs stay on the instance. */
   pcapBucket?: string;
+  /**
+   * The VNI map's S3 object, `s3://<bucket>/<key>` (the mirror-on-launch reconciler's); the sensor fetches
+   * it into its local copy. Absent: records carry no instance enrichment.
+   */
+  vniMap?: string;
 }
 
 export class UserDataFormatError extends Error {
@@ -35,6 +41,11 @@ function checkSetting(field: keyof BootSettings, value: string): string {
   if (!SAFE_VALUE.test(value)) {
     throw new UserDataFormatError(
       `boot setting ${field} "${value}" must be 1-512 characters of A-Za-z0-9_.-/#: (it is written unquoted into user data)`,
+    );
+  }
+  if (field === "vniMap" && !S3_OBJECT_URL_PATTERN.test(value)) {
+    throw new UserDataFormatError(
+      `boot setting vniMap "${value}" must be "s3://<bucket>/<key>" (one object: a valid bucket name and a key)`,
     );
   }
   return value;
@@ -53,6 +64,7 @@ export function renderSensorUserData(pins: ConfigPins, settings: BootSettings): 
   ];
   if (settings.pcapBucket !== undefined)
     args.push(`--pcap-bucket ${checkSetting("pcapBucket", settings.pcapBucket)}`);
+  if (settings.vniMap !== undefined) args.push(`--vni-map ${checkSetting("vniMap", settings.vniMap)}`);
   return [
     "#!/bin/bash",
     "# Spanless sensor boot. Everything is in the image; this only names the pinned configuration",
@@ -79,7 +91,12 @@ export function parseSensorUserData(userData: string): SensorUserData {
   }
   const line = userData.split("\n").find((l) => l.startsWith(BOOT_LINE_PREFIX));
   if (line === undefined) throw new UserDataFormatError(`user data has no "${BOOT_LINE_PREFIX}" line`);
-  const words = line.slice(BOOT_LINE_PREFIX.length).split(/\s+/).filter(Boolean);
+  // The flags end where the output redirection begins.
+  const words = line
+    .slice(BOOT_LINE_PREFIX.length)
+    .replace(/\s>>.*$/, "")
+    .split(/\s+/)
+    .filter(Boolean);
   const optionalFlag = (name: string): string | undefined => {
     const at = words.indexOf(`--${name}`);
     return at < 0 ? undefined : flag(name);
@@ -92,13 +109,16 @@ export function parseSensorUserData(userData: string): SensorUserData {
     }
     return value;
   };
+  const pcapBucket = optionalFlag("pcap-bucket");
+  const vniMap = optionalFlag("vni-map");
   return {
     pins,
     settings: {
       logGroup: flag("log-group"),
       autoScalingGroup: flag("auto-scaling-group"),
       lifecycleHook: flag("lifecycle-hook"),
-      ...(optionalFlag("pcap-bucket") === undefined ? {} : { pcapBucket: optionalFlag("pcap-bucket") }),
+      ...(pcapBucket === undefined ? {} : { pcapBucket }),
+      ...(vniMap === undefined ? {} : { vniMap: checkSetting("vniMap", vniMap) }),
     },
   };
 }

@@ -1,7 +1,8 @@
 // The sensors' launch template and Auto Scaling group.
 //
 // User data is contracts/host's renderSensorUserData: the pin block (each parameter as name:version) and the
-// one boot line naming the log group, group, hook and PCAP bucket. The stack pins `sensors.initialVersions`
+// one boot line naming the log group, group, hook, PCAP bucket and the VNI map the mirror-on-launch
+// reconciler publishes (the sensors fetch it for their records' vpc_id, instance_id, eni_id…). The stack pins `sensors.initialVersions`
 // (default: version 1 of the two required parameters, `none` for the optional ones). The instance-refresh
 // function pins the current versions on every rollout by creating launch-template versions of its own; the
 // group points at a numbered version (never $Latest) because the refresh's auto-rollback needs one.
@@ -11,6 +12,7 @@ import { renderSensorUserData } from "../../contracts/host/user-data.js";
 import type { StackConfig } from "../config/schema.js";
 import type { Network, Storage } from "../context.js";
 import type { StackNames } from "../names.js";
+import { VNI_MAP_KEY } from "../operations/operations.js";
 
 /** The launch lifecycle hook: the boot completes it; a boot that never does is abandoned after 15 minutes. */
 export const LIFECYCLE_HOOK = {
@@ -56,6 +58,7 @@ export function sensorFleet(
         autoScalingGroup: names.autoScalingGroup,
         lifecycleHook: names.lifecycleHook,
         pcapBucket: bucket,
+        vniMap: `s3://${bucket}/${VNI_MAP_KEY}`,
       }),
     ).toString("base64"),
   );

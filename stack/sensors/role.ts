@@ -3,6 +3,7 @@
 //   - decrypt them, only through SSM and only for those parameters (KMS encryption context PARAMETER_ARN);
 //   - write its log streams (CloudWatch agent: userdata, sensor, metrics; Session Manager session logs);
 //   - upload PCAPs under pcaps/ (and the bucket key that encrypts them, only through S3);
+//   - read the VNI map the mirror-on-launch reconciler publishes (that one object; decrypted through S3 only);
 //   - complete the launch lifecycle action of its own group;
 //   - Session Manager: AWS's minimal instance policy (UpdateInstanceInformation + the four ssmmessages
 //     channel actions, which have no resource types) and kms:Decrypt of the stack key for the encrypted
@@ -12,6 +13,7 @@ import type { Account } from "../account.js";
 import type { StackConfig } from "../config/schema.js";
 import type { StackContext, Storage } from "../context.js";
 import { PCAP_PREFIX, type StackNames } from "../names.js";
+import { VNI_MAP_KEY } from "../operations/operations.js";
 
 /** `arn:<p>:ssm:<region>:<account>:parameter/spanless/<stage>/<key>` for each key (names start with "/"). */
 export function parameterArns(config: StackConfig, where: Account): StackContext["parameterArns"] {
@@ -99,6 +101,21 @@ export function sensorRole(
           Sid: "EncryptUploadsThroughS3Only",
           Effect: "Allow",
           Action: "kms:GenerateDataKey",
+          Resource: store.kmsKey.arn,
+          Condition: { StringEquals: { "kms:ViaService": $interpolate`s3.${region}.amazonaws.com` } },
+        },
+        {
+          Sid: "ReadTheVniMap",
+          Effect: "Allow",
+          Action: "s3:GetObject",
+          Resource: $interpolate`${store.bucket.arn}/${VNI_MAP_KEY}`,
+        },
+        {
+          // The bucket is SSE-KMS with the stack key. With an S3 bucket key the encryption context is the
+          // bucket's ARN, not the object's, so only the service is conditioned on (as for the uploads).
+          Sid: "DecryptTheVniMapThroughS3Only",
+          Effect: "Allow",
+          Action: "kms:Decrypt",
           Resource: store.kmsKey.arn,
           Condition: { StringEquals: { "kms:ViaService": $interpolate`s3.${region}.amazonaws.com` } },
         },

@@ -94,7 +94,8 @@ const RULES: PartRule[] = [
       TEXT,
       "contracts",
     ],
-    packages: (p) => p === "zod",
+    // The VNI map's fetch from S3 (daemon/vni-map-fetch.ts) loads the S3 client lazily, as the PCAP ring does.
+    packages: (p) => p === "zod" || p === "@aws-sdk/client-s3",
     builtins: ANY,
   },
   {

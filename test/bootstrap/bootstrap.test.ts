@@ -14,16 +14,18 @@ import {
   CompleteLifecycleActionCommand,
   type CompleteLifecycleActionCommandInput,
 } from "@aws-sdk/client-auto-scaling";
+import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { parseBootLog } from "../../contracts/boot/markers.js";
 import { type ConfigPins, parseSensorFile } from "../../contracts/config/index.js";
-import { renderSensorUserData, SENSOR_CONFIG_FILE } from "../../contracts/host/index.js";
+import { renderSensorUserData, SENSOR_CONFIG_FILE, SENSOR_VNI_MAP_FILE } from "../../contracts/host/index.js";
 import { diagnoseBoot } from "../../functions/health/decide.js";
 import { execRunner } from "../../sensor-ami/src/bootstrap/commands.js";
 import { IMDS_ENDPOINT_ENV } from "../../sensor-ami/src/bootstrap/imds.js";
 import {
+  type BootSettingsArgs,
   type BootstrapDeps,
   type BootstrapOutcome,
   runBootstrap,
@@ -190,6 +192,10 @@ interface BootOptions {
   agentCtl?: string;
   /** The user data the metadata service serves; default: rendered from the pins. */
   userData?: string;
+  /** The boot line's settings; default SETTINGS. */
+  settings?: BootSettingsArgs;
+  /** Where the started sensor fetches its VNI map from (moto_server). */
+  vniMapS3Endpoint?: string;
 }
 
 /** One boot with `pinsUsed` in the user data, against the servers above. */
@@ -199,7 +205,8 @@ async function boot(pinsUsed: ConfigPins, o: BootOptions = {}): Promise<Boot> {
   const systemd =
     o.systemd ?? new FakeSystemd(join(root, SENSOR_CONFIG_FILE), o.unit ?? "sensor", healthPort);
   if (o.systemd === undefined) cleanup.push(() => systemd.stop());
-  imds.instance.userData = o.userData ?? renderSensorUserData(pinsUsed, SETTINGS);
+  const settings = o.settings ?? SETTINGS;
+  imds.instance.userData = o.userData ?? renderSensorUserData(pinsUsed, settings);
   // A fake CloudWatch agent control script: a real program, run by the real runner.
   const ctl = join(root, "amazon-cloudwatch-agent-ctl");
   writeFileSync(ctl, `#!/bin/sh\necho "$@" >> "${root}/agent-calls"\n`, { mode: 0o755 });
@@ -227,9 +234,10 @@ async function boot(pinsUsed: ConfigPins, o: BootOptions = {}): Promise<Boot> {
     networkAttempts: 2,
     networkRetryDelayMs: 50,
     lifecycleRetryDelayMs: 10,
+    ...(o.vniMapS3Endpoint === undefined ? {} : { vniMapS3Endpoint: o.vniMapS3Endpoint }),
   };
   const before = asgMock.commandCalls(CompleteLifecycleActionCommand).length;
-  const outcome = await runBootstrap(SETTINGS, deps);
+  const outcome = await runBootstrap(settings, deps);
   const lifecycleCalls = asgMock
     .commandCalls(CompleteLifecycleActionCommand)
     .slice(before)
@@ -359,6 +367,60 @@ describe("spanless bootstrap", () => {
     });
     expectNoSecrets(first);
     expectNoSecrets(second);
+  }, 60_000);
+
+  it("with --vni-map, writes vniMapS3 and the local copy's path, and the started sensor fetches the map into it", async () => {
+    // Prepare: the reconciler's object in the (moto) bucket
+    asgMock.on(CompleteLifecycleActionCommand).resolves({});
+    const s3 = new S3Client(moto.clientConfig);
+    await s3.send(
+      new CreateBucketCommand({
+        Bucket: "boot-records",
+        CreateBucketConfiguration: { LocationConstraint: "eu-west-1" },
+      }),
+    );
+    const map = {
+      version: 1,
+      generatedAt: "2026-12-07T00:00:00.000Z",
+      owner: "spanless",
+      vnis: {
+        "100": {
+          vpcId: "vpc-0a1b2c3d4e5f60718",
+          sources: {
+            "10.0.0.5": {
+              eniId: "eni-0123456789abcdef0",
+              instanceId: "i-0fedcba9876543210",
+              sessionId: "tms-0123456789abcdef0",
+              sessionNumber: 1,
+              tags: {},
+            },
+          },
+        },
+      },
+    };
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: "boot-records",
+        Key: "spanless/vni-map.json",
+        Body: JSON.stringify(map),
+      }),
+    );
+    s3.destroy();
+    const settings = { ...SETTINGS, vniMap: "s3://boot-records/spanless/vni-map.json" };
+
+    // Act
+    const b = await boot(pins(), { settings, vniMapS3Endpoint: moto.endpoint });
+    const copy = join(b.root, SENSOR_VNI_MAP_FILE);
+    for (let i = 0; i < 100 && !existsSync(copy); i++) await new Promise((r) => setTimeout(r, 100));
+
+    // Assess
+    expect(b.outcome, b.log + b.systemd.journal).toMatchObject({ exitCode: 0, decision: "CONTINUE" });
+    const config = parseSensorFile(JSON.parse(readFileSync(join(b.root, SENSOR_CONFIG_FILE), "utf8")));
+    expect(config).toMatchObject({ vniMapS3: settings.vniMap, vniMap: copy });
+    expect(b.log).toContain(`VNI map fetched from ${settings.vniMap}`);
+    expect(existsSync(copy), b.systemd.journal).toBe(true);
+    expect(JSON.parse(readFileSync(copy, "utf8"))).toEqual(map);
+    expectNoSecrets(b);
   }, 60_000);
 
   it("continues with a warning when the CloudWatch agent is missing, and skips the lifecycle action of an instance Auto Scaling did not launch", async () => {

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseSensorFile, type SensorConfig } from "../../contracts/config/index.js";
-import { sensorMemoryPlan } from "../../contracts/host/index.js";
+import { SENSOR_VNI_MAP_DIR, SENSOR_VNI_MAP_FILE, sensorMemoryPlan } from "../../contracts/host/index.js";
 import { BootStepError } from "../../sensor-ami/src/bootstrap/errors.js";
 import { writeFileAtomic } from "../../sensor-ami/src/bootstrap/files.js";
 import { sensorUserOwner } from "../../sensor-ami/src/bootstrap/run.js";
@@ -14,6 +14,7 @@ import {
   memoryDropInText,
   PCAP_MIN_GB,
   pcapRingGB,
+  sensorDirectories,
   sensorFileText,
   underRoot,
 } from "../../sensor-ami/src/bootstrap/sensor-config.js";
@@ -77,6 +78,29 @@ describe("the sensor file", () => {
     expect(JSON.parse(text)).not.toHaveProperty("pcapS3");
     expect(pcapRingGB(2 * PCAP_MIN_GB * GIB)).toBe(PCAP_MIN_GB);
     expect(pcapRingGB(2 * PCAP_MIN_GB * GIB - 1)).toBeUndefined();
+  });
+
+  it("with --vni-map, names the S3 object and the local copy under the unit's writable VNI map directory", () => {
+    // Act
+    const { text } = sensorFileText(input({ vniMapS3: "s3://acme-records/spanless/vni-map.json" }));
+    const file = parseSensorFile(JSON.parse(text));
+    const without = parseSensorFile(JSON.parse(sensorFileText(input()).text));
+
+    // Assess
+    expect(file.vniMapS3).toBe("s3://acme-records/spanless/vni-map.json");
+    expect(file.vniMap).toBe(SENSOR_VNI_MAP_FILE);
+    expect(SENSOR_VNI_MAP_FILE.startsWith(`${SENSOR_VNI_MAP_DIR}/`)).toBe(true);
+    expect(sensorDirectories(underRoot("/"))).toContain(SENSOR_VNI_MAP_DIR);
+    expect(without.vniMapS3).toBeUndefined();
+    expect(without.vniMap).toBeUndefined();
+  });
+
+  it("refuses a --vni-map that is not one S3 object", () => {
+    // Act
+    const bad = () => sensorFileText(input({ vniMapS3: "s3://acme-records/" }));
+
+    // Assess
+    expect(bad).toThrow(/vniMapS3: must be "s3:\/\/<bucket>\/<key>"/);
   });
 
   it("refuses a file the sensor would refuse, naming the field and not the value", () => {

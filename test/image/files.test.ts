@@ -21,6 +21,8 @@ import {
   SENSOR_SPOOL_DIR,
   SENSOR_STATE_DIR,
   SENSOR_USER,
+  SENSOR_VNI_MAP_DIR,
+  SENSOR_VNI_MAP_FILE,
   SENSOR_ZEEK_LOG_DIR,
   sensorMemoryPlan,
   VXLAN_PORT,
@@ -126,12 +128,13 @@ describe("spanless-sensor.service", () => {
     expect(one("ExecReload")).toMatch(/kill -HUP \$MAINPID$/);
   });
 
-  it("may write only the log directory, the spool and the PCAP ring", () => {
+  it("may write only the log directory, the spool, the PCAP ring and the VNI map's copy", () => {
     // Prepare / Act
     const writable = one("ReadWritePaths").split(/\s+/);
 
-    // Assess: the Zeek logs and the metrics file are under the log directory
-    expect(writable).toEqual([SENSOR_LOG_DIR, SENSOR_SPOOL_DIR, SENSOR_PCAP_DIR]);
+    // Assess: the Zeek logs and the metrics file are under the log directory, the VNI map's copy in its own
+    expect(writable).toEqual([SENSOR_LOG_DIR, SENSOR_SPOOL_DIR, SENSOR_PCAP_DIR, SENSOR_VNI_MAP_DIR]);
+    expect(SENSOR_VNI_MAP_FILE.startsWith(`${SENSOR_VNI_MAP_DIR}/`)).toBe(true);
     expect(SENSOR_ZEEK_LOG_DIR.startsWith(`${SENSOR_LOG_DIR}/`)).toBe(true);
     expect(SENSOR_METRICS_FILE.startsWith(`${SENSOR_LOG_DIR}/`)).toBe(true);
   });
@@ -183,6 +186,7 @@ describe("spanless-sensor.service", () => {
       SENSOR_STATE_DIR,
       SENSOR_SPOOL_DIR,
       SENSOR_PCAP_DIR,
+      SENSOR_VNI_MAP_DIR,
     ]) {
       expect(byPath.get(dir), dir).toEqual({
         type: "d",

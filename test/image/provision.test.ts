@@ -32,6 +32,7 @@ import {
   SENSOR_SPOOL_DIR,
   SENSOR_STATE_DIR,
   SENSOR_USER,
+  SENSOR_VNI_MAP_DIR,
   SENSOR_ZEEK_LOG_DIR,
 } from "../../contracts/host/index.js";
 import { imageManifestSchema } from "../../sensor-ami/src/cli/image-manifest.js";
@@ -215,6 +216,7 @@ describe.skipIf(skip !== undefined)(
         SENSOR_STATE_DIR,
         SENSOR_SPOOL_DIR,
         SENSOR_PCAP_DIR,
+        SENSOR_VNI_MAP_DIR,
       ]) {
         const s = statSync(at(dir));
         expect([s.uid, s.gid, (s.mode & 0o777).toString(8)], dir).toEqual([Number(uid), Number(gid), "750"]);

@@ -78,7 +78,24 @@ describe("launch template", () => {
       autoScalingGroup: "spanless-dev-sensors",
       lifecycleHook: "spanless-dev-launch",
       pcapBucket: "spanless-dev-123456789012-us-east-1",
+      vniMap: "s3://spanless-dev-123456789012-us-east-1/spanless/vni-map.json",
     });
+  });
+
+  it("names the VNI map object the mirror reconciler publishes", () => {
+    // Prepare
+    const lt = inv.named(LT, "SensorLaunchTemplate");
+    const reconciler = inv
+      .ofType("aws:lambda/function:Function")
+      .find((f) => String(f.inputs.name).endsWith("-mirror-reconcile"));
+    const published = reconciler?.inputs.environment.variables as Record<string, string> | undefined;
+
+    // Act
+    const { settings } = parseSensorUserData(Buffer.from(lt.inputs.userData, "base64").toString("utf8"));
+
+    // Assess
+    expect(published?.VNI_MAP_BUCKET).toBeDefined();
+    expect(settings.vniMap).toBe(`s3://${published?.VNI_MAP_BUCKET}/${published?.VNI_MAP_KEY}`);
   });
 
   it("pins the configured initial versions, optional parameters included", async () => {

@@ -1,5 +1,5 @@
 // The sensor instance role: ssm:GetParameter(s) on exactly the named parameters, kms:Decrypt only via SSM,
-// logs to its own group, s3:PutObject under its prefix, CompleteLifecycleAction on its group, Session Manager's
+// logs to its own group, s3:PutObject under its prefix, s3:GetObject of the VNI map, CompleteLifecycleAction on its group, Session Manager's
 // minimal instance permissions, and nothing else: no managed policies, no wildcard actions.
 import { beforeAll, describe, expect, it } from "vitest";
 import {
@@ -70,6 +70,8 @@ describe("sensor instance role", () => {
       "SessionManagerChecksTheLogGroupIsEncrypted",
       "UploadPcapsUnderTheirPrefix",
       "EncryptUploadsThroughS3Only",
+      "ReadTheVniMap",
+      "DecryptTheVniMapThroughS3Only",
       "CompleteTheLaunchLifecycleActionOfItsGroup",
       "SessionManagerRegistersTheInstance",
       "SessionManagerDecryptsTheSession",
@@ -127,9 +129,33 @@ describe("sensor instance role", () => {
     const s3Actions = policy.flatMap((s) => list(s.Action)).filter((a) => a.startsWith("s3:"));
 
     // Assess
-    expect(s3Actions).toEqual(["s3:PutObject"]);
+    expect(s3Actions).toEqual(["s3:PutObject", "s3:GetObject"]);
     expect(put.Resource).toBe(`arn:aws:s3:::spanless-dev-${ACCOUNT}-us-east-1/pcaps/*`);
     expect(encrypt.Condition).toEqual({ StringEquals: { "kms:ViaService": "s3.us-east-1.amazonaws.com" } });
+  });
+
+  it("reads exactly the VNI map object, and decrypts it through S3 only", () => {
+    // Act
+    const read = bySid("ReadTheVniMap");
+    const decrypt = bySid("DecryptTheVniMapThroughS3Only");
+    const gets = policy.filter((s) => list(s.Action).some((a) => a.startsWith("s3:Get")));
+
+    // Assess
+    expect(read).toEqual({
+      Sid: "ReadTheVniMap",
+      Effect: "Allow",
+      Action: "s3:GetObject",
+      Resource: `arn:aws:s3:::spanless-dev-${ACCOUNT}-us-east-1/spanless/vni-map.json`,
+    });
+    expect(gets).toEqual([read]);
+    expect(decrypt).toEqual({
+      Sid: "DecryptTheVniMapThroughS3Only",
+      Effect: "Allow",
+      Action: "kms:Decrypt",
+      Resource: bySid("EncryptUploadsThroughS3Only").Resource,
+      Condition: { StringEquals: { "kms:ViaService": "s3.us-east-1.amazonaws.com" } },
+    });
+    expect(decrypt.Resource).toMatch(/^arn:aws:kms:us-east-1:123456789012:key\//);
   });
 
   it("completes lifecycle actions only on its own group", () => {

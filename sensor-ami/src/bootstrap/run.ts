@@ -76,6 +76,8 @@ export interface BootSettingsArgs {
   autoScalingGroup: string;
   lifecycleHook: string;
   pcapBucket?: string;
+  /** The VNI map's S3 object, `s3://bucket/key` (contracts/host BootSettings.vniMap). */
+  vniMap?: string;
 }
 
 export interface BootstrapDeps {
@@ -96,6 +98,8 @@ export interface BootstrapDeps {
   listen?: string;
   healthPort?: number;
   collectorCaFile?: string;
+  /** An S3-compatible endpoint for the sensor's VNI map fetch (tests: moto_server); absent: AWS's. */
+  vniMapS3Endpoint?: string;
   healthDeadlineMs?: number;
   healthPollMs?: number;
   networkTimeoutMs?: number;
@@ -195,7 +199,8 @@ export async function runBootstrap(
 
   log.info(
     `boot of a Spanless sensor: log group ${settings.logGroup}, Auto Scaling group ${settings.autoScalingGroup}, ` +
-      `lifecycle hook ${settings.lifecycleHook}${settings.pcapBucket === undefined ? "" : `, PCAP bucket ${settings.pcapBucket}`}`,
+      `lifecycle hook ${settings.lifecycleHook}${settings.pcapBucket === undefined ? "" : `, PCAP bucket ${settings.pcapBucket}`}` +
+      `${settings.vniMap === undefined ? "" : `, VNI map ${settings.vniMap}`}`,
   );
 
   // logs-agent: first, so that a boot failing at any later step still ships this log.
@@ -240,7 +245,7 @@ export async function runBootstrap(
     await networkSteps(step, retrying, target, config, instance.instanceId);
     const written = await step(
       "write-config",
-      () => writeConfig(deps, at, service, config, instance, settings.pcapBucket),
+      () => writeConfig(deps, at, service, config, instance, settings.pcapBucket, settings.vniMap),
       (w) => ({ status: "ok", reason: w.summary }),
     );
     await step(
@@ -438,6 +443,7 @@ async function writeConfig(
   config: SensorConfig,
   instance: InstanceIdentity,
   pcapBucket: string | undefined,
+  vniMapS3: string | undefined,
 ): Promise<Written> {
   let memory: SensorMemoryPlan;
   try {
@@ -463,6 +469,8 @@ async function writeConfig(
     memory,
     pcapDiskAvailableBytes: available,
     pcapBucket,
+    ...(vniMapS3 === undefined ? {} : { vniMapS3 }),
+    ...(deps.vniMapS3Endpoint === undefined ? {} : { vniMapS3Endpoint: deps.vniMapS3Endpoint }),
     at,
     healthPort,
     ...(deps.listen === undefined ? {} : { listen: deps.listen }),
@@ -482,7 +490,8 @@ async function writeConfig(
     healthPort,
     summary:
       `${SENSOR_CONFIG_FILE} ${file.changed ? "written" : "unchanged"} (mode 0600${owner === undefined ? ", owner unchanged: not root" : `, owner ${SENSOR_USER}`}); ` +
-      `memory budget ${memory.budgetMB} MiB, MemoryMax ${memory.memoryMaxMB} MiB; ${pcap}`,
+      `memory budget ${memory.budgetMB} MiB, MemoryMax ${memory.memoryMaxMB} MiB; ${pcap}` +
+      `${vniMapS3 === undefined ? "" : `; VNI map fetched from ${vniMapS3}`}`,
   };
 }
 

@@ -11,6 +11,8 @@ import {
   SENSOR_METRICS_FILE,
   SENSOR_PCAP_DIR,
   SENSOR_SPOOL_DIR,
+  SENSOR_VNI_MAP_DIR,
+  SENSOR_VNI_MAP_FILE,
   SENSOR_ZEEK_LOG_DIR,
   type SensorMemoryPlan,
   VXLAN_PORT,
@@ -35,6 +37,10 @@ export interface SensorFileInput {
   /** Bytes free on the PCAP directory's file system. */
   pcapDiskAvailableBytes: number;
   pcapBucket: string | undefined;
+  /** The VNI map's S3 object (`s3://bucket/key`, the boot line's --vni-map); the sensor keeps a copy. */
+  vniMapS3?: string;
+  /** An S3-compatible endpoint for vniMapS3 (tests). */
+  vniMapS3Endpoint?: string;
   /** Prefix of every host path ("/" on a host; a scratch directory in tests). */
   at: (path: string) => string;
   listen?: string;
@@ -71,6 +77,14 @@ export function sensorFileText(i: SensorFileInput): { text: string; pcapGB: numb
     ...(i.collectorCaFile === undefined ? {} : { collectorCaFile: i.collectorCaFile }),
     ...(c.proxyUrl === null ? {} : { proxy: c.proxyUrl }),
     ...(c.osSensorHmac === null ? {} : { osSensorHmac: c.osSensorHmac }),
+    // The sensor fetches the map into its own directory (writable by the unit) and reads it from there.
+    ...(i.vniMapS3 === undefined
+      ? {}
+      : {
+          vniMapS3: i.vniMapS3,
+          vniMap: i.at(SENSOR_VNI_MAP_FILE),
+          ...(i.vniMapS3Endpoint === undefined ? {} : { vniMapS3Endpoint: i.vniMapS3Endpoint }),
+        }),
     ...(pcapGB === undefined
       ? {}
       : {
@@ -107,7 +121,7 @@ export function memoryDropInText(memory: SensorMemoryPlan): string {
 
 /** Directories the sensor writes (created by the image; made here too when missing). */
 export function sensorDirectories(at: (path: string) => string): string[] {
-  return [SENSOR_ZEEK_LOG_DIR, SENSOR_SPOOL_DIR, SENSOR_PCAP_DIR].map(at);
+  return [SENSOR_ZEEK_LOG_DIR, SENSOR_SPOOL_DIR, SENSOR_PCAP_DIR, SENSOR_VNI_MAP_DIR].map(at);
 }
 
 export const underRoot =

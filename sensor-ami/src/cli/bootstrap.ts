@@ -9,7 +9,8 @@ import { IMDS_ENDPOINT_ENV } from "../bootstrap/imds.js";
 import { EXIT_USAGE, runBootstrap, sensorUserOwner } from "../bootstrap/run.js";
 
 export const BOOTSTRAP_USAGE = `usage: spanless bootstrap --log-group <group> --auto-scaling-group <group> --lifecycle-hook <hook>
-                          [--pcap-bucket <bucket>] [--collector-ca-file <pem>]
+                          [--pcap-bucket <bucket>] [--vni-map s3://<bucket>/<key>]
+                          [--collector-ca-file <pem>]
 
 Configures a sensor instance at first boot (the launch template's user data runs it): reads the
 pinned configuration parameters named in the instance's user data from SSM Parameter Store,
@@ -23,6 +24,8 @@ options:
   --auto-scaling-group <group> the sensor Auto Scaling group
   --lifecycle-hook <hook>      its launch lifecycle hook
   --pcap-bucket <bucket>       S3 bucket for the PCAP ring's files (prefix pcaps/); default: kept on the instance
+  --vni-map s3://<b>/<key>     the VNI map the mirror-on-launch reconciler publishes: the sensor fetches it
+                               (every 60 s) for instance enrichment; default: no enrichment
   --collector-ca-file <pem>    a CA for a collector whose certificate is not from a public CA
 
 exit status: 0 the launch continued (or had no lifecycle action); 1 a step failed and the launch was
@@ -39,6 +42,7 @@ export async function runBootstrapCommand(argv: string[]): Promise<number> {
         "auto-scaling-group": { type: "string" },
         "lifecycle-hook": { type: "string" },
         "pcap-bucket": { type: "string" },
+        "vni-map": { type: "string" },
         "collector-ca-file": { type: "string" },
         help: { type: "boolean", short: "h", default: false },
       },
@@ -61,6 +65,7 @@ export async function runBootstrapCommand(argv: string[]): Promise<number> {
   }
   const run = execRunner();
   const pcapBucket = values["pcap-bucket"] as string | undefined;
+  const vniMap = values["vni-map"] as string | undefined;
   const caFile = values["collector-ca-file"] as string | undefined;
   const endpoint = process.env[IMDS_ENDPOINT_ENV];
   const outcome = await runBootstrap(
@@ -69,6 +74,7 @@ export async function runBootstrapCommand(argv: string[]): Promise<number> {
       autoScalingGroup: values["auto-scaling-group"] as string,
       lifecycleHook: values["lifecycle-hook"] as string,
       ...(pcapBucket === undefined ? {} : { pcapBucket }),
+      ...(vniMap === undefined ? {} : { vniMap }),
     },
     {
       write: (text) => process.stdout.write(text),

@@ -8,6 +8,7 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import {
+  DEFAULT_VNI_MAP_S3_POLL_SECONDS,
   parseListen,
   parseSensorFile,
   type SensorFileConfig,
@@ -33,7 +34,8 @@ logs and re-reads the VNI map (which is also re-read within 5 s of any change).
 options (each overrides the config file's field of the same meaning):
   --config <file>            JSON settings (fields: listen, out, healthPort, healthHost, workers,
                              memoryBudgetMB, receiveBufferMB, dedupWindowMs, rotateSeconds, rotateMaxMB,
-                             vniMap, metricsFile, instanceId, availabilityZone, localNets; uploading:
+                             vniMap, vniMapS3, vniMapS3PollSeconds, vniMapS3Endpoint, metricsFile,
+                             instanceId, availabilityZone, localNets; uploading:
                              collectorUrl, pushToken, proxy, collectorCaFile, spoolDir, spoolMaxMB,
                              sensorId; osSensorHmac; PCAP ring: pcapMaxGB, pcapDir, pcapS3,
                              pcapS3Endpoint). The push token is read from the file only, so
@@ -199,6 +201,14 @@ export async function runSensor(argv: string[]): Promise<number> {
       rotateSeconds: c.rotateSeconds,
       rotateMaxBytes: c.rotateMaxMB * MIB,
       vniMap: c.vniMap,
+      vniMapS3:
+        c.vniMapS3 !== undefined
+          ? {
+              url: c.vniMapS3,
+              endpoint: c.vniMapS3Endpoint,
+              intervalMs: (c.vniMapS3PollSeconds ?? DEFAULT_VNI_MAP_S3_POLL_SECONDS) * 1000,
+            }
+          : undefined,
       metricsFile: c.metricsFile,
       instanceId: c.instanceId,
       availabilityZone: c.availabilityZone,

@@ -34,6 +34,7 @@ import { emfDocuments } from "./metrics/emf.js";
 import { MetricsFile } from "./metrics/emf-file.js";
 import { createRing, RingWriter } from "./ring.js";
 import type { DaemonSnapshot, WorkerSnapshot } from "./snapshot.js";
+import { VniMapFetcher } from "./vni-map-fetch.js";
 import type { FromWorker, ToWorker, WorkerCounters, WorkerInit } from "./worker-protocol.js";
 
 /**
@@ -93,6 +94,8 @@ export interface SensorOptions {
   rotateSeconds: number;
   rotateMaxBytes: number;
   vniMap?: string;
+  /** Fetch the VNI map from S3 into `vniMap` (`s3://bucket/key`), every intervalMs. */
+  vniMapS3?: { url: string; endpoint?: string; intervalMs: number };
   metricsFile?: string;
   instanceId?: string;
   availabilityZone?: string;
@@ -143,6 +146,7 @@ export class Sensor {
   private metrics: MetricsFile | undefined;
   private shipper: Shipper | undefined;
   private pcapUploader: PcapUploader | undefined;
+  private vniMapFetcher: VniMapFetcher | undefined;
   private lastMetrics: DaemonSnapshot | undefined;
   private readonly timers: NodeJS.Timeout[] = [];
   private vniMapState: DaemonSnapshot["vniMap"];
@@ -221,8 +225,25 @@ export class Sensor {
     this.ringBytes = ringBytes(total, n);
     // The map goes to each worker with its start, so no record made before a message arrives misses it.
     if (o.vniMap !== undefined) {
+      if (o.vniMapS3 !== undefined) {
+        // The fetcher writes the file; the loader below reads it. A new map is loaded at once, not
+        // at the next poll.
+        this.vniMapFetcher = new VniMapFetcher({
+          url: o.vniMapS3.url,
+          endpoint: o.vniMapS3.endpoint,
+          intervalMs: o.vniMapS3.intervalMs,
+          file: o.vniMap,
+          log: o.log,
+          onWritten: () => {
+            this.vniMapMtime = 0;
+            void this.loadVniMap();
+          },
+        });
+      }
+      // The last good copy (an earlier run's fetch) serves until the first fetch answers.
       await this.loadVniMap();
       this.every(VNI_MAP_POLL_MS, () => void this.loadVniMap());
+      this.vniMapFetcher?.start();
     }
     for (let id = 0; id < n; id++) this.spawnWorker(id, perWorker, n);
     this.dispatcher = new Dispatcher(this.workers.map((w) => w.ring));
@@ -360,8 +381,15 @@ export class Sensor {
       map = parseVniMap(JSON.parse(await readFile(path, "utf8")));
       this.vniMapMtime = st.mtimeMs;
     } catch (err) {
-      const error = `${path}: ${(err as Error).message}`;
-      if (this.vniMapState?.error !== error)
+      // Before the first fetch from S3 there is no copy yet: the fetcher's state says why, not this.
+      const waiting =
+        this.vniMapFetcher !== undefined &&
+        (err as NodeJS.ErrnoException).code === "ENOENT" &&
+        this.vniMapFetcher.status().lastWrittenAt === null;
+      const error = waiting
+        ? `${path}: no copy fetched from ${this.o.vniMapS3?.url} yet`
+        : `${path}: ${(err as Error).message}`;
+      if (this.vniMapState?.error !== error && !waiting)
         this.o.log(`warning: VNI map not loaded (records keep the previous enrichment): ${error}`);
       this.vniMapState = { ...(this.vniMapState ?? { path, vnis: 0, sources: 0 }), error };
       return;
@@ -438,7 +466,13 @@ export class Sensor {
       },
       workers,
       output: { dir: this.o.out, writable: out.writable, error: out.error, rotatedFiles: out.rotatedFiles },
-      vniMap: this.vniMapState,
+      vniMap:
+        this.vniMapState === undefined
+          ? undefined
+          : {
+              ...this.vniMapState,
+              ...(this.vniMapFetcher === undefined ? {} : { s3: this.vniMapFetcher.status() }),
+            },
       rssBytes: process.memoryUsage.rss(),
       processMemoryLimitBytes: this.processMemoryLimit,
       shipping: this.shippingSnapshot(),
@@ -521,12 +555,16 @@ export class Sensor {
     });
   }
 
-  /** SIGHUP: reopen the log files (after an external logrotate moved them) and re-read the VNI map. */
+  /**
+   * SIGHUP: reopen the log files (after an external logrotate moved them), re-read the VNI map and,
+   * with vniMapS3, ask S3 for it now.
+   */
   reopenLogs(): void {
     this.writer.reopen();
     this.o.log("log files reopened");
     this.vniMapMtime = 0;
     void this.loadVniMap();
+    void this.vniMapFetcher?.fetchNow();
   }
 
   /**
@@ -543,6 +581,7 @@ export class Sensor {
 
   private async shutdown(): Promise<number> {
     for (const t of this.timers) clearInterval(t);
+    await this.vniMapFetcher?.close();
     await this.receiver.close();
     for (const w of this.workers) w.ring.stop();
     const deadline = Date.now() + STOP_GRACE_MS;
@@ -591,6 +630,7 @@ export class Sensor {
   /** After a failed start: release what was opened. */
   private async abort(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
+    await this.vniMapFetcher?.close().catch(() => undefined);
     this.stopping = Promise.resolve(1);
     await this.receiver?.close().catch(() => undefined);
     await Promise.all(this.workers.map((w) => w.worker.terminate()));

@@ -29,6 +29,27 @@ export function handledDatagrams(s: Pick<DaemonSnapshot, "totals" | "workers">):
   return s.workers.reduce((n, w) => n + w.packets, 0) + t.duplicates + t.notVxlan + t.queueDrops;
 }
 
+/** The VNI map's S3 fetcher (`vniMapS3`, daemon/vni-map-fetch.ts). Times in seconds since the epoch. */
+export interface VniMapFetchSnapshot {
+  url: string;
+  bucket: string;
+  key: string;
+  intervalSeconds: number;
+  /** The last request S3 answered (200 or 304 Not Modified), null before the first. */
+  lastCheckAt: number | null;
+  /** The last time a new map was written to the local file, null before the first. */
+  lastWrittenAt: number | null;
+  /** ETag of the object last received, null before the first. */
+  etag: string | null;
+  /** Requests made, answered 304 (unchanged), new maps written, and failures (any kind), since start. */
+  fetches: number;
+  notModified: number;
+  written: number;
+  failures: number;
+  /** Why the local file does not hold the object's current map (bucket, key and the AWS error); null when it does. */
+  error: string | null;
+}
+
 export interface DaemonSnapshot {
   /** Seconds since the epoch when the snapshot was taken. */
   at: number;
@@ -77,7 +98,15 @@ export interface DaemonSnapshot {
   /** Whether the log directory accepts writes; error says why not. */
   output: { dir: string; writable: boolean; error?: string; rotatedFiles: number };
   /** VNI map enrichment: where it is read from, entries, last load and last error. */
-  vniMap?: { path: string; vnis: number; sources: number; loadedAt?: number; error?: string };
+  vniMap?: {
+    path: string;
+    vnis: number;
+    sources: number;
+    loadedAt?: number;
+    error?: string;
+    /** The fetch of the map from S3 into `path` (absent: the file is maintained by other means). */
+    s3?: VniMapFetchSnapshot;
+  };
   /** Upload to the collector (absent: local output only). Times in seconds since the epoch. */
   shipping?: {
     collectorConnectivity: "ok" | "failing" | "unknown";

@@ -81,4 +81,36 @@ describe("sensor configuration file", () => {
       expect.stringMatching(/^collectorUrl: is required when pushToken is set/),
     ]);
   });
+
+  it("takes the VNI map's S3 object with the local copy it is written to, and refuses half of it", () => {
+    // Act
+    const c = parseSensorFile({
+      out: "/x",
+      vniMap: "/var/lib/spanless/vni-map/vni-map.json",
+      vniMapS3: "s3://records-bucket/spanless/vni-map.json",
+      vniMapS3PollSeconds: 30,
+      vniMapS3Endpoint: "http://127.0.0.1:5000",
+    });
+
+    // Assess
+    expect(c).toMatchObject({
+      vniMapS3: "s3://records-bucket/spanless/vni-map.json",
+      vniMapS3PollSeconds: 30,
+    });
+    expect(problems({ out: "/x", vniMapS3: "s3://records-bucket/spanless/vni-map.json" })).toEqual([
+      expect.stringMatching(/^vniMap: is required when vniMapS3 is set/),
+    ]);
+    expect(problems({ out: "/x", vniMap: "/m.json", vniMapS3: "s3://records-bucket/" })).toEqual([
+      expect.stringMatching(/^vniMapS3: must be "s3:\/\/<bucket>\/<key>"/),
+    ]);
+    expect(
+      problems({ out: "/x", vniMap: "/m.json", vniMapS3PollSeconds: 5, vniMapS3Endpoint: "http://e" }),
+    ).toEqual([
+      "vniMapS3PollSeconds: needs vniMapS3 (nothing is fetched without it)",
+      "vniMapS3Endpoint: needs vniMapS3 (nothing is fetched without it)",
+    ]);
+    expect(
+      problems({ out: "/x", vniMap: "/m.json", vniMapS3: "s3://records-bucket/k", vniMapS3PollSeconds: 0 }),
+    ).toEqual([expect.stringMatching(/^vniMapS3PollSeconds: must be 1–3600 seconds/)]);
+  });
 });

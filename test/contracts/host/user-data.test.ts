@@ -67,3 +67,56 @@ describe("optional boot settings", () => {
     );
   });
 });
+
+describe("the VNI map boot setting", () => {
+  const vniMap = "s3://spanless-prod-123456789012-eu-west-1/spanless/vni-map.json";
+
+  it("renders --vni-map on the boot line and reads it back", () => {
+    // Act
+    const userData = renderSensorUserData(pins, { ...settings, pcapBucket: "b-1", vniMap });
+
+    // Assess
+    expect(userData).toMatch(
+      /^exec \/usr\/local\/bin\/spanless bootstrap .* --pcap-bucket b-1 --vni-map s3:\/\/\S+ >>/m,
+    );
+    expect(parseSensorUserData(userData).settings).toEqual({ ...settings, pcapBucket: "b-1", vniMap });
+    expect(parseSensorUserData(renderSensorUserData(pins, settings)).settings).not.toHaveProperty("vniMap");
+  });
+
+  it("survives the instance-refresh function rewriting the pin block", () => {
+    // Prepare
+    const userData = renderSensorUserData(pins, { ...settings, vniMap });
+
+    // Act
+    const rewritten = replacePinBlock(userData, {
+      ...pins,
+      proxy: { name: "/spanless/prod/proxy", version: 1 },
+    });
+
+    // Assess
+    expect(parseSensorUserData(rewritten).settings.vniMap).toBe(vniMap);
+  });
+
+  it("refuses anything but one S3 object's URL, and anything unsafe on the shell line", () => {
+    for (const bad of ["s3://bucket", "s3://bucket/", "https://bucket/key", "s3://Bucket/key", "bucket/key"])
+      expect(() => renderSensorUserData(pins, { ...settings, vniMap: bad }), bad).toThrow(
+        /vniMap .* must be "s3:\/\/<bucket>\/<key>"/,
+      );
+    expect(() => renderSensorUserData(pins, { ...settings, vniMap: "s3://b-1/k;reboot" })).toThrow(
+      /must be 1-512 characters/,
+    );
+  });
+
+  it("refuses a hand-edited boot line whose --vni-map is missing its value or is not an object URL", () => {
+    // Prepare
+    const userData = renderSensorUserData(pins, { ...settings, vniMap });
+
+    // Act / Assess
+    expect(() => parseSensorUserData(userData.replace(/ --vni-map \S+/, " --vni-map"))).toThrow(
+      /no --vni-map value/,
+    );
+    expect(() => parseSensorUserData(userData.replace(/--vni-map \S+/, "--vni-map s3://b-1/"))).toThrow(
+      UserDataFormatError,
+    );
+  });
+});

@@ -409,18 +409,34 @@ function receiver(now: DaemonSnapshot): HealthCheck {
 function vniMap(now: DaemonSnapshot): HealthCheck {
   const m = now.vniMap;
   if (!m) return ok("vni_map", "not configured (records carry no VNI enrichment)");
-  const loaded =
-    m.loadedAt !== undefined ? `, loaded ${Math.max(0, Math.round(now.at - m.loadedAt))} s ago` : "";
-  const value = `${m.vnis} VNIs, ${m.sources} sources from ${m.path}${loaded}`;
-  if (m.error === undefined) return ok("vni_map", value);
+  const ago = (t: number) => `${Math.max(0, Math.round(now.at - t))} s ago`;
+  const loaded = m.loadedAt !== undefined ? `, loaded ${ago(m.loadedAt)}` : "";
+  const s3 = m.s3;
+  const from = s3 === undefined ? m.path : `${s3.url} (copy in ${m.path})`;
+  const checked =
+    s3 === undefined
+      ? ""
+      : `, S3 ${s3.lastCheckAt === null ? "not answered yet" : `checked ${ago(s3.lastCheckAt)}`}`;
+  const value = `${m.vnis} VNIs, ${m.sources} sources from ${from}${loaded}${checked}`;
   const stale =
     m.loadedAt !== undefined ? "the last good map stays in use" : "records carry no VNI enrichment";
-  return {
-    name: "vni_map",
-    status: "WARNING",
-    value,
-    reason: `The VNI map at ${m.path} could not be loaded (${m.error}), so ${stale}: check that the file exists and is valid.`,
-  };
+  const reasons: string[] = [];
+  if (s3?.error != null) {
+    reasons.push(
+      `The VNI map could not be brought from S3 (bucket ${s3.bucket}, key ${s3.key}): ${s3.error}. Until it is, ${stale}; the sensor asks again every ${s3.intervalSeconds} s.`,
+    );
+  }
+  // Before the first fetch the copy does not exist: the S3 reason above (if any) says why.
+  const waitingForS3 = s3 !== undefined && s3.lastWrittenAt === null && m.loadedAt === undefined;
+  if (m.error !== undefined && !(waitingForS3 && s3?.error != null)) {
+    reasons.push(
+      waitingForS3
+        ? `The VNI map has not been fetched from ${s3?.url} yet, so records carry no VNI enrichment: the first fetch is in progress.`
+        : `The VNI map at ${m.path} could not be loaded (${m.error}), so ${stale}: check that the file exists and is valid.`,
+    );
+  }
+  if (reasons.length === 0) return ok("vni_map", value);
+  return { name: "vni_map", status: "WARNING", value, reason: reasons.join(" ") };
 }
 
 function notConfigured(name: CheckName, why: string): HealthCheck {
