@@ -154,7 +154,18 @@ export interface RuntimeConfig {
   dryRun: boolean;
   /** CloudTrail events made by this role (the handlers' own calls) are ignored. */
   selfRoleArn?: string;
+  /**
+   * The NLB whose UDP 4789 listener the reconciler checks. Unset: the load balancer behind each of the
+   * policy's NLB-type mirror targets (DescribeTrafficMirrorTargets' NetworkLoadBalancerArn).
+   */
+  sensorNlbArn?: string;
 }
+
+/**
+ * An ELBv2 load balancer ARN (`arn:<partition>:elasticloadbalancing:<region>:<account>:loadbalancer/net/<name>/<id>`).
+ * The type segment is not enforced (moto names every load balancer `app/`); a wrong one shows up as the check's error.
+ */
+const NLB_ARN = /^arn:[a-z-]+:elasticloadbalancing:[a-z0-9-]+:\d{12}:loadbalancer\/[a-z]+\/[^/]+\/[0-9a-f]+$/;
 
 const runtimeSchema = z.object({
   VNI_MAP_BUCKET: z.string().trim().min(3).max(63).optional(),
@@ -162,6 +173,14 @@ const runtimeSchema = z.object({
   MAX_CONCURRENCY: z.coerce.number().int().min(1).max(MAX_CONCURRENCY).default(DEFAULT_CONCURRENCY),
   DRY_RUN: envFlag(false),
   SPANLESS_ROLE_ARN: z.string().startsWith("arn:").optional(),
+  SENSOR_NLB_ARN: z
+    .string()
+    .trim()
+    .regex(NLB_ARN, {
+      message:
+        "must be a Network Load Balancer ARN such as arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/net/spanless-dev-sensors/0123456789abcdef",
+    })
+    .optional(),
 });
 
 export function parseRuntimeConfig(env: Env): RuntimeConfig {
@@ -172,5 +191,6 @@ export function parseRuntimeConfig(env: Env): RuntimeConfig {
     concurrency: e.MAX_CONCURRENCY,
     dryRun: e.DRY_RUN,
     selfRoleArn: e.SPANLESS_ROLE_ARN,
+    sensorNlbArn: e.SENSOR_NLB_ARN,
   };
 }

@@ -23,6 +23,9 @@ export class InventoryError extends SpanlessError {
 /** Publishing the VNI map failed. */
 export class VniMapPublishError extends SpanlessError {}
 
+/** The mirror listener check could not describe the sensors' NLB listeners (AccessDenied, throttling). */
+export class ListenerCheckError extends SpanlessError {}
+
 /**
  * What to do after a failed mutating call:
  * - `unsupported-source`: EC2 refuses this instance type as a source; mark it and stop trying.

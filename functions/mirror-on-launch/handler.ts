@@ -6,6 +6,7 @@
 // becomes a log line and a metric.
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { EC2Client } from "@aws-sdk/client-ec2";
+import type { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { Context } from "aws-lambda";
 import type { Env } from "../shared/env.js";
@@ -13,12 +14,21 @@ import { awsErrorCode } from "../shared/errors.js";
 import { flushMetrics, type Telemetry } from "../shared/telemetry.js";
 import { gatherFullInventory, gatherInstanceInventory } from "./adapters/ec2-inventory.js";
 import { type ActionOutcome, executeActions } from "./adapters/ec2-sessions.js";
+import { lookUpListeners } from "./adapters/elbv2-listeners.js";
 import { buildVniMap, publishVniMap, sessionsAfter } from "./adapters/s3-vni-map.js";
 import { parsePolicy, parseRuntimeConfig, type RuntimeConfig } from "./config.js";
+import { judgeListeners, type ListenerVerdict, nlbsToCheck, policyTargetIds } from "./decide/listener.js";
 import { plan } from "./decide.js";
 import { InvalidEventError, InventoryError, PolicyConfigError, VniMapPublishError } from "./errors.js";
 import { classifyEvent, type Trigger } from "./events.js";
-import { countInvocationError, logOutcomes, logPlanned, logSkips, METRIC } from "./metrics.js";
+import {
+  countInvocationError,
+  logOutcomes,
+  logPlanned,
+  logSkips,
+  METRIC,
+  reportListenerChecks,
+} from "./metrics.js";
 import type { Inventory, Policy } from "./types.js";
 
 /** One wait before concluding that an instance named in an event does not exist. */
@@ -29,6 +39,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export interface PassDeps extends Telemetry {
   ec2: EC2Client;
   s3?: S3Client;
+  /** With it, a whole-region pass also checks the mirror NLB's UDP 4789 listener (the reconciler only). */
+  elbv2?: ElasticLoadBalancingV2Client;
   policy: Policy;
   runtime: RuntimeConfig;
   now?: () => Date;
@@ -52,6 +64,8 @@ export interface RunSummary {
   mirroredEnis: number;
   quotaHeadroom?: number;
   vniMapPublished?: boolean;
+  /** The mirror listener check (reconciler): one verdict per NLB looked at. */
+  listeners?: ListenerVerdict[];
   failureCodes: string[];
 }
 
@@ -157,9 +171,34 @@ export async function runPass(deps: PassDeps, scope: Scope): Promise<RunSummary>
         summary.vniMapPublished = false;
       }
     }
+    if (deps.elbv2) summary.listeners = await checkMirrorListeners(deps, deps.elbv2, inventory);
     logger.info("reconcile finished", { ...summary, coveragePercent: coverage });
   }
   return summary;
+}
+
+/**
+ * The mirror listener check: every NLB the mirror targets deliver to must have a UDP 4789 listener, or AWS
+ * drops the mirrored traffic without a sign. The sessions are reconciled either way (they are right; the
+ * listener is what is wrong), and a failed describe is reported, never thrown.
+ */
+async function checkMirrorListeners(
+  deps: PassDeps,
+  elbv2: ElasticLoadBalancingV2Client,
+  inventory: Inventory,
+): Promise<ListenerVerdict[]> {
+  const nlbs = nlbsToCheck(deps.policy.target, inventory.targets, deps.runtime.sensorNlbArn);
+  if (nlbs.length === 0) {
+    deps.logger.info("mirror listener not checked: no mirror target is a Network Load Balancer", {
+      targetIds: policyTargetIds(deps.policy.target),
+    });
+    return [];
+  }
+  const verdicts = await Promise.all(
+    nlbs.map(async (nlbArn) => judgeListeners(nlbArn, await lookUpListeners(elbv2, nlbArn))),
+  );
+  reportListenerChecks(deps, verdicts);
+  return verdicts;
 }
 
 export interface HandlerResult {
@@ -171,6 +210,8 @@ export interface HandlerResult {
 export interface HandlerDeps extends Telemetry {
   ec2: EC2Client;
   s3: S3Client;
+  /** The reconciler's listener check; without it the check is skipped. The event handler never uses it. */
+  elbv2?: ElasticLoadBalancingV2Client;
   /** Read on the first invocation, so a bad configuration is reported by the handler, not thrown at import. */
   env: Env;
   now?: () => Date;
@@ -202,11 +243,16 @@ export function createHandlers(deps: HandlerDeps) {
     return { status: "failed", detail: `${code}: ${(error as Error)?.message ?? String(error)}`, runs };
   };
 
-  const passDeps = (context: Context | undefined, dryRunOverride?: boolean): PassDeps => {
+  const passDeps = (
+    context: Context | undefined,
+    dryRunOverride?: boolean,
+    checkListener = false,
+  ): PassDeps => {
     config ??= { policy: parsePolicy(deps.env), runtime: parseRuntimeConfig(deps.env) };
     return {
       ec2: deps.ec2,
       s3: deps.s3,
+      elbv2: checkListener ? deps.elbv2 : undefined,
       logger,
       metrics,
       policy: config.policy,
@@ -250,7 +296,9 @@ export function createHandlers(deps: HandlerDeps) {
   const reconcileHandler = async (event: unknown, context?: Context): Promise<HandlerResult> => {
     try {
       if (context) logger.addContext(context);
-      const md = passDeps(context, dryRunRequested(event));
+      // Only the reconciler checks the listener: its role has elasticloadbalancing:DescribeListeners, and one
+      // look per reconcile period is what the alarm evaluates (the listener is not a per-instance fact).
+      const md = passDeps(context, dryRunRequested(event), true);
       const summary = await runPass(md, { kind: "all" });
       return { status: summary.failed > 0 ? "failed" : "ok", detail: "reconciled", runs: [summary] };
     } catch (error) {

@@ -1,6 +1,7 @@
 // Lambda entry points, wiring only: SDK clients (../shared/aws.ts), the function's Logger and Metrics, and
 // the handlers of handler.ts over them, built once per cold start.
 import { EC2Client } from "@aws-sdk/client-ec2";
+import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { S3Client } from "@aws-sdk/client-s3";
 import type { Context } from "aws-lambda";
 import { sdkClientConfig } from "../shared/aws.js";
@@ -13,6 +14,7 @@ export function buildDeps(env: Env): HandlerDeps {
   return {
     ec2: new EC2Client(sdkClientConfig()),
     s3: new S3Client(sdkClientConfig()),
+    elbv2: new ElasticLoadBalancingV2Client(sdkClientConfig()),
     ...createTelemetry(env),
     env,
   };

@@ -5,6 +5,8 @@
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import { countByDimension, type Telemetry, telemetryFor } from "../shared/telemetry.js";
 import type { ActionOutcome } from "./adapters/ec2-sessions.js";
+import type { ListenerVerdict } from "./decide/listener.js";
+import { ListenerCheckError } from "./errors.js";
 import type { Action, Skip } from "./types.js";
 
 export const FUNCTION_NAME = "mirror-on-launch";
@@ -31,6 +33,11 @@ export const METRIC = {
   /** Dimension `ErrorCode` (AWS code or error class name); the invocation did nothing useful. */
   invocationErrors: "InvocationErrors",
   vniMapPublished: "VniMapPublished",
+  /**
+   * Reconcile: NLBs behind the mirror targets without a UDP 4789 listener (0 when every one has it); no 0 is
+   * written while an NLB could not be described. The alarm mirror-listener-missing is built on it.
+   */
+  listenerMissing: "MirrorListenerMissing",
 } as const;
 
 const DONE_METRIC: Record<Action["kind"], string> = {
@@ -109,4 +116,46 @@ export function logOutcomes(t: Telemetry, outcomes: readonly ActionOutcome[]): v
 
 export function countInvocationError(t: Telemetry, code: string): void {
   countByDimension(t.metrics, METRIC.invocationErrors, "ErrorCode", [code]);
+}
+
+/**
+ * The mirror listener check's outcome: an ERROR line per NLB without a UDP 4789 listener (what is wrong and
+ * the fix), an ERROR line and InvocationErrors{ErrorCode=ListenerCheckError} per NLB that could not be asked,
+ * and MirrorListenerMissing (the count of NLBs without the listener), unless that count would be a 0 while
+ * an NLB could not be asked: such a 0 would hide the NLB nobody could look at (the alarm keeps its state).
+ */
+export function reportListenerChecks(t: Telemetry, verdicts: readonly ListenerVerdict[]): void {
+  for (const v of verdicts) {
+    if (v.status === "ok") {
+      t.logger.info("mirror listener ok", {
+        nlbArn: v.nlbArn,
+        listenerArn: v.listenerArn,
+        protocol: v.protocol,
+      });
+    } else if (v.status === "missing") {
+      t.logger.error("mirror listener missing: AWS drops the mirrored traffic without an error", {
+        nlbArn: v.nlbArn,
+        problem: v.problem,
+        listenersFound: v.found,
+        fix: v.fix,
+      });
+    } else {
+      const error = new ListenerCheckError(`DescribeListeners on ${v.nlbArn} failed: ${v.message}`);
+      t.logger.error("mirror listener not checked", {
+        nlbArn: v.nlbArn,
+        errorCode: v.errorCode,
+        error,
+        fix:
+          v.errorCode.startsWith("AccessDenied") || v.errorCode === "UnauthorizedOperation"
+            ? "grant elasticloadbalancing:DescribeListeners on * to the reconciler's role (README: IAM policy)"
+            : "the next reconcile asks again",
+      });
+      countInvocationError(t, error.name);
+    }
+  }
+  const missing = verdicts.filter((v) => v.status === "missing").length;
+  const unknown = verdicts.some((v) => v.status === "describe-failed");
+  if (missing > 0 || (verdicts.length > 0 && !unknown)) {
+    t.metrics.addMetric(METRIC.listenerMissing, MetricUnit.Count, missing);
+  }
 }

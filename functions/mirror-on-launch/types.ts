@@ -48,6 +48,8 @@ export interface TargetInfo {
   targetId: string;
   /** Set when the target is an ENI (a standalone sensor); that ENI must never be a source. */
   eniId?: string;
+  /** Set when the target is a Network Load Balancer: the listener check looks at its listeners. */
+  nlbArn?: string;
 }
 
 /**

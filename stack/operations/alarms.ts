@@ -29,6 +29,7 @@ export const ALARM_KINDS = [
   "mirror-coverage",
   "mirror-quota-headroom",
   "mirror-errors",
+  "mirror-listener-missing",
   "lambda-errors",
   "lambda-throttles",
   "dlq-depth",
@@ -484,6 +485,29 @@ export function buildAlarms<V>(i: AlarmInput<V>): AlarmSpec<V>[] {
       datapointsToAlarm: 1,
       treatMissingData: "notBreaching",
       missingDataWhy: MISSING.event,
+    }),
+    alarm({
+      key: "mirror-listener-missing",
+      kind: "mirror-listener-missing",
+      description:
+        "The sensors' NLB has no UDP listener on port 4789 (deleted, moved to another port, or changed to TCP), " +
+        "or the NLB is gone. AWS drops ALL mirrored traffic silently: every mirror session still looks fine. " +
+        "The mirror-reconcile function's ERROR line 'mirror listener missing' names the NLB, the problem and " +
+        "the fix. Check first: the NLB's Listeners tab in the console, or `aws elbv2 describe-listeners " +
+        "--load-balancer-arn <the NLB's ARN>` (expect UDP:4789 forwarding to the sensors' target group), " +
+        "and that the stack's last deploy succeeded. The stack owns the listener: `sst refresh` then " +
+        "`sst deploy` recreates it.",
+      metric: fn(MIRROR_METRIC.listenerMissing, { service: SERVICE.mirror }, "Maximum", reconcileSeconds),
+      comparison: "GreaterThanOrEqualToThreshold",
+      threshold: 1,
+      // One reconcile pass is enough: with the listener gone nothing reaches the sensors, and the check is exact.
+      evaluationPeriods: 1,
+      datapointsToAlarm: 1,
+      treatMissingData: "missing",
+      missingDataWhy:
+        "keep the last state: the reconciler writes 0 or more on every pass, and writes nothing only when it did " +
+        "not run (mirror-coverage's job) or could not describe the listeners (mirror-errors, ListenerCheckError); " +
+        "neither is evidence that the listener is back",
     }),
   );
 

@@ -29,6 +29,8 @@ export const MIRROR_METRIC = {
   actionFailures: "ActionFailures",
   /** + `ErrorCode`. */
   invocationErrors: "InvocationErrors",
+  /** NLBs behind the mirror targets without a UDP 4789 listener (reconciler; 0 when all have it). */
+  listenerMissing: "MirrorListenerMissing",
 } as const;
 
 /** instance-refresh (functions/instance-refresh/metrics.ts), dimension `service` only. */

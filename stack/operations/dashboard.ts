@@ -294,7 +294,7 @@ export function buildDashboard(i: DashboardInput): DashboardBody {
     12,
     6,
     graph(
-      "Mirror session quota headroom, sessions created/deleted, errors",
+      "Mirror session quota headroom, sessions created/deleted, errors, NLB listener missing",
       [
         metric(
           FUNCTION_NAMESPACE,
@@ -329,6 +329,18 @@ export function buildDashboard(i: DashboardInput): DashboardBody {
           "mirrorErrors",
           `SELECT SUM(${MIRROR_METRIC.invocationErrors}) FROM SCHEMA("${FUNCTION_NAMESPACE}", ErrorCode, service) WHERE service = '${SERVICE.mirror}' GROUP BY ErrorCode`,
           { label: "invocation errors", yAxis: "right" },
+        ),
+        // No room for a widget of its own in this row: 0 while the NLB has its UDP 4789 listener, 1 when
+        // AWS is dropping every mirrored packet (the alarm mirror-listener-missing).
+        metric(
+          FUNCTION_NAMESPACE,
+          MIRROR_METRIC.listenerMissing,
+          { service: SERVICE.mirror },
+          {
+            stat: "Maximum",
+            label: "NLBs without a UDP 4789 listener",
+            yAxis: "right",
+          },
         ),
       ],
       { period: 900 },

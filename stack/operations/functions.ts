@@ -106,6 +106,8 @@ export interface MirrorRuntimeInput<V> {
   /** Unset: the map is not published (only the reconciler publishes it). */
   vniMapBucket?: V;
   vniMapKey?: string;
+  /** The sensors' NLB, whose UDP 4789 listener the reconciler checks (SENSOR_NLB_ARN). */
+  sensorNlbArn?: V;
 }
 
 /** Drops unset variables: a blank variable would be read as unset anyway, but the console shows less noise. */
@@ -123,7 +125,11 @@ const list = (values: readonly string[] | undefined): string | undefined =>
  * backstop), so no CloudTrail events of the function's own calls arrive.
  */
 export function mirrorRuntimeEnvironment<V>(i: MirrorRuntimeInput<V>): Env<V> {
-  return defined<V>({ VNI_MAP_BUCKET: i.vniMapBucket, VNI_MAP_KEY: i.vniMapKey });
+  return defined<V>({
+    VNI_MAP_BUCKET: i.vniMapBucket,
+    VNI_MAP_KEY: i.vniMapKey,
+    SENSOR_NLB_ARN: i.sensorNlbArn,
+  });
 }
 
 export interface RefreshEnvInput<V> {

@@ -88,9 +88,16 @@ export function operations(ctx: StackContext): OperationsOutputs {
       logKmsKeyArn,
       environment: {
         ...ctx.mirrorPolicyEnv,
-        // Only the reconciler publishes the VNI map (the event handler never runs a whole-region pass here).
+        // Only the reconciler publishes the VNI map (the event handler never runs a whole-region pass here)
+        // and checks the NLB's UDP 4789 listener.
         ...mirrorRuntimeEnvironment<$util.Input<string>>(
-          reconciler ? { vniMapBucket: ctx.storage.bucket.bucket, vniMapKey: VNI_MAP_KEY } : {},
+          reconciler
+            ? {
+                vniMapBucket: ctx.storage.bucket.bucket,
+                vniMapKey: VNI_MAP_KEY,
+                sensorNlbArn: ctx.sensors.loadBalancer.arn,
+              }
+            : {},
         ),
       },
       policy: (logGroupName, onFailureArn) =>
@@ -113,6 +120,7 @@ export function operations(ctx: StackContext): OperationsOutputs {
                 ? { bucket: v.bucket, key: VNI_MAP_KEY, bucketKeyArn: v.bucketKeyArn }
                 : undefined,
               includeVpcIds: mirror.includeVpcIds,
+              checkListener: reconciler,
               logGroupNames: [logGroupName],
               onFailureQueueArns: [v.onFailureArn],
             }),

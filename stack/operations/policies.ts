@@ -94,6 +94,8 @@ export interface MirrorPolicyInput extends Common {
   vniMap?: { bucket: string; key: string; bucketKeyArn?: string };
   /** INCLUDE_VPC_IDS: when set, sources are confined to these VPCs by `ec2:Vpc` (README notes). */
   includeVpcIds?: readonly string[];
+  /** The reconciler checks the sensors' NLB for its UDP 4789 listener (README: mirror listener check). */
+  checkListener?: boolean;
 }
 
 /** functions/mirror-on-launch/README.md "IAM policy (least privilege)", for both of its handlers. */
@@ -151,6 +153,10 @@ export function mirrorPolicy(i: MirrorPolicyInput): PolicyDocument {
     statement("MarkInstancesEc2RefusedAsSources", ["ec2:CreateTags"], [arn(s, "ec2", "instance/*")], {
       "ForAllValues:StringEquals": { "aws:TagKeys": ["spanless:mirror-unsupported"] },
     }),
+    // ELBv2 Describe* actions do not support resource-level permissions either.
+    ...(i.checkListener
+      ? [statement("CheckTheMirrorNlbListener", ["elasticloadbalancing:DescribeListeners"], ["*"])]
+      : []),
     ...(i.vniMap ? vniMapStatements(s, i.vniMap) : []),
     ...commonStatements(i),
   ]);

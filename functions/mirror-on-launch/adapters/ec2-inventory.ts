@@ -162,7 +162,11 @@ async function describeTargets(ec2: EC2Client): Promise<TargetInfo[]> {
         new DescribeTrafficMirrorTargetsCommand({ MaxResults: DESCRIBE_PAGE_SIZE, NextToken: nextToken }),
       ));
     for (const t of page.TrafficMirrorTargets ?? []) {
-      out.push({ targetId: t.TrafficMirrorTargetId ?? "", eniId: t.NetworkInterfaceId });
+      out.push({
+        targetId: t.TrafficMirrorTargetId ?? "",
+        eniId: t.NetworkInterfaceId,
+        nlbArn: t.NetworkLoadBalancerArn,
+      });
     }
     nextToken = page.NextToken;
   } while (nextToken);

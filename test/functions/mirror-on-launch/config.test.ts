@@ -101,6 +101,18 @@ describe("parseRuntimeConfig", () => {
     );
   });
 
+  it("takes SENSOR_NLB_ARN for the listener check, and names it when it is not a load balancer ARN", () => {
+    const nlb =
+      "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/net/spanless-dev-sensors/0123456789abcdef";
+    expect(parseRuntimeConfig({ SENSOR_NLB_ARN: nlb }).sensorNlbArn).toBe(nlb);
+    expect(parseRuntimeConfig({ SENSOR_NLB_ARN: " " }).sensorNlbArn).toBeUndefined();
+    expect(() =>
+      parseRuntimeConfig({
+        SENSOR_NLB_ARN: "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/x/0123",
+      }),
+    ).toThrow(/SENSOR_NLB_ARN: must be a Network Load Balancer ARN/);
+  });
+
   it("reads flags in the shared vocabulary", () => {
     expect(parseRuntimeConfig({ DRY_RUN: "Yes" }).dryRun).toBe(true);
     expect(parseRuntimeConfig({ DRY_RUN: "0" }).dryRun).toBe(false);

@@ -182,6 +182,36 @@ describe("alarm specs", () => {
     expect(guard).toEqual(healthy);
   });
 
+  it("pages when the NLB loses its UDP 4789 listener: the reconciler's metric, one pass, last state kept", () => {
+    // Prepare
+    const i = input({ reconcileMinutes: 15 });
+
+    // Act
+    const listener = buildAlarms(i).filter((a) => a.kind === "mirror-listener-missing");
+
+    // Assess
+    expect(listener).toHaveLength(1);
+    expect(listener[0]).toMatchObject({
+      name: "spanless-dev-mirror-listener-missing",
+      metric: {
+        namespace: "Spanless",
+        metricName: "MirrorListenerMissing",
+        dimensions: { service: SERVICE.mirror },
+        stat: "Maximum",
+        period: 900,
+      },
+      comparison: "GreaterThanOrEqualToThreshold",
+      threshold: 1,
+      evaluationPeriods: 1,
+      datapointsToAlarm: 1,
+      treatMissingData: "missing",
+    });
+    expect(listener[0].description).toMatch(
+      /Check first: .*aws elbv2 describe-listeners --load-balancer-arn/,
+    );
+    expect(listener[0].description).toMatch(/last deploy succeeded/);
+  });
+
   it("alarms on the quietest sensor through one Metrics Insights series over the per-instance set", () => {
     // Prepare
     const alarms = buildAlarms(input());

@@ -70,6 +70,19 @@ describe("function environments", () => {
     });
   });
 
+  it("mirror-on-launch: the reconciler's SENSOR_NLB_ARN names the NLB its listener check looks at", () => {
+    // Prepare
+    const nlb =
+      "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/net/spanless-dev-sensors/0123456789abcdef";
+
+    // Act
+    const env = mirrorRuntimeEnvironment<string>({ vniMapBucket: "spanless-dev-records", sensorNlbArn: nlb });
+
+    // Assess
+    expect(env.SENSOR_NLB_ARN).toBe(nlb);
+    expect(parseRuntimeConfig(env).sensorNlbArn).toBe(nlb);
+  });
+
   it("mirror-on-launch: the event handler gets no VNI map variables, so it publishes nothing", () => {
     // Prepare
     const input = {};

@@ -173,6 +173,10 @@ describe("operations in the stack inventory", () => {
       expect(["breaching", "notBreaching", "missing", "ignore"]).toContain(a.inputs.treatMissingData);
     }
     expect(topic).toMatch(ARN);
+    const listener = alarms.filter((a) => a.inputs.tags["spanless:alarm-kind"] === "mirror-listener-missing");
+    expect(listener.map((a) => [a.inputs.metricName, a.inputs.alarmActions])).toEqual([
+      ["MirrorListenerMissing", [topic]],
+    ]);
   });
 
   it("watches only metrics the functions, the sensors and AWS publish, with the stack's real dimensions", async () => {
@@ -315,6 +319,15 @@ describe("operations in the stack inventory", () => {
     expect(parsePolicy(mirrorEvents).target.mode).toBe("single");
     expect(parseRuntimeConfig(mirrorEvents).vniMapBucket).toBeUndefined();
     expect(parseRuntimeConfig(mirrorReconcile).vniMapBucket).toBe(inv.outputs.Bucket);
+    // The listener check looks at the stack's own NLB; the event handler does not check.
+    const nlbName = inv.named("aws:lb/loadBalancer:LoadBalancer", "SensorLoadBalancer").inputs.name;
+    expect(parseRuntimeConfig(mirrorReconcile).sensorNlbArn).toMatch(
+      new RegExp(`:loadbalancer/net/${nlbName}/`),
+    );
+    expect(parseRuntimeConfig(mirrorReconcile).sensorNlbArn).toBe(
+      inv.one("aws:ec2/trafficMirrorTarget:TrafficMirrorTarget").inputs.networkLoadBalancerArn,
+    );
+    expect(parseRuntimeConfig(mirrorEvents).sensorNlbArn).toBeUndefined();
     expect(refresh.alarmNames).toEqual(
       inv
         .ofType(T.alarm)

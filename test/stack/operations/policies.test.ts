@@ -32,6 +32,7 @@ const mirror = () =>
     filterId: "tmf-0123456789abcdef0",
     ownerTagValue: "spanless-dev",
     vniMap: { bucket: "spanless-dev-records", key: "spanless/vni-map.json", bucketKeyArn: TOPIC_KEY },
+    checkListener: true,
     logGroupNames: ["/aws/lambda/spanless-dev-mirror-reconcile"],
     onFailureQueueArns: [queue("spanless-dev-mirror-reconcile-failed")],
   });
@@ -154,6 +155,36 @@ describe("function policies against their READMEs", () => {
 
     // Assess
     expect(beyond(mine, theirs)).toEqual(["Extra: ec2:TerminateInstances on *"]);
+  });
+
+  it("lets only the reconciler describe the NLB's listeners, on * (no resource-level permissions)", () => {
+    // Prepare
+    const events = {
+      scope,
+      targetId: "tmt-0123456789abcdef0",
+      filterId: "tmf-0123456789abcdef0",
+      ownerTagValue: "spanless-dev",
+      logGroupNames: ["/aws/lambda/spanless-dev-mirror-events"],
+      onFailureQueueArns: [queue("spanless-dev-mirror-events-failed")],
+    };
+
+    // Act
+    const reconciler = mirror().Statement;
+    const eventHandler = mirrorPolicy(events).Statement;
+
+    // Assess
+    expect(reconciler.filter((s) => s.Action.some((a) => a.startsWith("elasticloadbalancing:")))).toEqual([
+      {
+        Sid: "CheckTheMirrorNlbListener",
+        Effect: "Allow",
+        Action: ["elasticloadbalancing:DescribeListeners"],
+        Resource: ["*"],
+      },
+    ]);
+    expect(reconciler.some((s) => s.Action.includes("ec2:DescribeTrafficMirrorTargets"))).toBe(true);
+    expect(
+      eventHandler.flatMap((s) => s.Action).filter((a) => a.startsWith("elasticloadbalancing:")),
+    ).toEqual([]);
   });
 
   it("confines mirror sources to INCLUDE_VPC_IDS with ec2:Vpc when they are set", () => {
