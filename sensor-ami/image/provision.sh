@@ -146,7 +146,7 @@ install -D -m 0644 "$inputs/sensor-ami/systemd/spanless.tmpfiles.conf" "$(at "$T
 install -d "$(at /etc)"
 systemd-sysusers --root="$root" "$(at "$SYSUSERS_FILE")"
 systemd-tmpfiles --create --root="$root" "$(at "$TMPFILES_FILE")"
-say "user $SENSOR_USER and $SENSOR_CONFIG_DIR, $SENSOR_LOG_DIR, $SENSOR_STATE_DIR/{spool,pcap} made"
+say "user $SENSOR_USER and $SENSOR_CONFIG_DIR, $SENSOR_LOG_DIR, $SENSOR_STATE_DIR/{spool,pcap,vni-map} made"
 
 # --- the sensor: addon, bundle, wrapper ----------------------------------------------------------------
 toolchain=()

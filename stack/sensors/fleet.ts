@@ -2,10 +2,12 @@
 //
 // User data is contracts/host's renderSensorUserData: the pin block (each parameter as name:version) and the
 // one boot line naming the log group, group, hook, PCAP bucket and the VNI map the mirror-on-launch
-// reconciler publishes (the sensors fetch it for their records' vpc_id, instance_id, eni_id…). The stack pins `sensors.initialVersions`
-// (default: version 1 of the two required parameters, `none` for the optional ones). The instance-refresh
-// function pins the current versions on every rollout by creating launch-template versions of its own; the
-// group points at a numbered version (never $Latest) because the refresh's auto-rollback needs one.
+// reconciler publishes (the sensors fetch it for their records' vpc_id, instance_id, eni_id…). The stack pins
+// `sensors.initialVersions` (default: version 1 of the two required parameters, `none` for the optional ones);
+// that matters for the first launch only: the instance-refresh function pins the current, validated versions
+// on every rollout, and within a minute of a deploy whose pins are stale (its tick compares them), by creating
+// launch-template versions of its own. The group points at a numbered version (never $Latest) because the
+// refresh's auto-rollback needs one.
 import type { ConfigPins } from "../../contracts/config/pins.js";
 import { pinsFor } from "../../contracts/config/pins.js";
 import { renderSensorUserData } from "../../contracts/host/user-data.js";

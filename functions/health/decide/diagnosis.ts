@@ -180,7 +180,8 @@ const STEP_CAUSE_RULES: readonly StepCauseRule[] = [
       "--overwrite --value file:///dev/stdin; the instance-refresh function validates it and rolls it out. " +
       "That function would have refused this value, so the pinned version came another way: check whether " +
       "someone edited the launch template's pins (SPANLESS_CONFIG_* in its user data) by hand, whether a " +
-      "stack deploy re-pinned sensors.initialVersions to an old version, or whether a newer AMI's schema is " +
+      "sensor launched in the minute after a stack deploy (which pins sensors.initialVersions until the " +
+      "instance-refresh function re-pins the current versions), or whether a newer AMI's schema is " +
       "stricter than the one that validated it.",
   },
   {
