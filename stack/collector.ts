@@ -10,6 +10,7 @@ import type { Account } from "./account.js";
 import type { StackConfig } from "./config/schema.js";
 import type { Network, Storage } from "./context.js";
 import { RECORDS_PREFIX, type StackNames } from "./names.js";
+import { sessionManagerInstanceStatements } from "./session-manager.js";
 
 export const COLLECTOR_PORT = 8443;
 export const COLLECTOR_STORE = "/var/lib/spanless-collector";
@@ -119,24 +120,7 @@ export function collector(
           Resource: store.kmsKey.arn,
           Condition: { StringEquals: { "kms:ViaService": $interpolate`s3.${where.region}.amazonaws.com` } },
         },
-        {
-          Sid: "SessionManagerRegistersTheInstance",
-          Effect: "Allow",
-          Action: [
-            "ssm:UpdateInstanceInformation",
-            "ssmmessages:CreateControlChannel",
-            "ssmmessages:CreateDataChannel",
-            "ssmmessages:OpenControlChannel",
-            "ssmmessages:OpenDataChannel",
-          ],
-          Resource: "*",
-        },
-        {
-          Sid: "SessionManagerLogsAndDecryptsTheSession",
-          Effect: "Allow",
-          Action: ["kms:Decrypt"],
-          Resource: store.kmsKey.arn,
-        },
+        ...sessionManagerInstanceStatements(store.kmsKey.arn),
         {
           Sid: "SessionManagerWritesSessionLogs",
           Effect: "Allow",

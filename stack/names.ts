@@ -38,3 +38,8 @@ export function stackNames(stage: string): StackNames {
 export const PCAP_PREFIX = "pcaps/";
 export const RECORDS_PREFIX = "records/";
 export const ATHENA_RESULTS_PREFIX = "athena-results/";
+/**
+ * Where the mirror-on-launch reconciler publishes the VNI map (mirror-on-launch's default key) and the
+ * sensors fetch it from (their boot line's --vni-map).
+ */
+export const VNI_MAP_KEY = "spanless/vni-map.json";

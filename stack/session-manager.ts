@@ -35,3 +35,27 @@ export function sessionManagerDocument(config: StackConfig, names: StackNames, s
     }),
   });
 }
+
+/**
+ * What an instance role needs for Session Manager without AmazonSSMManagedInstanceCore (which would also
+ * allow reading every parameter in the account): register the instance and open its channels — these
+ * actions have no resource-level permissions, hence "*" — and decrypt the sessions encrypted with the stack
+ * key. Writing the session logs is the caller's statement, scoped to its own log group.
+ */
+export function sessionManagerInstanceStatements(kmsKeyArn: $util.Input<string>) {
+  return [
+    {
+      Sid: "SessionManagerRegistersTheInstance",
+      Effect: "Allow",
+      Action: [
+        "ssm:UpdateInstanceInformation",
+        "ssmmessages:CreateControlChannel",
+        "ssmmessages:CreateDataChannel",
+        "ssmmessages:OpenControlChannel",
+        "ssmmessages:OpenDataChannel",
+      ],
+      Resource: "*",
+    },
+    { Sid: "SessionManagerDecryptsTheSession", Effect: "Allow", Action: "kms:Decrypt", Resource: kmsKeyArn },
+  ];
+}

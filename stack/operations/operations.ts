@@ -5,6 +5,7 @@
 // the pure modules beside this file, which test/stack/operations tests directly.
 import { sensorConfigPrefixForStage } from "../../contracts/config/names.js";
 import type { StackContext, StackOutputs } from "../context.js";
+import { VNI_MAP_KEY } from "../names.js";
 import { buildAlarms, refreshGuardAlarmNames } from "./alarms.js";
 import { buildDashboard, dashboardUrl } from "./dashboard.js";
 import {
@@ -28,8 +29,6 @@ import { type LambdaRecord, spanlessFunction } from "./resources/lambdas.js";
 import { oncallTopic, oncallTopicPolicy } from "./resources/topic.js";
 import { eventRule, schedule } from "./resources/triggers.js";
 
-/** Where the reconciler publishes the VNI map in the records bucket (mirror-on-launch's default key). */
-export const VNI_MAP_KEY = "spanless/vni-map.json";
 /** Sessions left in the account's 10,000 below which on-call is told (the README's suggestion). */
 export const MIRROR_QUOTA_HEADROOM = 500;
 

@@ -13,8 +13,7 @@ import { pinsFor } from "../../contracts/config/pins.js";
 import { renderSensorUserData } from "../../contracts/host/user-data.js";
 import type { StackConfig } from "../config/schema.js";
 import type { Network, Storage } from "../context.js";
-import type { StackNames } from "../names.js";
-import { VNI_MAP_KEY } from "../operations/operations.js";
+import { type StackNames, VNI_MAP_KEY } from "../names.js";
 
 /** The launch lifecycle hook: the boot completes it; a boot that never does is abandoned after 15 minutes. */
 export const LIFECYCLE_HOOK = {

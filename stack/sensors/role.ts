@@ -12,8 +12,8 @@ import { SENSOR_CONFIG_KEYS } from "../../contracts/config/names.js";
 import type { Account } from "../account.js";
 import type { StackConfig } from "../config/schema.js";
 import type { StackContext, Storage } from "../context.js";
-import { PCAP_PREFIX, type StackNames } from "../names.js";
-import { VNI_MAP_KEY } from "../operations/operations.js";
+import { PCAP_PREFIX, type StackNames, VNI_MAP_KEY } from "../names.js";
+import { sessionManagerInstanceStatements } from "../session-manager.js";
 
 /** `arn:<p>:ssm:<region>:<account>:parameter/spanless/<stage>/<key>` for each key (names start with "/"). */
 export function parameterArns(config: StackConfig, where: Account): StackContext["parameterArns"] {
@@ -125,24 +125,7 @@ export function sensorRole(
           Action: "autoscaling:CompleteLifecycleAction",
           Resource: asgArn,
         },
-        {
-          Sid: "SessionManagerRegistersTheInstance",
-          Effect: "Allow",
-          Action: [
-            "ssm:UpdateInstanceInformation",
-            "ssmmessages:CreateControlChannel",
-            "ssmmessages:CreateDataChannel",
-            "ssmmessages:OpenControlChannel",
-            "ssmmessages:OpenDataChannel",
-          ],
-          Resource: "*",
-        },
-        {
-          Sid: "SessionManagerDecryptsTheSession",
-          Effect: "Allow",
-          Action: "kms:Decrypt",
-          Resource: store.kmsKey.arn,
-        },
+        ...sessionManagerInstanceStatements(store.kmsKey.arn),
       ],
     }),
   });
