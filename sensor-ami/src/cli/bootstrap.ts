@@ -4,6 +4,7 @@
 // AWS SDK's default credentials (IMDSv2 on EC2). Its output is the boot log, markers included.
 
 import { parseArgs } from "node:util";
+import { bootMarkerNow } from "../../../contracts/boot/markers.js";
 import { execRunner } from "../bootstrap/commands.js";
 import { IMDS_ENDPOINT_ENV } from "../bootstrap/imds.js";
 import { EXIT_USAGE, runBootstrap, sensorUserOwner } from "../bootstrap/run.js";
@@ -32,24 +33,71 @@ exit status: 0 the launch continued (or had no lifecycle action); 1 a step faile
 abandoned; 3 the outcome could not be sent to Auto Scaling; 64 usage.
 `;
 
+const BOOT_OPTIONS = {
+  "log-group": { type: "string" },
+  "auto-scaling-group": { type: "string" },
+  "lifecycle-hook": { type: "string" },
+  "pcap-bucket": { type: "string" },
+  "vni-map": { type: "string" },
+  "collector-ca-file": { type: "string" },
+  help: { type: "boolean", short: "h", default: false },
+} as const;
+
+/**
+ * The boot line's flags split into the ones this image knows and the ones it does not. The stack renders
+ * the boot line and the AMI is built separately, so a stack newer than the image may add a setting: the
+ * boot goes on without it (and says so in the boot log) rather than abandoning every launch.
+ */
+export function splitBootArgs(argv: readonly string[]): { known: string[]; unknown: string[] } {
+  const known: string[] = [];
+  const unknown: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const name = /^--([a-z][a-z0-9-]*)(=.*)?$/.exec(arg);
+    if (name === null || name[1] in BOOT_OPTIONS) {
+      known.push(arg);
+      if (
+        name !== null &&
+        name[2] === undefined &&
+        BOOT_OPTIONS[name[1] as keyof typeof BOOT_OPTIONS].type === "string"
+      ) {
+        if (i + 1 < argv.length) known.push(argv[++i]);
+      }
+      continue;
+    }
+    unknown.push(`--${name[1]}`);
+    // Its value, when it has one as the next word.
+    if (name[2] === undefined && i + 1 < argv.length && !argv[i + 1].startsWith("-")) i++;
+  }
+  return { known, unknown };
+}
+
+/** A usage problem is also a boot marker: the health function then names it instead of a heartbeat timeout. */
+function usageFailure(problem: string): number {
+  process.stdout.write(
+    `${bootMarkerNow("read-user-data", "fail", `UserDataFormatError: ${problem}; the launch template's user data must be the stack's (contracts/host renderSensorUserData)`)}\n`,
+  );
+  process.stderr.write(`spanless bootstrap: ${problem}\n\n${BOOTSTRAP_USAGE}`);
+  return EXIT_USAGE;
+}
+
 export async function runBootstrapCommand(argv: string[]): Promise<number> {
+  const { known, unknown } = splitBootArgs(argv);
   let values: Record<string, string | boolean | undefined>;
   try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        "log-group": { type: "string" },
-        "auto-scaling-group": { type: "string" },
-        "lifecycle-hook": { type: "string" },
-        "pcap-bucket": { type: "string" },
-        "vni-map": { type: "string" },
-        "collector-ca-file": { type: "string" },
-        help: { type: "boolean", short: "h", default: false },
-      },
-    }));
+    ({ values } = parseArgs({ args: known, options: BOOT_OPTIONS }));
   } catch (error) {
-    process.stderr.write(`spanless bootstrap: ${(error as Error).message}\n\n${BOOTSTRAP_USAGE}`);
-    return EXIT_USAGE;
+    return usageFailure((error as Error).message);
+  }
+  if (unknown.length > 0) {
+    process.stdout.write(
+      `${bootMarkerNow(
+        "boot-settings",
+        "skip",
+        `warning: this image's spanless bootstrap does not know ${unknown.join(", ")} (a stack newer than the AMI); ` +
+          "booting without it. Rebuild the AMI (packer/README.md) to use the setting",
+      )}\n`,
+    );
   }
   if (values.help === true) {
     process.stdout.write(BOOTSTRAP_USAGE);
@@ -58,10 +106,7 @@ export async function runBootstrapCommand(argv: string[]): Promise<number> {
   const required = ["log-group", "auto-scaling-group", "lifecycle-hook"] as const;
   const missing = required.filter((flag) => typeof values[flag] !== "string" || values[flag] === "");
   if (missing.length > 0) {
-    process.stderr.write(
-      `spanless bootstrap: missing ${missing.map((f) => `--${f}`).join(", ")}\n\n${BOOTSTRAP_USAGE}`,
-    );
-    return EXIT_USAGE;
+    return usageFailure(`the boot line has no ${missing.map((f) => `--${f}`).join(", ")}`);
   }
   const run = execRunner();
   const pcapBucket = values["pcap-bucket"] as string | undefined;
