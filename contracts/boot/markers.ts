@@ -16,6 +16,13 @@ export const BOOT_MARKER_VERSION = 1;
 /** Longest reason kept; longer reasons are cut (with an ellipsis) so one marker stays one readable line. */
 export const MAX_REASON_CHARS = 512;
 
+/**
+ * How a `validate-config` failure's reason starts, before the schema's problems
+ * (`<parameter>: <what is wrong>`, joined by "; "): the health function recognises a refused
+ * configuration by it, whatever a (new) schema rule's wording.
+ */
+export const CONFIG_REFUSED_REASON_PREFIX = "sensor configuration schema refused: ";
+
 /** Longest line the parser inspects; CloudWatch Logs events can be 256 KiB and a marker never is. */
 export const MAX_MARKER_LINE_CHARS = 4096;
 

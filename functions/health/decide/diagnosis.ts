@@ -167,8 +167,9 @@ const STEP_CAUSE_RULES: readonly StepCauseRule[] = [
     cause: "config-invalid",
     title: "A configuration parameter fails the sensor configuration schema",
     steps: ["validate-config"],
-    // formatProblem (contracts/config): `<parameter>: <what is wrong>`, joined by "; ". The verbs are
-    // the schema's; a bug's `TypeError: Cannot …` is not a parameter problem.
+    // The bootstrap starts the reason with CONFIG_REFUSED_REASON_PREFIX (contracts/boot: "sensor
+    // configuration schema refused: "), then formatProblem's `<parameter>: <what is wrong>` joined by
+    // "; ". Logs without the prefix: the schema's verbs. A bug's `TypeError: Cannot …` is neither.
     reasons: [
       /(?:^|; )[^\s;]+: (?:must|is|has|holds|contains|uses|may|does not|was not|points)\b/,
       /sensor configuration schema/i,

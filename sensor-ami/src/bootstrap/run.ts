@@ -8,6 +8,7 @@ import { totalmem } from "node:os";
 import { dirname } from "node:path";
 import type { AutoScalingClient } from "@aws-sdk/client-auto-scaling";
 import type { SSMClient } from "@aws-sdk/client-ssm";
+import { CONFIG_REFUSED_REASON_PREFIX } from "../../../contracts/boot/markers.js";
 import {
   type ConfigPins,
   formatProblem,
@@ -396,7 +397,10 @@ async function configSteps(
   const input = await step("kms-decrypt", () => readPinnedParameters(ssm!, pins, true));
   return step("validate-config", async () => {
     const result = validateSensorConfig(input, pinnedNames(pins));
-    if (!result.ok) throw new BootStepError("validate-config", result.problems.map(formatProblem).join("; "));
+    if (!result.ok) {
+      const problems = result.problems.map(formatProblem).join("; ");
+      throw new BootStepError("validate-config", `${CONFIG_REFUSED_REASON_PREFIX}${problems}`);
+    }
     return result.config;
   });
 }

@@ -7,7 +7,11 @@
 // wordings are copied from service.ts and imds.ts, and test/bootstrap/bootstrap.test.ts checks the
 // real ones end to end.
 import { describe, expect, it } from "vitest";
-import { type BootStatus, formatBootMarker } from "../../../../contracts/boot/markers.js";
+import {
+  type BootStatus,
+  CONFIG_REFUSED_REASON_PREFIX,
+  formatBootMarker,
+} from "../../../../contracts/boot/markers.js";
 import {
   formatProblem,
   type SensorConfigInput,
@@ -132,7 +136,7 @@ function schemaReason(values: Partial<Record<keyof SensorParameterNames, string>
   }
   const result = validateSensorConfig(input, NAMES);
   if (result.ok) throw new Error("expected the schema to refuse these values");
-  return result.problems.map(formatProblem).join("; ");
+  return `${CONFIG_REFUSED_REASON_PREFIX}${result.problems.map(formatProblem).join("; ")}`;
 }
 
 /** A command runner answering each command line from a table (exit 0 with no output otherwise). */
@@ -159,7 +163,7 @@ describe("diagnoseBoot: causes named at the bootstrap's own steps", () => {
       title: "A configuration parameter fails the sensor configuration schema",
     });
     expect(d.evidence).toBe(
-      '/spanless/prod/collector-url: must use https:// but uses "http:"; sensors only send metadata over TLS, so change the scheme to https://',
+      'sensor configuration schema refused: /spanless/prod/collector-url: must use https:// but uses "http:"; sensors only send metadata over TLS, so change the scheme to https://',
     );
     expect(d.fixHint).toMatch(/aws ssm put-parameter --name <parameter>/);
     expect(d.fixHint).toMatch(/would have refused this value/);
@@ -167,6 +171,21 @@ describe("diagnoseBoot: causes named at the bootstrap's own steps", () => {
     expect(d.stepSummary).toBe(
       "logs-agent ok · read-user-data ok · fetch-config ok · kms-decrypt ok · validate-config FAIL · lifecycle-complete ok",
     );
+  });
+
+  it("a schema problem in words no rule knows yet is still config-invalid, by the bootstrap's prefix", () => {
+    // Prepare: a future rule's wording (no "must", "is", "has" …)
+    const lines = bootLog(
+      "validate-config",
+      `${CONFIG_REFUSED_REASON_PREFIX}/spanless/prod/collector-url: wants a port below 1024 for this network`,
+    );
+
+    // Act
+    const d = diagnoseBoot(lines);
+
+    // Assess
+    expect(d.cause).toBe("config-invalid");
+    expect(d.evidence).toContain("/spanless/prod/collector-url: wants a port below 1024");
   });
 
   it("schema problems about the push token and proxy stay config-invalid, not the collector's or proxy's refusal, and never show a value", () => {
