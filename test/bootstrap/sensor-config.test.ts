@@ -3,7 +3,7 @@
 // never leaves a temporary file or a readable secret behind.
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseSensorFile, type SensorConfig } from "../../contracts/config/index.js";
 import { SENSOR_VNI_MAP_DIR, SENSOR_VNI_MAP_FILE, sensorMemoryPlan } from "../../contracts/host/index.js";
@@ -93,6 +93,24 @@ describe("the sensor file", () => {
     expect(sensorDirectories(underRoot("/"))).toContain(SENSOR_VNI_MAP_DIR);
     expect(without.vniMapS3).toBeUndefined();
     expect(without.vniMap).toBeUndefined();
+  });
+
+  it("makes and owns the directory of every path the sensor writes", () => {
+    // Prepare
+    const file = parseSensorFile(
+      JSON.parse(sensorFileText(input({ vniMapS3: "s3://acme-records/spanless/vni-map.json" })).text),
+    );
+    const written = [file.out, file.metricsFile, file.spoolDir, file.pcapDir, file.vniMap].filter(
+      (p): p is string => p !== undefined,
+    );
+
+    // Act
+    const dirs = sensorDirectories(underRoot("/"));
+
+    // Assess: a file's directory, or the directory itself, is made and chowned by the bootstrap
+    for (const path of written) {
+      expect(dirs.includes(path) || dirs.includes(dirname(path)), path).toBe(true);
+    }
   });
 
   it("refuses a --vni-map that is not one S3 object", () => {

@@ -8,6 +8,7 @@ import type { SensorConfig } from "../../../contracts/config/index.js";
 import { parseSensorFile, SensorFileError } from "../../../contracts/config/sensor-file.js";
 import {
   HEALTH_PORT,
+  SENSOR_LOG_DIR,
   SENSOR_METRICS_FILE,
   SENSOR_PCAP_DIR,
   SENSOR_SPOOL_DIR,
@@ -121,7 +122,8 @@ export function memoryDropInText(memory: SensorMemoryPlan): string {
 
 /** Directories the sensor writes (created by the image; made here too when missing). */
 export function sensorDirectories(at: (path: string) => string): string[] {
-  return [SENSOR_ZEEK_LOG_DIR, SENSOR_SPOOL_DIR, SENSOR_PCAP_DIR, SENSOR_VNI_MAP_DIR].map(at);
+  // The log directory itself too: the EMF metrics file sits in it, beside zeek/.
+  return [SENSOR_LOG_DIR, SENSOR_ZEEK_LOG_DIR, SENSOR_SPOOL_DIR, SENSOR_PCAP_DIR, SENSOR_VNI_MAP_DIR].map(at);
 }
 
 export const underRoot =
