@@ -1,6 +1,8 @@
-// One benchmark measurement in its own process: node --expose-gc worker.js <capture> <mode>
+// One benchmark measurement in its own process: node --expose-gc worker.js <capture> <mode> [checksums]
 // mode: core (decode + connection tracking), inspect (plus protocol inspection), memory (bytes
-// per live connection). Prints one JSON line.
+// per live connection). checksums: auto (the default: verified per sending host, as Zeek verifies
+// them) or off (not verified, as ndpiReader does not: the like-for-like reference row). Prints one
+// JSON line.
 
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -19,7 +21,7 @@ class CountingSink implements LogSink {
   }
 }
 
-const [file, mode] = process.argv.slice(2);
+const [file, mode, checksums = "auto"] = process.argv.slice(2);
 /** Passes after the warm one, of which the fastest is the steady-state figure. */
 const STEADY_PASSES = 3;
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -36,7 +38,7 @@ function makeEngine(sink: LogSink, memory: boolean): Engine {
   // Memory mode keeps every connection live (no timeouts) so the heap holds all of them at once.
   return new Engine(sink, {
     seed: 1,
-    verifyChecksums: "auto",
+    verifyChecksums: checksums === "off" ? false : "auto",
     ...(memory
       ? {
           timeouts: {
