@@ -32,6 +32,8 @@ const ANY = () => true;
 const NONE = () => false;
 /** Bytes and addresses as text (hex, latin1, IP): a leaf every sensor layer may use. */
 const TEXT = "sensor-ami/src/text";
+/** The lazily loaded S3 client (loader and client options) the collector, PCAP ring and VNI map fetch share. */
+const AWS_S3 = "sensor-ami/src/aws";
 const FUNCTION_PACKAGES = (p: string) =>
   p.startsWith("@aws-sdk/") || p.startsWith("@aws-lambda-powertools/") || p === "zod" || p === "aws-lambda";
 
@@ -66,7 +68,7 @@ const RULES: PartRule[] = [
     root: "sensor-ami/src/collector",
     // The reference collector shares the CLI, not the engine: it verifies and stores batches, so the
     // upload contract is all it needs of the rest.
-    mayImport: ["sensor-ami/src/collector", "contracts"],
+    mayImport: ["sensor-ami/src/collector", AWS_S3, "contracts"],
     packages: (p) => p === "zod" || p === "@aws-sdk/client-s3",
     builtins: ANY,
   },
@@ -91,6 +93,7 @@ const RULES: PartRule[] = [
       "sensor-ami/src/engine",
       "sensor-ami/src/inspect",
       "sensor-ami/src/logs",
+      AWS_S3,
       TEXT,
       "contracts",
     ],
@@ -155,7 +158,7 @@ const RULES: PartRule[] = [
     root: "sensor-ami/src/pcap",
     // The PCAP ring writes, uploads and searches its own files: frames come in as bytes from the
     // daemon's workers, so it needs nothing of the engine; the S3 client is loaded lazily.
-    mayImport: ["sensor-ami/src/pcap", TEXT, "contracts"],
+    mayImport: ["sensor-ami/src/pcap", AWS_S3, TEXT, "contracts"],
     packages: (p) => p === "@aws-sdk/client-s3",
     builtins: ANY,
   },
@@ -167,6 +170,13 @@ const RULES: PartRule[] = [
     mayImport: ["sensor-ami/src/bootstrap", "sensor-ami/src/ship", TEXT, "contracts"],
     packages: (p) => p === "zod" || p === "@aws-sdk/client-ssm" || p === "@aws-sdk/client-auto-scaling",
     builtins: ANY,
+  },
+  {
+    name: "sensor/aws",
+    root: AWS_S3,
+    mayImport: [AWS_S3],
+    packages: (p) => p === "@aws-sdk/client-s3",
+    builtins: NONE,
   },
   {
     name: "sensor/text",

@@ -2,6 +2,7 @@
 // `storageKey`), the body stored exactly as received. The S3 client is imported only when an S3 sink is
 // made, so the sensor bundle loads the AWS SDK only in a collector that writes to S3.
 import { join, resolve, sep } from "node:path";
+import { type S3Client, type S3Module, s3Exports as sharedS3Exports } from "../aws/s3.js";
 import { CollectorConfigError, SinkWriteError } from "./errors.js";
 import { writeFileAtomic } from "./files.js";
 
@@ -55,18 +56,13 @@ export interface S3SinkOptions {
   credentials?: { accessKeyId: string; secretAccessKey: string };
 }
 
-type S3Module = typeof import("@aws-sdk/client-s3");
-
-/**
- * Node gives a CommonJS package's exports as named exports of a dynamic import; esbuild's bundle
- * (tools/bundle.mjs) gives them only as `default`. Take whichever holds the client, so the S3 sink works
- * both in a checkout and in the AMI's bundle.
- */
+/** The shared loader's export check, failing as a collector configuration problem (exit status of a bad --s3). */
 export function s3Exports<M extends { S3Client: unknown }>(loaded: M | { default: M }): M {
-  if ("S3Client" in loaded && typeof loaded.S3Client === "function") return loaded;
-  const fallback = (loaded as { default?: M }).default;
-  if (fallback && typeof fallback.S3Client === "function") return fallback;
-  throw new CollectorConfigError("@aws-sdk/client-s3 did not load: no S3Client export");
+  try {
+    return sharedS3Exports(loaded);
+  } catch (error) {
+    throw new CollectorConfigError((error as Error).message, { cause: error });
+  }
 }
 
 export class S3Sink implements BatchSink {
@@ -75,7 +71,7 @@ export class S3Sink implements BatchSink {
   private constructor(
     private readonly location: S3Location,
     private readonly s3: S3Module,
-    private readonly client: InstanceType<S3Module["S3Client"]>,
+    private readonly client: S3Client,
   ) {
     this.description = `s3://${location.bucket}${location.prefix ? `/${location.prefix}` : ""}`;
   }

@@ -16,14 +16,13 @@ import { randomBytes } from "node:crypto";
 import { mkdir, open, readFile, rename, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { parseVniMap, type VniMap } from "../../../contracts/vni-map/index.js";
+import { type S3Client, type S3Module, sensorS3Client } from "../aws/s3.js";
 import type { VniMapFetchSnapshot } from "./snapshot.js";
 
 /** How often the object is asked for when the caller does not say. */
 export const DEFAULT_VNI_MAP_FETCH_INTERVAL_MS = 60_000;
 /** One fetch, retries included, gives up after this long (a black-holed route must not stall the loop). */
 const FETCH_TIMEOUT_MS = 30_000;
-/** Used when neither AWS_REGION nor AWS_DEFAULT_REGION is set; S3 redirects to the bucket's own. */
-const FALLBACK_REGION = "us-east-1";
 const S3_OBJECT_URL = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\/(.*[^/])$/;
 
 export interface VniMapFetcherOptions {
@@ -42,16 +41,6 @@ export interface VniMapFetcherOptions {
 /** What /status shows under `vniMap.s3`. */
 export type VniMapFetchStatus = VniMapFetchSnapshot;
 
-type S3Module = typeof import("@aws-sdk/client-s3");
-
-/** Node gives the CommonJS package's exports as named ones; esbuild's bundle only as `default`. */
-function s3Exports(loaded: S3Module | { default: S3Module }): S3Module {
-  if ("S3Client" in loaded && typeof loaded.S3Client === "function") return loaded;
-  const fallback = (loaded as { default?: S3Module }).default;
-  if (fallback && typeof fallback.S3Client === "function") return fallback;
-  throw new Error("@aws-sdk/client-s3 did not load: no S3Client export");
-}
-
 /** `s3://bucket/key` as bucket and key, or undefined when it is not one object's URL. */
 export function parseS3ObjectUrl(url: string): { bucket: string; key: string } | undefined {
   const m = S3_OBJECT_URL.exec(url);
@@ -67,7 +56,7 @@ export class VniMapFetcher {
   private fetchError: string | null = null;
   /** The object S3 holds is unusable (invalid, or could not be written): cleared by the next usable one. */
   private objectError: string | null = null;
-  private s3: { module: S3Module; client: InstanceType<S3Module["S3Client"]> } | undefined;
+  private s3: { module: S3Module; client: S3Client } | undefined;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private again = false;
@@ -192,14 +181,10 @@ export class VniMapFetcher {
     { notModified: true } | { notModified: false; body: string; etag: string | null }
   > {
     if (this.s3 === undefined) {
-      const module = s3Exports(await import("@aws-sdk/client-s3"));
-      const client = new module.S3Client({
-        region: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? FALLBACK_REGION,
-        followRegionRedirects: true,
+      this.s3 = await sensorS3Client({
         maxAttempts: 2,
-        ...(this.o.endpoint !== undefined ? { endpoint: this.o.endpoint, forcePathStyle: true } : {}),
+        ...(this.o.endpoint === undefined ? {} : { endpoint: this.o.endpoint }),
       });
-      this.s3 = { module, client };
     }
     const { module, client } = this.s3;
     this.abort = new AbortController();

@@ -14,6 +14,7 @@
 import { readdirSync } from "node:fs";
 import { access, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { type S3Client, type S3Module, sensorS3Client } from "../aws/s3.js";
 import { PcapConfigError, PcapUploadError } from "./errors.js";
 import {
   type ClosedName,
@@ -31,8 +32,6 @@ const FIRST_BACKOFF_MS = 1_000;
 const MAX_BACKOFF_MS = 30_000;
 /** Files waiting beyond this are dropped from the queue, oldest first (they stay on disk). */
 const MAX_QUEUE = 10_000;
-/** Used when neither AWS_REGION nor AWS_DEFAULT_REGION is set; S3 redirects to the bucket's own. */
-const FALLBACK_REGION = "us-east-1";
 
 export interface PcapUploaderOptions {
   /** `s3://bucket[/prefix]`. */
@@ -63,16 +62,6 @@ interface Job {
   name: string;
 }
 
-type S3Module = typeof import("@aws-sdk/client-s3");
-
-/** Node gives the CommonJS package's exports as named ones; esbuild's bundle only as `default`. */
-function s3Exports(loaded: S3Module | { default: S3Module }): S3Module {
-  if ("S3Client" in loaded && typeof loaded.S3Client === "function") return loaded;
-  const fallback = (loaded as { default?: S3Module }).default;
-  if (fallback && typeof fallback.S3Client === "function") return fallback;
-  throw new PcapUploadError("@aws-sdk/client-s3 did not load: no S3Client export");
-}
-
 export class PcapUploader {
   private readonly location: S3Location;
   private readonly queue: Job[] = [];
@@ -86,7 +75,7 @@ export class PcapUploader {
     pending: 0,
     lastError: null,
   };
-  private s3: { module: S3Module; client: InstanceType<S3Module["S3Client"]> } | undefined;
+  private s3: { module: S3Module; client: S3Client } | undefined;
   private running: Promise<void> | undefined;
   private closing = false;
   private wake: (() => void) | undefined;
@@ -239,13 +228,7 @@ export class PcapUploader {
 
   private async put(key: string, body: Buffer): Promise<void> {
     if (this.s3 === undefined) {
-      const module = s3Exports(await import("@aws-sdk/client-s3"));
-      const client = new module.S3Client({
-        region: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? FALLBACK_REGION,
-        followRegionRedirects: true,
-        ...(this.o.endpoint !== undefined ? { endpoint: this.o.endpoint, forcePathStyle: true } : {}),
-      });
-      this.s3 = { module, client };
+      this.s3 = await sensorS3Client(this.o.endpoint === undefined ? {} : { endpoint: this.o.endpoint });
     }
     const { module, client } = this.s3;
     await client.send(
