@@ -10,6 +10,7 @@ import type { Account } from "./account.js";
 import type { StackConfig } from "./config/schema.js";
 import type { Network, Storage } from "./context.js";
 import { RECORDS_PREFIX, type StackNames } from "./names.js";
+import { EC2_TRUST_POLICY } from "./sensors/role.js";
 import { sessionManagerInstanceStatements } from "./session-manager.js";
 
 export const COLLECTOR_PORT = 8443;
@@ -89,17 +90,7 @@ export function collector(
 
   const role = new aws.iam.Role("CollectorRole", {
     name: base,
-    assumeRolePolicy: $jsonStringify({
-      Version: "2012-10-17",
-      Statement: [
-        {
-          Sid: "Ec2InstancesOnly",
-          Effect: "Allow",
-          Principal: { Service: "ec2.amazonaws.com" },
-          Action: "sts:AssumeRole",
-        },
-      ],
-    }),
+    assumeRolePolicy: JSON.stringify(EC2_TRUST_POLICY),
   });
   new aws.iam.RolePolicy("CollectorRolePolicy", {
     role: role.id,

@@ -16,6 +16,19 @@ import { PCAP_PREFIX, type StackNames, VNI_MAP_KEY } from "../names.js";
 import { sessionManagerInstanceStatements } from "../session-manager.js";
 
 /** `arn:<p>:ssm:<region>:<account>:parameter/spanless/<stage>/<key>` for each key (names start with "/"). */
+/** Trust policy of an instance role (the sensors', the reference collector's): EC2 instances only. */
+export const EC2_TRUST_POLICY = {
+  Version: "2012-10-17",
+  Statement: [
+    {
+      Sid: "Ec2InstancesOnly",
+      Effect: "Allow",
+      Principal: { Service: "ec2.amazonaws.com" },
+      Action: "sts:AssumeRole",
+    },
+  ],
+};
+
 export function parameterArns(config: StackConfig, where: Account): StackContext["parameterArns"] {
   const arns = {} as StackContext["parameterArns"];
   for (const key of SENSOR_CONFIG_KEYS) {
@@ -36,17 +49,7 @@ export function sensorRole(
   const role = new aws.iam.Role("SensorRole", {
     name: names.sensorRole,
     description: `Spanless ${config.stage} sensor instances`,
-    assumeRolePolicy: $jsonStringify({
-      Version: "2012-10-17",
-      Statement: [
-        {
-          Sid: "Ec2InstancesOnly",
-          Effect: "Allow",
-          Principal: { Service: "ec2.amazonaws.com" },
-          Action: "sts:AssumeRole",
-        },
-      ],
-    }),
+    assumeRolePolicy: JSON.stringify(EC2_TRUST_POLICY),
   });
   const parameterArnList = SENSOR_CONFIG_KEYS.map((k) => parameters[k]);
   // The parameters' key: the configured customer-managed key, else any key in the account (the AWS managed
