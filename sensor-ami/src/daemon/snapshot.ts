@@ -2,6 +2,8 @@
 // /healthcheck decision, `spanless health` (served as JSON on the health port at /status) and the
 // EMF metrics. Counters are running totals since start; "recent" fields cover the last minute.
 
+import type { PcapUploadStatus } from "../pcap/s3-upload.js";
+
 export interface WorkerSnapshot {
   id: number;
   /** The worker answered the last poll (it is alive and its packet loop turns). */
@@ -143,14 +145,7 @@ export interface DaemonSnapshot {
     /** Closed files deleted, oldest first, to keep maxBytes. */
     deletedFiles: number;
     /** S3 upload of closed files (absent: not configured). */
-    upload?: {
-      uploaded: number;
-      uploadedBytes: number;
-      failed: number;
-      missed: number;
-      pending: number;
-      lastError: string | null;
-    };
+    upload?: PcapUploadStatus;
   };
   /** Resident set size of the daemon process, bytes. */
   rssBytes: number;
