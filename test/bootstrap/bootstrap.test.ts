@@ -35,6 +35,7 @@ import { BOOT_COMPLETE_FILE } from "../../sensor-ami/src/bootstrap/state.js";
 import { type RunningCollector, startCollector, TokenStore } from "../../sensor-ami/src/collector/index.js";
 import { TestProxy } from "../ship/support.js";
 import { useMoto } from "../support/moto.js";
+import { oneSourceVniMap } from "../support/vni-map.js";
 import { type FakeImds, ROLE, startFakeImds } from "./support/imds.js";
 import { FakeSystemd, type Unit } from "./support/systemd.js";
 
@@ -379,25 +380,7 @@ describe("spanless bootstrap", () => {
         CreateBucketConfiguration: { LocationConstraint: "eu-west-1" },
       }),
     );
-    const map = {
-      version: 1,
-      generatedAt: "2026-12-07T00:00:00.000Z",
-      owner: "spanless",
-      vnis: {
-        "100": {
-          vpcId: "vpc-0a1b2c3d4e5f60718",
-          sources: {
-            "10.0.0.5": {
-              eniId: "eni-0123456789abcdef0",
-              instanceId: "i-0fedcba9876543210",
-              sessionId: "tms-0123456789abcdef0",
-              sessionNumber: 1,
-              tags: {},
-            },
-          },
-        },
-      },
-    };
+    const map = oneSourceVniMap({ source: "10.0.0.5", instanceId: "i-0fedcba9876543210" });
     await s3.send(
       new PutObjectCommand({
         Bucket: "boot-records",

@@ -15,6 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { CORPUS_DIR, corpusAvailable, REPO_ROOT } from "../support/corpus.js";
+import { oneSourceVniMap } from "../support/vni-map.js";
 import {
   CLI,
   comparable,
@@ -187,26 +188,7 @@ describe.skipIf(!corpusAvailable())("spanless sensor, end to end", () => {
     const dir = tmp();
     const mapFile = join(dir, "vni-map.json");
     const map = (name: string) =>
-      JSON.stringify({
-        version: 1,
-        generatedAt: "2026-12-07T00:00:00.000Z",
-        owner: "spanless",
-        vnis: {
-          "100": {
-            vpcId: "vpc-0a1b2c3d4e5f60718",
-            sources: {
-              "127.0.0.1": {
-                eniId: "eni-0123456789abcdef0",
-                instanceId: "i-0123456789abcdef0",
-                subnetId: "subnet-0aa11bb22cc33dd44",
-                sessionId: "tms-0123456789abcdef0",
-                sessionNumber: 1,
-                tags: { Name: name },
-              },
-            },
-          },
-        },
-      });
+      JSON.stringify(oneSourceVniMap({ source: "127.0.0.1", name, subnetId: "subnet-0aa11bb22cc33dd44" }));
     writeFileSync(mapFile, map("web-1"));
     const out = join(dir, "logs");
     const s = await sensor(["--out", out, "--workers", "1", "--vni-map", mapFile]);

@@ -18,6 +18,7 @@ import {
   type VniMapFetcherOptions,
 } from "../../sensor-ami/src/daemon/vni-map-fetch.js";
 import { useMoto } from "../support/moto.js";
+import { oneSourceVniMap } from "../support/vni-map.js";
 
 const moto = useMoto();
 const BUCKET = "records";
@@ -46,25 +47,7 @@ afterEach(async () => {
 });
 
 function map(name: string): VniMap {
-  return {
-    version: 1,
-    generatedAt: "2026-12-07T00:00:00.000Z",
-    owner: "spanless",
-    vnis: {
-      "100": {
-        vpcId: "vpc-0a1b2c3d4e5f60718",
-        sources: {
-          "10.0.0.5": {
-            eniId: "eni-0123456789abcdef0",
-            instanceId: "i-0123456789abcdef0",
-            sessionId: "tms-0123456789abcdef0",
-            sessionNumber: 1,
-            tags: { Name: name },
-          },
-        },
-      },
-    },
-  };
+  return oneSourceVniMap({ source: "10.0.0.5", name });
 }
 
 async function publish(body: string): Promise<void> {

@@ -8,6 +8,7 @@ import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client
 import { afterEach, describe, expect, it } from "vitest";
 import { REPO_ROOT } from "../support/corpus.js";
 import { useMoto } from "../support/moto.js";
+import { oneSourceVniMap } from "../support/vni-map.js";
 import {
   type LiveSensor,
   readLiveLog,
@@ -29,25 +30,7 @@ afterEach(async () => {
 });
 
 function map(name: string): string {
-  return JSON.stringify({
-    version: 1,
-    generatedAt: "2026-12-07T00:00:00.000Z",
-    owner: "spanless",
-    vnis: {
-      "100": {
-        vpcId: "vpc-0a1b2c3d4e5f60718",
-        sources: {
-          "127.0.0.1": {
-            eniId: "eni-0123456789abcdef0",
-            instanceId: "i-0123456789abcdef0",
-            sessionId: "tms-0123456789abcdef0",
-            sessionNumber: 1,
-            tags: { Name: name },
-          },
-        },
-      },
-    },
-  });
+  return JSON.stringify(oneSourceVniMap({ source: "127.0.0.1", name }));
 }
 
 interface VniMapStatus {
